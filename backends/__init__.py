@@ -1,0 +1,1 @@
+"""Tier backends and the program.bin container."""

@@ -1,0 +1,1 @@
+"""h3pc dialects: nn (tier-neutral), photonic, pim (SRAM/ReRAM), digital."""

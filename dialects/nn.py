@@ -1,0 +1,869 @@
+"""The `nn` dialect: tier-neutral tensor ops that the ONNX frontend targets.
+
+Every op has static shapes and normalised attributes (what ONNX passes as constant inputs, opset by
+opset, is a property here), so later passes never look at ONNX again. Shape-only ops collapse into one
+op each: Reshape/Flatten/Squeeze/Unsqueeze are `nn.reshape`, Expand is `nn.broadcast`, Identity and
+Dropout disappear. The numpy meaning of every op lives in `h3pc.runtime.reference`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    BoolAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    DenseResourceAttr,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    StringAttr,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+    var_result_def,
+    AttrSizedOperandSegments,
+    ParsePropInAttrDict,
+)
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+from h3pc.dialects.shapes import broadcast_shapes, concat_shape, fmt_shape, matmul_shape
+
+# ---------------------------------------------------------------------------------------------
+# property helpers
+
+
+def ints_attr(values: Sequence[int]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, [int(v) for v in values])
+
+
+def int_attr(value: int) -> IntegerAttr:
+    return IntegerAttr(int(value), i64)
+
+
+def float_attr(value: float) -> FloatAttr:
+    from xdsl.dialects.builtin import f64
+
+    return FloatAttr(float(value), f64)
+
+
+def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
+    typ = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(typ, TensorType)
+    return tuple(typ.get_shape())
+
+
+def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def _check_axis(axis: int, rank: int, what: str = "axis") -> int:
+    if not -rank <= axis < max(rank, 1):
+        raise VerifyException(f"{what} {axis} is out of range for rank {rank}")
+    return axis % rank if rank else 0
+
+
+_FORMAT_1 = "$input attr-dict `:` functional-type(operands, results)"
+_FORMAT_N = "$inputs attr-dict `:` functional-type(operands, results)"
+
+
+class NNOp(IRDLOperation):
+    """Base of every nn op: pure, with an optional ONNX node name for diagnostics and symbols."""
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+
+    @property
+    def node_name(self) -> str:
+        attr = self.attributes.get("onnx_node")
+        return attr.data if isinstance(attr, StringAttr) else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# constants
+
+
+@irdl_op_definition
+class ConstantOp(NNOp):
+    """A tensor constant: small values inline (`dense<...>`), weights as `dense_resource<key>`.
+
+    Resource keys index the weight store that travels beside the module; the text never holds weights.
+    """
+
+    name = "nn.constant"
+    value = prop_def(DenseIntOrFPElementsAttr | DenseResourceAttr)
+    result = result_def(TensorType)
+    assembly_format = "attr-dict `:` type($result)"
+
+    def verify_(self) -> None:
+        vtype = self.value.get_type() if isinstance(self.value, DenseIntOrFPElementsAttr) else self.value.type
+        if vtype != self.result.type:
+            raise VerifyException(f"value type {vtype} does not match result type {self.result.type}")
+
+    @property
+    def resource_key(self) -> str | None:
+        return self.value.resource_handle.data if isinstance(self.value, DenseResourceAttr) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# elementwise
+
+
+class UnaryOp(NNOp):
+    """Elementwise op of one tensor: the result has the operand's shape."""
+
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        if shape_of(self.input) != shape_of(self.result):
+            raise VerifyException(
+                f"result shape {fmt_shape(shape_of(self.result))} differs from operand shape "
+                f"{fmt_shape(shape_of(self.input))}"
+            )
+
+
+class BinaryOp(NNOp):
+    """Elementwise op of two tensors with numpy (ONNX multidirectional) broadcasting."""
+
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        _verify_broadcast([self.lhs, self.rhs], self.result)
+
+
+class VariadicOp(NNOp):
+    """Elementwise op over one or more tensors with broadcasting (ONNX Sum/Mean/Max/Min)."""
+
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = _FORMAT_N
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise VerifyException("expects at least one operand")
+        _verify_broadcast(list(self.inputs), self.result)
+
+
+def _verify_broadcast(operands: Sequence[SSAValue], result: SSAValue) -> None:
+    shapes = [shape_of(o) for o in operands]
+    expected = broadcast_shapes(*shapes)
+    if expected is None:
+        raise VerifyException(f"operand shapes {', '.join(map(fmt_shape, shapes))} do not broadcast")
+    if expected != shape_of(result):
+        raise VerifyException(
+            f"result shape {fmt_shape(shape_of(result))} is not the broadcast shape {fmt_shape(expected)}"
+        )
+
+
+def _unary(op_name: str, doc: str) -> type[UnaryOp]:
+    cls = type(op_name.split(".")[1].title().replace("_", "") + "Op", (UnaryOp,), {"name": op_name, "__doc__": doc})
+    return irdl_op_definition(cls)
+
+
+def _binary(op_name: str, doc: str) -> type[BinaryOp]:
+    cls = type(op_name.split(".")[1].title().replace("_", "") + "Op", (BinaryOp,), {"name": op_name, "__doc__": doc})
+    return irdl_op_definition(cls)
+
+
+def _variadic(op_name: str, doc: str) -> type[VariadicOp]:
+    cls = type(op_name.split(".")[1].title().replace("_", "") + "Op", (VariadicOp,), {"name": op_name, "__doc__": doc})
+    return irdl_op_definition(cls)
+
+
+NegOp = _unary("nn.neg", "-x.")
+AbsOp = _unary("nn.abs", "|x|.")
+ReciprocalOp = _unary("nn.reciprocal", "1 / x.")
+SqrtOp = _unary("nn.sqrt", "Square root.")
+ExpOp = _unary("nn.exp", "e^x.")
+LogOp = _unary("nn.log", "Natural logarithm.")
+ErfOp = _unary("nn.erf", "Gauss error function.")
+TanhOp = _unary("nn.tanh", "Hyperbolic tangent.")
+SigmoidOp = _unary("nn.sigmoid", "1 / (1 + e^-x).")
+ReluOp = _unary("nn.relu", "max(x, 0).")
+NotOp = _unary("nn.not", "Logical not of a boolean tensor.")
+FloorOp = _unary("nn.floor", "Round down.")
+CeilOp = _unary("nn.ceil", "Round up.")
+RoundOp = _unary("nn.round", "Round half to even.")
+SignOp = _unary("nn.sign", "-1, 0 or 1.")
+SinOp = _unary("nn.sin", "Sine.")
+CosOp = _unary("nn.cos", "Cosine.")
+SoftplusOp = _unary("nn.softplus", "log(1 + e^x).")
+HardSwishOp = _unary("nn.hard_swish", "x * max(0, min(1, x/6 + 1/2)).")
+CastOp = _unary("nn.cast", "Element type conversion to the result's element type (ONNX Cast semantics).")
+
+AddOp = _binary("nn.add", "a + b.")
+SubOp = _binary("nn.sub", "a - b.")
+MulOp = _binary("nn.mul", "a * b.")
+DivOp = _binary("nn.div", "a / b (integer division truncates toward zero, as ONNX).")
+PowOp = _binary("nn.pow", "a ** b.")
+PReluOp = _binary("nn.prelu", "x if x >= 0 else slope * x; the slope broadcasts to x.")
+AndOp = _binary("nn.and", "Logical and.")
+OrOp = _binary("nn.or", "Logical or.")
+XorOp = _binary("nn.xor", "Logical xor.")
+EqualOp = _binary("nn.equal", "a == b (boolean result).")
+LessOp = _binary("nn.less", "a < b (boolean result).")
+LessEqualOp = _binary("nn.less_equal", "a <= b (boolean result).")
+GreaterOp = _binary("nn.greater", "a > b (boolean result).")
+GreaterEqualOp = _binary("nn.greater_equal", "a >= b (boolean result).")
+
+MaxOp = _variadic("nn.max", "Elementwise maximum of all operands.")
+MinOp = _variadic("nn.min", "Elementwise minimum of all operands.")
+SumOp = _variadic("nn.sum", "Elementwise sum of all operands.")
+MeanOp = _variadic("nn.mean", "Elementwise mean of all operands.")
+
+
+@irdl_op_definition
+class WhereOp(NNOp):
+    """cond ? x : y with broadcasting."""
+
+    name = "nn.where"
+    cond = operand_def(TensorType)
+    x = operand_def(TensorType)
+    y = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$cond `,` $x `,` $y attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        _verify_broadcast([self.cond, self.x, self.y], self.result)
+
+
+@irdl_op_definition
+class LeakyReluOp(UnaryOp):
+    """x if x >= 0 else alpha * x."""
+
+    name = "nn.leaky_relu"
+    alpha = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class EluOp(UnaryOp):
+    """x if x > 0 else alpha * (e^x - 1)."""
+
+    name = "nn.elu"
+    alpha = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class HardSigmoidOp(UnaryOp):
+    """max(0, min(1, alpha * x + beta))."""
+
+    name = "nn.hard_sigmoid"
+    alpha = prop_def(FloatAttr)
+    beta = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class ClipOp(UnaryOp):
+    """min(max(x, min), max); an absent bound is unbounded."""
+
+    name = "nn.clip"
+    min = opt_prop_def(FloatAttr)
+    max = opt_prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class GeluOp(UnaryOp):
+    """GELU, exact (`none`, erf) or the tanh approximation (`tanh`)."""
+
+    name = "nn.gelu"
+    approximate = prop_def(StringAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.approximate.data not in ("none", "tanh"):
+            raise VerifyException(f"approximate must be 'none' or 'tanh', got '{self.approximate.data}'")
+
+
+# ---------------------------------------------------------------------------------------------
+# GEMM-like
+
+
+@irdl_op_definition
+class MatMulOp(NNOp):
+    """numpy.matmul: batched matrix product with broadcasting over leading dims (1-D operands allowed)."""
+
+    name = "nn.matmul"
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        verify_matmul(self.lhs, self.rhs, self.result)
+
+
+def verify_matmul(lhs: SSAValue, rhs: SSAValue, result: SSAValue) -> None:
+    """Shared by every matmul-shaped op of every dialect."""
+    out = matmul_shape(shape_of(lhs), shape_of(rhs))
+    if isinstance(out, str):
+        raise VerifyException(out)
+    if out != shape_of(result):
+        raise VerifyException(f"result shape {fmt_shape(shape_of(result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class GemmOp(NNOp):
+    """alpha * op(A) @ op(B) + beta * C on 2-D A, B; op() transposes when trans_a / trans_b is set."""
+
+    name = "nn.gemm"
+    a = operand_def(TensorType)
+    b = operand_def(TensorType)
+    c = opt_operand_def(TensorType)
+    result = result_def(TensorType)
+    alpha = prop_def(FloatAttr)
+    beta = prop_def(FloatAttr)
+    trans_a = prop_def(BoolAttr)
+    trans_b = prop_def(BoolAttr)
+    irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
+    # optional operands: printed in generic form (the declarative functional-type cannot parse them)
+
+    def verify_(self) -> None:
+        a, b = shape_of(self.a), shape_of(self.b)
+        if len(a) != 2 or len(b) != 2:
+            raise VerifyException("gemm operands A and B must be 2-D")
+        m, k = (a[1], a[0]) if self.trans_a.value.data else a
+        k2, n = (b[1], b[0]) if self.trans_b.value.data else b
+        if k != k2:
+            raise VerifyException(f"contraction dims differ: {k} vs {k2}")
+        if shape_of(self.result) != (m, n):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape((m, n))}")
+        if self.c is not None and broadcast_shapes(shape_of(self.c), (m, n)) != (m, n):
+            raise VerifyException(f"C of shape {fmt_shape(shape_of(self.c))} does not broadcast to {fmt_shape((m, n))}")
+
+
+class _ConvBase(NNOp):
+    x = operand_def(TensorType)
+    w = operand_def(TensorType)
+    b = opt_operand_def(TensorType)
+    result = result_def(TensorType)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    group = prop_def(IntegerAttr)
+    irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
+    # optional operands: printed in generic form (the declarative functional-type cannot parse them)
+
+    def _spatial(self) -> int:
+        x, w = shape_of(self.x), shape_of(self.w)
+        if len(x) < 3 or len(w) != len(x):
+            raise VerifyException(f"input {fmt_shape(x)} and weight {fmt_shape(w)} must have the same rank >= 3")
+        nsp = len(x) - 2
+        for label, attr, n in (("strides", self.strides, nsp), ("dilations", self.dilations, nsp), ("pads", self.pads, 2 * nsp)):
+            if len(_ints(attr)) != n:
+                raise VerifyException(f"{label} needs {n} values, got {len(_ints(attr))}")
+        if self.group.value.data < 1:
+            raise VerifyException("group must be >= 1")
+        return nsp
+
+
+@irdl_op_definition
+class ConvOp(_ConvBase):
+    """N-d convolution (cross-correlation), NCHW; pads are [begin..., end...] and already resolved from auto_pad."""
+
+    name = "nn.conv"
+
+    def verify_(self) -> None:
+        nsp = self._spatial()
+        x, w = shape_of(self.x), shape_of(self.w)
+        g = self.group.value.data
+        if x[1] != w[1] * g:
+            raise VerifyException(f"input channels {x[1]} != weight channels {w[1]} x group {g}")
+        if w[0] % g:
+            raise VerifyException(f"output channels {w[0]} not divisible by group {g}")
+        s, d, p = _ints(self.strides), _ints(self.dilations), _ints(self.pads)
+        out = [x[0], w[0]] + [
+            (x[2 + i] + p[i] + p[nsp + i] - d[i] * (w[2 + i] - 1) - 1) // s[i] + 1 for i in range(nsp)
+        ]
+        if tuple(out) != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class ConvTransposeOp(_ConvBase):
+    """N-d transposed convolution, NCHW; weight is [C_in, C_out/group, k...]; pads are resolved."""
+
+    name = "nn.conv_transpose"
+    output_padding = prop_def(DenseArrayBase)
+
+    def verify_(self) -> None:
+        nsp = self._spatial()
+        x, w = shape_of(self.x), shape_of(self.w)
+        g = self.group.value.data
+        if x[1] != w[0]:
+            raise VerifyException(f"input channels {x[1]} != weight dim 0 {w[0]}")
+        s, d, p, op = _ints(self.strides), _ints(self.dilations), _ints(self.pads), _ints(self.output_padding)
+        out = [x[0], w[1] * g] + [
+            s[i] * (x[2 + i] - 1) + op[i] + (w[2 + i] - 1) * d[i] + 1 - p[i] - p[nsp + i] for i in range(nsp)
+        ]
+        if tuple(out) != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# normalisation and softmax
+
+
+@irdl_op_definition
+class BatchNormOp(NNOp):
+    """Inference batch norm over channel axis 1: scale * (x - mean) / sqrt(var + epsilon) + bias."""
+
+    name = "nn.batch_norm"
+    x = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = operand_def(TensorType)
+    mean = operand_def(TensorType)
+    var = operand_def(TensorType)
+    result = result_def(TensorType)
+    epsilon = prop_def(FloatAttr)
+    assembly_format = (
+        "$x `,` $scale `,` $bias `,` $mean `,` $var attr-dict `:` functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        x = shape_of(self.x)
+        if len(x) < 2:
+            raise VerifyException("batch_norm input must have rank >= 2")
+        for v in (self.scale, self.bias, self.mean, self.var):
+            if shape_of(v) != (x[1],):
+                raise VerifyException(f"per-channel operand of shape {fmt_shape(shape_of(v))}, expected [{x[1]}]")
+        if shape_of(self.result) != x:
+            raise VerifyException("result shape differs from input shape")
+
+
+class _NormBase(NNOp):
+    x = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    epsilon = prop_def(FloatAttr)
+    irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
+    # optional operands: printed in generic form (the declarative functional-type cannot parse them)
+
+    def verify_(self) -> None:
+        x = shape_of(self.x)
+        axis = _check_axis(self.axis.value.data, len(x))
+        for v in (self.scale, self.bias):
+            if v is not None and broadcast_shapes(shape_of(v), x[axis:]) != x[axis:]:
+                raise VerifyException(
+                    f"scale/bias of shape {fmt_shape(shape_of(v))} does not broadcast to {fmt_shape(x[axis:])}"
+                )
+        if shape_of(self.result) != x:
+            raise VerifyException("result shape differs from input shape")
+
+
+@irdl_op_definition
+class LayerNormOp(_NormBase):
+    """Normalise over dims [axis, rank) to zero mean and unit variance, then scale and shift."""
+
+    name = "nn.layer_norm"
+
+
+@irdl_op_definition
+class RMSNormOp(_NormBase):
+    """x / sqrt(mean(x^2 over dims [axis, rank)) + epsilon) * scale."""
+
+    name = "nn.rms_norm"
+
+
+class _AxisOp(UnaryOp):
+    axis = prop_def(IntegerAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        _check_axis(self.axis.value.data, len(shape_of(self.input)))
+
+
+@irdl_op_definition
+class SoftmaxOp(_AxisOp):
+    """Softmax along one axis (opset-13 semantics; older opsets are rewritten by the frontend)."""
+
+    name = "nn.softmax"
+
+
+@irdl_op_definition
+class LogSoftmaxOp(_AxisOp):
+    """Log-softmax along one axis."""
+
+    name = "nn.log_softmax"
+
+
+@irdl_op_definition
+class LRNOp(UnaryOp):
+    """Local response normalisation across channels (ONNX LRN)."""
+
+    name = "nn.lrn"
+    size = prop_def(IntegerAttr)
+    alpha = prop_def(FloatAttr)
+    beta = prop_def(FloatAttr)
+    bias = prop_def(FloatAttr)
+
+
+# ---------------------------------------------------------------------------------------------
+# pooling and resize
+
+
+class _PoolBase(NNOp):
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    kernel = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    ceil_mode = prop_def(BoolAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        nsp = len(x) - 2
+        k, s, d, p = _ints(self.kernel), _ints(self.strides), _ints(self.dilations), _ints(self.pads)
+        if nsp < 1 or len(k) != nsp or len(s) != nsp or len(d) != nsp or len(p) != 2 * nsp:
+            raise VerifyException(f"kernel/strides/dilations/pads do not fit input {fmt_shape(x)}")
+        out = [x[0], x[1]]
+        for i in range(nsp):
+            span = x[2 + i] + p[i] + p[nsp + i] - d[i] * (k[i] - 1) - 1
+            n = -(-span // s[i]) if self.ceil_mode.value.data else span // s[i]
+            n += 1
+            if self.ceil_mode.value.data and (n - 1) * s[i] >= x[2 + i] + p[i]:
+                n -= 1
+            out.append(n)
+        if tuple(out) != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class MaxPoolOp(_PoolBase):
+    """Max pooling over spatial dims; padding never wins."""
+
+    name = "nn.max_pool"
+
+
+@irdl_op_definition
+class AvgPoolOp(_PoolBase):
+    """Average pooling; count_include_pad chooses the divisor at the borders."""
+
+    name = "nn.avg_pool"
+    count_include_pad = prop_def(BoolAttr)
+
+
+@irdl_op_definition
+class ResizeOp(NNOp):
+    """ONNX Resize with a static output shape; `scales` are the per-dim factors the coordinates use."""
+
+    name = "nn.resize"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    scales = prop_def(ArrayAttr[FloatAttr])
+    mode = prop_def(StringAttr)
+    coordinate_transformation_mode = prop_def(StringAttr)
+    nearest_mode = prop_def(StringAttr)
+    cubic_coeff_a = prop_def(FloatAttr)
+    exclude_outside = prop_def(BoolAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        if self.mode.data not in ("nearest", "linear", "cubic"):
+            raise VerifyException(f"unknown resize mode '{self.mode.data}'")
+        if len(self.scales.data) != len(shape_of(self.input)):
+            raise VerifyException("scales need one value per input dim")
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions
+
+
+class ReduceOp(NNOp):
+    """Reduction over `axes` (all dims when empty), keeping reduced dims as 1 when keepdims."""
+
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    axes = prop_def(DenseArrayBase)
+    keepdims = prop_def(BoolAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        axes = {_check_axis(a, len(x), "reduction axis") for a in _ints(self.axes)} or set(range(len(x)))
+        keep = self.keepdims.value.data
+        out = tuple(1 if i in axes else n for i, n in enumerate(x) if keep or i not in axes)
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+def _reduce(op_name: str, doc: str) -> type[ReduceOp]:
+    cls = type(op_name.split(".")[1].title().replace("_", "") + "Op", (ReduceOp,), {"name": op_name, "__doc__": doc})
+    return irdl_op_definition(cls)
+
+
+ReduceSumOp = _reduce("nn.reduce_sum", "Sum over axes.")
+ReduceMeanOp = _reduce("nn.reduce_mean", "Mean over axes.")
+ReduceMaxOp = _reduce("nn.reduce_max", "Maximum over axes.")
+ReduceMinOp = _reduce("nn.reduce_min", "Minimum over axes.")
+ReduceProdOp = _reduce("nn.reduce_prod", "Product over axes.")
+ReduceL1Op = _reduce("nn.reduce_l1", "Sum of |x| over axes.")
+ReduceL2Op = _reduce("nn.reduce_l2", "sqrt(sum of x^2) over axes.")
+ReduceSumSquareOp = _reduce("nn.reduce_sum_square", "Sum of x^2 over axes.")
+ReduceLogSumOp = _reduce("nn.reduce_log_sum", "log(sum) over axes.")
+ReduceLogSumExpOp = _reduce("nn.reduce_log_sum_exp", "log(sum(e^x)) over axes.")
+
+
+class _ArgBase(NNOp):
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    keepdims = prop_def(BoolAttr)
+    select_last_index = prop_def(BoolAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        axis = _check_axis(self.axis.value.data, len(x))
+        keep = self.keepdims.value.data
+        out = tuple(1 if i == axis else n for i, n in enumerate(x) if keep or i != axis)
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class ArgMaxOp(_ArgBase):
+    """Index of the maximum along an axis (int64)."""
+
+    name = "nn.arg_max"
+
+
+@irdl_op_definition
+class ArgMinOp(_ArgBase):
+    """Index of the minimum along an axis (int64)."""
+
+    name = "nn.arg_min"
+
+
+# ---------------------------------------------------------------------------------------------
+# data layout
+
+
+@irdl_op_definition
+class ReshapeOp(UnaryOp):
+    """Same elements, the result type's shape (covers Reshape, Flatten, Squeeze, Unsqueeze)."""
+
+    name = "nn.reshape"
+
+    def verify_(self) -> None:
+        import math
+
+        a, b = shape_of(self.input), shape_of(self.result)
+        if math.prod(a) != math.prod(b):
+            raise VerifyException(f"cannot reshape {fmt_shape(a)} into {fmt_shape(b)}: element counts differ")
+
+
+@irdl_op_definition
+class BroadcastOp(UnaryOp):
+    """Broadcast to the result type's shape (ONNX Expand)."""
+
+    name = "nn.broadcast"
+
+    def verify_(self) -> None:
+        a, b = shape_of(self.input), shape_of(self.result)
+        if broadcast_shapes(a, b) != b:
+            raise VerifyException(f"cannot broadcast {fmt_shape(a)} to {fmt_shape(b)}")
+
+
+@irdl_op_definition
+class TransposeOp(UnaryOp):
+    """Permute dims: result dim i is input dim perm[i]."""
+
+    name = "nn.transpose"
+    perm = prop_def(DenseArrayBase)
+
+    def verify_(self) -> None:
+        a, perm = shape_of(self.input), _ints(self.perm)
+        if sorted(perm) != list(range(len(a))):
+            raise VerifyException(f"perm {list(perm)} is not a permutation of {len(a)} dims")
+        if tuple(a[p] for p in perm) != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))} does not match perm")
+
+
+@irdl_op_definition
+class SliceOp(UnaryOp):
+    """Strided slice with one (start, end, step) per dim, already clamped to the input."""
+
+    name = "nn.slice"
+    starts = prop_def(DenseArrayBase)
+    ends = prop_def(DenseArrayBase)
+    steps = prop_def(DenseArrayBase)
+
+    def verify_(self) -> None:
+        a = shape_of(self.input)
+        st, en, sp = _ints(self.starts), _ints(self.ends), _ints(self.steps)
+        if not len(st) == len(en) == len(sp) == len(a):
+            raise VerifyException(f"starts/ends/steps need {len(a)} values each")
+        if any(s == 0 for s in sp):
+            raise VerifyException("slice step must not be 0")
+        out = tuple(len(range(s, e, p)) for s, e, p in zip(st, en, sp))
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class ConcatOp(NNOp):
+    """Concatenate along `axis`."""
+
+    name = "nn.concat"
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    assembly_format = _FORMAT_N
+
+    def verify_(self) -> None:
+        verify_concat(list(self.inputs), self.axis.value.data, self.result)
+
+
+def verify_concat(inputs: Sequence[SSAValue], axis: int, result: SSAValue) -> None:
+    """Shared by nn.concat and digital.join."""
+    shapes = [shape_of(v) for v in inputs]
+    axis = _check_axis(axis, len(shapes[0])) if shapes else 0
+    out = concat_shape(shapes, axis)
+    if isinstance(out, str):
+        raise VerifyException(out)
+    if out != shape_of(result):
+        raise VerifyException(f"result shape {fmt_shape(shape_of(result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class GatherOp(NNOp):
+    """numpy.take(data, indices, axis) with negative indices wrapped (ONNX Gather)."""
+
+    name = "nn.gather"
+    data = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    assembly_format = "$data `,` $indices attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        d, i = shape_of(self.data), shape_of(self.indices)
+        axis = _check_axis(self.axis.value.data, len(d))
+        out = d[:axis] + i + d[axis + 1 :]
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class GatherElementsOp(NNOp):
+    """numpy.take_along_axis (ONNX GatherElements)."""
+
+    name = "nn.gather_elements"
+    data = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    assembly_format = "$data `,` $indices attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        _check_axis(self.axis.value.data, len(shape_of(self.data)))
+        if shape_of(self.indices) != shape_of(self.result):
+            raise VerifyException("result shape differs from indices shape")
+
+
+@irdl_op_definition
+class GatherNDOp(NNOp):
+    """ONNX GatherND with batch_dims."""
+
+    name = "nn.gather_nd"
+    data = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    result = result_def(TensorType)
+    batch_dims = prop_def(IntegerAttr)
+    assembly_format = "$data `,` $indices attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        d, i = shape_of(self.data), shape_of(self.indices)
+        b = self.batch_dims.value.data
+        if not i or i[-1] > len(d) - b:
+            raise VerifyException(f"index depth {i[-1] if i else 0} exceeds data rank {len(d)} - batch_dims {b}")
+        out = i[:-1] + d[b + i[-1] :]
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class PadOp(UnaryOp):
+    """Pad with [begin..., end...] amounts (negative crops); mode constant, reflect, edge or wrap."""
+
+    name = "nn.pad"
+    pads = prop_def(DenseArrayBase)
+    mode = prop_def(StringAttr)
+    value = prop_def(FloatAttr)
+
+    def verify_(self) -> None:
+        a, p = shape_of(self.input), _ints(self.pads)
+        if len(p) != 2 * len(a):
+            raise VerifyException(f"pads need {2 * len(a)} values, got {len(p)}")
+        if self.mode.data not in ("constant", "reflect", "edge", "wrap"):
+            raise VerifyException(f"unknown pad mode '{self.mode.data}'")
+        out = tuple(n + p[i] + p[len(a) + i] for i, n in enumerate(a))
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class TileOp(UnaryOp):
+    """Repeat the tensor `repeats[i]` times along dim i."""
+
+    name = "nn.tile"
+    repeats = prop_def(DenseArrayBase)
+
+    def verify_(self) -> None:
+        a, r = shape_of(self.input), _ints(self.repeats)
+        out = tuple(n * k for n, k in zip(a, r))
+        if len(r) != len(a) or out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))} does not match repeats {list(r)}")
+
+
+@irdl_op_definition
+class SplitOp(NNOp):
+    """Split along `axis` into pieces of the given sizes (one result each)."""
+
+    name = "nn.split"
+    input = operand_def(TensorType)
+    outputs = var_result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        a = shape_of(self.input)
+        axis = _check_axis(self.axis.value.data, len(a))
+        outs = [shape_of(r) for r in self.outputs]
+        if sum(o[axis] for o in outs) != a[axis] or any(
+            len(o) != len(a) or any(o[i] != a[i] for i in range(len(a)) if i != axis) for o in outs
+        ):
+            raise VerifyException(f"results {', '.join(map(fmt_shape, outs))} do not split {fmt_shape(a)}")
+
+
+NN_OPS: list[type[IRDLOperation]] = [
+    v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
+]
+
+NN = Dialect("nn", NN_OPS, [])
+
+__all__ = ["NN", "NN_OPS", "ConstantOp", "ints_attr", "int_attr", "float_attr", "shape_of"]

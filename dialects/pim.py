@@ -1,0 +1,143 @@
+"""The `pim` dialect: weight-stationary crossbar tiers, SRAM-PIM and ReRAM-PIM.
+
+One dialect serves both technologies; `#pim.kind<sram>` / `#pim.kind<reram>` says which. Weights are
+written once (`pim.program`, charged at load time and counted against endurance) and then read by
+every `pim.mvm`.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import IntAttr, IntegerAttr, StringAttr, TensorType
+from xdsl.ir import Dialect, ParametrizedAttribute, TypeAttribute
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_attr_definition,
+    irdl_op_definition,
+    operand_def,
+    prop_def,
+    result_def,
+)
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
+
+from h3pc.dialects.nn import shape_of
+from h3pc.dialects.photonic import verify_bits
+from h3pc.dialects.shapes import fmt_shape
+
+KINDS = ("sram", "reram")
+
+
+def _verify_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise VerifyException(f"PIM kind must be one of {', '.join(KINDS)}, got '{kind}'")
+
+
+@irdl_attr_definition
+class KindAttr(ParametrizedAttribute):
+    """Which PIM technology: `#pim.kind<sram>` or `#pim.kind<reram>`."""
+
+    name = "pim.kind"
+    kind: StringAttr
+
+    def __init__(self, kind: str | StringAttr) -> None:
+        super().__init__(StringAttr(kind) if isinstance(kind, str) else kind)
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> list:
+        with parser.in_angle_brackets():
+            return [StringAttr(parser.parse_identifier())]
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(f"<{self.kind.data}>")
+
+    def verify(self) -> None:
+        _verify_kind(self.kind.data)
+
+
+@irdl_attr_definition
+class CrossbarsType(ParametrizedAttribute, TypeAttribute):
+    """A weight matrix of rows x cols programmed into crossbars of one PIM kind: `!pim.crossbars<reram, 256x64>`."""
+
+    name = "pim.crossbars"
+    kind: StringAttr
+    rows: IntAttr
+    cols: IntAttr
+
+    def __init__(self, kind: str, rows: int, cols: int) -> None:
+        super().__init__(StringAttr(kind), IntAttr(rows), IntAttr(cols))
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> list:
+        with parser.in_angle_brackets():
+            kind = parser.parse_identifier()
+            parser.parse_punctuation(",")
+            rows = parser.parse_integer(allow_boolean=False, allow_negative=False)
+            parser.parse_shape_delimiter()
+            cols = parser.parse_integer(allow_boolean=False, allow_negative=False)
+            return [StringAttr(kind), IntAttr(rows), IntAttr(cols)]
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(f"<{self.kind.data}, {self.rows.data}x{self.cols.data}>")
+
+    def verify(self) -> None:
+        _verify_kind(self.kind.data)
+        if self.rows.data < 1 or self.cols.data < 1:
+            raise VerifyException("crossbar matrix dims must be positive")
+
+
+@irdl_op_definition
+class ProgramOp(IRDLOperation):
+    """Write a [rows, cols] weight matrix into crossbars (weight_bits per weight, cell_bits per cell)."""
+
+    name = "pim.program"
+    weights = operand_def(TensorType)
+    result = result_def(CrossbarsType)
+    kind = prop_def(KindAttr)
+    weight_bits = prop_def(IntegerAttr)
+    cell_bits = prop_def(IntegerAttr)
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$weights attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        verify_bits(weight_bits=self.weight_bits, cell_bits=self.cell_bits)
+        if self.weight_bits.value.data % self.cell_bits.value.data:
+            raise VerifyException(
+                f"weight_bits {self.weight_bits.value.data} is not a multiple of cell_bits {self.cell_bits.value.data}"
+            )
+        xb = self.result.type
+        assert isinstance(xb, CrossbarsType)
+        if xb.kind != self.kind.kind:
+            raise VerifyException(f"kind {self.kind.kind.data} differs from the result's {xb.kind.data}")
+        w = shape_of(self.weights)
+        if w != (xb.rows.data, xb.cols.data):
+            raise VerifyException(f"weights {fmt_shape(w)} do not match crossbars {xb.rows.data}x{xb.cols.data}")
+
+
+@irdl_op_definition
+class MVMOp(IRDLOperation):
+    """x[..., rows] @ W[rows, cols] read from programmed crossbars: input_bits DAC, adc_bits ADC."""
+
+    name = "pim.mvm"
+    input = operand_def(TensorType)
+    crossbars = operand_def(CrossbarsType)
+    result = result_def(TensorType)
+    input_bits = prop_def(IntegerAttr)
+    adc_bits = prop_def(IntegerAttr)
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input `,` $crossbars attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        verify_bits(input_bits=self.input_bits, adc_bits=self.adc_bits)
+        xb = self.crossbars.type
+        assert isinstance(xb, CrossbarsType)
+        x = shape_of(self.input)
+        if not x or x[-1] != xb.rows.data:
+            raise VerifyException(f"input {fmt_shape(x)} does not match crossbar rows {xb.rows.data}")
+        want = x[:-1] + (xb.cols.data,)
+        if shape_of(self.result) != want:
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(want)}")
+
+
+PIM = Dialect("pim", [ProgramOp, MVMOp], [KindAttr, CrossbarsType])

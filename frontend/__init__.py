@@ -1,0 +1,1 @@
+"""ONNX frontend: load, fold shape subgraphs, import into the nn dialect."""

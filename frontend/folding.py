@@ -1,0 +1,327 @@
+"""Make every tensor static: pin input shapes, infer shapes, fold constant subgraphs, repeat.
+
+Exporters compute shapes at run time (Shape -> Gather -> Concat -> Reshape, ConstantOfShape, Range,
+Expand ...). Once the inputs are pinned these are constants; we evaluate them with onnxruntime (the
+reference our tests compare against) and feed the results back to ONNX shape inference until
+nothing changes. The importer then only sees static shapes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from h3pc.diagnostics import H3pcError, UnsupportedError
+from h3pc.frontend.loader import LoadedModel
+from h3pc.frontend.weights import WeightStore
+
+#: ops that are folded when all their inputs are constant; most ops qualify.
+NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+#: do not materialise folded tensors larger than this many elements (keep them as ops instead).
+MAX_FOLD_ELEMENTS = 1 << 26
+
+
+@dataclass
+class StaticGraph:
+    """A model whose every tensor has a static shape, plus the constants known at compile time."""
+
+    model: "onnx.ModelProto"  # noqa: F821
+    weights: WeightStore
+    types: dict[str, tuple[int, tuple[int, ...]]]  # tensor name -> (onnx elem type, shape)
+    constants: set[str] = field(default_factory=set)  # names whose value is in `weights`
+    folded_nodes: int = 0
+
+
+def parse_input_shapes(specs: list[str]) -> dict[str, tuple[int, ...]]:
+    """`name=1x128` (or `name=1,128`) -> {name: (1, 128)}."""
+    out: dict[str, tuple[int, ...]] = {}
+    for spec in specs:
+        name, sep, dims = spec.rpartition("=")
+        if not sep or not name or not re.fullmatch(r"\d+([x,]\d+)*", dims):
+            raise H3pcError(f"--input-shape '{spec}': expected NAME=D0xD1x... (for example input_ids=1x128)")
+        out[name] = tuple(int(d) for d in re.split("[x,]", dims))
+    return out
+
+
+def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | None = None) -> StaticGraph:
+    import onnx
+
+    model = loaded.model
+    if model.functions:
+        model = onnx.inliner.inline_local_functions(model)
+    graph = model.graph
+    store = loaded.weights
+    _check_graph(model, loaded.path)
+    constants = {t.name for t in graph.initializer}
+    _constant_nodes_to_initializers(graph, store, constants)
+    _pin_inputs(graph, constants, input_shapes or {}, loaded.path)
+    folded = 0
+    for _ in range(16):
+        model, types, elem_types = _infer(model, loaded.path)
+        n = _fold_once(model, store, constants, types, elem_types)
+        folded += n
+        if n == 0:
+            break
+    _check_static(model, types, constants)
+    return StaticGraph(model, store, types, constants, folded)
+
+
+def _check_graph(model: "onnx.ModelProto", path) -> None:  # noqa: F821
+    """Structural checks the protobuf parser does not make: dangling edges and cycles."""
+    graph = model.graph
+    known = {i.name for i in graph.input} | {t.name for t in graph.initializer} | {""}
+    producers: dict[str, int] = {}
+    for idx, node in enumerate(graph.node):
+        for out in node.output:
+            if out and out in producers:
+                raise H3pcError(f"{path}: tensor '{out}' is produced by two nodes")
+            if out:
+                producers[out] = idx
+    for node in graph.node:
+        for inp in node.input:
+            if inp not in known and inp not in producers:
+                raise H3pcError(
+                    f"{path}: node '{node.name or node.op_type}' ({node.op_type}) reads tensor '{inp}', "
+                    "which no node, input or initializer defines"
+                )
+    for out in graph.output:
+        if out.name not in known and out.name not in producers:
+            raise H3pcError(f"{path}: graph output '{out.name}' is never produced")
+    order = _topological_order(graph, producers)
+    if order is None:
+        raise H3pcError(f"{path}: the graph has a cycle")
+    if order != list(range(len(graph.node))):
+        nodes = [graph.node[i] for i in order]
+        del graph.node[:]
+        graph.node.extend(nodes)
+
+
+def _topological_order(graph, producers: dict[str, int]) -> list[int] | None:
+    """Kahn's algorithm, stable in the file's node order; None on a cycle."""
+    import heapq
+
+    n = len(graph.node)
+    deps = [set() for _ in range(n)]
+    users: list[list[int]] = [[] for _ in range(n)]
+    for i, node in enumerate(graph.node):
+        for inp in node.input:
+            p = producers.get(inp)
+            if p is not None and p not in deps[i]:
+                deps[i].add(p)
+                users[p].append(i)
+    indeg = [len(d) for d in deps]
+    ready = [i for i in range(n) if indeg[i] == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users[i]:
+            indeg[u] -= 1
+            if indeg[u] == 0:
+                heapq.heappush(ready, u)
+    return order if len(order) == n else None
+
+
+def _constant_nodes_to_initializers(graph, store: WeightStore, constants: set[str]) -> None:
+    from onnx import helper, numpy_helper
+
+    keep = []
+    for node in graph.node:
+        if node.op_type != "Constant" or node.domain not in ("", "ai.onnx"):
+            keep.append(node)
+            continue
+        attr = node.attribute[0] if node.attribute else None
+        if attr is None:
+            raise H3pcError(f"Constant node '{node.name}' has no value")
+        kind = attr.name
+        if kind == "value":
+            arr = numpy_helper.to_array(attr.t)
+        elif kind in ("value_float", "value_int"):
+            arr = np.asarray(attr.f if kind == "value_float" else attr.i,
+                             np.float32 if kind == "value_float" else np.int64)
+        elif kind in ("value_floats", "value_ints"):
+            arr = np.asarray(list(attr.floats) if kind == "value_floats" else list(attr.ints),
+                             np.float32 if kind == "value_floats" else np.int64)
+        else:
+            raise UnsupportedError(f"Constant node '{node.name}': attribute '{kind}' is not supported")
+        if arr.dtype.kind in "US" or arr.dtype == object:
+            raise UnsupportedError(f"Constant node '{node.name}': string tensors are not supported")
+        _add_initializer(graph, store, node.output[0], arr)
+        constants.add(node.output[0])
+    del graph.node[:]
+    graph.node.extend(keep)
+
+
+def _add_initializer(graph, store: WeightStore, name: str, arr: np.ndarray) -> None:
+    """Record a constant: full data in the skeleton when small (shape inference reads it), else dims only."""
+    from onnx import numpy_helper
+
+    from h3pc.frontend.loader import INLINE_BYTES
+
+    store.add(name, arr)
+    if arr.nbytes <= INLINE_BYTES:
+        graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+    else:
+        t = numpy_helper.from_array(np.zeros((0,), arr.dtype), name)
+        del t.dims[:]
+        t.dims.extend(arr.shape)
+        graph.initializer.append(t)
+
+
+def _pin_inputs(graph, constants: set[str], shapes: dict[str, tuple[int, ...]], path) -> None:
+    inputs = {i.name: i for i in graph.input if i.name not in constants}
+    for name in shapes:
+        if name not in inputs:
+            raise H3pcError(f"--input-shape names '{name}', which is not a graph input (inputs: {', '.join(inputs)})")
+    for name, vi in inputs.items():
+        tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type"):
+            raise UnsupportedError(f"graph input '{name}' is not a tensor")
+        dims = tt.shape.dim
+        if name in shapes:
+            want = shapes[name]
+            if tt.HasField("shape") and len(dims) != len(want):
+                raise H3pcError(f"--input-shape {name}: rank {len(want)} does not match the model's rank {len(dims)}")
+            for i, d in enumerate(dims):
+                if d.HasField("dim_value") and d.dim_value != want[i]:
+                    raise H3pcError(
+                        f"--input-shape {name}: dim {i} is {want[i]} but the model fixes it to {d.dim_value}"
+                    )
+            tt.shape.ClearField("dim")
+            for d in want:
+                tt.shape.dim.add().dim_value = d
+            continue
+        if not tt.HasField("shape") or any(not d.HasField("dim_value") for d in dims):
+            shown = "x".join(d.dim_param or "?" if not d.HasField("dim_value") else str(d.dim_value) for d in dims)
+            raise H3pcError(
+                f"input '{name}' has a dynamic shape [{shown or 'unknown rank'}]; pin it with "
+                f"--input-shape {name}=" + "x".join(str(d.dim_value) if d.HasField("dim_value") else "1" for d in dims)
+            )
+
+
+def _infer(model, path):
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    except Exception as exc:  # noqa: BLE001 - onnx raises several types
+        msg = str(exc).strip().splitlines()
+        raise H3pcError(f"{path}: ONNX shape inference failed: {msg[-1] if msg else type(exc).__name__}") from None
+    types: dict[str, tuple[int, tuple[int, ...]]] = {}
+    elem_types: dict[str, int] = {}
+    g = inferred.graph
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        tt = vi.type.tensor_type
+        if vi.type.HasField("tensor_type") and tt.elem_type:
+            elem_types[vi.name] = tt.elem_type
+        if vi.type.HasField("tensor_type") and tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
+            types[vi.name] = (tt.elem_type, tuple(d.dim_value for d in tt.shape.dim))
+    for t in g.initializer:
+        types[t.name] = (t.data_type, tuple(t.dims))
+    return inferred, types, elem_types
+
+
+def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types: dict[str, int]) -> int:
+    """Fold every node computable now (constant inputs, or Shape/Size of a static tensor)."""
+    import onnx
+    from onnx import helper
+
+    graph = model.graph
+    foldable: list = []
+    direct: dict[str, np.ndarray] = {}
+    produced: set[str] = set()
+    for node in graph.node:
+        if node.domain not in ("", "ai.onnx") or node.op_type in NEVER_FOLD:
+            continue
+        if node.op_type in ("Shape", "Size") and node.input[0] in types:
+            shape = types[node.input[0]][1]
+            if node.op_type == "Size":
+                direct[node.output[0]] = np.asarray(int(np.prod(shape)), np.int64)
+            else:
+                attrs = {a.name: a.i for a in node.attribute}
+                r = len(shape)
+                start, end = attrs.get("start", 0), attrs.get("end", r)
+                start, end = max(0, min(r, start + r if start < 0 else start)), max(0, min(r, end + r if end < 0 else end))
+                direct[node.output[0]] = np.asarray(shape[start:end], np.int64)
+            produced.add(node.output[0])
+            foldable.append(node)
+            continue
+        if node.op_type in ("If", "Loop", "Scan"):
+            continue
+        ins = [i for i in node.input if i]
+        if all(i in constants or i in produced for i in ins) and _small_enough(node, types):
+            foldable.append(node)
+            produced.update(o for o in node.output if o)
+    if not foldable:
+        return 0
+    graph_nodes = [n for n in foldable if n.output[0] not in direct]
+    values = dict(direct)
+    if graph_nodes:
+        needed = sorted({i for n in graph_nodes for i in n.input if i and i not in produced} )
+        feeds = {name: np.asarray(store.array(store.key_of(name))) for name in needed}
+        outs = sorted({o for n in graph_nodes for o in n.output if o})
+        # Shape/Size results needed inside the subgraph are fed as inputs too.
+        feeds.update({k: v for k, v in direct.items() if any(k in n.input for n in graph_nodes)})
+        sub = helper.make_graph(
+            graph_nodes, "fold",
+            [helper.make_tensor_value_info(k, onnx.helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+             for k, v in feeds.items()],
+            [helper.make_tensor_value_info(o, elem_types.get(o, 0), None) for o in outs],
+        )
+        submodel = helper.make_model(sub, opset_imports=list(model.opset_import), ir_version=10)
+        results = _run_subgraph(submodel, feeds, graph_nodes[0])
+        values.update(zip(outs, (np.asarray(r) for r in results)))
+    fold_ids = {id(n) for n in foldable}
+    keep = [n for n in graph.node if id(n) not in fold_ids]
+    used = {i for n in keep for i in n.input} | {o.name for o in graph.output}
+    for name, arr in values.items():
+        if name in used and name not in constants:
+            _add_initializer(graph, store, name, arr)
+            constants.add(name)
+    del graph.node[:]
+    graph.node.extend(keep)
+    # value_info of folded tensors is now redundant with the initializer
+    vis = [v for v in graph.value_info if v.name not in constants]
+    del graph.value_info[:]
+    graph.value_info.extend(vis)
+    return len(foldable)
+
+
+def _run_subgraph(submodel, feeds: dict[str, np.ndarray], first) -> list[np.ndarray]:
+    """Evaluate a constant subgraph with onnxruntime, the reference every test compares against."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.intra_op_num_threads = 1
+    try:
+        sess = ort.InferenceSession(submodel.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        return sess.run(None, feeds)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        msg = str(exc).strip().splitlines()
+        raise H3pcError(
+            f"constant folding failed near node '{first.name or first.op_type}' ({first.op_type}): "
+            f"{msg[-1] if msg else type(exc).__name__}"
+        ) from None
+
+
+def _small_enough(node, types) -> bool:
+    for o in node.output:
+        if o and o in types and int(np.prod(types[o][1], dtype=np.int64)) > MAX_FOLD_ELEMENTS:
+            return False
+    return True
+
+
+def _check_static(model, types, constants: set[str]) -> None:
+    graph = model.graph
+    used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+    for node in graph.node:
+        for o in node.output:
+            if o and o in used and o not in types:
+                raise H3pcError(
+                    f"cannot determine a static shape for tensor '{o}', output of node "
+                    f"'{node.name or node.op_type}' ({node.op_type})"
+                )

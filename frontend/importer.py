@@ -1,0 +1,284 @@
+"""ONNX (static, folded) -> `nn` dialect module.
+
+One pass over the nodes in topological order; each node goes through its entry in the importer table.
+Constants become `nn.constant` ops only where an op consumes them as a tensor, so shape arguments
+that importers turn into properties leave no trace in the IR.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from xdsl.builder import Builder
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseIntOrFPElementsAttr,
+    DenseResourceAttr,
+    DictionaryAttr,
+    IntegerType,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.rewriter import InsertPoint
+
+from h3pc.diagnostics import H3pcError, UnsupportedError
+from h3pc.dialects import nn
+from h3pc.dialects.types import element_type_from_numpy, element_type_from_onnx, onnx_type_name
+from h3pc.frontend.folding import StaticGraph, make_static
+from h3pc.frontend.loader import LoadedModel, load_onnx
+from h3pc.frontend.registry import IMPORTERS, load_importers
+from h3pc.frontend.weights import WeightStore
+
+#: constants with at most this many elements are printed inline; larger ones are resources.
+INLINE_ELEMENTS = 16
+
+
+@dataclass
+class ImportedModel:
+    """The result of the frontend: the nn module and the weights its resources refer to."""
+
+    module: ModuleOp
+    weights: WeightStore
+    source: Path
+    op_counts: Counter[str]
+    folded_nodes: int
+
+    @property
+    def func(self) -> func.FuncOp:
+        return next(op for op in self.module.ops if isinstance(op, func.FuncOp))
+
+
+class NodeContext:
+    """What an importer sees of one ONNX node: attributes, inputs (SSA or constant), output types."""
+
+    def __init__(self, imp: "ModuleImporter", node: Any, opset: int) -> None:
+        self.imp = imp
+        self.node = node
+        self.opset = opset
+        self.name = node.name or f"{node.op_type}_{node.output[0]}"
+        self._attrs = {a.name: a for a in node.attribute}
+
+    # --- attributes and constants ----------------------------------------------------------
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        from onnx import helper, numpy_helper
+
+        a = self._attrs.get(name)
+        if a is None:
+            return default
+        v = helper.get_attribute_value(a)
+        if isinstance(v, bytes):
+            return v.decode()
+        if isinstance(v, list):
+            return [x.decode() if isinstance(x, bytes) else x for x in v]
+        if hasattr(v, "dims"):
+            return numpy_helper.to_array(v)
+        return v
+
+    def fail(self, msg: str) -> UnsupportedError:
+        return UnsupportedError(f"node '{self.name}' ({self.node.op_type}): {msg}")
+
+    def has_input(self, i: int) -> bool:
+        return i < len(self.node.input) and self.node.input[i] != ""
+
+    @property
+    def num_inputs(self) -> int:
+        return len(self.node.input)
+
+    def maybe_const(self, i: int) -> np.ndarray | None:
+        if not self.has_input(i):
+            return None
+        return self.imp.const_value(self.node.input[i])
+
+    def const(self, i: int, what: str) -> np.ndarray:
+        v = self.maybe_const(i)
+        if v is None:
+            raise self.fail(f"{what} (input {i}, '{self.node.input[i] if self.has_input(i) else ''}') must be a "
+                            "compile-time constant")
+        return v
+
+    def attr_or_input(self, attr: str, index: int, default: Any = None, since: int = 10**9) -> Any:
+        """Opset evolution: a value that was an attribute and became an input (Squeeze axes, Split, ...)."""
+        if self.opset >= since or self.has_input(index):
+            v = self.maybe_const(index)
+            if v is None and self.has_input(index):
+                raise self.fail(f"'{attr}' (input {index}) must be a compile-time constant")
+            return default if v is None else v.tolist()
+        return self.attr(attr, default)
+
+    # --- inputs and outputs ------------------------------------------------------------------
+
+    def input(self, i: int) -> SSAValue:
+        return self.imp.value(self.node.input[i])
+
+    def opt_input(self, i: int) -> SSAValue | None:
+        return self.input(i) if self.has_input(i) else None
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return self.imp.graph.types[self.node.input[i]][1]
+
+    def elem(self, i: int) -> int:
+        return self.imp.graph.types[self.node.input[i]][0]
+
+    def out_type(self, i: int = 0) -> TensorType:
+        return self.imp.tensor_type(self.node.output[i])
+
+    def output_used(self, i: int) -> bool:
+        return i < len(self.node.output) and self.node.output[i] in self.imp.used
+
+    def out_shape(self, i: int = 0) -> tuple[int, ...]:
+        return self.imp.graph.types[self.node.output[i]][1]
+
+    def emit(self, cls: type[Operation], operands: Sequence[SSAValue | None], props: dict[str, Attribute] | None = None,
+             result_types: Sequence[Attribute] | None = None) -> Operation:
+        """Build and insert an nn op; results default to the node's output types."""
+        ops = [o for o in operands if o is not None]
+        props = dict(props or {})
+        if cls in (nn.GemmOp, nn.ConvOp, nn.ConvTransposeOp, nn.LayerNormOp, nn.RMSNormOp):
+            from xdsl.dialects.builtin import DenseArrayBase, i32
+
+            props["operandSegmentSizes"] = DenseArrayBase.from_list(i32, [1 if o is not None else 0 for o in operands])
+        types = list(result_types) if result_types is not None else [self.out_type(0)]
+        op = cls.create(operands=ops, result_types=types, properties=props,
+                        attributes={"onnx_node": StringAttr(self.name)})
+        self.imp.builder.insert(op)
+        return op
+
+    def unary(self, cls: type[Operation], x: SSAValue | None = None, props: dict[str, Attribute] | None = None,
+              out_shape: Sequence[int] | None = None, out_elem: Attribute | None = None) -> SSAValue:
+        """Emit a one-operand op; intermediate results (out_shape given) take the input's element type."""
+        x = self.input(0) if x is None else x
+        if out_shape is None and out_elem is None:
+            return self.emit(cls, [x], props).results[0]
+        elem = out_elem or x.type.element_type
+        shape = out_shape if out_shape is not None else x.type.get_shape()
+        return self.emit(cls, [x], props, [TensorType(elem, list(shape))]).results[0]
+
+    def constant(self, arr: np.ndarray, hint: str = "const") -> SSAValue:
+        return self.imp.materialize(np.asarray(arr), f"{self.name}_{hint}")
+
+
+class ModuleImporter:
+    def __init__(self, graph: StaticGraph) -> None:
+        self.graph = graph
+        self.store = graph.weights
+        self.env: dict[str, SSAValue] = {}
+        self.builder: Builder
+        self.opset = {o.domain or "ai.onnx": o.version for o in graph.model.opset_import}["ai.onnx"]
+
+    def tensor_type(self, name: str) -> TensorType:
+        elem, shape = self.graph.types[name]
+        et = element_type_from_onnx(elem)
+        if et is None:
+            raise UnsupportedError(f"tensor '{name}' has unsupported element type {onnx_type_name(elem)}")
+        return TensorType(et, list(shape))
+
+    def const_value(self, name: str) -> np.ndarray | None:
+        if name not in self.graph.constants:
+            return None
+        return self.store.array(self.store.key_of(name))
+
+    def value(self, name: str) -> SSAValue:
+        v = self.env.get(name)
+        if v is not None:
+            return v
+        if name in self.graph.constants:
+            key = self.store.key_of(name)
+            entry = self.store.entry(key)
+            v = self._constant_op(entry.dtype, entry.shape, key, name)
+            self.env[name] = v
+            return v
+        raise H3pcError(f"tensor '{name}' is used before it is defined")
+
+    def materialize(self, arr: np.ndarray, name: str) -> SSAValue:
+        key = self.store.add(name, arr)
+        return self._constant_op(arr.dtype, arr.shape, key, name)
+
+    def _constant_op(self, dtype: np.dtype, shape: tuple[int, ...], key: str, name: str) -> SSAValue:
+        try:
+            et = element_type_from_numpy(dtype)
+        except KeyError:
+            raise UnsupportedError(f"constant '{name}' has unsupported dtype {dtype}") from None
+        typ = TensorType(et, list(shape))
+        n = int(np.prod(shape)) if shape else 1
+        value: Attribute
+        if n <= INLINE_ELEMENTS and not (isinstance(et, IntegerType) and et.width.data == 1):
+            arr = np.ascontiguousarray(self.store.array(key))
+            value = DenseIntOrFPElementsAttr.from_list(typ, arr.reshape(-1).tolist())
+        else:
+            value = DenseResourceAttr.from_params(key, typ)
+        op = nn.ConstantOp.create(properties={"value": value}, result_types=[typ],
+                                  attributes={"onnx_name": StringAttr(name)})
+        self.builder.insert(op)
+        return op.results[0]
+
+    def run(self, source: Path) -> ImportedModel:
+        g = self.graph.model.graph
+        table = load_importers()
+        self.used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+        in_names = [i.name for i in g.input if i.name not in self.graph.constants]
+        out_names = [o.name for o in g.output]
+        in_types = [self.tensor_type(n) for n in in_names]
+        out_types = [self.tensor_type(n) for n in out_names]
+        block = Block(arg_types=in_types)
+        for arg, n in zip(block.args, in_names):
+            self.env[n] = arg
+        self.builder = Builder(InsertPoint.at_end(block))
+        counts: Counter[str] = Counter()
+        for node in g.node:
+            counts[node.op_type] += 1
+            ctx = NodeContext(self, node, self.opset)
+            entry = table.get(node.op_type)
+            if entry is None or node.domain not in ("", "ai.onnx"):
+                raise UnsupportedError(f"node '{ctx.name}': op {node.domain or 'ai.onnx'}.{node.op_type} is not supported")
+            results = entry.fn(ctx)
+            for out, val in zip(node.output, results):
+                if out:
+                    self.env[out] = val
+        rets = [self.value(n) for n in out_names]
+        self.builder.insert(func.ReturnOp(*rets))
+
+        def names(ns: list[str]) -> ArrayAttr[DictionaryAttr]:
+            return ArrayAttr([DictionaryAttr({"onnx.name": StringAttr(n)}) for n in ns])
+
+        fn = func.FuncOp("main", (in_types, out_types), Region(block), arg_attrs=names(in_names), res_attrs=names(out_names))
+        module = ModuleOp([fn])
+        module.attributes["h3pc.source"] = StringAttr(source.name)
+        return ImportedModel(module, self.store, source, counts, self.graph.folded_nodes)
+
+
+def unsupported_nodes(model: Any) -> list[tuple[str, str, str]]:
+    """(node name, op type, domain) of every node no importer handles."""
+    table = load_importers()
+    bad = []
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx") or node.op_type not in table:
+            bad.append((node.name or node.output[0], node.op_type, node.domain or "ai.onnx"))
+    return bad
+
+
+def import_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 loaded: LoadedModel | None = None) -> ImportedModel:
+    """Load, check coverage, make static and import an ONNX model."""
+    loaded = loaded or load_onnx(path)
+    bad = unsupported_nodes(loaded.model)
+    if bad:
+        listed = "; ".join(f"'{n}' ({d}.{t})" for n, t, d in bad[:50])
+        more = f" and {len(bad) - 50} more" if len(bad) > 50 else ""
+        kinds = sorted({f"{d}.{t}" for _, t, d in bad})
+        raise UnsupportedError(
+            f"{loaded.path}: {len(bad)} unsupported node(s) of {len(kinds)} op type(s) "
+            f"[{', '.join(kinds)}]: {listed}{more}"
+        )
+    static = make_static(loaded, input_shapes)
+    imported = ModuleImporter(static).run(loaded.path)
+    imported.op_counts = Counter(n.op_type for n in loaded.model.graph.node)
+    return imported

@@ -1,0 +1,132 @@
+"""ONNX Attention (opset 23), decomposed into nn ops so the partitioner sees both dynamic GEMMs."""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import SSAValue
+
+from h3pc.dialects import nn
+from h3pc.dialects.nn import int_attr, ints_attr, shape_of
+from h3pc.dialects.types import numpy_dtype
+from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.registry import importer
+
+
+def _to_heads(ctx: NodeContext, v: SSAValue, heads: int | None) -> SSAValue:
+    """[B, S, H*D] -> [B, H, S, D]; 4-D inputs pass through."""
+    s = shape_of(v)
+    if len(s) == 4:
+        return v
+    if not heads:
+        raise ctx.fail("3-D inputs need q_num_heads and kv_num_heads")
+    b, n, hd = s
+    r = ctx.unary(nn.ReshapeOp, v, out_shape=(b, n, heads, hd // heads))
+    return ctx.unary(nn.TransposeOp, r, {"perm": ints_attr([0, 2, 1, 3])}, out_shape=(b, heads, n, hd // heads))
+
+
+def _binary(ctx: NodeContext, cls: type, a: SSAValue, b: SSAValue, shape) -> SSAValue:
+    return ctx.emit(cls, [a, b], result_types=[TensorType(a.type.element_type, list(shape))]).results[0]
+
+
+@importer("Attention", to=["nn.matmul", "nn.softmax", "nn.transpose", "nn.reshape", "nn.add", "nn.mul"],
+          note="opset 23: 3-D/4-D, GQA, causal, bool/float mask, past KV, softcap")
+def attention(ctx: NodeContext) -> list:
+    if len(ctx.node.output) > 3 and ctx.node.output[3]:
+        raise ctx.fail("the qk_matmul_output output is not supported")
+    if ctx.num_inputs > 6 and ctx.has_input(6):
+        raise ctx.fail("nonpad_kv_seqlen is not supported")
+    q3 = len(ctx.shape(0)) == 3
+    qh, kvh = ctx.attr("q_num_heads"), ctx.attr("kv_num_heads")
+    q = _to_heads(ctx, ctx.input(0), qh)
+    k = _to_heads(ctx, ctx.input(1), kvh)
+    v = _to_heads(ctx, ctx.input(2), kvh)
+    elem = q.type.element_type
+    dt = numpy_dtype(elem)
+    present = []
+    for cur, past_idx in ((k, 4), (v, 5)):
+        if ctx.has_input(past_idx):
+            p = ctx.input(past_idx)
+            shp = list(shape_of(p))
+            shp[2] += shape_of(cur)[2]
+            cur = ctx.emit(nn.ConcatOp, [p, cur], {"axis": int_attr(2)}, [TensorType(elem, shp)]).results[0]
+        present.append(cur)
+    k, v = present
+    b, hq, sq, d = shape_of(q)
+    hk, skv = shape_of(k)[1], shape_of(k)[2]
+    if hq != hk:
+        reps = hq // hk
+        idx = np.repeat(np.arange(hk), reps).astype(np.int64)
+        ind = ctx.constant(idx, "kv_heads")
+        k = ctx.emit(nn.GatherOp, [k, ind], {"axis": int_attr(1)}, [TensorType(elem, [b, hq, skv, d])]).results[0]
+        dv = shape_of(v)[3]
+        v = ctx.emit(nn.GatherOp, [v, ind], {"axis": int_attr(1)}, [TensorType(elem, [b, hq, skv, dv])]).results[0]
+    kt = ctx.unary(nn.TransposeOp, k, {"perm": ints_attr([0, 1, 3, 2])}, out_shape=(b, hq, d, skv))
+    scores_shape = (b, hq, sq, skv)
+    s = _binary(ctx, nn.MatMulOp, q, kt, scores_shape)
+    scale = ctx.attr("scale")
+    scale = 1.0 / np.sqrt(d) if scale is None else scale
+    s = _binary(ctx, nn.MulOp, s, ctx.constant(np.asarray(scale, dt), "scale"), scores_shape)
+    softcap = ctx.attr("softcap", 0.0)
+    if softcap and softcap > 0:
+        cap = ctx.constant(np.asarray(softcap, dt), "softcap")
+        s = ctx.unary(nn.TanhOp, _binary(ctx, nn.DivOp, s, cap, scores_shape))
+        s = _binary(ctx, nn.MulOp, s, cap, scores_shape)
+    bias = _bias(ctx, sq, skv, dt)
+    if bias is not None:
+        s = _binary(ctx, nn.AddOp, s, bias, scores_shape)
+    p = ctx.unary(nn.SoftmaxOp, s, {"axis": int_attr(3)})
+    dv = shape_of(v)[3]
+    y = _binary(ctx, nn.MatMulOp, p, v, (b, hq, sq, dv))
+    if q3:
+        y = ctx.unary(nn.TransposeOp, y, {"perm": ints_attr([0, 2, 1, 3])}, out_shape=(b, sq, hq, dv))
+        y = ctx.unary(nn.ReshapeOp, y, out_shape=(b, sq, hq * dv))
+    outs = [y]
+    if len(ctx.node.output) > 1:
+        outs += present
+    return outs
+
+
+def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> SSAValue | None:
+    """Additive attention bias from is_causal and attn_mask; constant parts are folded here."""
+    past = ctx.shape(4)[2] if ctx.has_input(4) else 0
+    causal = None
+    if ctx.attr("is_causal", 0):
+        i = np.arange(sq)[:, None]
+        j = np.arange(skv)[None, :]
+        causal = np.where(j <= i + past, 0.0, -np.inf).astype(dt)
+    if not ctx.has_input(3):
+        return None if causal is None else ctx.constant(causal, "causal")
+    mshape = ctx.shape(3)
+    pad = skv - mshape[-1]
+    mask = ctx.maybe_const(3)
+    if mask is not None:
+        if mask.dtype == np.bool_:
+            mask = np.where(mask, 0.0, -np.inf).astype(dt)
+        if pad > 0:
+            mask = np.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, pad)], constant_values=-np.inf)
+        total = mask if causal is None else mask + causal
+        return ctx.constant(total.astype(dt), "mask")
+    m = ctx.input(3)
+    elem = ctx.imp.tensor_type(ctx.node.input[3]).element_type
+    if ctx.elem(3) == 9:  # bool: true attends
+        zero = ctx.constant(np.asarray(0.0, dt), "zero")
+        ninf = ctx.constant(np.asarray(-np.inf, dt), "ninf")
+        from h3pc.dialects.types import element_type_from_numpy
+
+        m = ctx.emit(nn.WhereOp, [m, zero, ninf], result_types=[TensorType(element_type_from_numpy(dt), list(mshape))]).results[0]
+    if pad > 0:
+        from xdsl.dialects.builtin import StringAttr
+
+        from h3pc.dialects.nn import float_attr
+
+        padded = list(mshape[:-1]) + [skv]
+        props = {"pads": ints_attr([0] * len(mshape) + [0] * (len(mshape) - 1) + [pad]),
+                 "mode": StringAttr("constant"), "value": float_attr(-np.inf)}
+        m = ctx.unary(nn.PadOp, m, props, out_shape=padded)
+    if causal is not None:
+        c = ctx.constant(causal, "causal")
+        from h3pc.dialects.shapes import broadcast_shapes
+
+        m = _binary(ctx, nn.AddOp, m, c, broadcast_shapes(shape_of(m), causal.shape))
+    return m

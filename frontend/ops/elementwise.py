@@ -1,0 +1,97 @@
+"""Elementwise ops: unary maps, binary/variadic arithmetic and comparisons, activations, Cast."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from h3pc.dialects import nn
+from h3pc.dialects.nn import float_attr
+from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.registry import importer
+
+UNARY = {
+    "Neg": nn.NegOp, "Abs": nn.AbsOp, "Reciprocal": nn.ReciprocalOp, "Sqrt": nn.SqrtOp, "Exp": nn.ExpOp,
+    "Log": nn.LogOp, "Erf": nn.ErfOp, "Tanh": nn.TanhOp, "Sigmoid": nn.SigmoidOp, "Relu": nn.ReluOp,
+    "Not": nn.NotOp, "Floor": nn.FloorOp, "Ceil": nn.CeilOp, "Round": nn.RoundOp, "Sign": nn.SignOp,
+    "Sin": nn.SinOp, "Cos": nn.CosOp, "Softplus": nn.SoftplusOp, "HardSwish": nn.HardSwishOp,
+}
+BINARY = {
+    "Add": nn.AddOp, "Sub": nn.SubOp, "Mul": nn.MulOp, "Div": nn.DivOp, "Pow": nn.PowOp, "PRelu": nn.PReluOp,
+    "And": nn.AndOp, "Or": nn.OrOp, "Xor": nn.XorOp, "Equal": nn.EqualOp, "Less": nn.LessOp,
+    "LessOrEqual": nn.LessEqualOp, "Greater": nn.GreaterOp, "GreaterOrEqual": nn.GreaterEqualOp,
+}
+VARIADIC = {"Sum": nn.SumOp, "Mean": nn.MeanOp, "Max": nn.MaxOp, "Min": nn.MinOp}
+
+
+def _by_table(table: dict[str, type]):
+    def imp(ctx: NodeContext) -> list:
+        cls = table[ctx.node.op_type]
+        return [ctx.emit(cls, [ctx.input(i) for i in range(ctx.num_inputs)]).results[0]]
+
+    return imp
+
+
+for _t, _c in UNARY.items():
+    importer(_t, to=[_c.name])(_by_table(UNARY))
+for _t, _c in BINARY.items():
+    importer(_t, to=[_c.name], note="numpy broadcasting")(_by_table(BINARY))
+for _t, _c in VARIADIC.items():
+    importer(_t, to=[_c.name], note="variadic, broadcasting")(_by_table(VARIADIC))
+
+
+@importer("Identity", "Dropout", to=[], note="inference: forwards its input")
+def identity(ctx: NodeContext) -> list:
+    if ctx.node.op_type == "Dropout" and ctx.output_used(1):
+        mask = np.ones(ctx.shape(0), dtype=bool)
+        return [ctx.input(0), ctx.constant(mask, "mask")]
+    return [ctx.input(0)]
+
+
+@importer("Cast", "CastLike", to=["nn.cast"])
+def cast(ctx: NodeContext) -> list:
+    if ctx.elem(0) == ctx.imp.graph.types[ctx.node.output[0]][0]:
+        return [ctx.input(0)]
+    return [ctx.emit(nn.CastOp, [ctx.input(0)]).results[0]]
+
+
+@importer("Where", to=["nn.where"])
+def where(ctx: NodeContext) -> list:
+    return [ctx.emit(nn.WhereOp, [ctx.input(0), ctx.input(1), ctx.input(2)]).results[0]]
+
+
+@importer("LeakyRelu", to=["nn.leaky_relu"])
+def leaky_relu(ctx: NodeContext) -> list:
+    return [ctx.emit(nn.LeakyReluOp, [ctx.input(0)], {"alpha": float_attr(ctx.attr("alpha", 0.01))}).results[0]]
+
+
+@importer("Elu", to=["nn.elu"])
+def elu(ctx: NodeContext) -> list:
+    return [ctx.emit(nn.EluOp, [ctx.input(0)], {"alpha": float_attr(ctx.attr("alpha", 1.0))}).results[0]]
+
+
+@importer("HardSigmoid", to=["nn.hard_sigmoid"])
+def hard_sigmoid(ctx: NodeContext) -> list:
+    props = {"alpha": float_attr(ctx.attr("alpha", 0.2)), "beta": float_attr(ctx.attr("beta", 0.5))}
+    return [ctx.emit(nn.HardSigmoidOp, [ctx.input(0)], props).results[0]]
+
+
+@importer("Clip", to=["nn.clip"], note="min/max must be constants")
+def clip(ctx: NodeContext) -> list:
+    props = {}
+    if ctx.opset < 11:
+        lo, hi = ctx.attr("min"), ctx.attr("max")
+    else:
+        lo = ctx.const(1, "min").item() if ctx.has_input(1) else None
+        hi = ctx.const(2, "max").item() if ctx.has_input(2) else None
+    if lo is not None:
+        props["min"] = float_attr(lo)
+    if hi is not None:
+        props["max"] = float_attr(hi)
+    return [ctx.emit(nn.ClipOp, [ctx.input(0)], props).results[0]]
+
+
+@importer("Gelu", to=["nn.gelu"], note="opset 20; the Erf and Tanh decompositions import as their parts")
+def gelu(ctx: NodeContext) -> list:
+    from xdsl.dialects.builtin import StringAttr
+
+    return [ctx.emit(nn.GeluOp, [ctx.input(0)], {"approximate": StringAttr(ctx.attr("approximate", "none"))}).results[0]]

@@ -1,0 +1,133 @@
+"""Data-layout ops. Shape arguments are compile-time constants after folding and become properties."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import StringAttr, TensorType
+
+from h3pc.dialects import nn
+from h3pc.dialects.nn import float_attr, int_attr, ints_attr
+from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.registry import importer
+
+
+@importer("Reshape", "Flatten", "Squeeze", "Unsqueeze", to=["nn.reshape"], note="static target shape")
+def reshape(ctx: NodeContext) -> list:
+    if ctx.shape(0) == ctx.out_shape():
+        return [ctx.input(0)]
+    return [ctx.unary(nn.ReshapeOp)]
+
+
+@importer("Expand", to=["nn.broadcast"])
+def expand(ctx: NodeContext) -> list:
+    if ctx.shape(0) == ctx.out_shape():
+        return [ctx.input(0)]
+    return [ctx.unary(nn.BroadcastOp)]
+
+
+@importer("Transpose", to=["nn.transpose"])
+def transpose(ctx: NodeContext) -> list:
+    rank = len(ctx.shape(0))
+    perm = ctx.attr("perm", list(reversed(range(rank))))
+    return [ctx.unary(nn.TransposeOp, props={"perm": ints_attr(perm)})]
+
+
+@importer("Concat", to=["nn.concat"])
+def concat(ctx: NodeContext) -> list:
+    axis = ctx.attr("axis") % len(ctx.out_shape())
+    ins = [ctx.input(i) for i in range(ctx.num_inputs) if ctx.has_input(i) and ctx.shape(i)[axis] != 0]
+    if len(ins) == 1:
+        return ins
+    return [ctx.emit(nn.ConcatOp, ins, {"axis": int_attr(axis)}).results[0]]
+
+
+@importer("Split", to=["nn.split"], note="split sizes as attribute, input or num_outputs")
+def split(ctx: NodeContext) -> list:
+    types = [ctx.out_type(i) for i in range(len(ctx.node.output))]
+    axis = ctx.attr("axis", 0) % len(ctx.shape(0))
+    op = ctx.emit(nn.SplitOp, [ctx.input(0)], {"axis": int_attr(axis)}, types)
+    return list(op.results)
+
+
+def normalize_slice(shape, starts, ends, axes, steps) -> tuple[list[int], list[int], list[int]]:
+    """ONNX Slice arguments -> one clamped (start, end, step) per dim (end -1 means 'before 0')."""
+    rank = len(shape)
+    st, en, sp = [0] * rank, list(shape), [1] * rank
+    axes = list(range(len(starts))) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    for s, e, a, p in zip(starts, ends, axes, steps):
+        a %= rank
+        n = shape[a]
+        s = s + n if s < 0 else s
+        e = e + n if e < 0 else e
+        if p > 0:
+            s, e = max(0, min(n, s)), max(0, min(n, e))
+        else:
+            s, e = max(0, min(n - 1, s)), max(-1, min(n - 1, e))
+        st[a], en[a], sp[a] = s, e, p
+    return st, en, sp
+
+
+@importer("Slice", to=["nn.slice"], note="starts/ends/axes/steps must be constants")
+def slice_(ctx: NodeContext) -> list:
+    if ctx.opset < 10:
+        starts, ends, axes, steps = ctx.attr("starts"), ctx.attr("ends"), ctx.attr("axes"), None
+    else:
+        starts, ends = ctx.const(1, "starts").tolist(), ctx.const(2, "ends").tolist()
+        axes = ctx.const(3, "axes").tolist() if ctx.has_input(3) else None
+        steps = ctx.const(4, "steps").tolist() if ctx.has_input(4) else None
+    st, en, sp = normalize_slice(ctx.shape(0), starts, ends, axes, steps)
+    if all(s == 0 and e == n and p == 1 for s, e, p, n in zip(st, en, sp, ctx.shape(0))):
+        return [ctx.input(0)]
+    props = {"starts": ints_attr(st), "ends": ints_attr(en), "steps": ints_attr(sp)}
+    return [ctx.unary(nn.SliceOp, props=props)]
+
+
+@importer("Gather", to=["nn.gather"])
+def gather(ctx: NodeContext) -> list:
+    axis = ctx.attr("axis", 0) % len(ctx.shape(0))
+    return [ctx.emit(nn.GatherOp, [ctx.input(0), ctx.input(1)], {"axis": int_attr(axis)}).results[0]]
+
+
+@importer("GatherElements", to=["nn.gather_elements"])
+def gather_elements(ctx: NodeContext) -> list:
+    axis = ctx.attr("axis", 0) % len(ctx.shape(0))
+    return [ctx.emit(nn.GatherElementsOp, [ctx.input(0), ctx.input(1)], {"axis": int_attr(axis)}).results[0]]
+
+
+@importer("GatherND", to=["nn.gather_nd"])
+def gather_nd(ctx: NodeContext) -> list:
+    props = {"batch_dims": int_attr(ctx.attr("batch_dims", 0))}
+    return [ctx.emit(nn.GatherNDOp, [ctx.input(0), ctx.input(1)], props).results[0]]
+
+
+@importer("Pad", to=["nn.pad"], note="constant, reflect, edge, wrap; pads must be constants")
+def pad(ctx: NodeContext) -> list:
+    rank = len(ctx.shape(0))
+    mode = ctx.attr("mode", "constant")
+    if ctx.opset < 11:
+        pads, value = list(ctx.attr("pads")), ctx.attr("value", 0.0)
+    else:
+        pads = ctx.const(1, "pads").tolist()
+        v = ctx.maybe_const(2)
+        if ctx.has_input(2) and v is None:
+            raise ctx.fail("constant_value must be a compile-time constant")
+        value = 0.0 if v is None or v.size == 0 else float(v.reshape(-1)[0])
+        if ctx.has_input(3):
+            axes = [a % rank for a in ctx.const(3, "axes").tolist()]
+            full = [0] * (2 * rank)
+            for i, a in enumerate(axes):
+                full[a], full[rank + a] = pads[i], pads[len(axes) + i]
+            pads = full
+    props = {"pads": ints_attr(pads), "mode": StringAttr(mode), "value": float_attr(value)}
+    return [ctx.unary(nn.PadOp, props=props)]
+
+
+@importer("Tile", to=["nn.tile"], note="repeats must be a constant")
+def tile(ctx: NodeContext) -> list:
+    return [ctx.unary(nn.TileOp, props={"repeats": ints_attr(ctx.const(1, "repeats").tolist())})]
+
+
+@importer("Shape", "Size", "ConstantOfShape", "Range", "Constant", to=[],
+          note="folded at compile time (inputs must be static or constant)")
+def fold_only(ctx: NodeContext) -> list:
+    raise ctx.fail("must be computable at compile time, but an input depends on run-time data")

@@ -1,0 +1,63 @@
+"""Normalisation and softmax: BatchNormalization, LayerNormalization, RMSNormalization, (Log)Softmax, LRN."""
+
+from __future__ import annotations
+
+import math
+
+from h3pc.dialects import nn
+from h3pc.dialects.nn import float_attr, int_attr
+from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.registry import importer
+
+
+def _only_first_output(ctx: NodeContext) -> None:
+    if any(o for o in ctx.node.output[1:]):
+        raise ctx.fail("training-mode outputs (beyond the first) are not supported")
+
+
+@importer("BatchNormalization", to=["nn.batch_norm"], note="inference mode")
+def batch_norm(ctx: NodeContext) -> list:
+    _only_first_output(ctx)
+    if ctx.attr("training_mode", 0):
+        raise ctx.fail("training_mode=1 is not supported")
+    ops = [ctx.input(i) for i in range(5)]
+    return [ctx.emit(nn.BatchNormOp, ops, {"epsilon": float_attr(ctx.attr("epsilon", 1e-5))}).results[0]]
+
+
+@importer("LayerNormalization", to=["nn.layer_norm"])
+def layer_norm(ctx: NodeContext) -> list:
+    _only_first_output(ctx)
+    props = {"axis": int_attr(ctx.attr("axis", -1)), "epsilon": float_attr(ctx.attr("epsilon", 1e-5))}
+    return [ctx.emit(nn.LayerNormOp, [ctx.input(0), ctx.input(1), ctx.opt_input(2)], props).results[0]]
+
+
+@importer("RMSNormalization", to=["nn.rms_norm"], note="opset 23")
+def rms_norm(ctx: NodeContext) -> list:
+    props = {"axis": int_attr(ctx.attr("axis", -1)), "epsilon": float_attr(ctx.attr("epsilon", 1e-5))}
+    return [ctx.emit(nn.RMSNormOp, [ctx.input(0), ctx.input(1), None], props).results[0]]
+
+
+@importer("Softmax", "LogSoftmax", to=["nn.softmax", "nn.log_softmax"],
+          note="opset < 13 (flatten-to-2-D) semantics rewritten with reshapes")
+def softmax(ctx: NodeContext) -> list:
+    cls = nn.SoftmaxOp if ctx.node.op_type == "Softmax" else nn.LogSoftmaxOp
+    shape = ctx.shape(0)
+    rank = len(shape)
+    if ctx.opset >= 13:
+        axis = ctx.attr("axis", -1) % max(rank, 1)
+        return [ctx.emit(cls, [ctx.input(0)], {"axis": int_attr(axis)}).results[0]]
+    axis = ctx.attr("axis", 1) % max(rank, 1)
+    if all(d == 1 for d in shape[axis + 1 :]) or axis == rank - 1:
+        # the flattened row is exactly one axis: same as per-axis softmax on it
+        return [ctx.emit(cls, [ctx.input(0)], {"axis": int_attr(axis)}).results[0]]
+    flat = (math.prod(shape[:axis]), math.prod(shape[axis:]))
+    x = ctx.unary(nn.ReshapeOp, out_shape=flat)
+    y = ctx.unary(cls, x, {"axis": int_attr(1)}, out_shape=flat)
+    return [ctx.unary(nn.ReshapeOp, y)]
+
+
+@importer("LRN", to=["nn.lrn"])
+def lrn(ctx: NodeContext) -> list:
+    props = {"size": int_attr(ctx.attr("size")), "alpha": float_attr(ctx.attr("alpha", 1e-4)),
+             "beta": float_attr(ctx.attr("beta", 0.75)), "bias": float_attr(ctx.attr("bias", 1.0))}
+    return [ctx.emit(nn.LRNOp, [ctx.input(0)], props).results[0]]

@@ -1,0 +1,76 @@
+"""Pooling and resizing: MaxPool, AveragePool, Global*Pool, Resize, Upsample."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import ArrayAttr, BoolAttr, StringAttr
+
+from h3pc.dialects import nn
+from h3pc.dialects.nn import float_attr, ints_attr
+from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.ops.gemm import window_attrs
+from h3pc.frontend.registry import importer
+
+
+@importer("MaxPool", "AveragePool", to=["nn.max_pool", "nn.avg_pool"], note="ceil_mode, dilations, auto_pad")
+def pool(ctx: NodeContext) -> list:
+    if len(ctx.node.output) > 1 and ctx.node.output[1]:
+        raise ctx.fail("the Indices output of MaxPool is not supported")
+    kernel = list(ctx.attr("kernel_shape"))
+    strides, pads, dilations = window_attrs(ctx, kernel)
+    props = {"kernel": ints_attr(kernel), "strides": ints_attr(strides), "pads": ints_attr(pads),
+             "dilations": ints_attr(dilations), "ceil_mode": BoolAttr.from_bool(bool(ctx.attr("ceil_mode", 0)))}
+    if ctx.node.op_type == "MaxPool":
+        return [ctx.emit(nn.MaxPoolOp, [ctx.input(0)], props).results[0]]
+    props["count_include_pad"] = BoolAttr.from_bool(bool(ctx.attr("count_include_pad", 0)))
+    return [ctx.emit(nn.AvgPoolOp, [ctx.input(0)], props).results[0]]
+
+
+@importer("GlobalAveragePool", "GlobalMaxPool", to=["nn.reduce_mean", "nn.reduce_max"],
+          note="a reduction over the spatial dims")
+def global_pool(ctx: NodeContext) -> list:
+    cls = nn.ReduceMeanOp if ctx.node.op_type == "GlobalAveragePool" else nn.ReduceMaxOp
+    axes = list(range(2, len(ctx.shape(0))))
+    return [ctx.emit(cls, [ctx.input(0)], {"axes": ints_attr(axes), "keepdims": BoolAttr.from_bool(True)}).results[0]]
+
+
+@importer("Resize", "Upsample", to=["nn.resize"], note="nearest, linear, cubic; scales or sizes")
+def resize(ctx: NodeContext) -> list:
+    in_shape, out_shape = ctx.shape(0), ctx.out_shape()
+    if ctx.node.op_type == "Upsample" or ctx.opset < 11:
+        scales = ctx.const(1, "scales").tolist() if ctx.has_input(1) else list(ctx.attr("scales"))
+        mode = ctx.attr("mode", "nearest")
+        ctm, nearest = "asymmetric", "floor"
+    else:
+        if ctx.attr("antialias", 0):
+            raise ctx.fail("antialias=1 is not supported")
+        if ctx.attr("keep_aspect_ratio_policy", "stretch") != "stretch" and ctx.has_input(3):
+            raise ctx.fail("keep_aspect_ratio_policy other than 'stretch' is not supported")
+        axes = ctx.attr("axes")
+        scales_in = ctx.maybe_const(2)
+        if scales_in is not None and scales_in.size:
+            given = scales_in.tolist()
+        else:
+            given = [o / i for o, i in zip(out_shape, in_shape)] if axes is None else [
+                out_shape[a] / in_shape[a] for a in axes]
+        if axes is not None:
+            scales = [1.0] * len(in_shape)
+            for a, s in zip(axes, given):
+                scales[a % len(in_shape)] = s
+        else:
+            scales = given
+        mode = ctx.attr("mode", "nearest")
+        ctm = ctx.attr("coordinate_transformation_mode", "half_pixel")
+        nearest = ctx.attr("nearest_mode", "round_prefer_floor")
+        if ctm == "tf_crop_and_resize":
+            raise ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported")
+    if mode not in ("nearest", "linear", "cubic"):
+        raise ctx.fail(f"unknown mode '{mode}'")
+    props = {
+        "scales": ArrayAttr([float_attr(s) for s in scales]),
+        "mode": StringAttr(mode),
+        "coordinate_transformation_mode": StringAttr(ctm),
+        "nearest_mode": StringAttr(nearest),
+        "cubic_coeff_a": float_attr(ctx.attr("cubic_coeff_a", -0.75)),
+        "exclude_outside": BoolAttr.from_bool(bool(ctx.attr("exclude_outside", 0))),
+    }
+    return [ctx.emit(nn.ResizeOp, [ctx.input(0)], props).results[0]]

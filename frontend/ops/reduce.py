@@ -1,0 +1,38 @@
+"""Reductions (Reduce*) and ArgMax/ArgMin; axes normalised from attribute or input, per opset."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import BoolAttr
+
+from h3pc.dialects import nn
+from h3pc.dialects.nn import int_attr, ints_attr
+from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.registry import importer
+
+REDUCE = {
+    "ReduceSum": (nn.ReduceSumOp, 13), "ReduceMean": (nn.ReduceMeanOp, 18), "ReduceMax": (nn.ReduceMaxOp, 18),
+    "ReduceMin": (nn.ReduceMinOp, 18), "ReduceProd": (nn.ReduceProdOp, 18), "ReduceL1": (nn.ReduceL1Op, 18),
+    "ReduceL2": (nn.ReduceL2Op, 18), "ReduceSumSquare": (nn.ReduceSumSquareOp, 18),
+    "ReduceLogSum": (nn.ReduceLogSumOp, 18), "ReduceLogSumExp": (nn.ReduceLogSumExpOp, 18),
+}
+
+
+def reduce(ctx: NodeContext) -> list:
+    cls, since = REDUCE[ctx.node.op_type]
+    axes = ctx.attr_or_input("axes", 1, default=None, since=since)
+    if not axes and ctx.attr("noop_with_empty_axes", 0):
+        return [ctx.input(0)]
+    props = {"axes": ints_attr(axes or []), "keepdims": BoolAttr.from_bool(bool(ctx.attr("keepdims", 1)))}
+    return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
+
+
+for _t, (_c, _) in REDUCE.items():
+    importer(_t, to=[_c.name], note="axes as attribute or constant input")(reduce)
+
+
+@importer("ArgMax", "ArgMin", to=["nn.arg_max", "nn.arg_min"])
+def arg(ctx: NodeContext) -> list:
+    cls = nn.ArgMaxOp if ctx.node.op_type == "ArgMax" else nn.ArgMinOp
+    props = {"axis": int_attr(ctx.attr("axis", 0)), "keepdims": BoolAttr.from_bool(bool(ctx.attr("keepdims", 1))),
+             "select_last_index": BoolAttr.from_bool(bool(ctx.attr("select_last_index", 0)))}
+    return [ctx.emit(cls, [ctx.input(0)], props).results[0]]

@@ -1,0 +1,121 @@
+"""`h3pc`: the end-to-end driver (a fixed pipeline with named stages to stop at)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from h3pc import __version__
+from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
+
+EMIT_STAGES = ("nn",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="h3pc",
+        description="Compile an ONNX model for a hybrid electronic-photonic-PIM accelerator.",
+    )
+    p.add_argument("model", help="the ONNX model (.onnx)")
+    p.add_argument("--emit", choices=EMIT_STAGES, help="stop after this stage and print its IR")
+    p.add_argument("--ir-out", metavar="FILE", help="write the --emit IR to FILE (atomically) instead of stdout")
+    p.add_argument("--op-stats", action="store_true", help="print per-op-type counts and which ones are supported")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="format of --op-stats")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
+                   help="pin a dynamic input shape, e.g. input_ids=1x128 (repeatable)")
+    p.add_argument("--print-op-generic", action="store_true", help="print IR in generic form")
+    p.add_argument("-v", "--verbose", action="store_true", help="print phase timings to stderr")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    p.add_argument("--version", action="version", version=f"h3pc {__version__}")
+    return p
+
+
+def op_stats(model_path: str) -> tuple[list[dict], Counter[str]]:
+    """Per-op-type counts of an ONNX model, and whether our importer table covers each."""
+    from h3pc.frontend.loader import load_onnx
+    from h3pc.frontend.registry import load_importers
+
+    table = load_importers()
+    loaded = load_onnx(model_path)
+    counts: Counter[str] = Counter()
+    domains: dict[str, str] = {}
+    for node in loaded.model.graph.node:
+        key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+        counts[key] += 1
+        domains[key] = node.domain or "ai.onnx"
+    rows = []
+    for op, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        entry = table.get(op) if domains[op] == "ai.onnx" else None
+        rows.append({"op_type": op, "domain": domains[op], "count": n, "supported": entry is not None,
+                     "nn": list(entry.nn_ops) if entry else []})
+    return rows, counts
+
+
+def print_op_stats(path: str, fmt: str) -> int:
+    rows, counts = op_stats(path)
+    bad = [r for r in rows if not r["supported"]]
+    if fmt == "json":
+        print(json.dumps({"model": path, "nodes": sum(counts.values()), "ops": rows,
+                          "unsupported": [r["op_type"] for r in bad]}, indent=2))
+    else:
+        print(f"{path}: {sum(counts.values())} nodes, {len(rows)} op types, {len(bad)} unsupported")
+        w = max([len(r["op_type"]) for r in rows] + [7])
+        print(f"  {'op type':<{w}}  count  status      lowers to")
+        for r in rows:
+            status = "supported" if r["supported"] else "UNSUPPORTED"
+            print(f"  {r['op_type']:<{w}}  {r['count']:>5}  {status:<11} {', '.join(r['nn']) or '-'}")
+    return 0 if not bad else UnsupportedError.exit_code
+
+
+def print_ir(module, generic: bool) -> str:
+    from xdsl.printer import Printer
+
+    buf = io.StringIO()
+    Printer(stream=buf, print_generic_format=generic).print_op(module)
+    buf.write("\n\n")  # byte-identical to what h3pc-opt prints, so the two compose
+    return buf.getvalue()
+
+
+def main_args(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.op_stats:
+        return print_op_stats(args.model, args.format)
+    from h3pc.frontend.folding import parse_input_shapes
+    from h3pc.frontend.importer import import_model
+
+    t0 = time.perf_counter()
+    imported = import_model(args.model, parse_input_shapes(args.input_shape))
+    imported.module.verify()
+    t1 = time.perf_counter()
+    if args.verbose:
+        print(f"h3pc: import {t1 - t0:.3f}s ({sum(imported.op_counts.values())} ONNX nodes, "
+              f"{imported.folded_nodes} folded, {len(imported.weights)} tensors, "
+              f"{imported.weights.nbytes / 1e6:.1f} MB)", file=sys.stderr)
+    if args.emit == "nn":
+        text = print_ir(imported.module, args.print_op_generic)
+        if args.ir_out:
+            atomic_write(args.ir_out, text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    fn = imported.func
+    nn_counts = Counter(op.name for op in fn.body.block.ops)
+    print(f"{Path(args.model).name}: {sum(imported.op_counts.values())} ONNX nodes "
+          f"({imported.folded_nodes} folded at compile time) -> {sum(nn_counts.values())} nn ops, "
+          f"{imported.weights.nbytes / 1e6:.2f} MB of weights")
+    for name, n in sorted(nn_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {name:<22} {n}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main("h3pc", main_args, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Runtime: numpy reference semantics of nn ops and the emulator."""

@@ -1,0 +1,754 @@
+"""numpy reference semantics of every `nn` op.
+
+`KERNELS` maps an op name to a factory: given the op, it decodes the properties once and returns a
+kernel `f(*arrays) -> tuple[arrays]`. The evaluator, constant folding and the emulator's digital tier
+all call these, so an op means the same thing everywhere. Each kernel is checked against onnxruntime
+by tests/test_reference_ops.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    BoolAttr,
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+)
+from xdsl.ir import Attribute, Operation
+
+from h3pc.dialects.types import numpy_dtype
+
+Kernel = Callable[..., tuple[np.ndarray, ...]]
+KernelFactory = Callable[[Operation], Kernel]
+
+
+def prop(op: Operation, name: str, default: Any = None) -> Any:
+    """A property as a plain Python value (ints, floats, bools, strings, tuples)."""
+    attr = op.properties.get(name)
+    return default if attr is None else attr_value(attr)
+
+
+def attr_value(attr: Attribute) -> Any:
+    if isinstance(attr, IntegerAttr) and attr.type.width.data == 1:
+        return bool(attr.value.data)
+    if isinstance(attr, IntegerAttr):
+        return int(attr.value.data)
+    if isinstance(attr, FloatAttr):
+        return float(attr.value.data)
+    if isinstance(attr, StringAttr):
+        return attr.data
+    if isinstance(attr, DenseArrayBase):
+        return tuple(int(v) for v in attr.get_values())
+    if isinstance(attr, ArrayAttr):
+        return tuple(attr_value(a) for a in attr.data)
+    raise TypeError(f"no python value for {attr}")
+
+
+def result_dtype(op: Operation, i: int = 0) -> np.dtype:
+    typ = op.results[i].type
+    assert isinstance(typ, TensorType)
+    return numpy_dtype(typ.element_type)
+
+
+def result_shape(op: Operation, i: int = 0) -> tuple[int, ...]:
+    typ = op.results[i].type
+    assert isinstance(typ, TensorType)
+    return tuple(typ.get_shape())
+
+
+KERNELS: dict[str, KernelFactory] = {}
+
+
+def kernel(*names: str) -> Callable[[KernelFactory], KernelFactory]:
+    def register(factory: KernelFactory) -> KernelFactory:
+        for n in names:
+            KERNELS[n] = factory
+        return factory
+
+    return register
+
+
+def compile_op(op: Operation) -> Kernel:
+    """The kernel of one op; KeyError when the op has no reference semantics."""
+    return KERNELS[op.name](op)
+
+
+# ---------------------------------------------------------------------------------------------
+# elementwise
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Gauss error function, |error| < 1.2e-7 (Numerical Recipes erfc, Chebyshev fit), in float64."""
+    z = np.abs(x.astype(np.float64))
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    r = 1.0 - t * np.exp(poly)
+    return np.where(x >= 0, r, -r).astype(x.dtype)
+
+
+def _same(fn: Callable[[np.ndarray], np.ndarray]) -> KernelFactory:
+    def factory(op: Operation) -> Kernel:
+        dt = result_dtype(op)
+        return lambda x: (np.asarray(fn(x), dtype=dt),)
+
+    return factory
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "nn.neg": np.negative,
+    "nn.abs": np.abs,
+    "nn.reciprocal": np.reciprocal,
+    "nn.sqrt": np.sqrt,
+    "nn.exp": np.exp,
+    "nn.log": np.log,
+    "nn.erf": erf,
+    "nn.tanh": np.tanh,
+    "nn.sigmoid": _sigmoid,
+    "nn.relu": lambda x: np.maximum(x, 0),
+    "nn.not": np.logical_not,
+    "nn.floor": np.floor,
+    "nn.ceil": np.ceil,
+    "nn.round": np.round,
+    "nn.sign": np.sign,
+    "nn.sin": np.sin,
+    "nn.cos": np.cos,
+    "nn.softplus": lambda x: np.logaddexp(0, x),
+    "nn.hard_swish": lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+}
+for _name, _fn in _UNARY.items():
+    KERNELS[_name] = _same(_fn)
+
+
+@kernel("nn.cast")
+def _cast(op: Operation) -> Kernel:
+    dt = result_dtype(op)
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        if dt.kind in "iu" and x.dtype.kind == "f":
+            with np.errstate(invalid="ignore"):
+                return (np.trunc(x).astype(dt),)
+        return (x.astype(dt),)
+
+    return run
+
+
+@kernel("nn.leaky_relu")
+def _leaky(op: Operation) -> Kernel:
+    a = prop(op, "alpha")
+    return lambda x: (np.where(x >= 0, x, x * np.asarray(a, x.dtype)),)
+
+
+@kernel("nn.elu")
+def _elu(op: Operation) -> Kernel:
+    a = prop(op, "alpha")
+    return lambda x: (np.where(x > 0, x, (np.exp(np.minimum(x, 0)) - 1) * np.asarray(a, x.dtype)).astype(x.dtype),)
+
+
+@kernel("nn.hard_sigmoid")
+def _hard_sigmoid(op: Operation) -> Kernel:
+    a, b = prop(op, "alpha"), prop(op, "beta")
+    return lambda x: (np.clip(x * np.asarray(a, x.dtype) + np.asarray(b, x.dtype), 0, 1).astype(x.dtype),)
+
+
+@kernel("nn.clip")
+def _clip(op: Operation) -> Kernel:
+    lo, hi = prop(op, "min"), prop(op, "max")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        y = x
+        if lo is not None:
+            y = np.maximum(y, np.asarray(lo).astype(x.dtype))
+        if hi is not None:
+            y = np.minimum(y, np.asarray(hi).astype(x.dtype))
+        return (np.asarray(y, x.dtype),)
+
+    return run
+
+
+@kernel("nn.gelu")
+def _gelu(op: Operation) -> Kernel:
+    if prop(op, "approximate") == "tanh":
+        c = np.sqrt(2 / np.pi)
+        return lambda x: ((0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x**3)))).astype(x.dtype),)
+    return lambda x: ((0.5 * x * (1 + erf(x / np.sqrt(2).astype(x.dtype)))).astype(x.dtype),)
+
+
+def _int_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype.kind in "iu":
+        q = np.abs(a) // np.abs(b)
+        return (np.sign(a) * np.sign(b) * q).astype(a.dtype)
+    return a / b
+
+
+_BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "nn.add": np.add,
+    "nn.sub": np.subtract,
+    "nn.mul": np.multiply,
+    "nn.div": _int_div,
+    "nn.pow": np.power,
+    "nn.prelu": lambda x, s: np.where(x >= 0, x, x * s),
+    "nn.and": np.logical_and,
+    "nn.or": np.logical_or,
+    "nn.xor": np.logical_xor,
+    "nn.equal": np.equal,
+    "nn.less": np.less,
+    "nn.less_equal": np.less_equal,
+    "nn.greater": np.greater,
+    "nn.greater_equal": np.greater_equal,
+}
+
+
+def _binary_factory(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> KernelFactory:
+    def factory(op: Operation) -> Kernel:
+        dt = result_dtype(op)
+        return lambda a, b: (np.asarray(fn(a, b), dtype=dt),)
+
+    return factory
+
+
+for _name, _fn2 in _BINARY.items():
+    KERNELS[_name] = _binary_factory(_fn2)
+
+
+@kernel("nn.where")
+def _where(op: Operation) -> Kernel:
+    return lambda c, x, y: (np.where(c, x, y),)
+
+
+_VARIADIC: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "nn.max": np.maximum,
+    "nn.min": np.minimum,
+    "nn.sum": np.add,
+    "nn.mean": np.add,
+}
+
+
+def _variadic_factory(name: str) -> KernelFactory:
+    fn = _VARIADIC[name]
+
+    def factory(op: Operation) -> Kernel:
+        dt = result_dtype(op)
+
+        def run(*xs: np.ndarray) -> tuple[np.ndarray, ...]:
+            acc = xs[0]
+            for x in xs[1:]:
+                acc = fn(acc, x)
+            if name == "nn.mean":
+                acc = acc / np.asarray(len(xs), dt)
+            return (np.broadcast_to(acc, result_shape(op)).astype(dt),)
+
+        return run
+
+    return factory
+
+
+for _name in _VARIADIC:
+    KERNELS[_name] = _variadic_factory(_name)
+
+
+# ---------------------------------------------------------------------------------------------
+# GEMM-like
+
+
+@kernel("nn.matmul")
+def _matmul(op: Operation) -> Kernel:
+    return lambda a, b: (np.matmul(a, b),)
+
+
+@kernel("nn.gemm")
+def _gemm(op: Operation) -> Kernel:
+    alpha, beta = prop(op, "alpha"), prop(op, "beta")
+    ta, tb = prop(op, "trans_a"), prop(op, "trans_b")
+
+    def run(a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        y = np.matmul(a.T if ta else a, b.T if tb else b)
+        if alpha != 1.0:
+            y = y * np.asarray(alpha, y.dtype)
+        if c is not None:
+            y = y + (c if beta == 1.0 else c * np.asarray(beta, c.dtype))
+        return (y.astype(a.dtype),)
+
+    return run
+
+
+def windows(x: np.ndarray, kernel_shape: Sequence[int], strides: Sequence[int], dilations: Sequence[int]) -> np.ndarray:
+    """Sliding windows of a padded [N, C, *spatial] array: [N, C, *out, *kernel] (a view, no copy)."""
+    nsp = len(kernel_shape)
+    span = [d * (k - 1) + 1 for k, d in zip(kernel_shape, dilations)]
+    v = np.lib.stride_tricks.sliding_window_view(x, span, axis=tuple(range(2, 2 + nsp)))
+    sl = (slice(None), slice(None)) + tuple(slice(None, None, s) for s in strides) + tuple(
+        slice(None, None, d) for d in dilations
+    )
+    return v[sl]
+
+
+def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, strides: Sequence[int], pads: Sequence[int],
+         dilations: Sequence[int], group: int) -> np.ndarray:
+    """Grouped N-d convolution as one batched matmul over im2col windows."""
+    nsp = x.ndim - 2
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(pads[i], pads[nsp + i]) for i in range(nsp)])
+    win = windows(xp, w.shape[2:], strides, dilations)  # N, C, *out, *k
+    n, c = x.shape[:2]
+    out_sp = win.shape[2 : 2 + nsp]
+    cg, og = c // group, w.shape[0] // group
+    k = int(np.prod(w.shape[2:]))
+    # -> N, G, *out, Cg, *k  -> N, G, P, Cg*k
+    win = win.reshape((n, group, cg) + out_sp + w.shape[2:])
+    win = np.moveaxis(win, 2, 2 + nsp).reshape(n, group, int(np.prod(out_sp)), cg * k)
+    wm = w.reshape(group, og, cg * k).transpose(0, 2, 1)  # G, Cg*k, Og
+    y = np.matmul(win, wm)  # N, G, P, Og
+    y = np.moveaxis(y, 3, 2).reshape((n, group * og) + out_sp)
+    if b is not None:
+        y = y + b.reshape((1, -1) + (1,) * nsp)
+    return y.astype(x.dtype)
+
+
+@kernel("nn.conv")
+def _conv(op: Operation) -> Kernel:
+    s, p, d, g = prop(op, "strides"), prop(op, "pads"), prop(op, "dilations"), prop(op, "group")
+    return lambda x, w, b=None: (conv(x, w, b, s, p, d, g),)
+
+
+@kernel("nn.conv_transpose")
+def _conv_transpose(op: Operation) -> Kernel:
+    s, p, d, g = prop(op, "strides"), prop(op, "pads"), prop(op, "dilations"), prop(op, "group")
+    out_shape = result_shape(op)
+
+    def run(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        nsp = x.ndim - 2
+        n, cin = x.shape[:2]
+        cg, og = cin // g, w.shape[1]
+        ks = w.shape[2:]
+        full = [s[i] * (x.shape[2 + i] - 1) + (ks[i] - 1) * d[i] + 1 for i in range(nsp)]
+        full = [max(full[i], out_shape[2 + i] + p[i] + p[nsp + i]) for i in range(nsp)]
+        y = np.zeros((n, g * og) + tuple(full), dtype=np.float64 if x.dtype == np.float64 else np.float32)
+        xs = x.reshape((n, g, cg) + x.shape[2:])
+        ws = w.reshape((g, cg, og) + ks)
+        for kidx in np.ndindex(*ks):
+            # contrib[n, g, og, *in] = sum_c x[n, g, c, *in] * w[g, c, og, kidx]
+            contrib = np.einsum("ngc...,gco->ngo...", xs, ws[(slice(None), slice(None), slice(None)) + kidx])
+            contrib = contrib.reshape((n, g * og) + x.shape[2:])
+            sl = tuple(slice(kidx[i] * d[i], kidx[i] * d[i] + s[i] * (x.shape[2 + i] - 1) + 1, s[i]) for i in range(nsp))
+            y[(slice(None), slice(None)) + sl] += contrib
+        crop = tuple(slice(p[i], p[i] + out_shape[2 + i]) for i in range(nsp))
+        y = y[(slice(None), slice(None)) + crop]
+        if b is not None:
+            y = y + b.reshape((1, -1) + (1,) * nsp)
+        return (y.astype(x.dtype),)
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# normalisation, softmax
+
+
+@kernel("nn.batch_norm")
+def _batch_norm(op: Operation) -> Kernel:
+    eps = prop(op, "epsilon")
+
+    def run(x, scale, bias, mean, var):  # type: ignore[no-untyped-def]
+        shp = (1, -1) + (1,) * (x.ndim - 2)
+        inv = scale / np.sqrt(var + np.asarray(eps, var.dtype))
+        return ((x - mean.reshape(shp)) * inv.reshape(shp) + bias.reshape(shp)).astype(x.dtype),
+
+    return run
+
+
+@kernel("nn.layer_norm")
+def _layer_norm(op: Operation) -> Kernel:
+    axis, eps = prop(op, "axis"), prop(op, "epsilon")
+
+    def run(x: np.ndarray, scale: np.ndarray, bias: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        axes = tuple(range(axis % x.ndim, x.ndim))
+        mu = x.mean(axis=axes, keepdims=True)
+        xc = x - mu
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        y = xc / np.sqrt(var + np.asarray(eps, x.dtype)) * scale
+        if bias is not None:
+            y = y + bias
+        return (y.astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.rms_norm")
+def _rms_norm(op: Operation) -> Kernel:
+    axis, eps = prop(op, "axis"), prop(op, "epsilon")
+
+    def run(x: np.ndarray, scale: np.ndarray, bias: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        axes = tuple(range(axis % x.ndim, x.ndim))
+        ms = (x * x).mean(axis=axes, keepdims=True)
+        y = x / np.sqrt(ms + np.asarray(eps, x.dtype)) * scale
+        if bias is not None:
+            y = y + bias
+        return (y.astype(x.dtype),)
+
+    return run
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@kernel("nn.softmax")
+def _softmax(op: Operation) -> Kernel:
+    axis = prop(op, "axis")
+    return lambda x: (softmax(x, axis).astype(x.dtype),)
+
+
+@kernel("nn.log_softmax")
+def _log_softmax(op: Operation) -> Kernel:
+    axis = prop(op, "axis")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        z = x - x.max(axis=axis, keepdims=True)
+        return ((z - np.log(np.exp(z).sum(axis=axis, keepdims=True))).astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.lrn")
+def _lrn(op: Operation) -> Kernel:
+    size, alpha, beta, bias = prop(op, "size"), prop(op, "alpha"), prop(op, "beta"), prop(op, "bias")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        c = x.shape[1]
+        sq = (x.astype(np.float64)) ** 2
+        lo = (size - 1) // 2  # ONNX: window [c - floor((size-1)/2), c + ceil((size-1)/2)]
+        hi = size - 1 - lo
+        pad = np.pad(sq, [(0, 0), (lo, hi)] + [(0, 0)] * (x.ndim - 2))
+        csum = np.cumsum(pad, axis=1)
+        csum = np.concatenate([np.zeros_like(csum[:, :1]), csum], axis=1)
+        s = csum[:, size : size + c] - csum[:, :c]
+        return ((x / (bias + alpha / size * s) ** beta).astype(x.dtype),)
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# pooling, resize
+
+
+def _pool_pads(x: np.ndarray, op: Operation) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(declared pads, extra end pads that ceil_mode needs), per spatial dim."""
+    k, s, d, p = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations"), prop(op, "pads")
+    nsp = x.ndim - 2
+    out = result_shape(op)[2:]
+    declared = [(p[i], p[nsp + i]) for i in range(nsp)]
+    extra = []
+    for i in range(nsp):
+        need = (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1
+        have = x.shape[2 + i] + p[i] + p[nsp + i]
+        extra.append((0, max(0, need - have)))
+    return declared, extra
+
+
+@kernel("nn.max_pool")
+def _max_pool(op: Operation) -> Kernel:
+    k, s, d = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        declared, extra = _pool_pads(x, op)
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        pads = [(a + 0, b + e[1]) for (a, b), e in zip(declared, extra)]
+        xp = np.pad(x, [(0, 0), (0, 0)] + pads, constant_values=low)
+        win = windows(xp, k, s, d)
+        return (win.max(axis=tuple(range(x.ndim, win.ndim))).astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.avg_pool")
+def _avg_pool(op: Operation) -> Kernel:
+    k, s, d = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations")
+    include = prop(op, "count_include_pad")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        declared, extra = _pool_pads(x, op)
+        nsp = x.ndim - 2
+        pads = [(a, b + e[1]) for (a, b), e in zip(declared, extra)]
+        xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+        ksum = windows(xp, k, s, d).sum(axis=tuple(range(x.ndim, x.ndim + nsp)))
+        ones = np.ones((1, 1) + x.shape[2:], dtype=x.dtype)
+        if include:
+            ones = np.pad(ones, [(0, 0), (0, 0)] + declared, constant_values=1)
+            mask = np.pad(ones, [(0, 0), (0, 0)] + extra)
+        else:
+            mask = np.pad(ones, [(0, 0), (0, 0)] + pads)
+        count = windows(mask, k, s, d).sum(axis=tuple(range(x.ndim, x.ndim + nsp)))
+        return ((ksum / count).astype(x.dtype),)
+
+    return run
+
+
+def _source_coords(out_len: int, in_len: int, scale: float, mode: str) -> np.ndarray:
+    i = np.arange(out_len, dtype=np.float64)
+    if mode == "asymmetric":
+        return i / scale
+    if mode == "align_corners":
+        return i * (in_len - 1) / (out_len - 1) if out_len > 1 else np.zeros_like(i)
+    if mode == "pytorch_half_pixel":
+        return (i + 0.5) / scale - 0.5 if out_len > 1 else np.zeros_like(i)
+    if mode == "half_pixel_symmetric":
+        adj = out_len / (scale * in_len)
+        center = in_len / 2 * (1 - adj)
+        return center + (i + 0.5) / scale - 0.5
+    if mode == "half_pixel":
+        return (i + 0.5) / scale - 0.5
+    raise ValueError(f"unsupported coordinate_transformation_mode '{mode}'")
+
+
+_NEAREST: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "round_prefer_floor": lambda c: np.where(c - np.floor(c) == 0.5, np.floor(c), np.round(c)),
+    "round_prefer_ceil": lambda c: np.where(c - np.floor(c) == 0.5, np.ceil(c), np.round(c)),
+    "floor": np.floor,
+    "ceil": np.ceil,
+}
+
+
+def _cubic_weights(t: np.ndarray, a: float) -> np.ndarray:
+    """Keys cubic weights for offsets -1, 0, 1, 2 around floor(c)."""
+    def w(x: np.ndarray) -> np.ndarray:
+        x = np.abs(x)
+        return np.where(
+            x <= 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+            np.where(x < 2, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0),
+        )
+
+    return np.stack([w(t + 1), w(t), w(1 - t), w(2 - t)], axis=-1)
+
+
+@kernel("nn.resize")
+def _resize(op: Operation) -> Kernel:
+    scales, mode = prop(op, "scales"), prop(op, "mode")
+    ctm, nearest = prop(op, "coordinate_transformation_mode"), prop(op, "nearest_mode")
+    a, exclude = prop(op, "cubic_coeff_a"), prop(op, "exclude_outside")
+    out_shape = result_shape(op)
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        y = x.astype(np.float64)
+        for ax in range(x.ndim):
+            n_in, n_out = x.shape[ax], out_shape[ax]
+            if n_in == n_out and scales[ax] == 1.0:
+                continue
+            c = _source_coords(n_out, n_in, scales[ax], ctm)
+            if mode == "nearest":
+                idx = np.clip(_NEAREST[nearest](c).astype(np.int64), 0, n_in - 1)
+                y = np.take(y, idx, axis=ax)
+                continue
+            base = np.floor(c).astype(np.int64)
+            t = c - base
+            if mode == "linear":
+                offs, wts = np.array([0, 1]), np.stack([1 - t, t], axis=-1)
+                c_cl = np.clip(c, 0, n_in - 1)
+                base = np.floor(c_cl).astype(np.int64)
+                wts = np.stack([1 - (c_cl - base), c_cl - base], axis=-1)
+            else:
+                offs, wts = np.array([-1, 0, 1, 2]), _cubic_weights(t, a)
+            idx = base[:, None] + offs[None, :]
+            if exclude:
+                wts = np.where((idx >= 0) & (idx < n_in), wts, 0.0)
+                wts = wts / wts.sum(axis=1, keepdims=True)
+            idx = np.clip(idx, 0, n_in - 1)
+            g = np.take(y, idx.reshape(-1), axis=ax)
+            g = g.reshape(y.shape[:ax] + idx.shape + y.shape[ax + 1 :])
+            wshape = (1,) * ax + wts.shape + (1,) * (y.ndim - ax - 1)
+            y = (g * wts.reshape(wshape)).sum(axis=ax + 1)
+        if x.dtype.kind in "iu":
+            y = np.round(y)
+        return (y.astype(x.dtype),)
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions
+
+
+def _reduce_factory(fn: Callable[[np.ndarray, tuple[int, ...], bool], np.ndarray]) -> KernelFactory:
+    def factory(op: Operation) -> Kernel:
+        axes, keep, dt = prop(op, "axes"), prop(op, "keepdims"), result_dtype(op)
+
+        def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+            ax = tuple(a % x.ndim for a in axes) if axes else tuple(range(x.ndim))
+            return (np.asarray(fn(x, ax, keep), dtype=dt),)
+
+        return run
+
+    return factory
+
+
+_REDUCE: dict[str, Callable[[np.ndarray, tuple[int, ...], bool], np.ndarray]] = {
+    "nn.reduce_sum": lambda x, a, k: x.sum(axis=a, keepdims=k),
+    "nn.reduce_mean": lambda x, a, k: x.mean(axis=a, keepdims=k),
+    "nn.reduce_max": lambda x, a, k: x.max(axis=a, keepdims=k),
+    "nn.reduce_min": lambda x, a, k: x.min(axis=a, keepdims=k),
+    "nn.reduce_prod": lambda x, a, k: x.prod(axis=a, keepdims=k),
+    "nn.reduce_l1": lambda x, a, k: np.abs(x).sum(axis=a, keepdims=k),
+    "nn.reduce_l2": lambda x, a, k: np.sqrt((x * x).sum(axis=a, keepdims=k)),
+    "nn.reduce_sum_square": lambda x, a, k: (x * x).sum(axis=a, keepdims=k),
+    "nn.reduce_log_sum": lambda x, a, k: np.log(x.sum(axis=a, keepdims=k)),
+    "nn.reduce_log_sum_exp": lambda x, a, k: _logsumexp(x, a, k),
+}
+
+
+def _logsumexp(x: np.ndarray, axes: tuple[int, ...], keep: bool) -> np.ndarray:
+    m = x.max(axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    r = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+    return r if keep else np.squeeze(r, axis=axes)
+
+
+for _name, _fr in _REDUCE.items():
+    KERNELS[_name] = _reduce_factory(_fr)
+
+
+def _arg_factory(fn: Callable[..., np.ndarray]) -> KernelFactory:
+    def factory(op: Operation) -> Kernel:
+        axis, keep, last = prop(op, "axis"), prop(op, "keepdims"), prop(op, "select_last_index")
+
+        def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+            ax = axis % x.ndim
+            if last:
+                idx = x.shape[ax] - 1 - fn(np.flip(x, axis=ax), axis=ax)
+            else:
+                idx = fn(x, axis=ax)
+            if keep:
+                idx = np.expand_dims(idx, ax)
+            return (np.asarray(idx, dtype=np.int64),)
+
+        return run
+
+    return factory
+
+
+KERNELS["nn.arg_max"] = _arg_factory(np.argmax)
+KERNELS["nn.arg_min"] = _arg_factory(np.argmin)
+
+
+# ---------------------------------------------------------------------------------------------
+# data layout
+
+
+@kernel("nn.reshape", "nn.broadcast")
+def _reshape(op: Operation) -> Kernel:
+    shape = result_shape(op)
+    if op.name == "nn.broadcast":
+        return lambda x: (np.broadcast_to(x, shape),)
+    return lambda x: (np.reshape(x, shape),)
+
+
+@kernel("nn.transpose")
+def _transpose(op: Operation) -> Kernel:
+    perm = prop(op, "perm")
+    return lambda x: (np.transpose(x, perm),)
+
+
+@kernel("nn.slice")
+def _slice(op: Operation) -> Kernel:
+    sl = tuple(
+        slice(s, None if e < 0 else e, p) for s, e, p in zip(prop(op, "starts"), prop(op, "ends"), prop(op, "steps"))
+    )
+    return lambda x: (x[sl],)
+
+
+@kernel("nn.concat")
+def _concat(op: Operation) -> Kernel:
+    axis = prop(op, "axis")
+    return lambda *xs: (np.concatenate(xs, axis=axis),)
+
+
+@kernel("nn.split")
+def _split(op: Operation) -> Kernel:
+    axis = prop(op, "axis")
+    sizes = [result_shape(op, i)[axis] for i in range(len(op.results))]
+    cuts = np.cumsum(sizes)[:-1].tolist()
+    return lambda x: tuple(np.split(x, cuts, axis=axis))
+
+
+@kernel("nn.gather")
+def _gather(op: Operation) -> Kernel:
+    axis = prop(op, "axis")
+
+    def run(data: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        ax = axis % data.ndim
+        idx = np.where(idx < 0, idx + data.shape[ax], idx)
+        return (np.take(data, idx, axis=ax),)
+
+    return run
+
+
+@kernel("nn.gather_elements")
+def _gather_elements(op: Operation) -> Kernel:
+    axis = prop(op, "axis")
+
+    def run(data: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        ax = axis % data.ndim
+        idx = np.where(idx < 0, idx + data.shape[ax], idx)
+        return (np.take_along_axis(data, idx, axis=ax),)
+
+    return run
+
+
+@kernel("nn.gather_nd")
+def _gather_nd(op: Operation) -> Kernel:
+    b = prop(op, "batch_dims")
+
+    def run(data: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        bshape = data.shape[:b]
+        nb = int(np.prod(bshape)) if b else 1
+        d = data.reshape((nb,) + data.shape[b:])
+        ix = idx.reshape((nb, -1, idx.shape[-1]))
+        depth = idx.shape[-1]
+        ix = np.where(ix < 0, ix + np.array(data.shape[b : b + depth]), ix)
+        out = np.stack([d[i][tuple(ix[i].T)] for i in range(nb)])
+        return (out.reshape(idx.shape[:-1] + data.shape[b + depth :]),)
+
+    return run
+
+
+@kernel("nn.pad")
+def _pad(op: Operation) -> Kernel:
+    pads, mode, value = prop(op, "pads"), prop(op, "mode"), prop(op, "value")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        r = x.ndim
+        crop = tuple(slice(max(0, -pads[i]), x.shape[i] - max(0, -pads[r + i])) for i in range(r))
+        x = x[crop]
+        width = [(max(0, pads[i]), max(0, pads[r + i])) for i in range(r)]
+        if mode == "constant":
+            return (np.pad(x, width, constant_values=np.asarray(value).astype(x.dtype)),)
+        return (np.pad(x, width, mode={"reflect": "reflect", "edge": "edge", "wrap": "wrap"}[mode]),)
+
+    return run
+
+
+@kernel("nn.tile")
+def _tile(op: Operation) -> Kernel:
+    reps = prop(op, "repeats")
+    return lambda x: (np.tile(x, reps),)
+
+
+def supported_ops() -> list[str]:
+    return sorted(KERNELS)
+
+
+def evaluate_kernel(op: Operation, *args: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Run one op on concrete arrays (used by folding and tests)."""
+    return compile_op(op)(*args)
+

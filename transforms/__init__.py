@@ -1,0 +1,1 @@
+"""Pass implementations, one ModulePass per file named after its CLI name."""
