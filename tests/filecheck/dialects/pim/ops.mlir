@@ -1,0 +1,60 @@
+// RUN: h3pc-opt %s | filecheck %s
+// RUN: %h3pc_roundtrip
+// RUN: h3pc-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
+
+func.func @reram_fc(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %w = nn.constant {value = dense_resource<fc1_weight> : tensor<8x4xf32>} : tensor<8x4xf32>
+  %xb = pim.program %w {kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64} : (tensor<8x4xf32>) -> !pim.crossbars<reram, 8x4>
+  %y = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 6 : i64} : (tensor<2x8xf32>, !pim.crossbars<reram, 8x4>) -> tensor<2x4xf32>
+  func.return %y : tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func.func @reram_fc(%{{.*}}: tensor<2x8xf32>) -> tensor<2x4xf32> {
+// CHECK-NEXT:  %{{.*}} = nn.constant {value = dense_resource<fc1_weight> : tensor<8x4xf32>} : tensor<8x4xf32>
+// CHECK-NEXT:  %{{.*}} = pim.program %{{.*}} {kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64} : (tensor<8x4xf32>) -> !pim.crossbars<reram, 8x4>
+// CHECK-NEXT:  %{{.*}} = pim.mvm %{{.*}}, %{{.*}} {input_bits = 8 : i64, adc_bits = 6 : i64} : (tensor<2x8xf32>, !pim.crossbars<reram, 8x4>) -> tensor<2x4xf32>
+// CHECK-NEXT:  func.return %{{.*}} : tensor<2x4xf32>
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "reram_fc", function_type = (tensor<2x8xf32>) -> tensor<2x4xf32>}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x8xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.constant"() <{value = dense_resource<fc1_weight> : tensor<8x4xf32>}> : () -> tensor<8x4xf32>
+// GENERIC-NEXT:  %{{.*}} = "pim.program"(%{{.*}}) <{kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64}> : (tensor<8x4xf32>) -> !pim.crossbars<reram, 8x4>
+// GENERIC-NEXT:  %{{.*}} = "pim.mvm"(%{{.*}}, %{{.*}}) <{input_bits = 8 : i64, adc_bits = 6 : i64}> : (tensor<2x8xf32>, !pim.crossbars<reram, 8x4>) -> tensor<2x4xf32>
+// GENERIC-NEXT:  "func.return"(%{{.*}}) : (tensor<2x4xf32>) -> ()
+
+func.func @sram_batched(%x: tensor<2x3x6xf32>, %v: tensor<6xf32>, %w: tensor<6x5xf32>) -> (tensor<2x3x5xf32>, tensor<5xf32>) {
+  %xb = pim.program %w {kind = #pim.kind<sram>, weight_bits = 4 : i64, cell_bits = 1 : i64} : (tensor<6x5xf32>) -> !pim.crossbars<sram, 6x5>
+  %0 = pim.mvm %x, %xb {input_bits = 4 : i64, adc_bits = 16 : i64} : (tensor<2x3x6xf32>, !pim.crossbars<sram, 6x5>) -> tensor<2x3x5xf32>
+  %1 = pim.mvm %v, %xb {input_bits = 1 : i64, adc_bits = 4 : i64} : (tensor<6xf32>, !pim.crossbars<sram, 6x5>) -> tensor<5xf32>
+  func.return %0, %1 : tensor<2x3x5xf32>, tensor<5xf32>
+}
+
+// CHECK-LABEL: func.func @sram_batched(%{{.*}}: tensor<2x3x6xf32>, %{{.*}}: tensor<6xf32>, %{{.*}}: tensor<6x5xf32>) -> (tensor<2x3x5xf32>, tensor<5xf32>) {
+// CHECK-NEXT:  %{{.*}} = pim.program %{{.*}} {kind = #pim.kind<sram>, weight_bits = 4 : i64, cell_bits = 1 : i64} : (tensor<6x5xf32>) -> !pim.crossbars<sram, 6x5>
+// CHECK-NEXT:  %{{.*}} = pim.mvm %{{.*}}, %{{.*}} {input_bits = 4 : i64, adc_bits = 16 : i64} : (tensor<2x3x6xf32>, !pim.crossbars<sram, 6x5>) -> tensor<2x3x5xf32>
+// CHECK-NEXT:  %{{.*}} = pim.mvm %{{.*}}, %{{.*}} {input_bits = 1 : i64, adc_bits = 4 : i64} : (tensor<6xf32>, !pim.crossbars<sram, 6x5>) -> tensor<5xf32>
+// CHECK-NEXT:  func.return %{{.*}}, %{{.*}} : tensor<2x3x5xf32>, tensor<5xf32>
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "sram_batched", function_type = (tensor<2x3x6xf32>, tensor<6xf32>, tensor<6x5xf32>) -> (tensor<2x3x5xf32>, tensor<5xf32>)}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x6xf32>, %{{.*}}: tensor<6xf32>, %{{.*}}: tensor<6x5xf32>):
+// GENERIC-NEXT:  %{{.*}} = "pim.program"(%{{.*}}) <{kind = #pim.kind<sram>, weight_bits = 4 : i64, cell_bits = 1 : i64}> : (tensor<6x5xf32>) -> !pim.crossbars<sram, 6x5>
+// GENERIC-NEXT:  %{{.*}} = "pim.mvm"(%{{.*}}, %{{.*}}) <{input_bits = 4 : i64, adc_bits = 16 : i64}> : (tensor<2x3x6xf32>, !pim.crossbars<sram, 6x5>) -> tensor<2x3x5xf32>
+// GENERIC-NEXT:  %{{.*}} = "pim.mvm"(%{{.*}}, %{{.*}}) <{input_bits = 1 : i64, adc_bits = 4 : i64}> : (tensor<6xf32>, !pim.crossbars<sram, 6x5>) -> tensor<5xf32>
+// GENERIC-NEXT:  "func.return"(%{{.*}}, %{{.*}}) : (tensor<2x3x5xf32>, tensor<5xf32>) -> ()
+
+func.func @mvm(%x: tensor<4x256xf32>, %w: tensor<256x64xf32>) -> tensor<4x64xf32> {
+  %xb = pim.program %w {kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64} : (tensor<256x64xf32>) -> !pim.crossbars<reram, 256x64>
+  %y = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 8 : i64} : (tensor<4x256xf32>, !pim.crossbars<reram, 256x64>) -> tensor<4x64xf32>
+  func.return %y : tensor<4x64xf32>
+}
+
+// CHECK-LABEL: func.func @mvm(%{{.*}}: tensor<4x256xf32>, %{{.*}}: tensor<256x64xf32>) -> tensor<4x64xf32> {
+// CHECK-NEXT:  %{{.*}} = pim.program %{{.*}} {kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64} : (tensor<256x64xf32>) -> !pim.crossbars<reram, 256x64>
+// CHECK-NEXT:  %{{.*}} = pim.mvm %{{.*}}, %{{.*}} {input_bits = 8 : i64, adc_bits = 8 : i64} : (tensor<4x256xf32>, !pim.crossbars<reram, 256x64>) -> tensor<4x64xf32>
+// CHECK-NEXT:  func.return %{{.*}} : tensor<4x64xf32>
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "mvm", function_type = (tensor<4x256xf32>, tensor<256x64xf32>) -> tensor<4x64xf32>}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<4x256xf32>, %{{.*}}: tensor<256x64xf32>):
+// GENERIC-NEXT:  %{{.*}} = "pim.program"(%{{.*}}) <{kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64}> : (tensor<256x64xf32>) -> !pim.crossbars<reram, 256x64>
+// GENERIC-NEXT:  %{{.*}} = "pim.mvm"(%{{.*}}, %{{.*}}) <{input_bits = 8 : i64, adc_bits = 8 : i64}> : (tensor<4x256xf32>, !pim.crossbars<reram, 256x64>) -> tensor<4x64xf32>
+// GENERIC-NEXT:  "func.return"(%{{.*}}) : (tensor<4x64xf32>) -> ()
