@@ -497,20 +497,29 @@ def _avg_pool(op: Operation) -> Kernel:
 
 
 def _source_coords(out_len: int, in_len: int, scale: float, mode: str) -> np.ndarray:
-    i = np.arange(out_len, dtype=np.float64)
+    """Input coordinate of each output index, computed in float32 as onnxruntime does.
+
+    Nearest mode rounds these, so float64 would pick a different pixel wherever the float32 value
+    lands exactly on a tie (for example scale 0.6: 1.5 / 0.6f - 0.5 is 1.9999999 in float64, 2 in float32).
+    """
+    f = np.float32
+    i = np.arange(out_len, dtype=f)
+    s, half = f(scale), f(0.5)
     if mode == "asymmetric":
-        return i / scale
-    if mode == "align_corners":
-        return i * (in_len - 1) / (out_len - 1) if out_len > 1 else np.zeros_like(i)
-    if mode == "pytorch_half_pixel":
-        return (i + 0.5) / scale - 0.5 if out_len > 1 else np.zeros_like(i)
-    if mode == "half_pixel_symmetric":
-        adj = out_len / (scale * in_len)
-        center = in_len / 2 * (1 - adj)
-        return center + (i + 0.5) / scale - 0.5
-    if mode == "half_pixel":
-        return (i + 0.5) / scale - 0.5
-    raise ValueError(f"unsupported coordinate_transformation_mode '{mode}'")
+        c = i / s
+    elif mode == "align_corners":
+        c = i * f(in_len - 1) / f(out_len - 1) if out_len > 1 else np.zeros_like(i)
+    elif mode == "pytorch_half_pixel":
+        c = (i + half) / s - half if out_len > 1 else np.zeros_like(i)
+    elif mode == "half_pixel_symmetric":
+        adj = f(out_len) / (s * f(in_len))
+        center = f(in_len) / f(2) * (f(1) - adj)
+        c = center + (i + half) / s - half
+    elif mode == "half_pixel":
+        c = (i + half) / s - half
+    else:
+        raise ValueError(f"unsupported coordinate_transformation_mode '{mode}'")
+    return c.astype(np.float64)
 
 
 _NEAREST: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -570,7 +579,9 @@ def _resize(op: Operation) -> Kernel:
             wshape = (1,) * ax + wts.shape + (1,) * (y.ndim - ax - 1)
             y = (g * wts.reshape(wshape)).sum(axis=ax + 1)
         if x.dtype.kind in "iu":
-            y = np.round(y)
+            # onnxruntime interpolates in float32 and casts (toward zero); rounding to float32 first keeps
+            # an exact integer that float64 sees as 82.99999999 from truncating to 82
+            y = np.trunc(y.astype(np.float32))
         return (y.astype(x.dtype),)
 
     return run

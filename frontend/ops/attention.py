@@ -70,12 +70,12 @@ def attention(ctx: NodeContext) -> list:
     softcap = ctx.attr("softcap", 0.0)
     if softcap and softcap > 0:
         cap = ctx.constant(np.asarray(softcap, dt), "softcap")
-        s = ctx.unary(nn.TanhOp, _binary(ctx, nn.DivOp, s, cap, scores_shape))
+        s = ctx.unary(nn.TanhOp, _binary(ctx, nn.DivOp, s, cap, scores_shape), out_shape=scores_shape)
         s = _binary(ctx, nn.MulOp, s, cap, scores_shape)
     bias = _bias(ctx, sq, skv, dt)
     if bias is not None:
         s = _binary(ctx, nn.AddOp, s, bias, scores_shape)
-    p = ctx.unary(nn.SoftmaxOp, s, {"axis": int_attr(3)})
+    p = ctx.unary(nn.SoftmaxOp, s, {"axis": int_attr(3)}, out_shape=scores_shape)
     dv = shape_of(v)[3]
     y = _binary(ctx, nn.MatMulOp, p, v, (b, hq, sq, dv))
     if q3:

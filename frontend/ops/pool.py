@@ -19,6 +19,17 @@ def pool(ctx: NodeContext) -> list:
     strides, pads, dilations = window_attrs(ctx, kernel)
     props = {"kernel": ints_attr(kernel), "strides": ints_attr(strides), "pads": ints_attr(pads),
              "dilations": ints_attr(dilations), "ceil_mode": BoolAttr.from_bool(bool(ctx.attr("ceil_mode", 0)))}
+    if ctx.attr("ceil_mode", 0):
+        # ONNX (and onnxruntime) drop a last window that would start in the end padding, but onnx's shape
+        # inference (onnx 1.23) still counts it; the static shape everything downstream uses would be wrong.
+        x, nsp = ctx.shape(0), len(kernel)
+        want = list(x[:2])
+        for i in range(nsp):
+            n = -(-(x[2 + i] + pads[i] + pads[nsp + i] - dilations[i] * (kernel[i] - 1) - 1) // strides[i]) + 1
+            want.append(n - 1 if (n - 1) * strides[i] >= x[2 + i] + pads[i] else n)
+        if tuple(want) != tuple(ctx.out_shape()):
+            raise ctx.fail(f"ceil_mode=1 with a last window that starts in the end padding: the output is "
+                           f"{list(want)}, but ONNX shape inference says {list(ctx.out_shape())}")
     if ctx.node.op_type == "MaxPool":
         return [ctx.emit(nn.MaxPoolOp, [ctx.input(0)], props).results[0]]
     props["count_include_pad"] = BoolAttr.from_bool(bool(ctx.attr("count_include_pad", 0)))

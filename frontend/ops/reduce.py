@@ -21,7 +21,15 @@ def reduce(ctx: NodeContext) -> list:
     cls, since = REDUCE[ctx.node.op_type]
     axes = ctx.attr_or_input("axes", 1, default=None, since=since)
     if not axes and ctx.attr("noop_with_empty_axes", 0):
-        return [ctx.input(0)]
+        # no reduction, but composite reductions keep their elementwise steps (ONNX spec, opset 18)
+        x = ctx.input(0)
+        if ctx.node.op_type in ("ReduceL1", "ReduceL2"):  # sqrt(x^2) == |x|
+            return [ctx.unary(nn.AbsOp, x)]
+        if ctx.node.op_type == "ReduceSumSquare":
+            return [ctx.emit(nn.MulOp, [x, x]).results[0]]
+        if ctx.node.op_type == "ReduceLogSum":
+            return [ctx.unary(nn.LogOp, x)]
+        return [x]  # ReduceLogSumExp: log(exp(x)) == x
     props = {"axes": ints_attr(axes or []), "keepdims": BoolAttr.from_bool(bool(ctx.attr("keepdims", 1)))}
     return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
 
