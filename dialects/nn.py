@@ -373,6 +373,8 @@ class _ConvBase(NNOp):
                 raise VerifyException(f"{label} needs {n} values, got {len(_ints(attr))}")
         if self.group.value.data < 1:
             raise VerifyException("group must be >= 1")
+        if any(v < 1 for v in _ints(self.strides) + _ints(self.dilations)):
+            raise VerifyException("strides and dilations must be >= 1")
         return nsp
 
 
@@ -539,6 +541,8 @@ class _PoolBase(NNOp):
         k, s, d, p = _ints(self.kernel), _ints(self.strides), _ints(self.dilations), _ints(self.pads)
         if nsp < 1 or len(k) != nsp or len(s) != nsp or len(d) != nsp or len(p) != 2 * nsp:
             raise VerifyException(f"kernel/strides/dilations/pads do not fit input {fmt_shape(x)}")
+        if any(v < 1 for v in k + s + d):
+            raise VerifyException("pool kernel, strides and dilations must be >= 1")
         out = [x[0], x[1]]
         for i in range(nsp):
             span = x[2 + i] + p[i] + p[nsp + i] - d[i] * (k[i] - 1) - 1
@@ -854,8 +858,8 @@ class SplitOp(NNOp):
         a = shape_of(self.input)
         axis = _check_axis(self.axis.value.data, len(a))
         outs = [shape_of(r) for r in self.outputs]
-        if sum(o[axis] for o in outs) != a[axis] or any(
-            len(o) != len(a) or any(o[i] != a[i] for i in range(len(a)) if i != axis) for o in outs
+        if any(len(o) != len(a) for o in outs) or sum(o[axis] for o in outs) != a[axis] or any(
+            any(o[i] != a[i] for i in range(len(a)) if i != axis) for o in outs
         ):
             raise VerifyException(f"results {', '.join(map(fmt_shape, outs))} do not split {fmt_shape(a)}")
 

@@ -40,6 +40,8 @@ def concat_shape(shapes: Sequence[Sequence[int]], axis: int) -> tuple[int, ...] 
     if not shapes:
         return "expects at least one operand"
     rank = len(shapes[0])
+    if rank == 0:
+        return "cannot concatenate rank-0 tensors"
     for s in shapes:
         if len(s) != rank or any(s[i] != shapes[0][i] for i in range(rank) if i != axis):
             return f"operand shapes {', '.join(map(fmt_shape, shapes))} differ off the axis"

@@ -570,3 +570,35 @@ func.func @case67(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) {
   func.return
 }
 // CHECK: operandSegmentSizes
+
+// -----
+
+func.func @concat_rank0(%a: tensor<f32>) {
+  %0 = nn.concat %a, %a {axis = 0 : i64} : (tensor<f32>, tensor<f32>) -> tensor<2xf32>
+  func.return
+}
+// CHECK: cannot concatenate rank-0 tensors
+
+// -----
+
+func.func @conv_zero_stride(%x: tensor<1x2x5x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  %0 = "nn.conv"(%x, %w) <{strides = array<i64: 0, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 0>}> : (tensor<1x2x5x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x3x3xf32>
+  func.return
+}
+// CHECK: strides and dilations must be >= 1
+
+// -----
+
+func.func @pool_zero_stride(%x: tensor<1x2x4x4xf32>) {
+  %0 = nn.max_pool %x {kernel = array<i64: 2, 2>, strides = array<i64: 0, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  func.return
+}
+// CHECK: pool kernel, strides and dilations must be >= 1
+
+// -----
+
+func.func @split_low_rank(%x: tensor<2x5xf32>) {
+  %0, %1 = nn.split %x {axis = 1 : i64} : (tensor<2x5xf32>) -> (tensor<2xf32>, tensor<2x5xf32>)
+  func.return
+}
+// CHECK: do not split [2,5]
