@@ -39,3 +39,10 @@ def test_lint_catches_a_missing_colon(tmp_path: Path) -> None:
     assert CHECK_WITHOUT_COLON.search("// CHECK nn.add")
     assert not CHECK_WITHOUT_COLON.search("// CHECK: nn.add")
     assert not CHECK_WITHOUT_COLON.search("// CHECK-NEXT: nn.add")
+
+
+def test_stock_xdsl_opt_sees_h3pc_dialects_through_the_universe_entry_point() -> None:
+    src = FILECHECK_DIR / "dialects" / "pim" / "ops.mlir"
+    proc = subprocess.run([str(LIT.parent / "xdsl-opt"), str(src)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "pim.mvm" in proc.stdout
