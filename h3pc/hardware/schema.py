@@ -1,0 +1,227 @@
+"""Typed, frozen hardware description loaded from YAML with strict validation.
+
+Units are part of every key name (`_pj`, `_ns`, `_mhz`, `_mw`, `_bytes`, ...). An unknown key, a
+missing key, a wrong type or an out-of-range value is an error naming the file and the key path.
+Presets ship as package data (`presets/*.yaml`); every constant there cites its source row in
+research/hardware-model.md or is marked as a documented default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from h3pc.diagnostics import H3pcError
+
+PRESETS = Path(__file__).parent / "presets"
+
+
+def _rng(lo: float | None = None, hi: float | None = None, *, strict_lo: bool = False) -> dict[str, Any]:
+    return {"lo": lo, "hi": hi, "strict_lo": strict_lo}
+
+
+POS = _rng(0, strict_lo=True)  # > 0
+NONNEG = _rng(0)  # >= 0
+BITS = _rng(1, 16)
+FRACTION = _rng(0, 1)
+
+
+def num(meta: dict[str, Any] = POS, default: Any = dataclasses.MISSING) -> Any:
+    return field(metadata=meta, default=default)
+
+
+@dataclass(frozen=True)
+class PhotonicTier:
+    """TeMPO-style dynamic-operand photonic tensor cores (H3PIMAP Table 1 + device library b.1)."""
+
+    tiles: int = num()
+    cores_per_tile: int = num()
+    core_rows: int = num()
+    core_cols: int = num()
+    freq_mhz: float = num()
+    in_bits: int = num(BITS)
+    w_bits: int = num(BITS)
+    out_bits: int = num(BITS)
+    dac_energy_pj: float = num(NONNEG)
+    adc_energy_pj: float = num(NONNEG)
+    modulator_energy_pj: float = num(NONNEG)
+    detector_power_mw: float = num(NONNEG)
+    tia_power_mw: float = num(NONNEG)
+    laser_power_mw: float = num(NONNEG)
+    temporal_accumulation: int = num()
+    reconfig_latency_ns: float = num(NONNEG)
+    noise_sigma: float = num(NONNEG)
+
+
+@dataclass(frozen=True)
+class PimTier:
+    """A weight-stationary crossbar tier (SRAM- or ReRAM-PIM)."""
+
+    tiles: int = num()
+    crossbars_per_tile: int = num()
+    crossbar_rows: int = num()
+    crossbar_cols: int = num()
+    cell_bits: int = num(BITS)
+    weight_bits: int = num(BITS)
+    input_bits: int = num(BITS)
+    adc_bits: int = num(BITS)
+    adcs_per_tile: int = num()
+    freq_mhz: float = num()
+    adc_energy_pj: float = num(NONNEG)
+    dac_energy_pj: float = num(NONNEG)
+    shift_add_energy_pj: float = num(NONNEG)
+    crossbar_read_energy_pj: float = num(NONNEG)
+    program_latency_ns: float = num(NONNEG)
+    program_energy_pj_per_cell: float = num(NONNEG)
+    static_power_mw: float = num(NONNEG)
+    endurance_writes: float | None = num(POS, default=None)
+    allow_dynamic_operands: bool = field(default=False)
+
+    @property
+    def cells_per_weight(self) -> int:
+        return -(-self.weight_bits // self.cell_bits)
+
+    @property
+    def capacity_weights(self) -> int:
+        """How many weights fit at once (all crossbars, bit-sliced over cells)."""
+        cells = self.tiles * self.crossbars_per_tile * self.crossbar_rows * self.crossbar_cols
+        return cells // self.cells_per_weight
+
+
+@dataclass(frozen=True)
+class DigitalTier:
+    """The electronic SIMD vector unit for non-GEMM ops and the GEMM fallback."""
+
+    lanes: int = num()
+    freq_mhz: float = num()
+    add_energy_pj: float = num(NONNEG)
+    mul_energy_pj: float = num(NONNEG)
+    special_energy_pj: float = num(NONNEG)
+    static_power_mw: float = num(NONNEG)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Global buffer, off-chip memory and the TSV links between the tiers and the buffer."""
+
+    buffer_bytes: int = num()
+    buffer_freq_mhz: float = num()
+    buffer_energy_pj_per_byte: float = num(NONNEG)
+    buffer_bandwidth_bytes_per_cycle: int = num()
+    offchip_energy_pj_per_byte: float = num(NONNEG)
+    offchip_bandwidth_gbps: float = num()
+    tsv_energy_pj_per_bit: float = num(NONNEG)
+    tsv_width_bits: int = num()
+
+
+@dataclass(frozen=True)
+class HardwareConfig:
+    name: str
+    photonic: PhotonicTier
+    sram_pim: PimTier
+    reram_pim: PimTier
+    digital: DigitalTier
+    memory: Memory
+    source: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("source")
+        return d
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the canonical JSON form: what program.bin records and the emulator checks."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def _convert(cls: type, data: Any, path: str, where: str) -> Any:
+    """Build dataclass `cls` from `data`, strictly."""
+    if not isinstance(data, dict):
+        raise H3pcError(f"{where}: {path or 'top level'}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise H3pcError(f"{where}: {_join(path, unknown[0])}: unknown key (expected one of {', '.join(fields)})")
+    kwargs = {}
+    for name, f in fields.items():
+        key = _join(path, name)
+        if name not in data:
+            if f.default is dataclasses.MISSING:
+                raise H3pcError(f"{where}: {key}: missing key")
+            continue
+        kwargs[name] = _value(hints[name], data[name], key, where, f.metadata)
+    return cls(**kwargs)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _value(typ: Any, v: Any, key: str, where: str, meta: Any) -> Any:
+    if dataclasses.is_dataclass(typ):
+        return _convert(typ, v, key, where)
+    args = typing.get_args(typ)
+    if isinstance(typ, types.UnionType) or typing.get_origin(typ) is typing.Union:
+        if v is None and type(None) in args:
+            return None
+        typ = next(a for a in args if a is not type(None))
+    if typ is bool:
+        if not isinstance(v, bool):
+            raise H3pcError(f"{where}: {key}: expected true or false, got {v!r}")
+        return v
+    if typ is str:
+        if not isinstance(v, str):
+            raise H3pcError(f"{where}: {key}: expected a string, got {v!r}")
+        return v
+    if typ is int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise H3pcError(f"{where}: {key}: expected an integer, got {v!r}")
+    elif typ is float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise H3pcError(f"{where}: {key}: expected a number, got {v!r}")
+        v = float(v)
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and (v < lo or (meta.get("strict_lo") and v == lo)):
+        raise H3pcError(f"{where}: {key}: {v!r} must be {'>' if meta.get('strict_lo') else '>='} {lo}")
+    if hi is not None and v > hi:
+        raise H3pcError(f"{where}: {key}: {v!r} must be <= {hi}")
+    return v
+
+
+def parse_hardware(data: Any, where: str) -> HardwareConfig:
+    cfg = _convert(HardwareConfig, data, "", where)
+    for tier in ("sram_pim", "reram_pim"):
+        t = getattr(cfg, tier)
+        if t.weight_bits % t.cell_bits:
+            raise H3pcError(f"{where}: {tier}.weight_bits: {t.weight_bits} is not a multiple of cell_bits {t.cell_bits}")
+    return dataclasses.replace(cfg, source=where)
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+
+
+def load_hardware(spec: str | Path = "h3pimap") -> HardwareConfig:
+    """A preset name (`h3pimap`) or the path of a YAML file."""
+    import yaml
+
+    path = Path(spec)
+    if not path.suffix and str(spec) in preset_names():
+        path = PRESETS / f"{spec}.yaml"
+    if not path.exists():
+        raise H3pcError(f"--hw {spec}: no such preset or file (presets: {', '.join(preset_names())})")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise H3pcError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    return parse_hardware(data, str(path))
