@@ -1,0 +1,147 @@
+"""What each nn op asks of the hardware: GEMM shapes for the tiered ops, primitive-op counts for the rest.
+
+Stage one builds its per-(layer, tier) cost tables from these shapes, and the lowering tiles them;
+both read the same description, so they agree on what a layer is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Operation, SSAValue
+
+from h3pc.dialects import nn
+from h3pc.dialects.nn import shape_of
+
+
+@dataclass(frozen=True)
+class GemmWork:
+    """`groups` independent products [m, k] x [k, n]. Output rows (the split axis) are the n columns."""
+
+    op: Operation
+    m: int
+    k: int
+    n: int
+    groups: int
+    static_weights: bool  # the k x n operand is a compile-time constant (weight-stationary candidate)
+
+    @property
+    def macs(self) -> int:
+        return self.groups * self.m * self.k * self.n
+
+    @property
+    def weights(self) -> int:
+        return self.groups * self.k * self.n if self.static_weights else 0
+
+
+@dataclass(frozen=True)
+class VectorWork:
+    """Primitive operations of a non-GEMM op on the digital tier, and the bytes it moves."""
+
+    op: Operation
+    adds: int
+    muls: int
+    specials: int
+    bytes_moved: int
+
+
+# primitive ops per output element: (adds, muls, specials). Layout ops only move data.
+_PER_ELEMENT: dict[str, tuple[float, float, float]] = {
+    **{n: (1, 0, 0) for n in ("nn.add", "nn.sub", "nn.neg", "nn.abs", "nn.relu", "nn.max", "nn.min", "nn.equal",
+                              "nn.less", "nn.less_equal", "nn.greater", "nn.greater_equal", "nn.and", "nn.or",
+                              "nn.xor", "nn.not", "nn.where", "nn.clip", "nn.floor", "nn.ceil", "nn.round",
+                              "nn.sign", "nn.cast", "nn.sum")},
+    **{n: (0, 1, 0) for n in ("nn.mul", "nn.leaky_relu", "nn.prelu")},
+    **{n: (0, 0, 1) for n in ("nn.div", "nn.reciprocal", "nn.sqrt", "nn.exp", "nn.log", "nn.erf", "nn.tanh",
+                              "nn.sin", "nn.cos", "nn.pow", "nn.softplus", "nn.elu")},
+    "nn.mean": (1, 1, 0),
+    "nn.sigmoid": (1, 0, 2),
+    "nn.hard_sigmoid": (2, 1, 0),
+    "nn.hard_swish": (2, 2, 0),
+    "nn.gelu": (2, 3, 1),
+    "nn.softmax": (2, 0, 2),
+    "nn.log_softmax": (2, 0, 2),
+    "nn.layer_norm": (4, 3, 0.1),
+    "nn.rms_norm": (2, 3, 0.1),
+    "nn.batch_norm": (1, 1, 0),
+    "nn.lrn": (3, 2, 1),
+    "nn.resize": (2, 2, 0),
+}
+#: reductions and pooling count work per *input* element
+_PER_INPUT: dict[str, tuple[float, float, float]] = {
+    "nn.reduce_sum": (1, 0, 0), "nn.reduce_mean": (1, 0, 0), "nn.reduce_max": (1, 0, 0), "nn.reduce_min": (1, 0, 0),
+    "nn.reduce_prod": (0, 1, 0), "nn.reduce_l1": (2, 0, 0), "nn.reduce_l2": (1, 1, 0),
+    "nn.reduce_sum_square": (1, 1, 0), "nn.reduce_log_sum": (1, 0, 0), "nn.reduce_log_sum_exp": (1, 0, 1),
+    "nn.arg_max": (1, 0, 0), "nn.arg_min": (1, 0, 0),
+}
+#: ops that are views: no work and no data movement
+FREE = {"nn.reshape", "nn.constant"}
+
+
+def is_constant(v: SSAValue) -> bool:
+    return isinstance(v.owner, nn.ConstantOp)
+
+
+def _numel(v: SSAValue) -> int:
+    return math.prod(shape_of(v))
+
+
+def _itemsize(v: SSAValue) -> int:
+    t = v.type
+    assert isinstance(t, TensorType)
+    from h3pc.dialects.types import numpy_dtype
+
+    return numpy_dtype(t.element_type).itemsize
+
+
+def gemm_work(op: Operation) -> GemmWork | None:
+    """The GEMM an op performs, or None for non-GEMM ops."""
+    if isinstance(op, nn.MatMulOp):
+        a, b = shape_of(op.lhs), shape_of(op.rhs)
+        a2 = (1,) + a if len(a) == 1 else a
+        b2 = b + (1,) if len(b) == 1 else b
+        batch = math.prod(shape_of(op.result)[: max(len(a2), len(b2)) - 2]) if max(len(a2), len(b2)) > 2 else 1
+        static = is_constant(op.rhs) and len(b2) == 2
+        if static:  # shared weights: all batch rows stream through one matrix
+            return GemmWork(op, batch * a2[-2], a2[-1], b2[-1], 1, True)
+        return GemmWork(op, a2[-2], a2[-1], b2[-1], batch, False)
+    if isinstance(op, nn.GemmOp):
+        a, b = shape_of(op.a), shape_of(op.b)
+        m, k = (a[1], a[0]) if op.trans_a.value.data else a
+        n = b[0] if op.trans_b.value.data else b[1]
+        return GemmWork(op, m, k, n, 1, is_constant(op.b))
+    if isinstance(op, nn.ConvOp):
+        x, w, y = shape_of(op.x), shape_of(op.w), shape_of(op.result)
+        g = op.group.value.data
+        return GemmWork(op, x[0] * math.prod(y[2:]), w[1] * math.prod(w[2:]), w[0] // g, g, is_constant(op.w))
+    if isinstance(op, nn.ConvTransposeOp):
+        x, w = shape_of(op.x), shape_of(op.w)
+        g = op.group.value.data
+        return GemmWork(op, x[0] * math.prod(x[2:]), w[0] // g, w[1] * math.prod(w[2:]), g, is_constant(op.w))
+    return None
+
+
+def vector_work(op: Operation) -> VectorWork:
+    """Digital-tier work of a non-GEMM op (zero for views)."""
+    if op.name in FREE or not op.results:
+        return VectorWork(op, 0, 0, 0, 0)
+    out = sum(_numel(r) for r in op.results)
+    moved = sum(_numel(r) * _itemsize(r) for r in op.results) + sum(
+        _numel(o) * _itemsize(o) for o in op.operands if not is_constant(o))
+    if op.name in _PER_INPUT or isinstance(op, (nn.MaxPoolOp, nn.AvgPoolOp)):
+        if op.name in _PER_INPUT:
+            a, m, s = _PER_INPUT[op.name]
+            count = _numel(op.operands[0])
+        else:
+            a, m, s = 1, 0, 0  # one compare or add per window element
+            count = out * math.prod(op.properties["kernel"].get_values())
+        return VectorWork(op, int(a * count), int(m * count), int(s * count), moved)
+    a, m, s = _PER_ELEMENT.get(op.name, (0, 0, 0))  # layout ops: data movement only
+    return VectorWork(op, int(a * out), int(m * out), int(s * out), moved)
+
+
+def layers(fn_ops: list[Operation]) -> list[GemmWork]:
+    """Every GEMM-like op of a function body, in program order: the layers stage one splits."""
+    return [w for op in fn_ops if (w := gemm_work(op)) is not None]
