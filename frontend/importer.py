@@ -278,7 +278,8 @@ def import_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
             f"{loaded.path}: {len(bad)} unsupported node(s) of {len(kinds)} op type(s) "
             f"[{', '.join(kinds)}]: {listed}{more}"
         )
+    counts = Counter(n.op_type for n in loaded.model.graph.node)  # before folding rewrites the graph
     static = make_static(loaded, input_shapes)
     imported = ModuleImporter(static).run(loaded.path)
-    imported.op_counts = Counter(n.op_type for n in loaded.model.graph.node)
+    imported.op_counts = counts
     return imported
