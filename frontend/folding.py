@@ -276,7 +276,7 @@ def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types
         values.update(zip(outs, (np.asarray(r) for r in results)))
     fold_ids = {id(n) for n in foldable}
     keep = [n for n in graph.node if id(n) not in fold_ids]
-    used = {i for n in keep for i in n.input} | {o.name for o in graph.output}
+    used = used_names(graph, keep)
     for name, arr in values.items():
         if name in used and name not in constants:
             _add_initializer(graph, store, name, arr)
@@ -315,9 +315,14 @@ def _small_enough(node, types) -> bool:
     return True
 
 
+def used_names(graph, nodes=None) -> set[str]:
+    """Tensors that some node reads or the graph returns."""
+    return {i for n in (graph.node if nodes is None else nodes) for i in n.input} | {o.name for o in graph.output}
+
+
 def _check_static(model, types, constants: set[str]) -> None:
     graph = model.graph
-    used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+    used = used_names(graph)
     for node in graph.node:
         for o in node.output:
             if o and o in used and o not in types:

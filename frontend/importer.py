@@ -32,7 +32,7 @@ from xdsl.rewriter import InsertPoint
 from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.dialects import nn
 from h3pc.dialects.types import element_type_from_numpy, element_type_from_onnx, onnx_type_name
-from h3pc.frontend.folding import StaticGraph, make_static
+from h3pc.frontend.folding import StaticGraph, make_static, used_names
 from h3pc.frontend.loader import LoadedModel, load_onnx
 from h3pc.frontend.registry import IMPORTERS, load_importers
 from h3pc.frontend.weights import WeightStore
@@ -223,7 +223,7 @@ class ModuleImporter:
     def run(self, source: Path) -> ImportedModel:
         g = self.graph.model.graph
         table = load_importers()
-        self.used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+        self.used = used_names(g)
         in_names = [i.name for i in g.input if i.name not in self.graph.constants]
         out_names = [o.name for o in g.output]
         in_types = [self.tensor_type(n) for n in in_names]

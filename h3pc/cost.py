@@ -188,12 +188,3 @@ def offchip_transfer(hw: HardwareConfig, nbytes: int) -> Cost:
     """Spilling nbytes to (or filling from) off-chip memory."""
     mem = hw.memory
     return Cost(nbytes / (mem.offchip_bandwidth_gbps * 1e9), {"offchip": nbytes * mem.offchip_energy_pj_per_byte * PJ})
-
-
-def static_power_w(hw: HardwareConfig) -> dict[str, float]:
-    """Always-on power of each tier (laser is charged with photonic activity, not here)."""
-    return {
-        "sram_pim": hw.sram_pim.static_power_mw * MW,
-        "reram_pim": hw.reram_pim.static_power_mw * MW,
-        "digital": hw.digital.static_power_mw * MW,
-    }

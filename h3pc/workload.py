@@ -14,6 +14,7 @@ from xdsl.ir import Operation, SSAValue
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import shape_of
+from h3pc.dialects.types import numpy_dtype
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,6 @@ def _numel(v: SSAValue) -> int:
 def _itemsize(v: SSAValue) -> int:
     t = v.type
     assert isinstance(t, TensorType)
-    from h3pc.dialects.types import numpy_dtype
-
     return numpy_dtype(t.element_type).itemsize
 
 

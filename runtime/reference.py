@@ -753,13 +753,3 @@ def _pad(op: Operation) -> Kernel:
 def _tile(op: Operation) -> Kernel:
     reps = prop(op, "repeats")
     return lambda x: (np.tile(x, reps),)
-
-
-def supported_ops() -> list[str]:
-    return sorted(KERNELS)
-
-
-def evaluate_kernel(op: Operation, *args: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Run one op on concrete arrays (used by folding and tests)."""
-    return compile_op(op)(*args)
-
