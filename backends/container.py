@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from h3pc.diagnostics import H3pcError
 
@@ -37,6 +37,8 @@ class Section:
     name: str
     kind: str
     data: bytes
+    offset: int = field(default=0, compare=False)  # file offset, when read from a file
+    crc32: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def decode(data: bytes | memoryview, where: str = "program.bin") -> Container:
         payload = bytes(buf[off : off + size])
         if zlib.crc32(payload) != crc:
             raise H3pcError(f"{where}: checksum mismatch in section '{name}' (offset {off}, {size} bytes)")
-        sections.append(Section(name, _KIND_NAMES[kind], payload))
+        sections.append(Section(name, _KIND_NAMES[kind], payload, off, crc))
         end_prev = off + size
     if len(buf) > end_prev:
         raise H3pcError(f"{where}: {len(buf) - end_prev} unexpected trailing bytes after the last section")

@@ -7,7 +7,9 @@ homogeneous `electronic` baseline) and joining the per-tier partial outputs of a
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import IntegerAttr, TensorType
+import math
+
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType
 from xdsl.ir import Dialect
 from xdsl.irdl import (
     IRDLOperation,
@@ -18,8 +20,10 @@ from xdsl.irdl import (
     result_def,
     var_operand_def,
 )
+from xdsl.utils.exceptions import VerifyException
 
-from h3pc.dialects.nn import verify_concat, verify_matmul
+from h3pc.dialects.nn import shape_of, verify_concat, verify_matmul
+from h3pc.dialects.shapes import fmt_shape
 
 
 @irdl_op_definition
@@ -51,4 +55,50 @@ class JoinOp(IRDLOperation):
         verify_concat(list(self.parts), self.axis.value.data, self.result)
 
 
-Digital = Dialect("digital", [MatMulOp, JoinOp], [])
+@irdl_op_definition
+class Im2ColOp(IRDLOperation):
+    """Unfold convolution windows of x[N, C, *spatial] into rows: [group, N * prod(out), C/group * prod(kernel)].
+
+    Rows run over (n, *out), columns over (c, *kernel), so a conv becomes a grouped GEMM against its
+    weights reshaped to [group, C/group * prod(kernel), OC/group]: how crossbars and photonic cores
+    see a convolution."""
+
+    name = "digital.im2col"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    kernel = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    group = prop_def(IntegerAttr)
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def out_spatial(self) -> tuple[int, ...]:
+        x = shape_of(self.input)
+        k, s, p, d = (tuple(int(v) for v in a.get_values())
+                      for a in (self.kernel, self.strides, self.pads, self.dilations))
+        nsp = len(x) - 2
+        return tuple((x[2 + i] + p[i] + p[nsp + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(nsp))
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        if len(x) < 3:
+            raise VerifyException(f"input {fmt_shape(x)} must be [N, C, *spatial]")
+        nsp = len(x) - 2
+        for label, attr, n in (("kernel", self.kernel, nsp), ("strides", self.strides, nsp),
+                               ("dilations", self.dilations, nsp), ("pads", self.pads, 2 * nsp)):
+            if len(attr.get_values()) != n:
+                raise VerifyException(f"{label} needs {n} values, got {len(attr.get_values())}")
+        g = self.group.value.data
+        if g < 1 or x[1] % g:
+            raise VerifyException(f"group {g} does not divide input channels {x[1]}")
+        out = self.out_spatial()
+        if any(o < 1 for o in out):
+            raise VerifyException(f"window does not fit the padded input (output spatial {fmt_shape(out)})")
+        want = (g, x[0] * math.prod(out), x[1] // g * math.prod(int(v) for v in self.kernel.get_values()))
+        if shape_of(self.result) != want:
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(want)}")
+
+
+Digital = Dialect("digital", [MatMulOp, JoinOp, Im2ColOp], [])

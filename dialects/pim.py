@@ -7,7 +7,7 @@ every `pim.mvm`.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import IntAttr, IntegerAttr, StringAttr, TensorType
+from xdsl.dialects.builtin import ArrayAttr, IntAttr, IntegerAttr, StringAttr, TensorType, UnitAttr
 from xdsl.ir import Dialect, ParametrizedAttribute, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
@@ -15,6 +15,7 @@ from xdsl.irdl import (
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
+    opt_prop_def,
     prop_def,
     result_def,
 )
@@ -58,38 +59,57 @@ class KindAttr(ParametrizedAttribute):
 
 @irdl_attr_definition
 class CrossbarsType(ParametrizedAttribute, TypeAttribute):
-    """A weight matrix of rows x cols programmed into crossbars of one PIM kind: `!pim.crossbars<reram, 256x64>`."""
+    """A weight matrix programmed into crossbars of one PIM kind: `!pim.crossbars<reram, 256x64>`, or
+    `!pim.crossbars<sram, 4x9x8>` for 4 independent groups (grouped convolution) of 9x8 each."""
 
     name = "pim.crossbars"
     kind: StringAttr
-    rows: IntAttr
-    cols: IntAttr
+    dims: ArrayAttr[IntAttr]
 
-    def __init__(self, kind: str, rows: int, cols: int) -> None:
-        super().__init__(StringAttr(kind), IntAttr(rows), IntAttr(cols))
+    def __init__(self, kind: str, *dims: int) -> None:
+        super().__init__(StringAttr(kind), ArrayAttr([IntAttr(d) for d in dims]))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(d.data for d in self.dims.data)
+
+    @property
+    def groups(self) -> int:
+        return self.shape[0] if len(self.shape) == 3 else 1
+
+    @property
+    def rows(self) -> int:
+        return self.shape[-2]
+
+    @property
+    def cols(self) -> int:
+        return self.shape[-1]
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list:
         with parser.in_angle_brackets():
             kind = parser.parse_identifier()
             parser.parse_punctuation(",")
-            rows = parser.parse_integer(allow_boolean=False, allow_negative=False)
-            parser.parse_shape_delimiter()
-            cols = parser.parse_integer(allow_boolean=False, allow_negative=False)
-            return [StringAttr(kind), IntAttr(rows), IntAttr(cols)]
+            dims = parser.parse_dimension_list()
+            return [StringAttr(kind), ArrayAttr([IntAttr(d) for d in dims])]
 
     def print_parameters(self, printer: Printer) -> None:
-        printer.print_string(f"<{self.kind.data}, {self.rows.data}x{self.cols.data}>")
+        printer.print_string(f"<{self.kind.data}, {'x'.join(str(d) for d in self.shape)}>")
 
     def verify(self) -> None:
         _verify_kind(self.kind.data)
-        if self.rows.data < 1 or self.cols.data < 1:
+        if len(self.shape) not in (2, 3):
+            raise VerifyException(f"crossbars hold a rows x cols matrix or groups x rows x cols, got {len(self.shape)} dims")
+        if any(d < 1 for d in self.shape):
             raise VerifyException("crossbar matrix dims must be positive")
 
 
 @irdl_op_definition
 class ProgramOp(IRDLOperation):
-    """Write a [rows, cols] weight matrix into crossbars (weight_bits per weight, cell_bits per cell)."""
+    """Write a [rows, cols] (or [groups, rows, cols]) weight matrix into crossbars: weight_bits per
+    weight, cell_bits per cell. `base` is the first crossbar (set by allocate-crossbars); `resident`
+    weights are written once at program load, the others before every use (dynamic operands, or
+    static weights beyond the tier's capacity)."""
 
     name = "pim.program"
     weights = operand_def(TensorType)
@@ -97,6 +117,8 @@ class ProgramOp(IRDLOperation):
     kind = prop_def(KindAttr)
     weight_bits = prop_def(IntegerAttr)
     cell_bits = prop_def(IntegerAttr)
+    base = opt_prop_def(IntegerAttr)
+    resident = opt_prop_def(UnitAttr)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$weights attr-dict `:` functional-type(operands, results)"
 
@@ -111,13 +133,16 @@ class ProgramOp(IRDLOperation):
         if xb.kind != self.kind.kind:
             raise VerifyException(f"kind {self.kind.kind.data} differs from the result's {xb.kind.data}")
         w = shape_of(self.weights)
-        if w != (xb.rows.data, xb.cols.data):
-            raise VerifyException(f"weights {fmt_shape(w)} do not match crossbars {xb.rows.data}x{xb.cols.data}")
+        if w != xb.shape:
+            raise VerifyException(f"weights {fmt_shape(w)} do not match crossbars {fmt_shape(xb.shape)}")
+        if self.base is not None and self.base.value.data < 0:
+            raise VerifyException(f"crossbar base must be >= 0, got {self.base.value.data}")
 
 
 @irdl_op_definition
 class MVMOp(IRDLOperation):
-    """x[..., rows] @ W[rows, cols] read from programmed crossbars: input_bits DAC, adc_bits ADC."""
+    """x[..., rows] @ W[rows, cols] read from programmed crossbars (grouped: x[groups, m, rows] per
+    group); input_bits DAC, adc_bits ADC."""
 
     name = "pim.mvm"
     input = operand_def(TensorType)
@@ -133,9 +158,11 @@ class MVMOp(IRDLOperation):
         xb = self.crossbars.type
         assert isinstance(xb, CrossbarsType)
         x = shape_of(self.input)
-        if not x or x[-1] != xb.rows.data:
-            raise VerifyException(f"input {fmt_shape(x)} does not match crossbar rows {xb.rows.data}")
-        want = x[:-1] + (xb.cols.data,)
+        if not x or x[-1] != xb.rows:
+            raise VerifyException(f"input {fmt_shape(x)} does not match crossbar rows {xb.rows}")
+        if len(xb.shape) == 3 and (len(x) != 3 or x[0] != xb.groups):
+            raise VerifyException(f"grouped crossbars need input [{xb.groups}, m, {xb.rows}], got {fmt_shape(x)}")
+        want = x[:-1] + (xb.cols,)
         if shape_of(self.result) != want:
             raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(want)}")
 

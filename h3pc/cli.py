@@ -12,8 +12,10 @@ from pathlib import Path
 
 from h3pc import __version__
 from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
+from h3pc.hardware.schema import preset_names
+from h3pc.tiers import TARGETS
 
-EMIT_STAGES = ("nn",)
+EMIT_STAGES = ("nn", "tiers")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compile an ONNX model for a hybrid electronic-photonic-PIM accelerator.",
     )
     p.add_argument("model", help="the ONNX model (.onnx)")
-    p.add_argument("--emit", choices=EMIT_STAGES, help="stop after this stage and print its IR")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the compiled program.bin to FILE (atomically)")
+    p.add_argument("--target", default="hybrid", choices=list(TARGETS),
+                   help="hybrid: rule-based placement over all tiers; otherwise every GEMM on that one tier")
+    p.add_argument("--hw", default="h3pimap", metavar="PRESET|FILE",
+                   help=f"hardware description: a preset ({', '.join(preset_names())}) or a YAML file")
+    p.add_argument("--report", metavar="FILE", help="write the compiler's cost estimate (JSON) to FILE")
+    p.add_argument("--emit", choices=EMIT_STAGES,
+                   help="stop after this stage and print its IR (nn: imported; tiers: placed and lowered)")
     p.add_argument("--ir-out", metavar="FILE", help="write the --emit IR to FILE (atomically) instead of stdout")
     p.add_argument("--op-stats", action="store_true", help="print per-op-type counts and which ones are supported")
     p.add_argument("--format", choices=("text", "json"), default="text", help="format of --op-stats")
@@ -86,22 +95,25 @@ def main_args(argv: list[str]) -> int:
     if args.op_stats:
         return print_op_stats(args.model, args.format)
     from h3pc.frontend.folding import parse_input_shapes
+
+    shapes = parse_input_shapes(args.input_shape)
+    if args.emit == "nn" or not (args.output or args.report or args.emit):
+        return import_only(args, shapes)
+    return compile_(args, shapes)
+
+
+def import_only(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     from h3pc.frontend.importer import import_model
 
     t0 = time.perf_counter()
-    imported = import_model(args.model, parse_input_shapes(args.input_shape))
+    imported = import_model(args.model, shapes)
     imported.module.verify()
-    t1 = time.perf_counter()
     if args.verbose:
-        print(f"h3pc: import {t1 - t0:.3f}s ({sum(imported.op_counts.values())} ONNX nodes, "
+        print(f"h3pc: import {time.perf_counter() - t0:.3f}s ({sum(imported.op_counts.values())} ONNX nodes, "
               f"{imported.folded_nodes} folded, {len(imported.weights)} tensors, "
               f"{imported.weights.nbytes / 1e6:.1f} MB)", file=sys.stderr)
     if args.emit == "nn":
-        text = print_ir(imported.module, args.print_op_generic)
-        if args.ir_out:
-            atomic_write(args.ir_out, text)
-        else:
-            sys.stdout.write(text)
+        write_text(print_ir(imported.module, args.print_op_generic), args.ir_out)
         return 0
     fn = imported.func
     nn_counts = Counter(op.name for op in fn.body.block.ops)
@@ -110,6 +122,45 @@ def main_args(argv: list[str]) -> int:
           f"{imported.weights.nbytes / 1e6:.2f} MB of weights")
     for name, n in sorted(nn_counts.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {name:<22} {n}")
+    return 0
+
+
+def write_text(text: str, path: str | None) -> None:
+    if path:
+        atomic_write(path, text)
+    else:
+        sys.stdout.write(text)
+
+
+def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
+    from h3pc.backends import container
+    from h3pc.backends.program import to_container
+    from h3pc.compiler import compile_model
+    from h3pc.runtime.emulator import estimate
+    from h3pc.runtime.report import summary
+
+    if args.emit == "tiers":
+        compiled = compile_model(args.model, args.target, args.hw, shapes, codegen=False)
+        compiled.imported.module.verify()
+        write_text(print_ir(compiled.imported.module, args.print_op_generic), args.ir_out)
+        return 0
+    compiled = compile_model(args.model, args.target, args.hw, shapes)
+    t = time.perf_counter()
+    report = estimate(compiled.program)
+    report["model"] = str(args.model)
+    report["target"] = args.target
+    compiled.timings["estimate"] = time.perf_counter() - t
+    if args.output:
+        t = time.perf_counter()
+        data = container.encode(to_container(compiled.program))
+        atomic_write(args.output, data)
+        compiled.timings["write"] = time.perf_counter() - t
+        print(f"wrote {args.output} ({len(data) / 1e6:.2f} MB, target {args.target}, hardware {compiled.program.hw.name})")
+    if args.report:
+        atomic_write(args.report, json.dumps(report, indent=1, sort_keys=True) + "\n")
+    if args.verbose:
+        print("h3pc: " + ", ".join(f"{k} {v:.3f}s" for k, v in compiled.timings.items()), file=sys.stderr)
+    print(summary(report))
     return 0
 
 

@@ -40,8 +40,30 @@ DIALECTS: dict[str, Callable[[], Dialect]] = {
     "digital": _digital,
 }
 
-#: pass name -> factory returning the ModulePass class
-PASSES: dict[str, Callable[[], type]] = {}
+def _place() -> type:
+    from h3pc.transforms.place import Place
+
+    return Place
+
+
+def _lower_tiers() -> type:
+    from h3pc.transforms.lower_tiers import LowerTiers
+
+    return LowerTiers
+
+
+def _allocate_crossbars() -> type:
+    from h3pc.transforms.allocate_crossbars import AllocateCrossbars
+
+    return AllocateCrossbars
+
+
+#: pass name -> factory returning the ModulePass class (lazy, as xDSL's own registry)
+PASSES: dict[str, Callable[[], type]] = {
+    "place": _place,
+    "lower-tiers": _lower_tiers,
+    "allocate-crossbars": _allocate_crossbars,
+}
 
 
 def make_context() -> Context:

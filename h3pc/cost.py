@@ -117,21 +117,20 @@ def pim_crossbars(tier: PimTier, k: int, n: int) -> int:
 
 
 def pim_mvm(tier: PimTier, m: int, k: int, n: int, input_bits: int | None = None,
-            adc_bits: int | None = None) -> Cost:
+            adc_bits: int | None = None, groups: int = 1) -> Cost:
     """m input vectors through a programmed k x n matrix.
 
-    Inputs are bit-serial (1-bit DAC per row, input_bits passes). Each pass reads every crossbar; its
-    active columns share the crossbar's ADCs (adcs_per_tile / crossbars_per_tile, 1 in H3PIMAP), one
-    conversion per ADC per cycle (b.6: columns shared by ceil(128 / ADCs-per-crossbar)). All crossbars
-    of the matrix work in parallel; vectors follow one another."""
-    if m == 0 or k == 0 or n == 0:
+    Inputs are bit-serial (1-bit DAC per row, input_bits passes). Each pass reads every crossbar, one
+    conversion per ADC per cycle, `columns_per_adc` columns taking turns on one ADC (b.6: 1 in
+    H3PIMAP, so a pass takes one cycle). All crossbars
+    of the matrix work in parallel (the groups of a grouped matrix too); vectors follow one another."""
+    if m == 0 or k == 0 or n == 0 or groups == 0:
         return Cost()
     bits_in = input_bits or tier.input_bits
     bits_adc = adc_bits or tier.adc_bits
     xbars = pim_crossbars(tier, k, n)
-    adcs_per_xbar = max(1, tier.adcs_per_tile // tier.crossbars_per_tile)
     active_cols = min(tier.crossbar_cols, n * tier.cells_per_weight)
-    t = m * bits_in * math.ceil(active_cols / adcs_per_xbar) / (tier.freq_mhz * 1e6)
+    t = m * bits_in * min(tier.columns_per_adc, active_cols) / (tier.freq_mhz * 1e6)
     columns = n * tier.cells_per_weight * math.ceil(k / tier.crossbar_rows)
     adc_scale = bits_adc / tier.adc_bits
     energy = {
@@ -140,13 +139,13 @@ def pim_mvm(tier: PimTier, m: int, k: int, n: int, input_bits: int | None = None
         "adc": m * bits_in * columns * tier.adc_energy_pj * adc_scale * PJ,
         "shift_add": m * bits_in * columns * tier.shift_add_energy_pj * PJ,
     }
-    return Cost(t, energy)
+    return Cost(t, {c: e * groups for c, e in energy.items()})
 
 
-def pim_program(tier: PimTier, k: int, n: int) -> tuple[Cost, int]:
-    """Writing a k x n weight matrix: (cost, cells written). Rows of one crossbar are written one after
-    another; crossbars are written in parallel."""
-    cells = k * n * tier.cells_per_weight
+def pim_program(tier: PimTier, k: int, n: int, groups: int = 1) -> tuple[Cost, int]:
+    """Writing a k x n weight matrix (times groups): (cost, cells written). Rows of one crossbar are
+    written one after another; crossbars are written in parallel."""
+    cells = groups * k * n * tier.cells_per_weight
     rows = min(k, tier.crossbar_rows)
     t = rows * tier.program_latency_ns * NS
     return Cost(t, {"programming": cells * tier.program_energy_pj_per_cell * PJ}), cells
@@ -182,6 +181,16 @@ def buffer_transfer(hw: HardwareConfig, nbytes: int) -> Cost:
         "buffer": nbytes * mem.buffer_energy_pj_per_byte * PJ,
         "tsv": nbytes * 8 * mem.tsv_energy_pj_per_bit * PJ,
     })
+
+
+def static_energy(hw: HardwareConfig, seconds: float) -> dict[str, float]:
+    """Static (leakage, bias) energy of the always-on tiers over a run, per tier. The photonic laser
+    is charged by photonic_gemm while the cores compute."""
+    return {
+        "sram_pim": hw.sram_pim.static_power_mw * MW * seconds,
+        "reram_pim": hw.reram_pim.static_power_mw * MW * seconds,
+        "digital": hw.digital.static_power_mw * MW * seconds,
+    }
 
 
 def offchip_transfer(hw: HardwareConfig, nbytes: int) -> Cost:

@@ -77,8 +77,9 @@ _PER_INPUT: dict[str, tuple[float, float, float]] = {
     "nn.reduce_sum_square": (1, 1, 0), "nn.reduce_log_sum": (1, 0, 0), "nn.reduce_log_sum_exp": (1, 0, 1),
     "nn.arg_max": (1, 0, 0), "nn.arg_min": (1, 0, 0),
 }
-#: ops that are views: no work and no data movement
-FREE = {"nn.reshape", "nn.constant"}
+#: ops that are views: no work and no data movement. digital.im2col is formed on the fly by the
+#: consuming tier's input stage from the source tensor, which is what crosses the buffer.
+FREE = {"nn.reshape", "nn.constant", "digital.im2col"}
 
 
 def is_constant(v: SSAValue) -> bool:

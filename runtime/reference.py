@@ -295,22 +295,30 @@ def windows(x: np.ndarray, kernel_shape: Sequence[int], strides: Sequence[int], 
     return v[sl]
 
 
-def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, strides: Sequence[int], pads: Sequence[int],
-         dilations: Sequence[int], group: int) -> np.ndarray:
-    """Grouped N-d convolution as one batched matmul over im2col windows."""
+def im2col(x: np.ndarray, kernel_shape: Sequence[int], strides: Sequence[int], pads: Sequence[int],
+           dilations: Sequence[int], group: int) -> np.ndarray:
+    """Convolution windows as GEMM rows: [group, N * prod(out), C/group * prod(kernel)] (digital.im2col)."""
     nsp = x.ndim - 2
     xp = np.pad(x, [(0, 0), (0, 0)] + [(pads[i], pads[nsp + i]) for i in range(nsp)])
-    win = windows(xp, w.shape[2:], strides, dilations)  # N, C, *out, *k
+    win = windows(xp, kernel_shape, strides, dilations)  # N, C, *out, *k
     n, c = x.shape[:2]
     out_sp = win.shape[2 : 2 + nsp]
-    cg, og = c // group, w.shape[0] // group
-    k = int(np.prod(w.shape[2:]))
-    # -> N, G, *out, Cg, *k  -> N, G, P, Cg*k
-    win = win.reshape((n, group, cg) + out_sp + w.shape[2:])
-    win = np.moveaxis(win, 2, 2 + nsp).reshape(n, group, int(np.prod(out_sp)), cg * k)
-    wm = w.reshape(group, og, cg * k).transpose(0, 2, 1)  # G, Cg*k, Og
-    y = np.matmul(win, wm)  # N, G, P, Og
-    y = np.moveaxis(y, 3, 2).reshape((n, group * og) + out_sp)
+    cg, k = c // group, int(np.prod(kernel_shape))
+    # -> N, G, Cg, *out, *k -> G, N, *out, Cg, *k -> G, N*P, Cg*k
+    win = win.reshape((n, group, cg) + out_sp + tuple(kernel_shape))
+    win = np.moveaxis(np.moveaxis(win, 1, 0), 2, 2 + nsp)
+    return win.reshape(group, n * int(np.prod(out_sp)), cg * k)
+
+
+def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, strides: Sequence[int], pads: Sequence[int],
+         dilations: Sequence[int], group: int, out_spatial: Sequence[int]) -> np.ndarray:
+    """Grouped N-d convolution as one batched matmul over im2col rows."""
+    n, nsp = x.shape[0], x.ndim - 2
+    cols = im2col(x, w.shape[2:], strides, pads, dilations, group)  # G, N*P, Cg*k
+    og = w.shape[0] // group
+    wm = w.reshape(group, og, -1).transpose(0, 2, 1)  # G, Cg*k, Og
+    y = np.matmul(cols, wm)  # G, N*P, Og
+    y = y.reshape((group, n, -1, og)).transpose(1, 0, 3, 2).reshape((n, group * og) + tuple(out_spatial))
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * nsp)
     return y.astype(x.dtype)
@@ -319,7 +327,8 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, strides: Sequence[i
 @kernel("nn.conv")
 def _conv(op: Operation) -> Kernel:
     s, p, d, g = prop(op, "strides"), prop(op, "pads"), prop(op, "dilations"), prop(op, "group")
-    return lambda x, w, b=None: (conv(x, w, b, s, p, d, g),)
+    out = result_shape(op)[2:]
+    return lambda x, w, b=None: (conv(x, w, b, s, p, d, g, out),)
 
 
 @kernel("nn.conv_transpose")
@@ -678,7 +687,7 @@ def _slice(op: Operation) -> Kernel:
     return lambda x: (x[sl],)
 
 
-@kernel("nn.concat")
+@kernel("nn.concat", "digital.join")
 def _concat(op: Operation) -> Kernel:
     axis = prop(op, "axis")
     return lambda *xs: (np.concatenate(xs, axis=axis),)
@@ -753,3 +762,24 @@ def _pad(op: Operation) -> Kernel:
 def _tile(op: Operation) -> Kernel:
     reps = prop(op, "repeats")
     return lambda x: (np.tile(x, reps),)
+
+
+# ---------------------------------------------------------------------------------------------
+# tier dialects (exact semantics; the emulator adds each tier's quantisation on top)
+
+
+@kernel("digital.im2col")
+def _im2col(op: Operation) -> Kernel:
+    k, s, p, d, g = (prop(op, n) for n in ("kernel", "strides", "pads", "dilations", "group"))
+    return lambda x: (im2col(x, k, s, p, d, g),)
+
+
+@kernel("digital.matmul", "photonic.matmul", "pim.mvm")
+def _tier_matmul(op: Operation) -> Kernel:
+    dt = result_dtype(op)
+    return lambda a, b: (np.matmul(a, b).astype(dt, copy=False),)
+
+
+@kernel("pim.program")
+def _program(op: Operation) -> Kernel:
+    return lambda w: (w,)

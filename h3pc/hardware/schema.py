@@ -72,6 +72,7 @@ class PimTier:
     input_bits: int = num(BITS)
     adc_bits: int = num(BITS)
     adcs_per_tile: int = num()
+    columns_per_adc: int = num()
     freq_mhz: float = num()
     adc_energy_pj: float = num(NONNEG)
     dac_energy_pj: float = num(NONNEG)

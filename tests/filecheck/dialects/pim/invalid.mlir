@@ -63,7 +63,7 @@ func.func @case7(%w: tensor<4x8xf32>) {
   %0 = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64} : (tensor<4x8xf32>) -> !pim.crossbars<sram, 8x4>
   func.return
 }
-// CHECK: weights [4,8] do not match crossbars 8x4
+// CHECK: weights [4,8] do not match crossbars [8,4]
 
 // -----
 
@@ -132,3 +132,27 @@ func.func @case15(%w: tensor<4x4xf32>) {
   func.return
 }
 // CHECK: "reram" should be of base attribute pim.kind
+
+// -----
+
+func.func @case16(%w: tensor<2x2x4x4xf32>) {
+  %0 = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64} : (tensor<2x2x4x4xf32>) -> !pim.crossbars<sram, 2x2x4x4>
+  func.return
+}
+// CHECK: crossbars hold a rows x cols matrix or groups x rows x cols, got 4 dims
+
+// -----
+
+func.func @case17(%w: tensor<4x4xf32>) {
+  %0 = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = -3 : i64} : (tensor<4x4xf32>) -> !pim.crossbars<sram, 4x4>
+  func.return
+}
+// CHECK: crossbar base must be >= 0, got -3
+
+// -----
+
+func.func @case18(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 3x8x4>) {
+  %0 = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 8 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 3x8x4>) -> tensor<2x4xf32>
+  func.return
+}
+// CHECK: grouped crossbars need input [3, m, 8], got [2,8]

@@ -58,3 +58,17 @@ func.func @mvm(%x: tensor<4x256xf32>, %w: tensor<256x64xf32>) -> tensor<4x64xf32
 // GENERIC-NEXT:  %{{.*}} = "pim.program"(%{{.*}}) <{kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64}> : (tensor<256x64xf32>) -> !pim.crossbars<reram, 256x64>
 // GENERIC-NEXT:  %{{.*}} = "pim.mvm"(%{{.*}}, %{{.*}}) <{input_bits = 8 : i64, adc_bits = 8 : i64}> : (tensor<4x256xf32>, !pim.crossbars<reram, 256x64>) -> tensor<4x64xf32>
 // GENERIC-NEXT:  "func.return"(%{{.*}}) : (tensor<4x64xf32>) -> ()
+
+func.func @grouped(%x: tensor<3x5x9xf32>, %w: tensor<3x9x2xf32>) -> tensor<3x5x2xf32> {
+  %xb = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 12 : i64, resident} : (tensor<3x9x2xf32>) -> !pim.crossbars<sram, 3x9x2>
+  %y = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 7 : i64} : (tensor<3x5x9xf32>, !pim.crossbars<sram, 3x9x2>) -> tensor<3x5x2xf32>
+  func.return %y : tensor<3x5x2xf32>
+}
+
+// CHECK-LABEL: func.func @grouped(%{{.*}}: tensor<3x5x9xf32>, %{{.*}}: tensor<3x9x2xf32>) -> tensor<3x5x2xf32> {
+// CHECK-NEXT:  %{{.*}} = pim.program %{{.*}} {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 12 : i64, resident} : (tensor<3x9x2xf32>) -> !pim.crossbars<sram, 3x9x2>
+// CHECK-NEXT:  %{{.*}} = pim.mvm %{{.*}}, %{{.*}} {input_bits = 8 : i64, adc_bits = 7 : i64} : (tensor<3x5x9xf32>, !pim.crossbars<sram, 3x9x2>) -> tensor<3x5x2xf32>
+// CHECK-NEXT:  func.return %{{.*}} : tensor<3x5x2xf32>
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "grouped", function_type = (tensor<3x5x9xf32>, tensor<3x9x2xf32>) -> tensor<3x5x2xf32>}> ({
+// GENERIC:  "pim.program"(%{{.*}}) <{kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 12 : i64, resident}> : (tensor<3x9x2xf32>) -> !pim.crossbars<sram, 3x9x2>

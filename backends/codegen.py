@@ -1,0 +1,229 @@
+"""Backends: a lowered module becomes one instruction stream per tier (a Program).
+
+Every SSA tensor gets a tensor id and lives in the global buffer; a tier loads its operands (LD),
+computes, stores its results (ST) and signals tensors that another tier consumes; a consumer waits
+for them first. Values computed from constants only (layout of weights: reshapes, transposes,
+column slices) are folded here, at compile time, into the weights section.
+
+Tier of an op: photonic.* -> photonic, pim.* -> its kind's tier, everything else -> digital (vector
+ops run as kernels of the `kernels` section, one generic-MLIR function each, shared by equal ops).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.printer import Printer
+
+from h3pc.backends.isa import Instr, make, tensors_of
+from h3pc.backends.program import Program, Tensor
+from h3pc.diagnostics import H3pcError
+from h3pc.dialects import digital, nn, photonic, pim
+from h3pc.dialects.types import numpy_dtype
+from h3pc.frontend.weights import WeightStore
+from h3pc.hardware.schema import HardwareConfig
+from h3pc.runtime.evaluate import constant_value, io_names, main_func
+from h3pc.runtime.reference import compile_op
+from h3pc.tiers import PIM_KIND_TIER, TIERS
+from h3pc.workload import FREE
+
+#: ops never folded at compile time even with constant operands (they are the hardware's work)
+_NOT_FOLDED = (pim.ProgramOp, pim.MVMOp, photonic.MatMulOp, digital.MatMulOp)
+
+
+def tier_of(op: Operation) -> str:
+    if isinstance(op, photonic.MatMulOp):
+        return "photonic"
+    if isinstance(op, (pim.ProgramOp, pim.MVMOp)):
+        kind = op.kind.kind.data if isinstance(op, pim.ProgramOp) else op.crossbars.type.kind.data
+        return PIM_KIND_TIER[kind]
+    return "digital"
+
+
+def _kernel_key(op: Operation) -> tuple:
+    return (op.name, tuple(sorted(op.properties.items())), tuple(o.type for o in op.operands),
+            tuple(r.type for r in op.results))
+
+
+class _Codegen:
+    def __init__(self, module: ModuleOp, weights: WeightStore, hw: HardwareConfig) -> None:
+        self.hw = hw
+        self.weights = weights
+        self.fn = main_func(module)
+        self.tensors: list[Tensor] = []
+        self.tid: dict[SSAValue, int] = {}
+        self.consts: dict[int, np.ndarray] = {}
+        self.streams: dict[str, list[Instr]] = {t: [] for t in TIERS}
+        self.producer: dict[int, str] = {}  # tensor -> tier that stores it
+        self.waited: dict[str, set[int]] = defaultdict(set)
+        self.symbols: list[dict] = []
+        self.sym_index: dict[tuple[str, str], int] = {}
+        self.kernel_ops: list[Operation] = []
+        self.kernel_index: dict[tuple, int] = {}
+        self.view_source: dict[int, int] = {}  # view tensor -> the stored tensor it reads
+
+    # -- tensors ------------------------------------------------------------------------------
+    def new_tensor(self, v: SSAValue, role: str) -> int:
+        t = v.type
+        assert isinstance(t, TensorType)
+        i = len(self.tensors)
+        self.tensors.append(Tensor(tuple(t.get_shape()), str(numpy_dtype(t.element_type)), role))
+        self.tid[v] = i
+        return i
+
+    def set_const(self, v: SSAValue, arr: np.ndarray) -> None:
+        t = v.type
+        assert isinstance(t, TensorType)
+        arr = np.asarray(arr, dtype=numpy_dtype(t.element_type)).reshape(t.get_shape())
+        self.consts[self.new_tensor(v, "const")] = arr
+
+    def symbol(self, op: Operation) -> int:
+        node = op.attributes.get("onnx_node")
+        key = (node.data if node is not None else "", op.name)
+        if key not in self.sym_index:
+            self.sym_index[key] = len(self.symbols)
+            self.symbols.append({"node": key[0], "op": key[1]})
+        return self.sym_index[key]
+
+    # -- streams ------------------------------------------------------------------------------
+    def emit(self, tier: str, ins: Instr) -> None:
+        self.streams[tier].append(ins)
+
+    def depend(self, tier: str, v: SSAValue) -> int:
+        """Wait for v if another tier produces it (once per tier and tensor)."""
+        t = self.tid[v]
+        prod = self.producer.get(t)
+        if prod is not None and prod != tier and t not in self.waited[tier]:
+            self.emit(tier, make("WAIT", tensor=t))
+            self.waited[tier].add(t)
+        return t
+
+    def load(self, tier: str, v: SSAValue, sym: int) -> int:
+        """Read v from the buffer; a view (reshape, im2col windows) reads the tensor it views."""
+        t = self.depend(tier, v)
+        self.emit(tier, make("LD", tensor=self.view_source.get(t, t), sym=sym))
+        return t
+
+    def store(self, tier: str, v: SSAValue, sym: int) -> int:
+        t = self.new_tensor(v, "value")
+        self.emit(tier, make("ST", tensor=t, sym=sym))
+        self.producer[t] = tier
+        if any(tier_of(u.operation) != tier for u in v.uses):
+            self.emit(tier, make("SIGNAL", tensor=t))
+            self.waited[tier].add(t)
+        return t
+
+    def _is_const(self, v: SSAValue) -> bool:
+        return self.tid.get(v, -1) in self.consts
+
+    # -- ops ----------------------------------------------------------------------------------
+    def run(self) -> Program:
+        in_names, out_names = io_names(self.fn)
+        inputs = [{"name": n, "tensor": self.new_tensor(a, "input")} for n, a in zip(in_names, self.fn.args)]
+        for op in self.fn.body.block.ops:
+            if isinstance(op, func.ReturnOp):
+                # the host reads outputs from the buffer once every stream has halted
+                outputs = [{"name": n, "tensor": self.tid[v]} for n, v in zip(out_names, op.operands)]
+            elif isinstance(op, nn.ConstantOp):
+                self.set_const(op.result, constant_value(op, self.weights))
+            elif not isinstance(op, _NOT_FOLDED) and op.operands and all(self._is_const(o) for o in op.operands):
+                outs = compile_op(op)(*[self.consts[self.tid[o]] for o in op.operands])
+                for r, arr in zip(op.results, outs):
+                    self.set_const(r, arr)
+            else:
+                self.lower(op)
+        for tier in TIERS:
+            self.emit(tier, make("HALT"))
+        used = {a for ins in (i for s in self.streams.values() for i in s) for a in tensors_of(ins)}
+        used |= {o["tensor"] for o in outputs}
+        consts = {t: a for t, a in self.consts.items() if t in used}
+        return Program(self.hw, self.streams, self.tensors, self.kernels_text(), self.symbols, inputs, outputs,
+                       consts)
+
+    def lower(self, op: Operation) -> None:
+        tier = tier_of(op)
+        sym = self.symbol(op)
+        if isinstance(op, photonic.MatMulOp):
+            a, b = self.load(tier, op.lhs, sym), self.load(tier, op.rhs, sym)
+            out = len(self.tensors)
+            ins = make("PMM", a=a, b=b, out=out, in_bits=op.in_bits.value.data, w_bits=op.w_bits.value.data,
+                       out_bits=op.out_bits.value.data, sym=sym)
+            self.emit(tier, ins)
+            self.store(tier, op.result, sym)
+        elif isinstance(op, pim.ProgramOp):
+            resident = op.resident is not None
+            if op.base is None:
+                raise H3pcError("pim.program without a crossbar base: run allocate-crossbars first")
+            w = self.tid[op.weights] if resident else self.load(tier, op.weights, sym)
+            if resident and not self._is_const(op.weights):
+                raise H3pcError("a resident pim.program must hold constant weights")
+            self.tid[op.result] = w
+            self.emit(tier, make("PROG", w=w, base=op.base.value.data, resident=int(resident),
+                                 weight_bits=op.weight_bits.value.data, cell_bits=op.cell_bits.value.data, sym=sym))
+        elif isinstance(op, pim.MVMOp):
+            prog = op.crossbars.owner
+            assert isinstance(prog, pim.ProgramOp) and prog.base is not None
+            x = self.load(tier, op.input, sym)
+            out = len(self.tensors)
+            self.emit(tier, make("MVM", x=x, w=self.tid[op.crossbars], out=out, base=prog.base.value.data,
+                                 input_bits=op.input_bits.value.data, adc_bits=op.adc_bits.value.data, sym=sym))
+            self.store(tier, op.result, sym)
+        elif isinstance(op, digital.MatMulOp):
+            a, b = self.load(tier, op.lhs, sym), self.load(tier, op.rhs, sym)
+            out = len(self.tensors)
+            self.emit(tier, make("GEMM", a=a, b=b, out=out, sym=sym))
+            self.store(tier, op.result, sym)
+        else:
+            self.vector_op(op, sym)
+
+    def vector_op(self, op: Operation, sym: int) -> None:
+        free = op.name in FREE
+        ins = [self.depend("digital", o) if free else self.load("digital", o, sym) for o in op.operands]
+        kernel = self.kernel(op)
+        first = len(self.tensors)
+        outs = list(range(first, first + len(op.results)))
+        self.emit("digital", make("VOP", kernel=kernel, ins=ins, outs=outs, sym=sym))
+        for r in op.results:
+            if free:  # a view: no data moves, but other tiers may still wait for it
+                t = self.new_tensor(r, "value")
+                self.producer[t] = "digital"
+                if len(ins) == 1:
+                    self.view_source[t] = self.view_source.get(ins[0], ins[0])
+                if any(tier_of(u.operation) != "digital" for u in r.uses):
+                    self.emit("digital", make("SIGNAL", tensor=t))
+            else:
+                self.store("digital", r, sym)
+
+    def kernel(self, op: Operation) -> int:
+        key = _kernel_key(op)
+        if key not in self.kernel_index:
+            self.kernel_index[key] = len(self.kernel_ops)
+            self.kernel_ops.append(op)
+        return self.kernel_index[key]
+
+    def kernels_text(self) -> str:
+        """One function per distinct vector op: the emulator parses this module once."""
+        funcs = []
+        for i, op in enumerate(self.kernel_ops):
+            block = Block(arg_types=[o.type for o in op.operands])
+            clone = op.clone()
+            clone.operands = list(block.args)
+            clone.attributes.clear()
+            block.add_op(clone)
+            block.add_op(func.ReturnOp(*clone.results))
+            funcs.append(func.FuncOp(f"k{i}", ([o.type for o in op.operands], [r.type for r in op.results]),
+                                     Region(block)))
+        module = ModuleOp(funcs)
+        buf = io.StringIO()
+        Printer(stream=buf, print_generic_format=True).print_op(module)
+        return buf.getvalue() + "\n"
+
+
+def generate(module: ModuleOp, weights: WeightStore, hw: HardwareConfig) -> Program:
+    """The Program of a lowered, allocated module."""
+    return _Codegen(module, weights, hw).run()

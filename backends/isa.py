@@ -1,0 +1,142 @@
+"""The instruction set of every tier: one table that the encoder, the decoder and the disassembler read.
+
+An instruction is a tile-level macro operation (a photonic GEMM tile group, a crossbar-group MVM, a
+vector op over buffer tensors). Encoding, little-endian: u16 opcode | u16 word count | that many u32
+words. Scalar fields take one word; a list field is a count word followed by its items. Tensor
+operands are indices into the program's tensor table; `sym` indexes the symbol table (ONNX node).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from h3pc.diagnostics import H3pcError
+
+
+@dataclass(frozen=True)
+class Spec:
+    code: int
+    mnemonic: str
+    tiers: tuple[str, ...]
+    fields: tuple[str, ...]  # a trailing "*" marks a list field
+    doc: str
+
+
+_ALL = ("photonic", "sram_pim", "reram_pim", "digital")
+_PIM = ("sram_pim", "reram_pim")
+
+#: the instruction table (docs/program-format.md is generated from the same rows)
+ISA: tuple[Spec, ...] = (
+    Spec(0x01, "LD", _ALL, ("tensor", "sym"), "load a tensor from the global buffer (weights: from off-chip memory)"),
+    Spec(0x02, "ST", _ALL, ("tensor", "sym"), "store a result tensor to the global buffer"),
+    Spec(0x03, "SIGNAL", _ALL, ("tensor",), "announce to the other tiers that a stored tensor is ready"),
+    Spec(0x04, "WAIT", _ALL, ("tensor",), "block until another tier has signalled a tensor"),
+    Spec(0x05, "HALT", _ALL, (), "end of the stream"),
+    Spec(0x10, "PMM", ("photonic",), ("a", "b", "out", "in_bits", "w_bits", "out_bits", "sym"),
+         "grouped GEMM out[g,m,n] = a[g,m,k] @ b[g,k,n] on the photonic cores, both operands dynamic"),
+    Spec(0x20, "PROG", _PIM, ("w", "base", "resident", "weight_bits", "cell_bits", "sym"),
+         "write weights w[(g,)k,n] bit-sliced into crossbars from `base` (resident: once at load)"),
+    Spec(0x21, "MVM", _PIM, ("x", "w", "out", "base", "input_bits", "adc_bits", "sym"),
+         "out = x @ w read from the crossbars at `base` (bit-serial inputs, per-crossbar ADC reads)"),
+    Spec(0x30, "GEMM", ("digital",), ("a", "b", "out", "sym"), "grouped GEMM on the SIMD vector unit (fp32)"),
+    Spec(0x31, "VOP", ("digital",), ("kernel", "ins*", "outs*", "sym"),
+         "a vector op: kernel k of the kernels section over buffer tensors"),
+)
+BY_NAME = {s.mnemonic: s for s in ISA}
+#: fields that name tensors (scalar or list)
+TENSOR_FIELDS = frozenset({"tensor", "a", "b", "out", "w", "x", "ins", "outs"})
+BY_CODE = {s.code: s for s in ISA}
+_HEAD = struct.Struct("<HH")
+
+
+@dataclass(frozen=True)
+class Instr:
+    """One decoded instruction; `args` follow the spec's fields (lists as tuples)."""
+
+    op: str
+    args: tuple
+
+    def __getattr__(self, name: str):
+        spec = BY_NAME[self.op]
+        for f, v in zip(spec.fields, self.args):
+            if f.rstrip("*") == name:
+                return v
+        raise AttributeError(name)
+
+
+def make(op: str, **kw: int | tuple[int, ...]) -> Instr:
+    spec = BY_NAME[op]
+    return Instr(op, tuple(tuple(kw[f[:-1]]) if f.endswith("*") else int(kw[f]) for f in spec.fields))
+
+
+def encode_stream(instrs: list[Instr]) -> bytes:
+    out = bytearray()
+    for ins in instrs:
+        spec = BY_NAME[ins.op]
+        words: list[int] = []
+        for f, v in zip(spec.fields, ins.args):
+            if f.endswith("*"):
+                words.append(len(v))
+                words.extend(v)
+            else:
+                words.append(v)
+        out += _HEAD.pack(spec.code, len(words)) + struct.pack(f"<{len(words)}I", *words)
+    return bytes(out)
+
+
+def decode_stream(data: bytes, where: str) -> list[Instr]:
+    """Decode a stream; any malformed instruction is an error naming the byte offset."""
+    out: list[Instr] = []
+    pos, end = 0, len(data)
+    while pos < end:
+        if pos + _HEAD.size > end:
+            raise H3pcError(f"{where}: truncated instruction header at byte {pos}")
+        code, nwords = _HEAD.unpack_from(data, pos)
+        spec = BY_CODE.get(code)
+        if spec is None:
+            raise H3pcError(f"{where}: unknown opcode 0x{code:02x} at byte {pos}")
+        body = pos + _HEAD.size
+        if body + 4 * nwords > end:
+            raise H3pcError(f"{where}: {spec.mnemonic} at byte {pos} runs past the end of the stream")
+        words = struct.unpack_from(f"<{nwords}I", data, body)
+        args, i = [], 0
+        try:
+            for f in spec.fields:
+                if f.endswith("*"):
+                    n = words[i]
+                    if i + 1 + n > nwords:
+                        raise IndexError
+                    args.append(tuple(words[i + 1 : i + 1 + n]))
+                    i += 1 + n
+                else:
+                    args.append(words[i])
+                    i += 1
+        except IndexError:
+            raise H3pcError(f"{where}: {spec.mnemonic} at byte {pos} has too few operand words ({nwords})") from None
+        if i != nwords:
+            raise H3pcError(f"{where}: {spec.mnemonic} at byte {pos} has {nwords} words, its fields use {i}")
+        out.append(Instr(spec.mnemonic, tuple(args)))
+        pos = body + 4 * nwords
+    return out
+
+
+def tensors_of(ins: Instr) -> list[int]:
+    """Every tensor id an instruction names."""
+    out: list[int] = []
+    for f, v in zip(BY_NAME[ins.op].fields, ins.args):
+        if f.rstrip("*") in TENSOR_FIELDS:
+            out.extend(v if f.endswith("*") else (v,))
+    return out
+
+
+def disassemble(ins: Instr) -> str:
+    spec = BY_NAME[ins.op]
+    parts = []
+    for f, v in zip(spec.fields, ins.args):
+        name = f.rstrip("*")
+        if name == "sym":
+            continue
+        parts.append(f"{name}=[{','.join(f'%{t}' for t in v)}]" if f.endswith("*")
+                     else f"{name}=%{v}" if name in TENSOR_FIELDS else f"{name}={v}")
+    return f"{spec.mnemonic:<6} " + " ".join(parts)

@@ -1,0 +1,60 @@
+"""The digital tier's vector-op kernels: the `kernels` section of program.bin, parsed once.
+
+Each kernel is a one-op function; its reference kernel (runtime/reference.py) is what the tier
+computes and its workload (h3pc/workload.py) is what the cost model charges.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from xdsl.dialects import func
+from xdsl.ir import Operation
+
+from h3pc.cost import Cost, digital_vector
+from h3pc.diagnostics import H3pcError
+from h3pc.hardware.schema import HardwareConfig
+from h3pc.runtime.reference import Kernel, compile_op
+from h3pc.workload import vector_work
+
+
+class Kernels:
+    def __init__(self, ops: list[Operation]) -> None:
+        self.ops = ops
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> "Kernels":
+        from xdsl.parser import Parser
+        from xdsl.utils.exceptions import ParseError, VerifyException
+
+        from h3pc.context import make_context
+
+        try:
+            module = Parser(make_context(), text, where).parse_module()
+            module.verify()
+        except (ParseError, VerifyException) as exc:
+            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise H3pcError(f"{where}: kernels section does not parse: {first}") from None
+        ops: list[Operation] = []
+        for i, f in enumerate(module.ops):
+            if not isinstance(f, func.FuncOp) or f.sym_name.data != f"k{i}":
+                raise H3pcError(f"{where}: kernels section: entry {i} is not function @k{i}")
+            ops.append(next(iter(f.body.block.ops)))
+        return cls(ops)
+
+    @cached_property
+    def compiled(self) -> list[Kernel]:
+        out = []
+        for op in self.ops:
+            try:
+                out.append(compile_op(op))
+            except KeyError:
+                raise H3pcError(f"kernel op {op.name} has no semantics in this emulator") from None
+        return out
+
+    def costs(self, hw: HardwareConfig) -> list[Cost]:
+        out = []
+        for op in self.ops:
+            w = vector_work(op)
+            out.append(digital_vector(hw, w.adds, w.muls, w.specials))
+        return out

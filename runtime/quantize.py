@@ -1,0 +1,56 @@
+"""Each tier's number formats, as the emulator applies them (the default, non --ideal mode).
+
+All quantisers are symmetric and signed: `bits` include the sign, scales come from the operand's
+max |value| (per tensor for activations, per output column for PIM weights), as a calibrated DAC
+range would be. Noise models come with stage two; these are the deterministic parts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _levels(bits: int) -> float:
+    return float(2 ** (bits - 1) - 1) if bits > 1 else 1.0
+
+
+def quantize(x: np.ndarray, bits: int, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(integer codes as float32, scale) with x ~= codes * scale."""
+    q = _levels(bits)
+    amax = np.max(np.abs(x), axis=axis, keepdims=axis is not None) if x.size else np.float32(0)
+    scale = np.where(amax > 0, amax / q, 1.0).astype(np.float32)
+    codes = np.clip(np.rint(x / scale), -q, q).astype(np.float32)
+    return codes, scale
+
+
+def fake_quantize(x: np.ndarray, bits: int) -> np.ndarray:
+    codes, scale = quantize(x, bits)
+    return codes * scale
+
+
+def adc_step(rows_used: int, cell_bits: int, adc_bits: int) -> float:
+    """Resolution lost by a crossbar column read: a column sums rows_used cells of (2^cell_bits - 1)
+    levels against 1-bit inputs; an ADC with fewer bits than that range reads in steps of 2^deficit
+    (ISAAC's ADC sizing, research/hardware-model.md b.2). First order: the step is applied to the
+    crossbar block's integer partial sum."""
+    needed = math.ceil(math.log2(rows_used * (2**cell_bits - 1) + 1))
+    return float(2 ** max(0, needed - adc_bits))
+
+
+def crossbar_matmul(x_codes: np.ndarray, w_codes: np.ndarray, rows: int, step: float) -> np.ndarray:
+    """sum over crossbar row blocks of ADC-rounded partial sums: x[g, m, k] @ w[g, k, n]."""
+    g, m, k = x_codes.shape
+    n = w_codes.shape[-1]
+    if step <= 1.0 or k <= 0:
+        return np.matmul(x_codes, w_codes)
+    blocks = -(-k // rows)
+    pad = blocks * rows - k
+    if pad:
+        x_codes = np.pad(x_codes, ((0, 0), (0, 0), (0, pad)))
+        w_codes = np.pad(w_codes, ((0, 0), (0, pad), (0, 0)))
+    xb = x_codes.reshape(g, m, blocks, rows)
+    wb = w_codes.reshape(g, blocks, rows, n)
+    partial = np.einsum("gmbr,gbrn->gmbn", xb, wb, optimize=True)
+    return (np.rint(partial / step) * step).sum(axis=2, dtype=np.float32)

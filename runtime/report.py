@@ -1,0 +1,135 @@
+"""Cost reports (JSON) and Perfetto traces from a scheduled run, for the compiler and the emulator alike."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from h3pc.backends.isa import BY_NAME, Instr
+from h3pc.backends.program import Program
+from h3pc.cost import COMPONENTS, Cost, static_energy
+from h3pc.runtime.schedule import Event
+from h3pc.tiers import TIERS
+
+#: instructions that move data through the global buffer (their time and energy is the buffer's)
+_MOVES = ("LD", "ST")
+_COMPUTE_OUT = {"PMM": 2, "MVM": 2, "GEMM": 2}  # position of the `out` operand
+
+
+def symbol_of(ins: Instr) -> int | None:
+    fields = BY_NAME[ins.op].fields
+    return ins.args[-1] if fields and fields[-1] == "sym" else None
+
+
+def _rows(prog: Program, ev: Event) -> int:
+    """Output rows (columns of the layer's product) that a tier instruction computes."""
+    pos = _COMPUTE_OUT.get(ev.ins.op)
+    return prog.tensors[ev.ins.args[pos]].shape[-1] if pos is not None else 0
+
+
+def build(prog: Program, makespan: float, events: list[Event], load: Cost, writes: dict[str, int],
+          source: str) -> dict[str, Any]:
+    """The report of one inference (`source`: "compiler" estimate or "emulator" run)."""
+    hw = prog.hw
+    tiers = {t: {"busy_s": 0.0, "energy_j": 0.0} for t in (*TIERS, "buffer")}
+    components = {c: 0.0 for c in COMPONENTS}
+    layers: dict[str, dict[str, Any]] = {}
+    for ev in events:
+        e = ev.cost.energy_j
+        bucket = "buffer" if ev.ins.op in _MOVES else ev.tier
+        tiers[bucket]["busy_s"] += ev.cost.latency_s
+        tiers[bucket]["energy_j"] += e
+        for c, v in ev.cost.energy.items():
+            components[c] = components.get(c, 0.0) + v
+        sym = symbol_of(ev.ins)
+        if sym is None:
+            continue
+        node = prog.symbols[sym]["node"] or prog.symbols[sym]["op"]
+        row = layers.setdefault(node, {"node": node, "start_s": ev.start, "end_s": ev.end, "energy_j": 0.0,
+                                       "tiers": {}})
+        row["start_s"] = min(row["start_s"], ev.start)
+        row["end_s"] = max(row["end_s"], ev.end)
+        row["energy_j"] += e
+        tier_row = row["tiers"].setdefault(ev.tier, {"rows": 0, "busy_s": 0.0, "energy_j": 0.0})
+        tier_row["rows"] += _rows(prog, ev)
+        tier_row["busy_s"] += ev.cost.latency_s
+        tier_row["energy_j"] += e
+    static = static_energy(hw, makespan)
+    for t, e in static.items():
+        tiers[t]["energy_j"] += e
+        components["static"] += e
+    energy = sum(v["energy_j"] for v in tiers.values())
+    endurance = hw.reram_pim.endurance_writes
+    per_inference_writes = {t: 0 for t in ("sram_pim", "reram_pim")}
+    for ev in events:
+        if ev.ins.op == "PROG":
+            shape = prog.tensors[ev.ins.args[0]].shape
+            tier = getattr(hw, ev.tier)
+            per_inference_writes[ev.tier] += math.prod(shape) * tier.cells_per_weight
+    gemm_layers = [r for r in layers.values() if any(v["rows"] for v in r["tiers"].values())]
+    return {
+        "source": source,
+        "hardware": {"name": hw.name, "digest": hw.digest},
+        "latency_s": makespan,
+        "energy_j": energy,
+        "program_load": {
+            "latency_s": load.latency_s,
+            "energy_j": load.energy_j,
+            "writes": {t: writes.get(t, 0) for t in ("sram_pim", "reram_pim")},
+        },
+        "per_inference_writes": per_inference_writes,
+        "reram_inferences_to_endurance": (endurance / _max_cell_writes(prog, events, "reram_pim")
+                                          if endurance and _max_cell_writes(prog, events, "reram_pim") else None),
+        "tiers": tiers,
+        "energy_breakdown_j": {c: v for c, v in components.items() if v},
+        "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
+        "instructions": {t: sum(1 for ev in events if ev.tier == t) for t in TIERS},
+    }
+
+
+def _max_cell_writes(prog: Program, events: list[Event], tier: str) -> int:
+    """Writes per inference to the most-written crossbar of a tier (what wears it out first)."""
+    per_base: dict[int, int] = {}
+    for ev in events:
+        if ev.tier == tier and ev.ins.op == "PROG":
+            per_base[ev.ins.args[1]] = per_base.get(ev.ins.args[1], 0) + 1
+    return max(per_base.values(), default=0)
+
+
+def trace(prog: Program, events: list[Event]) -> dict[str, Any]:
+    """Chrome / Perfetto trace: one track per tier, one slice per instruction (times in microseconds)."""
+    out: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": 0, "args": {"name": "h3pc"}}]
+    for i, t in enumerate(TIERS):
+        out.append({"name": "thread_name", "ph": "M", "pid": 0, "tid": i, "args": {"name": t}})
+    tid = {t: i for i, t in enumerate(TIERS)}
+    for ev in events:
+        if ev.end <= ev.start and ev.ins.op in ("SIGNAL", "WAIT", "HALT"):
+            continue
+        sym = symbol_of(ev.ins)
+        args = {"energy_pj": ev.cost.energy_j * 1e12}
+        if sym is not None:
+            args["node"] = prog.symbols[sym]["node"]
+        out.append({"name": ev.ins.op, "ph": "X", "pid": 0, "tid": tid[ev.tier], "ts": ev.start * 1e6,
+                    "dur": (ev.end - ev.start) * 1e6, "args": args})
+    return {"traceEvents": out, "displayTimeUnit": "ns"}
+
+
+def _si(value: float, unit: str) -> str:
+    for scale, prefix in ((1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p")):
+        if abs(value) >= scale or scale == 1e-12:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value} {unit}"
+
+
+def summary(rep: dict[str, Any]) -> str:
+    """The human-readable cost table printed by h3pc and h3pc-run."""
+    head = "estimate" if rep["source"] == "compiler" else f"emulated ({rep.get('mode', '')}, {rep.get('samples', 1)} sample(s))"
+    lines = [f"{head}: latency {_si(rep['latency_s'], 's')} per inference, energy {_si(rep['energy_j'], 'J')}",
+             f"  program load: {_si(rep['program_load']['latency_s'], 's')}, {_si(rep['program_load']['energy_j'], 'J')}, "
+             f"{sum(rep['program_load']['writes'].values())} cell writes",
+             f"  {'tier':<10} {'busy':>10} {'energy':>10}"]
+    for t, v in rep["tiers"].items():
+        lines.append(f"  {t:<10} {_si(v['busy_s'], 's'):>10} {_si(v['energy_j'], 'J'):>10}")
+    top = sorted(rep["energy_breakdown_j"].items(), key=lambda kv: -kv[1])[:5]
+    lines.append("  top energy: " + ", ".join(f"{k} {_si(v, 'J')}" for k, v in top))
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""The discrete-event loop over the tiers' streams, shared by the compiler's estimate and the emulator.
+
+Each tier runs its stream in order on its own clock. WAIT blocks a tier until another tier has
+SIGNALled the tensor; the loop always advances the tier that can start earliest, so overlap between
+tiers is modelled and the numeric execution (when given) sees every value after it was produced.
+Resident PROG instructions belong to program load and are skipped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from h3pc.backends.isa import Instr
+from h3pc.cost import Cost
+from h3pc.diagnostics import H3pcError
+from h3pc.tiers import TIERS
+
+
+@dataclass(frozen=True)
+class Event:
+    tier: str
+    index: int  # position in the tier's stream
+    ins: Instr
+    start: float
+    end: float
+    cost: Cost
+
+
+def is_load_time(ins: Instr) -> bool:
+    return ins.op == "PROG" and ins.args[2] == 1
+
+
+def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cost],
+             execute: Callable[[str, Instr], None] | None = None, record: bool = True) -> tuple[float, list[Event]]:
+    """Run one inference: (makespan in seconds, the events in the order they ran)."""
+    pcs = {t: 0 for t in TIERS}
+    clock = {t: 0.0 for t in TIERS}
+    signalled: dict[int, float] = {}
+    events: list[Event] = []
+    live = [t for t in TIERS if streams.get(t)]
+    while live:
+        best, best_start = None, 0.0
+        for t in live:
+            ins = streams[t][pcs[t]]
+            if ins.op == "WAIT":
+                ready = signalled.get(ins.args[0])
+                if ready is None:
+                    continue
+                start = max(clock[t], ready)
+            else:
+                start = clock[t]
+            if best is None or start < best_start:
+                best, best_start = t, start
+        if best is None:
+            waits = ", ".join(f"stream.{t} waits for %{streams[t][pcs[t]].args[0]}" for t in live)
+            raise H3pcError(f"deadlock: {waits}, which no tier signals")
+        t = best
+        i = pcs[t]
+        ins = streams[t][i]
+        pcs[t] = i + 1
+        if ins.op == "HALT" or pcs[t] >= len(streams[t]):
+            live.remove(t)
+        if is_load_time(ins):
+            continue
+        cost = charge(t, ins)
+        if execute is not None:
+            execute(t, ins)
+        end = best_start + cost.latency_s
+        clock[t] = end
+        if ins.op == "SIGNAL":
+            signalled[ins.args[0]] = end
+        if record:
+            events.append(Event(t, i, ins, best_start, end, cost))
+    return max(clock.values()), events
+
+
+def program_load(streams: dict[str, list[Instr]], charge_writes: Callable[[str, Instr], tuple[Cost, int]],
+                 execute: Callable[[str, Instr], None] | None = None) -> tuple[Cost, dict[str, int]]:
+    """Write every resident weight matrix: tiers in parallel, a tier's writes in sequence.
+    Returns the load cost and the cells written per tier."""
+    per_tier: list[Cost] = []
+    writes: dict[str, int] = {}
+    for t in TIERS:
+        total = Cost()
+        for ins in streams.get(t, []):
+            if is_load_time(ins):
+                cost, cells = charge_writes(t, ins)
+                total = total.then(cost)
+                writes[t] = writes.get(t, 0) + cells
+                if execute is not None:
+                    execute(t, ins)
+        per_tier.append(total)
+    return Cost.parallel(per_tier), writes

@@ -1,0 +1,80 @@
+"""`allocate-crossbars`: give every `pim.program` its crossbars and decide which weights stay resident.
+
+Static weights (derived from constants only) are written once at program load (`resident`) while
+the tier has room; dynamic operands and the static weights that do not fit are written before each
+use into a scratch region at the top of the tier, which is reserved first so resident weights never
+get overwritten. Each tier's crossbars are numbered 0..tiles*crossbars_per_tile-1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnitAttr, i64
+from xdsl.ir import Operation, SSAValue
+
+from h3pc.cost import pim_crossbars
+from h3pc.dialects import nn, pim
+from h3pc.passes import PassBase
+from h3pc.tiers import PIM_KIND_TIER, pim_tier, total_crossbars
+
+#: ops that only rearrange data: a value built from constants through them is itself a constant
+LAYOUT_OPS = (nn.ReshapeOp, nn.TransposeOp, nn.SliceOp, nn.BroadcastOp)
+
+
+def is_static(v: SSAValue) -> bool:
+    """True when v is a constant or a layout view of one (foldable at compile time)."""
+    owner = v.owner
+    while isinstance(owner, LAYOUT_OPS):
+        owner = owner.operands[0].owner
+    return isinstance(owner, nn.ConstantOp)
+
+
+def program_crossbars(op: pim.ProgramOp, hw) -> int:
+    xb = op.result.type
+    assert isinstance(xb, pim.CrossbarsType)
+    tier = pim_tier(hw, PIM_KIND_TIER[xb.kind.data])
+    return xb.groups * pim_crossbars(tier, xb.rows, xb.cols)
+
+
+@dataclass(frozen=True)
+class AllocateCrossbars(PassBase):
+    """Assign crossbar bases; mark the weights that fit as resident (written once at load)."""
+
+    name = "allocate-crossbars"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        hw = self.hardware()
+        by_tier: dict[str, list[pim.ProgramOp]] = {}
+        for o in op.walk():
+            if isinstance(o, pim.ProgramOp):
+                by_tier.setdefault(PIM_KIND_TIER[o.kind.kind.data], []).append(o)
+        for tier, progs in by_tier.items():
+            self._allocate(progs, total_crossbars(pim_tier(hw, tier)), hw)
+
+    @staticmethod
+    def _allocate(progs: list[pim.ProgramOp], total: int, hw) -> None:
+        need = {p: program_crossbars(p, hw) for p in progs}
+        streamed: set[Operation] = {p for p in progs if not is_static(p.weights)}
+        scratch = max((need[p] for p in streamed), default=0)
+        while True:
+            resident, used = [], 0
+            for p in progs:
+                if p not in streamed and used + need[p] <= total - scratch:
+                    resident.append(p)
+                    used += need[p]
+            spilled = [p for p in progs if p not in streamed and p not in resident]
+            grown = max([scratch] + [need[p] for p in spilled])
+            if grown == scratch:
+                break
+            scratch = grown  # a spilled matrix needs a bigger scratch region: allocate again
+        base = 0
+        for p in progs:
+            if p in resident:
+                p.properties["base"] = IntegerAttr(base, i64)
+                p.properties["resident"] = UnitAttr()
+                base += need[p]
+            else:
+                p.properties["base"] = IntegerAttr(total - need[p], i64)
+                p.properties.pop("resident", None)

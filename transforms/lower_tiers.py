@@ -1,0 +1,237 @@
+"""`lower-tiers`: rewrite every placed GEMM-like nn op into tier ops over its row split.
+
+Each op is first put in one canonical form, a grouped product C[g, m, n] = A[g, m, k] @ B[g, k, n]:
+MatMul and Gemm by reshapes and transposes (broadcast batch dims become groups), Conv by
+`digital.im2col` on the input and a reshape/transpose of the weights. The N columns of B are then cut
+at the split: each tier computes its own columns (no cross-tier reduction) and `digital.join`
+concatenates the parts. On a PIM tier a part is further cut into pieces that fit the tier's
+crossbars; each piece is a `pim.program` (weights bit-sliced over cells) and a `pim.mvm`. Epilogue
+ops (reshape back, Gemm's alpha/beta/C, Conv's bias) restore the original result.
+
+Layout ops on weights stay in the IR; the backend folds them into the weights section at compile time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.builder import Builder
+from xdsl.context import Context
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, i64
+from xdsl.ir import Operation, SSAValue
+from xdsl.rewriter import InsertPoint
+
+from h3pc.cost import pim_crossbars
+from h3pc.diagnostics import UnsupportedError
+from h3pc.dialects import digital, nn, photonic, pim
+from h3pc.dialects.nn import int_attr, ints_attr, shape_of
+from h3pc.dialects.shapes import broadcast_shapes
+from h3pc.hardware.schema import HardwareConfig
+from h3pc.passes import PassBase
+from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
+from h3pc.transforms.place import split_of
+
+
+class _Emitter:
+    """Inserts ops before the op being lowered, tagged with its ONNX node name."""
+
+    def __init__(self, anchor: Operation, node: str) -> None:
+        self.b = Builder(InsertPoint.before(anchor))
+        self.node = node
+
+    def op(self, cls: type[Operation], operands: Sequence[SSAValue], shape: Sequence[int], elem=None,
+           props: dict | None = None, result_type=None) -> SSAValue:
+        typ = result_type or TensorType(elem or operands[0].type.element_type, list(shape))
+        new = cls.create(operands=list(operands), result_types=[typ], properties=props or {},
+                         attributes={"onnx_node": StringAttr(self.node)})
+        self.b.insert(new)
+        return new.results[0]
+
+    def reshape(self, v: SSAValue, shape: Sequence[int]) -> SSAValue:
+        if isinstance(v.owner, nn.ReshapeOp) and v.owner.attributes.get("onnx_node") == StringAttr(self.node):
+            v = v.owner.input  # reshape of our own reshape: one reshape
+        return v if shape_of(v) == tuple(shape) else self.op(nn.ReshapeOp, [v], shape)
+
+    def transpose(self, v: SSAValue, perm: Sequence[int]) -> SSAValue:
+        if list(perm) == list(range(len(perm))):
+            return v
+        shape = [shape_of(v)[p] for p in perm]
+        return self.op(nn.TransposeOp, [v], shape, props={"perm": ints_attr(perm)})
+
+    def broadcast(self, v: SSAValue, shape: Sequence[int]) -> SSAValue:
+        return v if shape_of(v) == tuple(shape) else self.op(nn.BroadcastOp, [v], shape)
+
+    def columns(self, v: SSAValue, lo: int, hi: int) -> SSAValue:
+        """v[..., lo:hi] along the last axis."""
+        s = shape_of(v)
+        if (lo, hi) == (0, s[-1]):
+            return v
+        props = {"starts": ints_attr([0] * (len(s) - 1) + [lo]), "ends": ints_attr(list(s[:-1]) + [hi]),
+                 "steps": ints_attr([1] * len(s))}
+        return self.op(nn.SliceOp, [v], list(s[:-1]) + [hi - lo], props=props)
+
+    def scalar(self, value: float, like: SSAValue) -> SSAValue:
+        typ = TensorType(like.type.element_type, [])
+        c = nn.ConstantOp.create(properties={"value": DenseIntOrFPElementsAttr.from_list(typ, [value])},
+                                 result_types=[typ], attributes={"onnx_node": StringAttr(self.node)})
+        self.b.insert(c)
+        return c.results[0]
+
+    def binary(self, cls: type[Operation], a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.op(cls, [a, b], broadcast_shapes(shape_of(a), shape_of(b)))
+
+
+@dataclass
+class _Canonical:
+    a: SSAValue  # [g, m, k]
+    b: SSAValue  # [g, k, n]
+
+
+def _canonical_matmul(e: _Emitter, op: nn.MatMulOp) -> tuple[_Canonical, int]:
+    a, b = op.lhs, op.rhs
+    sa, sb = shape_of(a), shape_of(b)
+    if len(sa) == 1:
+        a, sa = e.reshape(a, (1,) + sa), (1,) + sa
+    if len(sb) == 1:
+        b, sb = e.reshape(b, sb + (1,)), sb + (1,)
+    m, k, n = sa[-2], sa[-1], sb[-1]
+    if len(sb) == 2:  # shared right operand (weights): every batch row streams through one matrix
+        rows = math.prod(sa[:-1])
+        return _Canonical(e.reshape(a, (1, rows, k)), e.reshape(b, (1, k, n))), 1
+    batch = broadcast_shapes(sa[:-2], sb[:-2])
+    assert batch is not None
+    g = math.prod(batch)
+    a = e.reshape(e.broadcast(a, tuple(batch) + (m, k)), (g, m, k))
+    b = e.reshape(e.broadcast(b, tuple(batch) + (k, n)), (g, k, n))
+    return _Canonical(a, b), g
+
+
+def _canonical_gemm(e: _Emitter, op: nn.GemmOp) -> _Canonical:
+    a = e.transpose(op.a, (1, 0)) if op.trans_a.value.data else op.a
+    b = e.transpose(op.b, (1, 0)) if op.trans_b.value.data else op.b
+    return _Canonical(e.reshape(a, (1,) + shape_of(a)), e.reshape(b, (1,) + shape_of(b)))
+
+
+def _canonical_conv(e: _Emitter, op: nn.ConvOp) -> _Canonical:
+    x, w = shape_of(op.x), shape_of(op.w)
+    g = op.group.value.data
+    og, kk = w[0] // g, math.prod(w[1:])
+    props = {"kernel": ints_attr(w[2:]), "strides": op.strides, "pads": op.pads, "dilations": op.dilations,
+             "group": op.group}
+    y = shape_of(op.result)
+    cols = e.op(digital.Im2ColOp, [op.x], (g, x[0] * math.prod(y[2:]), kk), props=props)
+    wm = e.transpose(e.reshape(op.w, (g, og, kk)), (0, 2, 1))
+    return _Canonical(cols, wm)
+
+
+def _epilogue(e: _Emitter, op: Operation, c: SSAValue) -> SSAValue:
+    """From C[g, m, n] back to the op's own result."""
+    out = shape_of(op.results[0])
+    if isinstance(op, nn.ConvOp):
+        g, rows, og = shape_of(c)
+        n = out[0]
+        y = e.transpose(e.reshape(c, (g, n, rows // n, og)), (1, 0, 3, 2))
+        y = e.reshape(y, out)
+        if op.b is not None:
+            y = e.binary(nn.AddOp, y, e.reshape(op.b, (1, out[1]) + (1,) * (len(out) - 2)))
+        return y
+    y = e.reshape(c, out)
+    if isinstance(op, nn.GemmOp):
+        alpha, beta = op.alpha.value.data, op.beta.value.data
+        if alpha != 1.0:
+            y = e.binary(nn.MulOp, y, e.scalar(alpha, y))
+        if op.c is not None and beta != 0.0:
+            bias = op.c if beta == 1.0 else e.binary(nn.MulOp, op.c, e.scalar(beta, op.c))
+            y = e.reshape(e.binary(nn.AddOp, y, bias), out)
+    return y
+
+
+def _pim_pieces(hw: HardwareConfig, tier: str, g: int, k: int, n: int, node: str) -> list[tuple[int, int]]:
+    """Column ranges of a [g, k, n] matrix such that each piece fits the tier's crossbars."""
+    t = pim_tier(hw, tier)
+    total = total_crossbars(t)
+    per_block = t.crossbar_cols // t.cells_per_weight  # weights per crossbar row
+    if per_block < 1:
+        raise UnsupportedError(f"{tier}: a crossbar of {t.crossbar_cols} columns cannot hold one "
+                               f"{t.weight_bits}-bit weight")
+    blocks = total // (g * math.ceil(k / t.crossbar_rows))
+    if blocks < 1:
+        raise UnsupportedError(f"node '{node}': one column of its [{g}x{k}x{n}] weights needs "
+                               f"{g * math.ceil(k / t.crossbar_rows)} crossbars, {tier} has {total}")
+    width = blocks * per_block
+    return [(lo, min(n, lo + width)) for lo in range(0, n, width)]
+
+
+def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g: int, lo: int, hi: int,
+               out_type: TensorType) -> SSAValue:
+    a = canon.a
+    m, k = shape_of(a)[1:]
+    elem = out_type.element_type
+    if tier == "photonic":
+        p = hw.photonic
+        props = {"in_bits": int_attr(p.in_bits), "w_bits": int_attr(p.w_bits), "out_bits": int_attr(p.out_bits)}
+        return e.op(photonic.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem, props)
+    if tier == "digital":
+        return e.op(digital.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem)
+    t = pim_tier(hw, tier)
+    parts = []
+    for plo, phi in _pim_pieces(hw, tier, g, k, hi - lo, e.node):
+        w = e.columns(canon.b, lo + plo, lo + phi)
+        dims = (k, phi - plo) if g == 1 else (g, k, phi - plo)
+        w = e.reshape(w, dims)
+        props = {"kind": pim.KindAttr(PIM_TIERS[tier]), "weight_bits": int_attr(t.weight_bits),
+                 "cell_bits": int_attr(t.cell_bits)}
+        xb = e.op(pim.ProgramOp, [w], (), props=props, result_type=pim.CrossbarsType(PIM_TIERS[tier], *dims))
+        mvm_props = {"input_bits": int_attr(t.input_bits), "adc_bits": int_attr(t.adc_bits)}
+        parts.append(e.op(pim.MVMOp, [a, xb], (g, m, phi - plo), elem, mvm_props))
+    return _join(e, parts)
+
+
+def _join(e: _Emitter, parts: list[SSAValue]) -> SSAValue:
+    if len(parts) == 1:
+        return parts[0]
+    s = shape_of(parts[0])
+    n = sum(shape_of(p)[-1] for p in parts)
+    return e.op(digital.JoinOp, parts, s[:-1] + (n,), props={"axis": IntegerAttr(len(s) - 1, i64)})
+
+
+def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
+    node = op.node_name if isinstance(op, nn.NNOp) else ""
+    e = _Emitter(op, node)
+    if isinstance(op, nn.MatMulOp):
+        canon, g = _canonical_matmul(e, op)
+    elif isinstance(op, nn.GemmOp):
+        canon, g = _canonical_gemm(e, op), 1
+    elif isinstance(op, nn.ConvOp):
+        canon, g = _canonical_conv(e, op), op.group.value.data
+    else:  # conv_transpose: runs as it is on the digital tier
+        return
+    n = shape_of(canon.b)[-1]
+    if sum(split.values()) != n:
+        raise UnsupportedError(f"node '{node}': split {split} covers {sum(split.values())} of {n} rows")
+    parts, lo = [], 0
+    for tier in TIERS:
+        rows = split.get(tier, 0)
+        if rows:
+            parts.append(_tier_part(e, hw, tier, canon, g, lo, lo + rows, op.results[0].type))
+            lo += rows
+    result = _epilogue(e, op, _join(e, parts))
+    op.results[0].replace_all_uses_with(result)
+    op.detach()
+    op.erase()
+
+
+@dataclass(frozen=True)
+class LowerTiers(PassBase):
+    """Rewrite each placed GEMM-like op into photonic / pim / digital ops over its row split."""
+
+    name = "lower-tiers"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        hw = self.hardware()
+        for o in list(op.walk()):
+            split = split_of(o)
+            if split is not None:
+                lower_op(o, split, hw)
