@@ -11,9 +11,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# compile the bundled example for the hybrid target, emulate it, print the cost report
 demo: $(STAMP)
-	$(BIN)/h3pc --op-stats examples/mlp_digits.onnx
-	$(BIN)/h3pc examples/mlp_digits.onnx --emit nn
+	mkdir -p build
+	$(BIN)/h3pc examples/mlp_digits.onnx -o build/mlp_digits.bin --target hybrid --report build/estimate.json
+	$(BIN)/h3pc-run build/mlp_digits.bin --inputs examples/mlp_digits.npz --outputs build/outputs.npz \
+		--report build/report.json --trace build/trace.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -23,6 +26,8 @@ lit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import.py
+	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/fidelity.py
 
 docs: $(STAMP)
 	$(BIN)/python -m h3pc.docgen

@@ -1,4 +1,7 @@
-"""Generate docs/supported-ops.md from the importer table (`make docs`); a test keeps it current."""
+"""Generate docs from the code's own tables (`make docs`); a test keeps them current.
+
+docs/supported-ops.md from the importer table, docs/instruction-set.md from the ISA table.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from pathlib import Path
 from h3pc.frontend.loader import MAX_IR_VERSION, MAX_OPSET, MIN_OPSET
 from h3pc.frontend.registry import load_importers
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "supported-ops.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOC = DOCS / "supported-ops.md"
+ISA_DOC = DOCS / "instruction-set.md"
 
 
 def supported_ops_markdown() -> str:
@@ -31,10 +36,37 @@ def supported_ops_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def instruction_set_markdown() -> str:
+    from h3pc.backends.isa import ISA
+
+    lines = [
+        "# Instruction set",
+        "",
+        "Generated from the instruction table (`backends/isa.py`) by `make docs`; do not edit by hand.",
+        "The encoder, the decoder and `h3pc-objdump` all read that table.",
+        "",
+        "Encoding, little-endian: `u16 opcode | u16 word count | word count x u32`. A scalar field is one",
+        "word; a list field (`name*`) is a count word followed by its items. Tensor fields index the",
+        "`tensors` section; `sym` indexes the `symbols` section (the ONNX node).",
+        "",
+        "| opcode | mnemonic | tiers | fields | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in ISA:
+        lines.append(f"| 0x{spec.code:02x} | {spec.mnemonic} | {', '.join(spec.tiers)} | "
+                     f"{', '.join(spec.fields) or '-'} | {spec.doc} |")
+    return "\n".join(lines) + "\n"
+
+
+#: generated file -> its generator
+GENERATED = {DOC: supported_ops_markdown, ISA_DOC: instruction_set_markdown}
+
+
 def main() -> int:
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(supported_ops_markdown())
-    print(f"wrote {DOC}")
+    DOCS.mkdir(exist_ok=True)
+    for path, make in GENERATED.items():
+        path.write_text(make())
+        print(f"wrote {path}")
     return 0
 
 

@@ -1,10 +1,13 @@
 """Generated docs match the code's own tables."""
 
-from h3pc.docgen import DOC, supported_ops_markdown
+import pytest
+
+from h3pc.docgen import GENERATED
 
 
-def test_supported_ops_doc_is_current() -> None:
-    assert DOC.read_text() == supported_ops_markdown(), "run `make docs` to regenerate docs/supported-ops.md"
+@pytest.mark.parametrize("path", list(GENERATED), ids=lambda p: p.name)
+def test_generated_docs_are_current(path) -> None:
+    assert path.read_text() == GENERATED[path](), f"run `make docs` to regenerate {path.name}"
 
 
 def test_issue_coverage_list_is_supported() -> None:

@@ -22,6 +22,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint
+from xdsl.transforms.dead_code_elimination import region_dce
 
 from h3pc.cost import pim_crossbars
 from h3pc.diagnostics import UnsupportedError
@@ -45,9 +46,12 @@ class _Emitter:
            props: dict | None = None, result_type=None) -> SSAValue:
         typ = result_type or TensorType(elem or operands[0].type.element_type, list(shape))
         new = cls.create(operands=list(operands), result_types=[typ], properties=props or {},
-                         attributes={"onnx_node": StringAttr(self.node)})
+                         attributes=self.tag())
         self.b.insert(new)
         return new.results[0]
+
+    def tag(self) -> dict[str, StringAttr]:
+        return {"onnx_node": StringAttr(self.node)} if self.node else {}
 
     def reshape(self, v: SSAValue, shape: Sequence[int]) -> SSAValue:
         if isinstance(v.owner, nn.ReshapeOp) and v.owner.attributes.get("onnx_node") == StringAttr(self.node):
@@ -75,7 +79,7 @@ class _Emitter:
     def scalar(self, value: float, like: SSAValue) -> SSAValue:
         typ = TensorType(like.type.element_type, [])
         c = nn.ConstantOp.create(properties={"value": DenseIntOrFPElementsAttr.from_list(typ, [value])},
-                                 result_types=[typ], attributes={"onnx_node": StringAttr(self.node)})
+                                 result_types=[typ], attributes=self.tag())
         self.b.insert(c)
         return c.results[0]
 
@@ -235,3 +239,6 @@ class LowerTiers(PassBase):
             split = split_of(o)
             if split is not None:
                 lower_op(o, split, hw)
+        for fn in op.ops:  # reshapes superseded while composing layouts
+            for region in fn.regions:
+                region_dce(region)

@@ -89,3 +89,43 @@ func.func @case10(%a: memref<2x8xf32>, %b: tensor<8x4xf32>) {
   func.return
 }
 // CHECK: memref<2x8xf32> should be of base attribute tensor
+
+// -----
+
+func.func @case11(%x: tensor<4x5xf32>) {
+  %0 = digital.im2col %x {kernel = array<i64: 3>, strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>, group = 1 : i64} : (tensor<4x5xf32>) -> tensor<1x4x3xf32>
+  func.return
+}
+// CHECK: input [4,5] must be [N, C, *spatial]
+
+// -----
+
+func.func @case12(%x: tensor<1x4x5x5xf32>) {
+  %0 = digital.im2col %x {kernel = array<i64: 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x5x5xf32>) -> tensor<1x9x36xf32>
+  func.return
+}
+// CHECK: kernel needs 2 values, got 1
+
+// -----
+
+func.func @case13(%x: tensor<1x4x5x5xf32>) {
+  %0 = digital.im2col %x {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 3 : i64} : (tensor<1x4x5x5xf32>) -> tensor<3x25x1xf32>
+  func.return
+}
+// CHECK: group 3 does not divide input channels 4
+
+// -----
+
+func.func @case14(%x: tensor<1x4x2x2xf32>) {
+  %0 = digital.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x2x2xf32>) -> tensor<1x1x36xf32>
+  func.return
+}
+// CHECK: window does not fit the padded input (output spatial [0,0])
+
+// -----
+
+func.func @case15(%x: tensor<1x4x5x5xf32>) {
+  %0 = digital.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x5x5xf32>) -> tensor<1x9x35xf32>
+  func.return
+}
+// CHECK: result shape [1,9,35], expected [1,9,36]

@@ -41,3 +41,16 @@ func.func @join(%a: tensor<2x3xf32>, %b: tensor<2x1xf32>, %c: tensor<2x4xf32>) -
 // GENERIC-NEXT:  %{{.*}} = "digital.join"(%{{.*}}) <{axis = -1 : i64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
 // GENERIC-NEXT:  %{{.*}} = "digital.join"(%{{.*}}, %{{.*}}) <{axis = 0 : i64}> : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<4x3xf32>
 // GENERIC-NEXT:  "func.return"(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<2x8xf32>, tensor<2x3xf32>, tensor<4x3xf32>) -> ()
+
+func.func @im2col(%x: tensor<2x4x5x5xf32>) -> (tensor<1x8x36xf32>, tensor<2x50x2xf32>) {
+  %0 = digital.im2col %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x4x5x5xf32>) -> tensor<1x8x36xf32>
+  %1 = digital.im2col %x {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x5x5xf32>) -> tensor<2x50x2xf32>
+  func.return %0, %1 : tensor<1x8x36xf32>, tensor<2x50x2xf32>
+}
+
+// CHECK-LABEL: func.func @im2col(%{{.*}}: tensor<2x4x5x5xf32>) -> (tensor<1x8x36xf32>, tensor<2x50x2xf32>) {
+// CHECK-NEXT:  %{{.*}} = digital.im2col %{{.*}} {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x4x5x5xf32>) -> tensor<1x8x36xf32>
+// CHECK-NEXT:  %{{.*}} = digital.im2col %{{.*}} {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x5x5xf32>) -> tensor<2x50x2xf32>
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "im2col", function_type = (tensor<2x4x5x5xf32>) -> (tensor<1x8x36xf32>, tensor<2x50x2xf32>)}> ({
+// GENERIC:  "digital.im2col"(%{{.*}}) <{kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64}> : (tensor<2x4x5x5xf32>) -> tensor<1x8x36xf32>

@@ -1,0 +1,155 @@
+"""Every dev model, every target: compile to program.bin, emulate, compare with onnxruntime's outputs.
+
+Also: the compiler's estimate equals the emulator's charges, row splits over all four tiers stay
+exact, stacked samples, determinism, and the CLIs' files.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import DEV_MODELS, MODELS, model_path
+from h3pc.backends import container
+from h3pc.backends.codegen import generate
+from h3pc.backends.program import from_container, to_container
+from h3pc.compiler import compile_model
+from h3pc.context import make_context
+from h3pc.frontend.importer import import_model
+from h3pc.hardware.schema import load_hardware
+from h3pc.runtime.emulator import Emulator, estimate
+from h3pc.tiers import TARGETS, TIERS
+from h3pc.transforms.allocate_crossbars import AllocateCrossbars
+from h3pc.transforms.lower_tiers import LowerTiers
+from h3pc.transforms.place import Place, set_split, split_of
+
+
+def reference(name: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    ref = np.load(MODELS / f"{name}.npz")
+    feeds = {k[3:]: ref[k] for k in ref.files if k.startswith("in/")}
+    outs = {k[4:]: ref[k] for k in ref.files if k.startswith("out/")}
+    return feeds, outs
+
+
+def max_rel_err(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> float:
+    """max|diff| / max(1, max|ref|), the worst over outputs."""
+    worst = 0.0
+    for k, w in want.items():
+        g = got[k]
+        assert g.shape == w.shape, k
+        worst = max(worst, float(np.abs(g.astype(np.float64) - w).max()) / max(1.0, float(np.abs(w).max())))
+    return worst
+
+
+def through_binary(program):
+    return from_container(container.decode(container.encode(to_container(program))), "test")
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("name", DEV_MODELS)
+def test_model_runs_end_to_end(name: str, target: str) -> None:
+    feeds, want = reference(name)
+    prog = through_binary(compile_model(str(model_path(name)), target).program)
+    outs, rep, _ = Emulator(prog, ideal=True).run(feeds)
+    assert max_rel_err(outs, want) <= 1e-4
+    est = estimate(prog)
+    assert rep["latency_s"] == pytest.approx(est["latency_s"], rel=0.02)
+    assert rep["energy_j"] == pytest.approx(est["energy_j"], rel=0.02)
+    assert est["latency_s"] > 0 and est["energy_j"] > 0
+    q_outs, q_rep, _ = Emulator(prog).run(feeds)  # quantised: completes, finite, same cost
+    assert all(np.isfinite(v).all() for v in q_outs.values() if v.dtype.kind == "f")
+    assert q_rep["latency_s"] == pytest.approx(est["latency_s"], rel=0.02)
+
+
+def test_hybrid_uses_pim_for_weights_and_photonics_for_attention() -> None:
+    rep = estimate(compile_model(str(model_path("gpt2_tiny")), "hybrid").program)
+    assert rep["tiers"]["sram_pim"]["busy_s"] > 0
+    assert rep["tiers"]["photonic"]["busy_s"] > 0  # Q.K^T and P.V have two dynamic operands
+    assert rep["program_load"]["writes"]["sram_pim"] > 0
+    assert rep["per_inference_writes"]["reram_pim"] == 0  # no ReRAM rewrites at run time
+
+
+def test_homogeneous_reram_reprograms_dynamic_operands() -> None:
+    rep = estimate(compile_model(str(model_path("gpt2_tiny")), "reram-pim").program)
+    assert rep["per_inference_writes"]["reram_pim"] > 0
+    assert rep["reram_inferences_to_endurance"] is not None
+    assert rep["tiers"]["photonic"]["busy_s"] == 0
+
+
+@pytest.mark.parametrize("name", ["cnn_digits", "gpt2_tiny", "mobilenet_v2"])
+def test_row_split_over_all_tiers_is_exact(name: str) -> None:
+    """Cut every GEMM's rows over the four tiers: the joined result must not change."""
+    hw = load_hardware("h3pimap")
+    imported = import_model(model_path(name))
+    ctx = make_context()
+    Place(target="hybrid").apply(ctx, imported.module)
+    for op in imported.module.walk():
+        split = split_of(op)
+        if split:
+            n = sum(split.values())
+            cuts = [n * i // 4 for i in range(5)]
+            set_split(op, {t: cuts[i + 1] - cuts[i] for i, t in enumerate(TIERS)})
+    LowerTiers().apply(ctx, imported.module)
+    AllocateCrossbars().apply(ctx, imported.module)
+    imported.module.verify()
+    prog = through_binary(generate(imported.module, imported.weights, hw))
+    feeds, want = reference(name)
+    outs, rep, _ = Emulator(prog, ideal=True).run(feeds)
+    assert max_rel_err(outs, want) <= 1e-4
+    assert all(rep["tiers"][t]["busy_s"] > 0 for t in TIERS)
+    assert any(len(layer["tiers"]) >= 3 for layer in rep["layers"])
+
+
+def test_stacked_samples_and_determinism() -> None:
+    path = str(model_path("cnn_digits"))
+    a = container.encode(to_container(compile_model(path, "hybrid").program))
+    b = container.encode(to_container(compile_model(path, "hybrid").program))
+    assert a == b
+    prog = from_container(container.decode(a), "t")
+    feeds, _ = reference("cnn_digits")
+    x = next(iter(feeds.values()))
+    rng = np.random.default_rng(0)
+    stack = np.stack([x, x + rng.normal(0, 0.1, x.shape).astype(x.dtype), x * 0.5])
+    name = next(iter(feeds))
+    emu = Emulator(prog)
+    outs, rep, _ = emu.run({name: stack})
+    assert rep["samples"] == 3
+    for i in range(3):
+        single, _, _ = Emulator(prog).run({name: stack[i]})
+        for k, v in single.items():
+            np.testing.assert_array_equal(outs[k][i], v)
+
+
+def test_cli_compile_run_objdump(tmp_path, capsys) -> None:
+    from h3pc.cli import main as h3pc
+    from h3pc.objdump import main as objdump
+    from h3pc.run import main as run
+
+    prog, rep = tmp_path / "p.bin", tmp_path / "est.json"
+    assert h3pc([str(model_path("gpt2_tiny")), "-o", str(prog), "--target", "hybrid", "--report", str(rep)]) == 0
+    assert "latency" in capsys.readouterr().out
+    y, rrep, trace = tmp_path / "y.npz", tmp_path / "run.json", tmp_path / "t.json"
+    assert run([str(prog), "--inputs", str(MODELS / "gpt2_tiny.npz"), "--outputs", str(y), "--report", str(rrep),
+                "--trace", str(trace), "--ideal"]) == 0
+    _, want = reference("gpt2_tiny")
+    got = dict(np.load(y))
+    assert max_rel_err(got, want) <= 1e-4
+    est, emu = json.loads(rep.read_text()), json.loads(rrep.read_text())
+    for key in ("latency_s", "energy_j", "program_load", "tiers", "layers"):
+        assert key in est and key in emu
+    assert set(emu["tiers"]) == {*TIERS, "buffer"}
+    assert all({"busy_s", "energy_j"} <= set(v) for v in emu["tiers"].values())
+    assert emu["latency_s"] == pytest.approx(est["latency_s"], rel=0.02)
+    assert all(row["node"] and row["tiers"] for row in emu["layers"])
+    tr = json.loads(trace.read_text())
+    tracks = {e["args"]["name"] for e in tr["traceEvents"] if e.get("name") == "thread_name"}
+    assert tracks == set(TIERS)
+    assert any(e.get("ph") == "X" and e.get("args", {}).get("node") for e in tr["traceEvents"])
+    capsys.readouterr()
+    assert objdump([str(prog)]) == 0
+    text = capsys.readouterr().out
+    for section in ("stream.photonic", "stream.sram_pim", "weights", "hardware", "signature", "symbols", "kernels"):
+        assert section in text
+    assert "PMM" in text and "MVM" in text and "; " in text
