@@ -101,18 +101,28 @@ def from_container(c: container.Container, where: str) -> Program:
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise H3pcError(f"{where}: malformed table section ({type(exc).__name__}: {exc})") from None
     streams = {t: decode_stream(c.section(f"stream.{t}").data, f"{where}: stream.{t}") for t in TIERS}
-    weights = c.section("weights").data
+    weights = _aligned(c.section("weights").data)
     consts: dict[int, np.ndarray] = {}
     for i, t in enumerate(tensors):
         if t.role != "const":
             continue
         if t.offset < 0 or t.offset + t.nbytes > len(weights):
             raise H3pcError(f"{where}: tensor %{i} points past the end of the weights section")
-        consts[i] = np.frombuffer(weights, dtype=t.dtype, count=int(np.prod(t.shape, dtype=np.int64)),
-                                  offset=t.offset).reshape(t.shape)
+        consts[i] = weights[t.offset : t.offset + t.nbytes].view(t.dtype).reshape(t.shape)
     _check_refs(streams, tensors, symbols, where)
     return Program(hw, streams, tensors, c.section("kernels").data.decode("utf-8", "replace"), symbols,
                    inputs, outputs, consts)
+
+
+def _aligned(data: bytes) -> np.ndarray:
+    """The weights in one 64-byte aligned buffer, so every constant view is aligned (numpy kernels
+    copy or slow down on unaligned views)."""
+    raw = np.empty(len(data) + ALIGN, np.uint8)
+    start = (-raw.ctypes.data) % ALIGN
+    buf = raw[start : start + len(data)]
+    buf[:] = np.frombuffer(data, np.uint8)
+    buf.flags.writeable = False
+    return buf
 
 
 def _check_refs(streams: dict[str, list[Instr]], tensors: list[Tensor], symbols: list, where: str) -> None:

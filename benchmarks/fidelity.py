@@ -114,10 +114,14 @@ COMPONENT_NOTES = {
 
 
 class _Graph:
+    """Nodes now, initializers later: weights are generated straight into the ModelProto one at a time,
+    so the 280 MB of float32 weights exist about twice at the peak (proto and its serialisation)."""
+
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
         self.nodes: list[onnx.NodeProto] = []
-        self.inits: list[onnx.TensorProto] = []
+        self.inits: list[tuple[str, Any]] = []  # (name, () -> ndarray), generated in this order
+        self.params = 0
         self.n = 0
 
     def name(self, prefix: str) -> str:
@@ -126,11 +130,20 @@ class _Graph:
 
     def const(self, prefix: str, arr: np.ndarray) -> str:
         name = self.name(prefix)
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        self.inits.append((name, lambda: arr))
         return name
 
     def weight(self, prefix: str, shape: tuple[int, ...], std: float = 0.02) -> str:
-        return self.const(prefix, self.rng.standard_normal(shape, dtype=np.float32) * np.float32(std))
+        name = self.name(prefix)
+        self.inits.append((name, lambda: self.rng.standard_normal(shape, dtype=np.float32) * np.float32(std)))
+        return name
+
+    def fill(self, graph: onnx.GraphProto) -> None:
+        for name, make in self.inits:
+            arr = np.ascontiguousarray(make())
+            if arr.dtype == np.float32:
+                self.params += arr.size
+            graph.initializer.append(numpy_helper.from_array(arr, name))
 
     def op(self, op_type: str, inputs: list[str], n_out: int = 1, **attrs: Any) -> Any:
         outs = [self.name(op_type.lower()) for _ in range(n_out)]
@@ -189,12 +202,12 @@ def build_pythia70m(path: Path, seq: int, seed: int, lm_head: bool = True) -> di
     graph = helper.make_graph(
         g.nodes, "pythia70m_shaped",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, seq])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, seq, out_dim])],
-        initializer=g.inits)
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, seq, out_dim])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="h3pc-fidelity")
     model.ir_version = 10
-    params = sum(math.prod(t.dims) for t in g.inits if t.data_type == TensorProto.FLOAT)
-    onnx.save(model, str(path))
+    g.fill(model.graph)  # into the model's own graph: make_model copied `graph`
+    path.write_bytes(model.SerializeToString())  # (onnx.save copies the proto first: +280 MB at the peak)
+    params = g.params
     del model, graph, g
     gc.collect()
     return {"params": int(params), "file_mb": path.stat().st_size / 1e6}
@@ -205,14 +218,13 @@ def build_pythia70m(path: Path, seq: int, seed: int, lm_head: bool = True) -> di
 
 
 def _sim_tools(prog):
-    """(charges, simulate, static_energy) for a program, as estimate() builds them."""
+    """(charges, simulate) for a program, built as estimate() builds them."""
     from h3pc.charges import Charges
-    from h3pc.cost import static_energy
     from h3pc.runtime.kernels import Kernels
     from h3pc.runtime.schedule import simulate
 
     kernels = Kernels.parse(prog.kernels, "program")
-    return Charges(prog, prog.hw, kernels.costs(prog.hw)), simulate, static_energy
+    return Charges(prog, prog.hw, kernels.costs(prog.hw)), simulate
 
 
 def category(prog, ins) -> str:
@@ -261,7 +273,7 @@ def critical_path(events) -> list:
 def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
     """Critical-path latency by category, busy time and energy by (tier, category), what-ifs, PIM
     reprogramming volume."""
-    charges, simulate, _ = _sim_tools(prog)
+    charges, simulate = _sim_tools(prog)
     makespan, events = simulate(prog.streams, charges.of)
     cp: dict[str, float] = {}
     top: dict[str, float] = {}
@@ -272,7 +284,8 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
             args = ev.ins.args
             sym = prog.symbols[args[-1]]["op"] if ev.ins.op not in ("SIGNAL", "WAIT", "HALT") else ""
             t = prog.tensors[args[0]] if ev.ins.op in ("LD", "ST", "PROG") else None
-            what = f"{ev.tier} {ev.ins.op} ({sym}" + (f", {t.role} {list(t.shape)} {t.nbytes / 1e6:.3g} MB)" if t else ")")
+            what = f"{ev.tier} {ev.ins.op} ({sym}"
+            what += f", {t.role} {list(t.shape)} {t.nbytes / 1e6:.3g} MB)" if t else ")"
             top[what] = top.get(what, 0.0) + ev.cost.latency_s
     busy: dict[str, float] = {}
     energy_cat: dict[str, float] = {}
@@ -301,8 +314,9 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
                 reprog[kind]["cells"] += math.prod(t.shape) * cpw
     resident_cells = sum(rep["program_load"]["writes"].values())
     top_cp = dict(sorted(top.items(), key=lambda kv: -kv[1])[:5])
-    return {"makespan_check_s": makespan, "critical_path_s": cp, "critical_path_top_s": top_cp, "busy_s": busy, "energy_by_category_j": energy_cat,
-            "latency_without_s": whatif, "reprogrammed_per_inference": reprog, "resident_cells": resident_cells}
+    return {"makespan_check_s": makespan, "critical_path_s": cp, "critical_path_top_s": top_cp, "busy_s": busy,
+            "energy_by_category_j": energy_cat, "latency_without_s": whatif,
+            "reprogrammed_per_inference": reprog, "resident_cells": resident_cells}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -330,7 +344,8 @@ SCENARIOS = {
                     "crossbars_per_tile = 1 ADC per crossbar, so 128 columns take turns) instead of the "
                     "preset's columns_per_adc = 1"),
     "free_memory": ([_free_memory], "memory-system bandwidths (buffer, TSV, off-chip) made unlimited"),
-    "adc_sharing+free_memory": ([_adc_sharing, _free_memory], "both of the above"),
+    "adc_sharing+free_memory": ([_adc_sharing, _free_memory], "PIM ADC sharing from Table 1 (128 columns per ADC) "
+                                "and unlimited memory-system bandwidth together"),
 }
 
 
@@ -378,7 +393,8 @@ def explain(metric: str, target: str, ours: float, paper: float, res: dict[str, 
     if metric == "latency":
         la, lb = a["report"]["latency_s"], b["report"]["latency_s"]
         for who, r, lat in ((target, a, la), ("photonic", b, lb)):
-            lines.append(f"  {who} critical path ({lat * 1e3:.3g} ms): " + _fmt_share(r["analysis"]["critical_path_s"], lat))
+            share = _fmt_share(r["analysis"]["critical_path_s"], lat)
+            lines.append(f"  {who} critical path ({lat * 1e3:.3g} ms): {share}")
             lines.append(f"    largest items: " + "; ".join(f"{k} {v * 1e3:.3g} ms" for k, v in
                                                             list(r["analysis"]["critical_path_top_s"].items())[:3]))
         for name in {**CATEGORIES, **GROUPS}:
@@ -395,7 +411,8 @@ def explain(metric: str, target: str, ours: float, paper: float, res: dict[str, 
             wa, wb = ea - ca.get(comp, 0.0), eb - cb.get(comp, 0.0)
             if wa > 0 and wb > 0:
                 cands.append(("without component", comp, wa / wb, COMPONENT_NOTES.get(comp, comp)))
-        ka, kb = _by_category(a["analysis"]["energy_by_category_j"]), _by_category(b["analysis"]["energy_by_category_j"])
+        ka = _by_category(a["analysis"]["energy_by_category_j"])
+        kb = _by_category(b["analysis"]["energy_by_category_j"])
         for cat in sorted(set(ka) | set(kb)):
             wa, wb = ea - ka.get(cat, 0.0), eb - kb.get(cat, 0.0)
             if cat != "sync" and (ka.get(cat) or kb.get(cat)) and wa > 0 and wb > 0:
@@ -410,7 +427,8 @@ def explain(metric: str, target: str, ours: float, paper: float, res: dict[str, 
         kind, name, r, note = cands[0]
         driver = {"kind": kind, "name": name, "ratio_after": r, "assumption": note}
         closes = 1 - abs(math.log(r / paper)) / base
-        lines.append(f"  driver: {kind} {name}: ratio {ours:.3g} -> {r:.3g} (closes {closes:.0%} of the gap in log scale)")
+        lines.append(f"  driver: {kind} {name}: ratio {ours:.3g} -> {r:.3g} "
+                     f"(closes {closes:.0%} of the gap in log scale)")
         lines.append(f"    assumption: {note}")
         others = [c for c in cands[1:] if abs(math.log(c[2] / paper)) < base][:3]
         if others:
@@ -420,6 +438,22 @@ def explain(metric: str, target: str, ours: float, paper: float, res: dict[str, 
                      "see the shares above")
     return {"text": lines, "driver": driver,
             "candidates": [{"kind": k, "name": n, "ratio_after": r, "assumption": note} for k, n, r, note in cands]}
+
+
+def verify(path: Path, seq: int, seed: int, hw: str) -> dict[str, Any]:
+    """The built model through onnxruntime and through the ideal emulator of the hybrid program."""
+    import onnxruntime as ort
+
+    from h3pc.runtime.emulator import Emulator
+
+    ids = np.random.default_rng(seed + 1).integers(0, PYTHIA_70M["vocab"], (1, seq), dtype=np.int64)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ref = sess.run(["logits"], {"input_ids": ids})[0]
+    del sess
+    prog = compile_model(str(path), "hybrid", hw=hw).program
+    out, _, _ = Emulator(prog, ideal=True).run({"input_ids": ids})
+    err = float(np.max(np.abs(out["logits"] - ref)))
+    return {"max_abs_err": err, "ref_max_abs": float(np.max(np.abs(ref)))}
 
 
 def run_target(path: Path, target: str, hw: str, detail: bool = True) -> dict[str, Any]:
@@ -440,7 +474,8 @@ def run_target(path: Path, target: str, hw: str, detail: bool = True) -> dict[st
 
 def ratios_of(res: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     ph = res["photonic"]["report"]
-    return {m: {t: res[t]["report"][k] / ph[k] for t in COMPARED} for m, k in (("latency", "latency_s"), ("energy", "energy_j"))}
+    return {m: {t: res[t]["report"][k] / ph[k] for t in COMPARED}
+            for m, k in (("latency", "latency_s"), ("energy", "energy_j"))}
 
 
 def main() -> int:
@@ -450,6 +485,8 @@ def main() -> int:
     ap.add_argument("--hw", default="h3pimap", help="hardware description (preset name or YAML path)")
     ap.add_argument("--no-lm-head", action="store_true",
                     help="leave out the 512x50304 lm head (the paper's 24 linear layers do not count it)")
+    ap.add_argument("--verify", action="store_true",
+                    help="also run the model in onnxruntime and the ideal emulator (hybrid program) and compare")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fidelity.json")
     args = ap.parse_args()
     t_start = time.perf_counter()
@@ -464,6 +501,8 @@ def main() -> int:
         model["build_s"] = time.perf_counter() - t
         for target in TARGETS:
             res[target] = run_target(path, target, args.hw)
+        if args.verify:
+            model["verify"] = verify(path, args.seq, args.seed, args.hw)
         for name in SCENARIOS:
             hw = scenario_hw(args.hw, name, tmp)
             scen_res[name] = {target: run_target(path, target, hw, detail=False) for target in COMPARED}
@@ -479,6 +518,10 @@ def main() -> int:
     print(f"Pythia-70M-shaped model: {model['params'] / 1e6:.1f} M parameters ({model['file_mb']:.0f} MB), "
           f"sequence length {args.seq}, batch 1, seed {args.seed}, hardware {args.hw}"
           + (", lm head omitted" if args.no_lm_head else ", untied lm head 512x50304 included"))
+    if "verify" in model:
+        v = model["verify"]
+        print(f"verify: ideal emulator (hybrid) vs onnxruntime max |diff| {v['max_abs_err']:.3g} "
+              f"(max |logit| {v['ref_max_abs']:.3g})")
     print("Rotary position embeddings are omitted (elementwise digital work only; no GEMM changes).")
     print("Estimates (compiler cost model) include per-inference reprogramming of dynamic attention operands "
           "(Q K^T, P V) on the PIM tiers, and of static weights that do not fit in the crossbars.")
@@ -500,14 +543,16 @@ def main() -> int:
         row = ratios[metric]
         print(f"{metric:<8} {'ours':<9} " + " ".join(f"{row[t]['ours']:{w}.3g}" for t, w in zip(COMPARED, (8, 8, 9))))
         print(f"{'':<8} {'paper':<9} " + " ".join(f"{row[t]['paper']:{w}.3g}" for t, w in zip(COMPARED, (8, 8, 9))))
-        print(f"{'':<8} {'rel diff':<9} " + " ".join(f"{row[t]['rel_diff']:+{w}.0%}" for t, w in zip(COMPARED, (8, 8, 9))))
+        print(f"{'':<8} {'rel diff':<9} "
+              + " ".join(f"{row[t]['rel_diff']:+{w}.0%}" for t, w in zip(COMPARED, (8, 8, 9))))
     print()
     print("Tier busy time (ms) and energy (mJ) per target")
     tiers = list(res["photonic"]["report"]["tiers"])
     print(f"{'target':<11} " + " ".join(f"{t + ' ms':>14} {t + ' mJ':>14}" for t in tiers))
     for target in TARGETS:
         tr = res[target]["report"]["tiers"]
-        print(f"{target:<11} " + " ".join(f"{tr[t]['busy_s'] * 1e3:14.4g} {tr[t]['energy_j'] * 1e3:14.4g}" for t in tiers))
+        print(f"{target:<11} "
+              + " ".join(f"{tr[t]['busy_s'] * 1e3:14.4g} {tr[t]['energy_j'] * 1e3:14.4g}" for t in tiers))
     print()
     print("Critical path (share of latency) and top energy components per target")
     for target in TARGETS:
@@ -515,12 +560,16 @@ def main() -> int:
         print(f"  {target:<11} latency: {_fmt_share(a['critical_path_s'], r['latency_s'])}")
         print(f"  {'':<11} energy:  {_fmt_share(r['energy_breakdown_j'], r['energy_j'], 5)}")
     print()
-    print("Hardware-assumption sensitivity: ratios SRAM : ReRAM (photonic = 1) after one change")
-    print(f"{'scenario':<25} {'latency':>16} {'energy':>14}   change")
-    for name, vals in scen.items():
+    print("Hardware-assumption sensitivity: ratios SRAM : ReRAM (photonic = 1) and latency SRAM / ReRAM / photonic")
+    print(f"{'scenario':<25} {'latency ratio':>15} {'energy ratio':>14} {'latency ms':>24}")
+    for name, vals in [("as given", {m: {t: ratios[m][t]["ours"] for t in COMPARED} for m in ratios}), *scen.items()]:
+        rs = res if name == "as given" else scen_res[name]
         lat = f"{vals['latency']['sram-pim']:.3g} : {vals['latency']['reram-pim']:.3g}"
         en = f"{vals['energy']['sram-pim']:.3g} : {vals['energy']['reram-pim']:.3g}"
-        print(f"{name:<25} {lat:>16} {en:>14}   {SCENARIOS[name][1]}")
+        ms = " / ".join(f"{rs[t]['report']['latency_s'] * 1e3:.3g}" for t in COMPARED)
+        print(f"{name:<25} {lat:>15} {en:>14} {ms:>24}")
+    for name in SCENARIOS:
+        print(f"  {name}: {SCENARIOS[name][1]}")
     print()
     explanations: dict[str, dict[str, Any]] = {}
     flagged = [(m, t) for m in ratios for t in COMPARED if abs(ratios[m][t]["rel_diff"]) > THRESHOLD]
@@ -541,7 +590,8 @@ def main() -> int:
                      "lm_head": not args.no_lm_head, "rotary": "omitted", "hw": args.hw},
            "paper_table4": PAPER, "ratios": ratios, "threshold": THRESHOLD, "explanations": explanations,
            "sensitivity": {n: {"ratios": scen[n], "change": SCENARIOS[n][1],
-                               "targets": {t: {"latency_s": v["report"]["latency_s"], "energy_j": v["report"]["energy_j"]}
+                               "targets": {t: {"latency_s": v["report"]["latency_s"],
+                                               "energy_j": v["report"]["energy_j"]}
                                            for t, v in scen_res[n].items()}} for n in SCENARIOS},
            "targets": res, "runtime_s": runtime}
     args.out.write_text(json.dumps(out, indent=1, default=float))

@@ -9,6 +9,7 @@ research/hardware-model.md or is marked as a documented default.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import types
@@ -136,7 +137,7 @@ class HardwareConfig:
         d.pop("source")
         return d
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """sha256 of the canonical JSON form: what program.bin records and the emulator checks."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
