@@ -22,7 +22,7 @@ from xdsl.irdl import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-from h3pc.dialects.nn import shape_of, verify_concat, verify_matmul
+from h3pc.dialects.nn import check_window_attrs, shape_of, verify_concat, verify_matmul, window_out
 from h3pc.dialects.shapes import fmt_shape
 
 
@@ -75,21 +75,16 @@ class Im2ColOp(IRDLOperation):
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
     def out_spatial(self) -> tuple[int, ...]:
-        x = shape_of(self.input)
         k, s, p, d = (tuple(int(v) for v in a.get_values())
                       for a in (self.kernel, self.strides, self.pads, self.dilations))
-        nsp = len(x) - 2
-        return tuple((x[2 + i] + p[i] + p[nsp + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(nsp))
+        return window_out(shape_of(self.input)[2:], k, s, p, d)
 
     def verify_(self) -> None:
         x = shape_of(self.input)
         if len(x) < 3:
             raise VerifyException(f"input {fmt_shape(x)} must be [N, C, *spatial]")
-        nsp = len(x) - 2
-        for label, attr, n in (("kernel", self.kernel, nsp), ("strides", self.strides, nsp),
-                               ("dilations", self.dilations, nsp), ("pads", self.pads, 2 * nsp)):
-            if len(attr.get_values()) != n:
-                raise VerifyException(f"{label} needs {n} values, got {len(attr.get_values())}")
+        check_window_attrs(len(x) - 2, kernel=self.kernel, strides=self.strides, dilations=self.dilations,
+                           pads=self.pads)
         g = self.group.value.data
         if g < 1 or x[1] % g:
             raise VerifyException(f"group {g} does not divide input channels {x[1]}")

@@ -351,6 +351,22 @@ class GemmOp(NNOp):
             raise VerifyException(f"C of shape {fmt_shape(shape_of(self.c))} does not broadcast to {fmt_shape((m, n))}")
 
 
+def check_window_attrs(nsp: int, **attrs: DenseArrayBase) -> None:
+    """Each window attribute has one value per spatial dim (pads: two)."""
+    for label, attr in attrs.items():
+        n = 2 * nsp if label == "pads" else nsp
+        if len(_ints(attr)) != n:
+            raise VerifyException(f"{label} needs {n} values, got {len(_ints(attr))}")
+
+
+def window_out(spatial: Sequence[int], kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int],
+               dilations: Sequence[int]) -> tuple[int, ...]:
+    """Output spatial dims of a (floor-mode) sliding window: conv and im2col agree by construction."""
+    nsp = len(spatial)
+    return tuple((spatial[i] + pads[i] + pads[nsp + i] - dilations[i] * (kernel[i] - 1) - 1) // strides[i] + 1
+                 for i in range(nsp))
+
+
 class _ConvBase(NNOp):
     x = operand_def(TensorType)
     w = operand_def(TensorType)
@@ -368,9 +384,7 @@ class _ConvBase(NNOp):
         if len(x) < 3 or len(w) != len(x):
             raise VerifyException(f"input {fmt_shape(x)} and weight {fmt_shape(w)} must have the same rank >= 3")
         nsp = len(x) - 2
-        for label, attr, n in (("strides", self.strides, nsp), ("dilations", self.dilations, nsp), ("pads", self.pads, 2 * nsp)):
-            if len(_ints(attr)) != n:
-                raise VerifyException(f"{label} needs {n} values, got {len(_ints(attr))}")
+        check_window_attrs(nsp, strides=self.strides, dilations=self.dilations, pads=self.pads)
         if self.group.value.data < 1:
             raise VerifyException("group must be >= 1")
         if any(v < 1 for v in _ints(self.strides) + _ints(self.dilations)):
@@ -392,10 +406,7 @@ class ConvOp(_ConvBase):
             raise VerifyException(f"input channels {x[1]} != weight channels {w[1]} x group {g}")
         if w[0] % g:
             raise VerifyException(f"output channels {w[0]} not divisible by group {g}")
-        s, d, p = _ints(self.strides), _ints(self.dilations), _ints(self.pads)
-        out = [x[0], w[0]] + [
-            (x[2 + i] + p[i] + p[nsp + i] - d[i] * (w[2 + i] - 1) - 1) // s[i] + 1 for i in range(nsp)
-        ]
+        out = (x[0], w[0]) + window_out(x[2:], w[2:], _ints(self.strides), _ints(self.pads), _ints(self.dilations))
         if tuple(out) != shape_of(self.result):
             raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
 

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from h3pc import __version__
-from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
+from h3pc.diagnostics import UnsupportedError, atomic_write, run_main
 from h3pc.hardware.schema import preset_names
 from h3pc.tiers import TARGETS
 

@@ -24,7 +24,6 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import region_dce
 
-from h3pc.cost import pim_crossbars
 from h3pc.diagnostics import UnsupportedError
 from h3pc.dialects import digital, nn, photonic, pim
 from h3pc.dialects.nn import int_attr, ints_attr, shape_of
