@@ -143,7 +143,7 @@ class _Codegen:
         used |= {o["tensor"] for o in outputs}
         consts = {t: a for t, a in self.consts.items() if t in used}
         return Program(self.hw, self.streams, self.tensors, self.kernels_text(), self.symbols, inputs, outputs,
-                       consts)
+                       consts, list(self.kernel_ops))
 
     def lower(self, op: Operation) -> None:
         tier = tier_of(op)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from dataclasses import dataclass, field
 
-from h3pc.diagnostics import H3pcError
+from h3pc.diagnostics import H3pcError, atomic_write
 
 MAGIC = b"H3PCPROG"
 FORMAT_VERSION = 1
@@ -36,7 +37,7 @@ _KIND_NAMES = {v: k for k, v in KINDS.items()}
 class Section:
     name: str
     kind: str
-    data: bytes
+    data: bytes | memoryview
     offset: int = field(default=0, compare=False)  # file offset, when read from a file
     crc32: int = field(default=0, compare=False)
 
@@ -68,7 +69,8 @@ def _fixed(text: str, size: int, what: str) -> bytes:
     return raw.ljust(size, b"\0")
 
 
-def encode(container: Container) -> bytes:
+def _chunks(container: Container) -> Iterator[bytes | memoryview]:
+    """The file as a sequence of pieces: the header, then each payload and its padding (no copies)."""
     names = [s.name for s in container.sections]
     if len(set(names)) != len(names):
         raise ValueError("section names must be unique")
@@ -77,16 +79,28 @@ def encode(container: Container) -> bytes:
     n = len(container.sections)
     head_size = _HEADER.size + n * _ENTRY.size
     offset = head_size + _pad(head_size)
-    entries, payload = [], bytearray()
-    for i, s in enumerate(container.sections):
-        entries.append(_ENTRY.pack(_fixed(s.name, 16, "section name"), KINDS[s.kind], 0, offset + len(payload),
-                                   len(s.data), zlib.crc32(s.data), 0))
-        last = i == n - 1  # no padding after the last section, so any truncation is visible
-        payload += s.data + (b"" if last else b"\0" * _pad(len(s.data)))
+    entries = []
+    for s in container.sections:
+        entries.append(_ENTRY.pack(_fixed(s.name, 16, "section name"), KINDS[s.kind], 0, offset, len(s.data),
+                                   zlib.crc32(s.data), 0))
+        offset += len(s.data) + _pad(len(s.data))
     header = _HEADER.pack(MAGIC, FORMAT_VERSION, n, head_size, container.hw_digest,
                           _fixed(container.tool_version, 16, "tool version"))
     head = header + b"".join(entries)
-    return head + b"\0" * _pad(len(head)) + bytes(payload)
+    yield head + b"\0" * _pad(len(head))
+    for i, s in enumerate(container.sections):
+        yield s.data
+        if i < n - 1:  # no padding after the last section, so any truncation is visible
+            yield b"\0" * _pad(len(s.data))
+
+
+def encode(container: Container) -> bytes:
+    return b"".join(_chunks(container))
+
+
+def write(path: str | Path, container: Container) -> int:
+    """Write the file atomically, streaming the sections (weights are not copied again); returns its size."""
+    return atomic_write(path, _chunks(container))
 
 
 def decode(data: bytes | memoryview, where: str = "program.bin") -> Container:
@@ -114,7 +128,7 @@ def decode(data: bytes | memoryview, where: str = "program.bin") -> Container:
         if off + size > len(buf):
             raise H3pcError(
                 f"{where}: truncated: section '{name}' needs bytes {off}..{off + size} but the file has {len(buf)}")
-        payload = bytes(buf[off : off + size])
+        payload = buf[off : off + size]  # a view: large weight sections are not copied
         if zlib.crc32(payload) != crc:
             raise H3pcError(f"{where}: checksum mismatch in section '{name}' (offset {off}, {size} bytes)")
         sections.append(Section(name, _KIND_NAMES[kind], payload, off, crc))
@@ -124,7 +138,7 @@ def decode(data: bytes | memoryview, where: str = "program.bin") -> Container:
     return Container(bytes(digest), tool.rstrip(b"\0").decode("utf-8", "replace"), tuple(sections))
 
 
-def make(hw_digest_hex: str, tool_version: str, sections: Mapping[str, tuple[str, bytes]]) -> Container:
+def make(hw_digest_hex: str, tool_version: str, sections: Mapping[str, tuple[str, bytes | memoryview]]) -> Container:
     """Convenience: sections as {name: (kind, data)} in order."""
     return Container(bytes.fromhex(hw_digest_hex), tool_version,
                      tuple(Section(n, k, d) for n, (k, d) in sections.items()))

@@ -48,6 +48,9 @@ class Program:
     inputs: list[dict[str, Any]]  # {"name", "tensor"}
     outputs: list[dict[str, Any]]
     consts: dict[int, np.ndarray] = field(default_factory=dict)
+    #: the vector ops behind `kernels` when the program was just generated (None when read from a file):
+    #: in-process users need not print and re-parse them
+    kernel_ops: list[Any] | None = None
 
     def const(self, tid: int) -> np.ndarray:
         return self.consts[tid]
@@ -59,19 +62,19 @@ def _json(obj: Any) -> bytes:
 
 def to_container(prog: Program) -> container.Container:
     offsets: dict[int, int] = {}
-    chunks: list[bytes] = []
     pos = 0
     for tid in sorted(prog.consts):
-        raw = np.ascontiguousarray(prog.consts[tid]).tobytes()
         offsets[tid] = pos
-        pad = (-len(raw)) % ALIGN
-        chunks.append(raw + b"\0" * pad)
-        pos += len(raw) + pad
+        pos += prog.consts[tid].nbytes + (-prog.consts[tid].nbytes) % ALIGN
+    weights = np.zeros(pos, np.uint8)  # the one copy of the weights the file is written from
+    for tid, off in offsets.items():
+        arr = prog.consts[tid]
+        weights[off : off + arr.nbytes] = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
     # constants consumed only at compile time (folded into others) are not stored
     tensors = [{"shape": list(t.shape), "dtype": t.dtype, "offset": offsets.get(i, -1),
                 "role": "folded" if t.role == "const" and i not in offsets else t.role}
                for i, t in enumerate(prog.tensors)]
-    sections: dict[str, tuple[str, bytes]] = {}
+    sections: dict[str, tuple[str, bytes | memoryview]] = {}
     for tier in TIERS:
         sections[f"stream.{tier}"] = ("stream", encode_stream(prog.streams.get(tier, [])))
     sections["hardware"] = ("hardware", _json(prog.hw.to_dict()))
@@ -79,22 +82,22 @@ def to_container(prog: Program) -> container.Container:
     sections["tensors"] = ("meta", _json(tensors))
     sections["kernels"] = ("meta", prog.kernels.encode())
     sections["symbols"] = ("symbols", _json(prog.symbols))
-    sections["weights"] = ("weights", b"".join(chunks))
+    sections["weights"] = ("weights", memoryview(weights))
     return container.make(prog.hw.digest, __version__, sections)
 
 
 def from_container(c: container.Container, where: str) -> Program:
     """Rebuild a Program; every table is checked so that a damaged file fails here with one line."""
     try:
-        hw = parse_hardware(json.loads(c.section("hardware").data), f"{where}: hardware section")
+        hw = parse_hardware(json.loads(bytes(c.section("hardware").data)), f"{where}: hardware section")
     except json.JSONDecodeError as exc:
         raise H3pcError(f"{where}: hardware section is not valid JSON ({exc.msg})") from None
     if hw.digest != c.hw_digest.hex():
         raise H3pcError(f"{where}: hardware section does not match the header digest")
     try:
-        sig = json.loads(c.section("signature").data)
-        tables = json.loads(c.section("tensors").data)
-        symbols = json.loads(c.section("symbols").data)
+        sig = json.loads(bytes(c.section("signature").data))
+        tables = json.loads(bytes(c.section("tensors").data))
+        symbols = json.loads(bytes(c.section("symbols").data))
         tensors = [Tensor(tuple(int(d) for d in t["shape"]), str(np.dtype(t["dtype"])), t["role"], int(t["offset"]))
                    for t in tables]
         inputs, outputs = list(sig["inputs"]), list(sig["outputs"])
@@ -110,7 +113,7 @@ def from_container(c: container.Container, where: str) -> Program:
             raise H3pcError(f"{where}: tensor %{i} points past the end of the weights section")
         consts[i] = weights[t.offset : t.offset + t.nbytes].view(t.dtype).reshape(t.shape)
     _check_refs(streams, tensors, symbols, where)
-    return Program(hw, streams, tensors, c.section("kernels").data.decode("utf-8", "replace"), symbols,
+    return Program(hw, streams, tensors, bytes(c.section("kernels").data).decode("utf-8", "replace"), symbols,
                    inputs, outputs, consts)
 
 

@@ -218,13 +218,11 @@ def build_pythia70m(path: Path, seq: int, seed: int, lm_head: bool = True) -> di
 
 
 def _sim_tools(prog):
-    """(charges, simulate) for a program, built as estimate() builds them."""
+    """(charges, simulate) for a program, as estimate() uses them."""
     from h3pc.charges import Charges
-    from h3pc.runtime.kernels import Kernels
     from h3pc.runtime.schedule import simulate
 
-    kernels = Kernels.parse(prog.kernels, "program")
-    return Charges(prog, prog.hw, kernels.costs(prog.hw)), simulate
+    return Charges.build(prog), simulate
 
 
 def category(prog, ins) -> str:

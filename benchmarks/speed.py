@@ -29,6 +29,7 @@ import json
 import os
 import statistics
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -58,11 +59,11 @@ t = time.perf_counter()
 c = compile_model(sys.argv[1], sys.argv[2])
 compile_s = time.perf_counter() - t
 t = time.perf_counter()
-data = container.encode(to_container(c.program))
+size = container.write(sys.argv[3], to_container(c.program))  # as `h3pc -o` writes it
 encode_s = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 print(json.dumps({"compile_s": compile_s, "encode_s": encode_s, "timings": c.timings, "peak_mb": peak,
-                  "base_mb": base, "program_mb": len(data) / 1e6}))
+                  "base_mb": base, "program_mb": size / 1e6}))
 """
 
 
@@ -138,9 +139,11 @@ def bench_compile(path: Path, target: str):
 
 def peak_memory(path: Path, target: str) -> dict[str, Any]:
     """Compile + encode in a fresh interpreter; its ru_maxrss is the peak."""
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(path), target], capture_output=True, text=True)
-    wall = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", CHILD, str(path), target, str(Path(tmp) / "program.bin")],
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         return {"error": lines[-1] if lines else f"exit {proc.returncode}"}

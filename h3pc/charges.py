@@ -20,6 +20,7 @@ from h3pc.cost import (
     pim_program,
 )
 from h3pc.hardware.schema import HardwareConfig
+from h3pc.runtime.kernels import Kernels
 from h3pc.tiers import pim_tier
 
 _FREE = Cost()
@@ -38,6 +39,13 @@ class Charges:
         self.hw = hw
         self.kernel_costs = kernel_costs
         self._memo: dict[tuple[str, Instr], tuple[Cost, int]] = {}
+
+    @classmethod
+    def build(cls, prog: Program, hw: HardwareConfig | None = None, kernels: Kernels | None = None) -> "Charges":
+        """Charges of a program on its own description (or `hw`), kernels parsed once if not given."""
+        hw = hw or prog.hw
+        kernels = kernels or Kernels.of(prog, "program")
+        return cls(prog, hw, kernels.costs(hw))
 
     def of(self, tier: str, ins: Instr) -> Cost:
         return self.with_writes(tier, ins)[0]

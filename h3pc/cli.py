@@ -152,10 +152,9 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     compiled.timings["estimate"] = time.perf_counter() - t
     if args.output:
         t = time.perf_counter()
-        data = container.encode(to_container(compiled.program))
-        atomic_write(args.output, data)
+        size = container.write(args.output, to_container(compiled.program))
         compiled.timings["write"] = time.perf_counter() - t
-        print(f"wrote {args.output} ({len(data) / 1e6:.2f} MB, target {args.target}, hardware {compiled.program.hw.name})")
+        print(f"wrote {args.output} ({size / 1e6:.2f} MB, target {args.target}, hardware {compiled.program.hw.name})")
     if args.report:
         atomic_write(args.report, json.dumps(report, indent=1, sort_keys=True) + "\n")
     if args.verbose:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -51,15 +51,19 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
         return 70
 
 
-def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write a file so that readers see either the old content or the whole new one, never a part."""
+def atomic_write(path: str | Path, data: bytes | str | Iterable[bytes | memoryview]) -> int:
+    """Write a file so that readers see either the old content or the whole new one, never a part.
+    `data` may be a sequence of chunks (written in order, never joined). Returns the bytes written."""
     path = Path(path)
-    raw = data.encode() if isinstance(data, str) else data
+    chunks = [data.encode()] if isinstance(data, str) else [data] if isinstance(data, (bytes, bytearray)) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    size = 0
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(raw)
+            for chunk in chunks:
+                size += f.write(chunk)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return size

@@ -34,8 +34,8 @@ class Emulator:
         self.prog = prog
         self.hw = hw or prog.hw
         self.ideal = ideal
-        self.kernels = Kernels.parse(prog.kernels, where)
-        self.charges = Charges(prog, self.hw, self.kernels.costs(self.hw))
+        self.kernels = Kernels.of(prog, where)
+        self.charges = Charges.build(prog, self.hw, self.kernels)
         self.env: list[Any] = [None] * len(prog.tensors)
         for t, arr in prog.consts.items():
             self.env[t] = arr
@@ -145,10 +145,9 @@ class Emulator:
             self.env[o] = v
 
 
-def estimate(prog: Program, kernels: Kernels | None = None) -> dict[str, Any]:
+def estimate(prog: Program) -> dict[str, Any]:
     """The compiler's cost report: the same schedule and charges, without numerics."""
-    kernels = kernels or Kernels.parse(prog.kernels, "program")
-    charges = Charges(prog, prog.hw, kernels.costs(prog.hw))
+    charges = Charges.build(prog)
     load, writes = program_load(prog.streams, charges.with_writes)
     makespan, events = simulate(prog.streams, charges.of)
     return reports.build(prog, makespan, events, load, writes, "compiler")

@@ -7,6 +7,7 @@ computes and its workload (h3pc/workload.py) is what the cost model charges.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from xdsl.dialects import func
 from xdsl.ir import Operation
@@ -17,10 +18,18 @@ from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime.reference import Kernel, compile_op
 from h3pc.workload import vector_work
 
+if TYPE_CHECKING:
+    from h3pc.backends.program import Program
+
 
 class Kernels:
     def __init__(self, ops: list[Operation]) -> None:
         self.ops = ops
+
+    @classmethod
+    def of(cls, prog: "Program", where: str) -> "Kernels":
+        """The program's kernels: its in-memory ops if it was just compiled, else parsed from the section."""
+        return cls(prog.kernel_ops) if prog.kernel_ops is not None else cls.parse(prog.kernels, where)
 
     @classmethod
     def parse(cls, text: str, where: str) -> "Kernels":

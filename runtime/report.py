@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from h3pc.backends.isa import BY_NAME, Instr
 from h3pc.backends.program import Program
-from h3pc.cost import COMPONENTS, Cost, static_energy
+from h3pc.cost import COMPONENTS, Cost, pim_program, static_energy
 from h3pc.runtime.schedule import Event
-from h3pc.tiers import TIERS
+from h3pc.tiers import TIERS, pim_tier
 
 #: instructions that move data through the global buffer (their time and energy is the buffer's)
 _MOVES = ("LD", "ST")
@@ -59,13 +58,14 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         tiers[t]["energy_j"] += e
         components["static"] += e
     energy = sum(v["energy_j"] for v in tiers.values())
-    endurance = hw.reram_pim.endurance_writes
     per_inference_writes = {t: 0 for t in ("sram_pim", "reram_pim")}
     for ev in events:
         if ev.ins.op == "PROG":
             shape = prog.tensors[ev.ins.args[0]].shape
-            tier = getattr(hw, ev.tier)
-            per_inference_writes[ev.tier] += math.prod(shape) * tier.cells_per_weight
+            per_inference_writes[ev.tier] += pim_program(pim_tier(hw, ev.tier), shape[-2], shape[-1],
+                                                         shape[0] if len(shape) == 3 else 1)[1]
+    endurance = hw.reram_pim.endurance_writes
+    worst = _max_cell_writes(events, "reram_pim")
     gemm_layers = [r for r in layers.values() if any(v["rows"] for v in r["tiers"].values())]
     return {
         "source": source,
@@ -78,8 +78,7 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
             "writes": {t: writes.get(t, 0) for t in ("sram_pim", "reram_pim")},
         },
         "per_inference_writes": per_inference_writes,
-        "reram_inferences_to_endurance": (endurance / _max_cell_writes(prog, events, "reram_pim")
-                                          if endurance and _max_cell_writes(prog, events, "reram_pim") else None),
+        "reram_inferences_to_endurance": endurance / worst if endurance and worst else None,
         "tiers": tiers,
         "energy_breakdown_j": {c: v for c, v in components.items() if v},
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
@@ -87,7 +86,7 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
     }
 
 
-def _max_cell_writes(prog: Program, events: list[Event], tier: str) -> int:
+def _max_cell_writes(events: list[Event], tier: str) -> int:
     """Writes per inference to the most-written crossbar of a tier (what wears it out first)."""
     per_base: dict[int, int] = {}
     for ev in events:
