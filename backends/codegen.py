@@ -183,7 +183,8 @@ class _Codegen:
 
     def vector_op(self, op: Operation, sym: int) -> None:
         free = op.name in FREE
-        ins = [self.depend("digital", o) if free else self.load("digital", o, sym) for o in op.operands]
+        ins = [self.depend("digital", o) if free or self._table_read(op, i) else self.load("digital", o, sym)
+               for i, o in enumerate(op.operands)]
         kernel = self.kernel(op)
         first = len(self.tensors)
         outs = list(range(first, first + len(op.results)))
@@ -198,6 +199,11 @@ class _Codegen:
                     self.emit("digital", make("SIGNAL", tensor=t))
             else:
                 self.store("digital", r, sym)
+
+    def _table_read(self, op: Operation, i: int) -> bool:
+        """A gather's constant table stays off-chip: the tier fetches the rows it indexes (charged
+        by h3pc/charges.py), not the table."""
+        return isinstance(op, nn.GatherOp) and i == 0 and self._is_const(op.operands[0])
 
     def kernel(self, op: Operation) -> int:
         key = _kernel_key(op)

@@ -321,12 +321,10 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
 # hardware sensitivity: one documented parameter changed at a time
 
 
-def _adc_sharing(d: dict[str, Any]) -> None:
-    """Columns per ADC from Table 1's ADC count: adcs_per_tile / crossbars_per_tile ADCs per crossbar."""
+def _adc_per_column(d: dict[str, Any]) -> None:
+    """One ADC per crossbar column (b.6's v0 shortcut) instead of Table 1's one ADC per crossbar."""
     for tier in ("sram_pim", "reram_pim"):
-        t = d[tier]
-        per_xbar = max(1, t["adcs_per_tile"] // t["crossbars_per_tile"])
-        t["columns_per_adc"] = math.ceil(t["crossbar_cols"] / per_xbar)
+        d[tier]["columns_per_adc"] = 1
 
 
 def _free_memory(d: dict[str, Any]) -> None:
@@ -338,12 +336,11 @@ def _free_memory(d: dict[str, Any]) -> None:
 
 
 SCENARIOS = {
-    "adc_sharing": ([_adc_sharing], "PIM columns per ADC from Table 1's ADC count (adcs_per_tile / "
-                    "crossbars_per_tile = 1 ADC per crossbar, so 128 columns take turns) instead of the "
-                    "preset's columns_per_adc = 1"),
+    "adc_per_column": ([_adc_per_column], "PIM with one ADC per crossbar column (columns_per_adc = 1, b.6's "
+                       "v0 shortcut) instead of Table 1's one ADC per crossbar (128 columns take turns)"),
     "free_memory": ([_free_memory], "memory-system bandwidths (buffer, TSV, off-chip) made unlimited"),
-    "adc_sharing+free_memory": ([_adc_sharing, _free_memory], "PIM ADC sharing from Table 1 (128 columns per ADC) "
-                                "and unlimited memory-system bandwidth together"),
+    "adc_per_column+free_memory": ([_adc_per_column, _free_memory], "one ADC per PIM column and unlimited "
+                                   "memory-system bandwidth together"),
 }
 
 

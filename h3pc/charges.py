@@ -34,10 +34,12 @@ def _gemm_dims(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, i
 class Charges:
     """Instruction costs for one program on one hardware description (memoised per instruction)."""
 
-    def __init__(self, prog: Program, hw: HardwareConfig, kernel_costs: list[Cost]) -> None:
+    def __init__(self, prog: Program, hw: HardwareConfig, kernel_costs: list[Cost],
+                 gathers: frozenset[int] = frozenset()) -> None:
         self.prog = prog
         self.hw = hw
         self.kernel_costs = kernel_costs
+        self.gathers = gathers  # kernels that read rows of their first operand (nn.gather)
         self._memo: dict[tuple[str, Instr], tuple[Cost, int]] = {}
 
     @classmethod
@@ -45,7 +47,7 @@ class Charges:
         """Charges of a program on its own description (or `hw`), kernels parsed once if not given."""
         hw = hw or prog.hw
         kernels = kernels or Kernels.of(prog, "program")
-        return cls(prog, hw, kernels.costs(hw))
+        return cls(prog, hw, kernels.costs(hw), kernels.gathers)
 
     def of(self, tier: str, ins: Instr) -> Cost:
         return self.with_writes(tier, ins)[0]
@@ -83,5 +85,10 @@ class Charges:
             g, m, k, n = _gemm_dims(tensors[args[0]].shape, tensors[args[1]].shape)
             return digital_gemm(hw, g * m, k, n), 0
         if op == "VOP":
-            return self.kernel_costs[args[0]], 0
+            cost = self.kernel_costs[args[0]]
+            if args[0] in self.gathers and tensors[args[1][0]].role == "const":
+                # a lookup table stays off-chip (codegen loads no copy of it): only the gathered
+                # rows, i.e. the result's bytes, cross the off-chip link
+                cost = offchip_transfer(hw, tensors[args[2][0]].nbytes).then(cost)
+            return cost, 0
         return _FREE, 0

@@ -121,8 +121,8 @@ def pim_mvm(tier: PimTier, m: int, k: int, n: int, input_bits: int | None = None
     """m input vectors through a programmed k x n matrix.
 
     Inputs are bit-serial (1-bit DAC per row, input_bits passes). Each pass reads every crossbar, one
-    conversion per ADC per cycle, `columns_per_adc` columns taking turns on one ADC (b.6: 1 in
-    H3PIMAP, so a pass takes one cycle). All crossbars
+    conversion per ADC per cycle, `columns_per_adc` columns taking turns on one ADC (H3PIMAP's Table 1
+    has one ADC per crossbar: 128 cycles per pass). All crossbars
     of the matrix work in parallel (the groups of a grouped matrix too); vectors follow one another."""
     if m == 0 or k == 0 or n == 0 or groups == 0:
         return Cost()

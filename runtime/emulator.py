@@ -8,7 +8,7 @@ weight and ADC bits. The digital tier is fp32.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime import report as reports
 from h3pc.runtime.kernels import Kernels
+from h3pc.runtime.reference import Windows, prop
 from h3pc.runtime.quantize import adc_step, crossbar_matmul, fake_quantize, quantize
 from h3pc.runtime.schedule import Event, program_load, simulate
 from h3pc.tiers import pim_tier
@@ -30,6 +31,10 @@ def _as3(x: np.ndarray, groups: int) -> np.ndarray:
 
 
 class Emulator:
+    """Runs a program: the tiers' schedule is fixed by the program (costs do not depend on data), so
+    the discrete-event loop runs once, here, and every inference replays its events in the order
+    they ran, each as one pre-bound numpy call."""
+
     def __init__(self, prog: Program, hw: HardwareConfig | None = None, ideal: bool = False, where: str = "program") -> None:
         self.prog = prog
         self.hw = hw or prog.hw
@@ -40,9 +45,15 @@ class Emulator:
         for t, arr in prog.consts.items():
             self.env[t] = arr
         self.crossbars: dict[tuple[str, int], tuple[np.ndarray, Any]] = {}
-        self._dispatch = {"PMM": self._pmm, "PROG": self._prog, "MVM": self._mvm, "GEMM": self._gemm,
-                          "VOP": self._vop}
+        self._bind_op = {"PMM": self._pmm, "PROG": self._prog, "MVM": self._mvm, "GEMM": self._gemm,
+                         "VOP": self._vop}
+        self._lazy = self._lazy_windows()
+        self._streamed = {(t, i.args[1]) for t, st in prog.streams.items() for i in st
+                          if i.op == "PROG" and not i.args[2]}
         self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)
+        self.makespan, self.events = simulate(prog.streams, self.charges.of)
+        self._plan = [fn for ev in self.events if (fn := self._bind(ev.tier, ev.ins)) is not None]
+        self._report: dict[str, Any] | None = None
 
     # -- I/O ----------------------------------------------------------------------------------
     def check_inputs(self, feeds: Mapping[str, np.ndarray]) -> int:
@@ -76,73 +87,153 @@ class Emulator:
         """Outputs (stacked when the inputs were), the report of one inference and its events."""
         stacked = self.check_inputs(feeds)
         outs: list[dict[str, np.ndarray]] = []
-        events: list[Event] = []
-        makespan = 0.0
+        env = self.env
         for s in range(max(stacked, 1)):
             for i in self.prog.inputs:
                 arr = feeds[i["name"]]
-                self.env[i["tensor"]] = arr[s] if stacked else arr
-            makespan, ev = simulate(self.prog.streams, self.charges.of, self._exec, record=s == 0)
-            if s == 0:
-                events = ev
-            outs.append({o["name"]: np.array(self.env[o["tensor"]]) for o in self.prog.outputs})
+                env[i["tensor"]] = arr[s] if stacked else arr
+            for fn in self._plan:
+                fn()
+            outs.append({o["name"]: np.array(env[o["tensor"]]) for o in self.prog.outputs})
         result = {k: (np.stack([o[k] for o in outs]) if stacked else outs[0][k]) for k in outs[0]}
-        rep = reports.build(self.prog, makespan, events, self.load_cost, self.load_writes, "emulator")
+        if self._report is None:
+            self._report = reports.build(self.prog, self.makespan, self.events, self.load_cost,
+                                         self.load_writes, "emulator")
+        rep = dict(self._report)
         rep["samples"] = max(stacked, 1)
         rep["mode"] = "ideal" if self.ideal else "quantized"
-        return result, rep, events
+        return result, rep, self.events
 
-    # -- instructions -------------------------------------------------------------------------
+    # -- instructions: each binds one instruction's operands into a no-argument call -------------
+    def _bind(self, tier: str, ins: Instr) -> Callable[[], None] | None:
+        make = self._bind_op.get(ins.op)
+        return None if make is None else make(tier, ins.args)
+
     def _exec(self, tier: str, ins: Instr) -> None:
-        fn = self._dispatch.get(ins.op)
+        fn = self._bind(tier, ins)
         if fn is not None:
-            fn(tier, ins.args)
+            fn()
 
-    def _pmm(self, tier: str, args: tuple) -> None:
+    def _lazy_windows(self) -> set[int]:
+        """im2col kernels whose windows are only ever the left operand of a product: in --ideal mode
+        these stay as their source (reference.Windows) and the product runs on it directly."""
+        if self.ideal:
+            im2col = {k for k, op in enumerate(self.kernels.ops) if op.name == "digital.im2col"}
+            produced: dict[int, int] = {}  # tensor -> kernel index
+            readers: dict[int, set[str]] = {}
+            for stream in self.prog.streams.values():
+                for ins in stream:
+                    if ins.op == "VOP":
+                        for o in ins.args[2]:
+                            if ins.args[0] in im2col:
+                                produced[o] = ins.args[0]
+                        for i in ins.args[1]:
+                            readers.setdefault(i, set()).add("VOP")
+                    elif ins.op in ("PMM", "GEMM", "MVM"):
+                        readers.setdefault(ins.args[0], set()).add("product")
+                        readers.setdefault(ins.args[1], set()).add("VOP")
+                    elif ins.op == "PROG":
+                        readers.setdefault(ins.args[0], set()).add("VOP")
+            outputs = {o["tensor"] for o in self.prog.outputs}
+            return {t for t in produced if readers.get(t, set()) <= {"product"} and t not in outputs}
+        return set()
+
+    def _pmm(self, tier: str, args: tuple) -> Callable[[], None]:
         a, b, out, in_bits, w_bits, out_bits, _ = args
-        x, w = self.env[a], self.env[b]
+        env = self.env
         if self.ideal:
-            y = np.matmul(x, w)
+            def run() -> None:
+                env[out] = _product(env[a], env[b])
         else:
-            y = fake_quantize(np.matmul(fake_quantize(x, in_bits), fake_quantize(w, w_bits)), out_bits)
-        self.env[out] = y.astype(np.float32, copy=False)
+            def run() -> None:
+                x, w = np.asarray(env[a]), env[b]
+                y = fake_quantize(np.matmul(fake_quantize(x, in_bits), fake_quantize(w, w_bits)), out_bits)
+                env[out] = y.astype(np.float32, copy=False)
+        return run
 
-    def _prog(self, tier: str, args: tuple) -> None:
+    def _prog(self, tier: str, args: tuple) -> Callable[[], None]:
         w, base, _resident, weight_bits, _cell_bits, _ = args
-        mat = np.asarray(self.env[w], dtype=np.float32)
-        mat3 = mat.reshape((1,) + mat.shape) if mat.ndim == 2 else mat
-        if self.ideal:
-            self.crossbars[(tier, base)] = (mat3, None)
-        else:  # per output column scales, as each column's weights are sliced into its own cells
-            codes, scale = quantize(mat3, weight_bits, axis=1)
-            self.crossbars[(tier, base)] = (codes, scale)
+        env, crossbars, ideal = self.env, self.crossbars, self.ideal
 
-    def _mvm(self, tier: str, args: tuple) -> None:
+        def run() -> None:
+            mat = np.asarray(env[w], dtype=np.float32)
+            mat3 = mat.reshape((1,) + mat.shape) if mat.ndim == 2 else mat
+            if ideal:  # a contiguous copy, as the crossbar holds its own cells: BLAS reads it fastest
+                crossbars[(tier, base)] = (np.ascontiguousarray(mat3), None)
+            else:  # per output column scales, as each column's weights are sliced into its own cells
+                crossbars[(tier, base)] = quantize(mat3, weight_bits, axis=1)
+        return run
+
+    def _mvm(self, tier: str, args: tuple) -> Callable[[], None]:
         x, _w, out, base, input_bits, adc_bits, _ = args
-        try:
-            mat, scale = self.crossbars[(tier, base)]
-        except KeyError:
-            raise H3pcError(f"stream.{tier}: MVM reads crossbars at {base} that were never programmed") from None
-        xin = _as3(np.asarray(self.env[x], dtype=np.float32), mat.shape[0])
+        env, crossbars = self.env, self.crossbars
         shape = self.prog.tensors[out].shape
+        t = pim_tier(self.hw, tier)
+
+        def weights() -> tuple[np.ndarray, Any]:
+            try:
+                return crossbars[(tier, base)]
+            except KeyError:
+                raise H3pcError(f"stream.{tier}: MVM reads crossbars at {base} that were never programmed") from None
+
         if self.ideal:
-            y = np.matmul(xin, mat)
+            # programmed at load and never rewritten: bind the matrix itself
+            resident = None if (tier, base) in self._streamed else crossbars.get((tier, base))
+
+            def run() -> None:
+                mat = resident[0] if resident is not None else weights()[0]
+                xv = env[x]
+                if not isinstance(xv, Windows):
+                    xv = xv.reshape(mat.shape[0], -1, xv.shape[-1])
+                env[out] = _product(xv, mat).reshape(shape)
         else:
-            t = pim_tier(self.hw, tier)
-            xc, xs = quantize(xin, input_bits)
-            step = adc_step(min(t.crossbar_rows, mat.shape[1]), t.cell_bits, adc_bits)
-            y = crossbar_matmul(xc, mat, t.crossbar_rows, step) * (xs * scale)
-        self.env[out] = y.reshape(shape).astype(np.float32, copy=False)
+            def run() -> None:
+                mat, scale = weights()
+                xin = _as3(np.asarray(env[x], dtype=np.float32), mat.shape[0])
+                xc, xs = quantize(xin, input_bits)
+                step = adc_step(min(t.crossbar_rows, mat.shape[1]), t.cell_bits, adc_bits)
+                y = crossbar_matmul(xc, mat, t.crossbar_rows, step) * (xs * scale)
+                env[out] = y.reshape(shape).astype(np.float32, copy=False)
+        return run
 
-    def _gemm(self, tier: str, args: tuple) -> None:
+    def _gemm(self, tier: str, args: tuple) -> Callable[[], None]:
         a, b, out, _ = args
-        self.env[out] = np.matmul(self.env[a], self.env[b])
+        env = self.env
 
-    def _vop(self, tier: str, args: tuple) -> None:
+        def run() -> None:
+            env[out] = _product(env[a], env[b], cast=False)
+        return run
+
+    def _vop(self, tier: str, args: tuple) -> Callable[[], None]:
         k, ins, outs, _ = args
-        results = self.kernels.compiled[k](*[self.env[i] for i in ins])
-        for o, v in zip(outs, results):
-            self.env[o] = v
+        env = self.env
+        if len(outs) == 1 and outs[0] in self._lazy:
+            op = self.kernels.ops[k]
+            params = tuple(prop(op, n) for n in ("kernel", "strides", "pads", "dilations", "group"))
+            (i,), (o,) = ins, outs
+
+            def lazy() -> None:
+                env[o] = Windows(env[i], *params)
+            return lazy
+        fn = self.kernels.compiled[k]
+        if len(ins) == 1 and len(outs) == 1:
+            (i,), (o,) = ins, outs
+
+            def unary() -> None:
+                env[o] = fn(env[i])[0]
+            return unary
+
+        def run() -> None:
+            for o, v in zip(outs, fn(*[env[i] for i in ins])):
+                env[o] = v
+        return run
+
+
+def _product(a: Any, b: np.ndarray, cast: bool = True) -> np.ndarray:
+    """An exact grouped product a[g, m, k] @ b[g, k, n] (a may be lazy im2col windows); the analog
+    tiers deliver float32."""
+    y = a.matmul(b) if isinstance(a, Windows) else np.matmul(a, b)
+    return y.astype(np.float32, copy=False) if cast else y
 
 
 def estimate(prog: Program) -> dict[str, Any]:

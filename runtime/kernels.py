@@ -61,6 +61,11 @@ class Kernels:
                 raise H3pcError(f"kernel op {op.name} has no semantics in this emulator") from None
         return out
 
+    @cached_property
+    def gathers(self) -> frozenset[int]:
+        """Kernels that read only rows of their first operand: a constant table is not loaded whole."""
+        return frozenset(i for i, op in enumerate(self.ops) if op.name == "nn.gather")
+
     def costs(self, hw: HardwareConfig) -> list[Cost]:
         out = []
         for op in self.ops:

@@ -38,8 +38,8 @@ def test_pim_mvm_golden() -> None:
     assert cost.pim_crossbars(s, 256, 64) == 2 * 4  # 64 weights x 8 cells = 512 columns
     assert cost.pim_crossbars(r, 256, 64) == 2 * 2  # 64 weights x 4 cells = 256 columns
     c = cost.pim_mvm(r, 16, 256, 64)
-    # bit-serial 8-bit inputs; 128 active columns share one ADC per crossbar; 100 MHz
-    assert c.latency_s == pytest.approx(16 * 8 * 1 / 100e6)
+    # bit-serial 8-bit inputs; 128 active columns share one ADC per crossbar (Table 1); 100 MHz
+    assert c.latency_s == pytest.approx(16 * 8 * 128 / 100e6)
     assert c.energy["adc"] == pytest.approx(16 * 8 * 256 * 2 * 1.67e-12)
     assert c.energy["crossbar_read"] == pytest.approx(16 * 8 * 4 * 170e-12)
 

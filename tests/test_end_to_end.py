@@ -78,6 +78,27 @@ def test_homogeneous_reram_reprograms_dynamic_operands() -> None:
     assert rep["tiers"]["photonic"]["busy_s"] == 0
 
 
+def test_embedding_lookup_fetches_rows_not_the_table() -> None:
+    """gpt2_tiny's token embedding: no LD of the table; its Gather pays for the gathered rows only."""
+    from h3pc.charges import Charges
+    from h3pc.cost import offchip_transfer
+
+    prog = compile_model(str(model_path("gpt2_tiny")), "hybrid").program
+    kernels = Emulator(prog, ideal=True).kernels
+    vops = [i for i in prog.streams["digital"]
+            if i.op == "VOP" and kernels.ops[i.args[0]].name == "nn.gather"
+            and prog.tensors[i.args[1][0]].role == "const"]
+    assert vops
+    loaded = {i.args[0] for s in prog.streams.values() for i in s if i.op == "LD"}
+    charges = Charges.build(prog)
+    for ins in vops:
+        table, rows = prog.tensors[ins.args[1][0]], prog.tensors[ins.args[2][0]]
+        assert ins.args[1][0] not in loaded and rows.nbytes < table.nbytes
+        fetch = offchip_transfer(prog.hw, rows.nbytes)
+        assert charges.of("digital", ins).latency_s == pytest.approx(
+            fetch.latency_s + charges.kernel_costs[ins.args[0]].latency_s)
+
+
 @pytest.mark.parametrize("name", ["cnn_digits", "gpt2_tiny", "mobilenet_v2"])
 def test_row_split_over_all_tiers_is_exact(name: str) -> None:
     """Cut every GEMM's rows over the four tiers: the joined result must not change."""
