@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from h3pc import __version__
-from h3pc.diagnostics import UnsupportedError, atomic_write, run_main
+from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
 from h3pc.hardware.schema import preset_names
 from h3pc.tiers import TARGETS
 
@@ -30,6 +30,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hw", default="h3pimap", metavar="PRESET|FILE",
                    help=f"hardware description: a preset ({', '.join(preset_names())}) or a YAML file")
     p.add_argument("--report", metavar="FILE", help="write the compiler's cost estimate (JSON) to FILE")
+    s1 = p.add_argument_group("stage one (--target hybrid): how the rows of every layer are split over the tiers")
+    s1.add_argument("--mapping", default="cpsat", choices=("cpsat", "naive", "random", "rule"),
+                    help="cpsat: optimal under the cost tables; naive: equal split; random: best of --samples; "
+                         "rule: the placement rule (default: cpsat)")
+    s1.add_argument("--objective", default="latency", choices=("latency", "energy", "edp"),
+                    help="what the chosen point minimises (default: latency)")
+    s1.add_argument("--pareto", metavar="FILE", help="sweep the latency-energy front and write it (JSON) to FILE")
+    s1.add_argument("--pick", default="latency", choices=("latency", "energy", "knee"),
+                    help="which front point goes into program.bin (knee: farthest below the line joining "
+                         "the extremes, each axis normalised)")
+    s1.add_argument("--points", type=int, default=8, metavar="N", help="front points of the sweep (default 8)")
+    s1.add_argument("--solve-time", type=float, default=10.0, metavar="S",
+                    help="solver time budget for the whole sweep, in (deterministic) seconds (default 10)")
+    s1.add_argument("--workers", type=int, default=2, metavar="N", help="solver threads (default 2)")
+    s1.add_argument("--seed", type=int, default=0, help="seed of the solver and of --mapping random")
+    s1.add_argument("--samples", type=int, default=100, metavar="N", help="splits drawn by --mapping random")
+    s1.add_argument("--placement-in", metavar="FILE", help="pin the layers listed in a placement file")
+    s1.add_argument("--placement-out", metavar="FILE", help="write every layer's split, cost and reason (JSON)")
     p.add_argument("--emit", choices=EMIT_STAGES,
                    help="stop after this stage and print its IR (nn: imported; tiers: placed and lowered)")
     p.add_argument("--ir-out", metavar="FILE", help="write the --emit IR to FILE (atomically) instead of stdout")
@@ -139,12 +157,13 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     from h3pc.runtime.emulator import estimate
     from h3pc.runtime.report import summary
 
+    stage1 = stage_one_options(args)
     if args.emit == "tiers":
-        compiled = compile_model(args.model, args.target, args.hw, shapes, codegen=False)
+        compiled = compile_model(args.model, args.target, args.hw, shapes, codegen=False, stage1=stage1)
         compiled.imported.module.verify()
         write_text(print_ir(compiled.imported.module, args.print_op_generic), args.ir_out)
         return 0
-    compiled = compile_model(args.model, args.target, args.hw, shapes)
+    compiled = compile_model(args.model, args.target, args.hw, shapes, stage1=stage1)
     t = time.perf_counter()
     report = estimate(compiled.program)
     report["model"] = str(args.model)
@@ -155,12 +174,41 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
         size = container.write(args.output, to_container(compiled.program))
         compiled.timings["write"] = time.perf_counter() - t
         print(f"wrote {args.output} ({size / 1e6:.2f} MB, target {args.target}, hardware {compiled.program.hw.name})")
+    stage = compiled.stage1
+    if stage is not None:
+        report["stage1"] = stage.to_json()
+        if args.placement_out:
+            atomic_write(args.placement_out, json.dumps(stage.placement(), indent=1) + "\n")
+        if args.pareto:
+            atomic_write(args.pareto, json.dumps(report["stage1"], indent=1) + "\n")
+        p = stage.chosen
+        print(f"stage one: {stage.options.mapping} over {len(stage.problem.layers)} layers, point "
+              f"'{p.label}' of {len(stage.front)}: predicted {p.latency_s * 1e6:.4g} us, {p.energy_j * 1e6:.4g} uJ"
+              + (f" ({p.solve.status}, {p.solve.wall_s:.2f} s)" if p.solve else ""))
+    elif args.placement_out or args.pareto or args.placement_in:
+        raise H3pcError("--placement-in/--placement-out/--pareto need --target hybrid and a --mapping other than rule")
     if args.report:
         atomic_write(args.report, json.dumps(report, indent=1, sort_keys=True) + "\n")
     if args.verbose:
         print("h3pc: " + ", ".join(f"{k} {v:.3f}s" for k, v in compiled.timings.items()), file=sys.stderr)
     print(summary(report))
     return 0
+
+
+def stage_one_options(args: argparse.Namespace):
+    from h3pc.stage1.cpsat import SolverOptions
+    from h3pc.stage1.mappings import SearchOptions
+    from h3pc.stage1.partition import StageOneOptions
+
+    for flag in ("points", "workers", "samples"):
+        if getattr(args, flag) < 1:
+            raise H3pcError(f"--{flag} must be at least 1")
+    if args.solve_time <= 0:
+        raise H3pcError("--solve-time must be positive")
+    sweep = bool(args.pareto) or args.pick != "latency" or args.objective != "latency"
+    solver = SolverOptions(args.solve_time, args.workers, args.seed)
+    search = SearchOptions(args.objective, args.points if sweep else 1, args.samples, args.seed, solver)
+    return StageOneOptions(args.mapping, args.pick, search, args.placement_in)
 
 
 def main(argv: list[str] | None = None) -> int:

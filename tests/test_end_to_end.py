@@ -63,8 +63,11 @@ def test_model_runs_end_to_end(name: str, target: str) -> None:
     assert q_rep["latency_s"] == pytest.approx(est["latency_s"], rel=0.02)
 
 
-def test_hybrid_uses_pim_for_weights_and_photonics_for_attention() -> None:
-    rep = estimate(compile_model(str(model_path("gpt2_tiny")), "hybrid").program)
+def test_rule_mapping_uses_pim_for_weights_and_photonics_for_attention() -> None:
+    from h3pc.stage1.partition import StageOneOptions
+
+    rule = StageOneOptions(mapping="rule")
+    rep = estimate(compile_model(str(model_path("gpt2_tiny")), "hybrid", stage1=rule).program)
     assert rep["tiers"]["sram_pim"]["busy_s"] > 0
     assert rep["tiers"]["photonic"]["busy_s"] > 0  # Q.K^T and P.V have two dynamic operands
     assert rep["program_load"]["writes"]["sram_pim"] > 0
@@ -149,7 +152,8 @@ def test_cli_compile_run_objdump(tmp_path, capsys) -> None:
     from h3pc.run import main as run
 
     prog, rep = tmp_path / "p.bin", tmp_path / "est.json"
-    assert h3pc([str(model_path("gpt2_tiny")), "-o", str(prog), "--target", "hybrid", "--report", str(rep)]) == 0
+    assert h3pc([str(model_path("gpt2_tiny")), "-o", str(prog), "--target", "hybrid", "--mapping", "rule",
+                 "--report", str(rep)]) == 0
     assert "latency" in capsys.readouterr().out
     y, rrep, trace = tmp_path / "y.npz", tmp_path / "run.json", tmp_path / "t.json"
     assert run([str(prog), "--inputs", str(MODELS / "gpt2_tiny.npz"), "--outputs", str(y), "--report", str(rrep),

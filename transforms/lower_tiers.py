@@ -151,7 +151,7 @@ def _epilogue(e: _Emitter, op: Operation, c: SSAValue) -> SSAValue:
     return y
 
 
-def _pim_pieces(hw: HardwareConfig, tier: str, g: int, k: int, n: int, node: str) -> list[tuple[int, int]]:
+def pim_pieces(hw: HardwareConfig, tier: str, g: int, k: int, n: int, node: str) -> list[tuple[int, int]]:
     """Column ranges of a [g, k, n] matrix such that each piece fits the tier's crossbars."""
     t = pim_tier(hw, tier)
     total = total_crossbars(t)
@@ -180,7 +180,7 @@ def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g:
         return e.op(digital.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem)
     t = pim_tier(hw, tier)
     parts = []
-    for plo, phi in _pim_pieces(hw, tier, g, k, hi - lo, e.node):
+    for plo, phi in pim_pieces(hw, tier, g, k, hi - lo, e.node):
         w = e.columns(canon.b, lo + plo, lo + phi)
         dims = (k, phi - plo) if g == 1 else (g, k, phi - plo)
         w = e.reshape(w, dims)

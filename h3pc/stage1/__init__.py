@@ -1,0 +1,1 @@
+"""Stage one: tier partitioning (CP-SAT and the baselines) over per-layer cost tables."""

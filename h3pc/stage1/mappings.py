@@ -1,0 +1,194 @@
+"""The `--mapping` choices over one stage-one problem, and which front point goes into program.bin.
+
+- `cpsat`: the epsilon-constraint front. Minimum latency first (then the least energy at that
+  latency), minimum energy (then the least latency at that energy), and `points - 2` latency bounds
+  evenly between the two, each minimising energy; dominated points are dropped. With `points` = 1
+  only the first (the fastest point) is solved.
+- `naive`: the paper's equal distribution: every layer's chunks shared as evenly as possible by the
+  tiers able to run it (a dynamic-operand layer, which is never split, goes to photonics).
+- `random`: `samples` valid splits drawn with a seeded generator; the best by the objective is kept.
+- `rule`: the placement rule of `transforms/place.py`.
+
+`--pick latency|energy|knee`: the knee is the front point farthest below the straight line between
+the two extreme points, with latency and energy each normalised to [0, 1] over the front.
+"""
+
+from __future__ import annotations
+
+import math
+import random as _random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from h3pc.diagnostics import H3pcError
+from h3pc.stage1 import cpsat
+from h3pc.stage1.cpsat import Point, SolverOptions
+from h3pc.stage1.problem import Problem
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    objective: str = "latency"  # latency | energy | edp
+    points: int = 1  # front size for cpsat (1: only the fastest point)
+    samples: int = 100  # random
+    seed: int = 0
+    solver: SolverOptions = SolverOptions()
+    pins: dict[int, dict[str, int]] | None = None
+
+
+def score(p: Point, objective: str) -> float:
+    return {"latency": p.latency_s, "energy": p.energy_j, "edp": p.latency_s * p.energy_j}[objective]
+
+
+def _point(problem: Problem, chunks: list[dict[str, int]], label: str, solve=None) -> Point:
+    lat, energy = problem.evaluate(chunks)
+    return Point(chunks, lat, energy, solve, label)
+
+
+def non_dominated(points: list[Point]) -> list[Point]:
+    """Points no other point beats on both latency and energy (ties: the first kept), by latency."""
+    out: list[Point] = []
+    for p in sorted(points, key=lambda p: (p.latency_s, p.energy_j)):
+        if not out or p.energy_j < out[-1].energy_j * (1 - 1e-9):
+            out.append(p)
+    return out
+
+
+def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
+    n = max(2, opts.points)
+    per = opts.solver.time_limit_s / (n + 2 if opts.points > 1 else 2)
+    pins = opts.pins
+
+    def run(objective: str, label: str, **bounds) -> Point | None:
+        st, chunks = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds)
+        return None if chunks is None else _point(problem, chunks, label, st)
+
+    fast = run("latency", "min-latency")
+    if fast is None:
+        raise H3pcError(explain_infeasible(problem, pins))
+    fast = run("energy", "min-latency", lat_le_s=fast.latency_s * (1 + 1e-9)) or fast
+    if opts.points <= 1:  # only the fastest point is wanted
+        return [fast]
+    lean = run("energy", "min-energy")
+    assert lean is not None
+    lean = run("latency", "min-energy", energy_le_j=lean.energy_j * (1 + 1e-9)) or lean
+    points = [fast, lean]
+    lo, hi = fast.latency_s, lean.latency_s
+    for i in range(1, n - 1):
+        eps = lo + (hi - lo) * i / (n - 1)
+        p = run("energy", f"eps{i}", lat_le_s=eps)
+        if p is not None:
+            points.append(p)
+    return non_dominated(points)
+
+
+def naive(problem: Problem, opts: SearchOptions) -> list[Point]:
+    chunks = []
+    for layer in problem.layers:
+        if not layer.splittable:
+            tier = "photonic" if "photonic" in layer.allowed else layer.allowed[0]
+            chunks.append({tier: layer.chunks})
+            continue
+        k, tiers = layer.chunks, list(layer.allowed)
+        share = {t: k // len(tiers) + (1 if i < k % len(tiers) else 0) for i, t in enumerate(tiers)}
+        chunks.append({t: c for t, c in share.items() if c})
+    return [_point(problem, chunks, "naive")]
+
+
+def _random_split(rng: _random.Random, layer) -> dict[str, int]:
+    tiers = list(layer.allowed)
+    if not layer.splittable:
+        return {rng.choice(tiers): layer.chunks}
+    # a uniform composition of chunks into len(tiers) parts (stars and bars)
+    cuts = sorted(rng.sample(range(layer.chunks + len(tiers) - 1), len(tiers) - 1))
+    bounds = [-1] + cuts + [layer.chunks + len(tiers) - 1]
+    return {t: bounds[i + 1] - bounds[i] - 1 for i, t in enumerate(tiers) if bounds[i + 1] - bounds[i] - 1}
+
+
+def random_search(problem: Problem, opts: SearchOptions) -> list[Point]:
+    rng = _random.Random(opts.seed)
+    best: Point | None = None
+    drawn = tries = 0
+    t0 = time.perf_counter()
+    while drawn < opts.samples and tries < opts.samples * 50:
+        tries += 1
+        chunks = [opts.pins[layer.index] if opts.pins and layer.index in opts.pins else _random_split(rng, layer)
+                  for layer in problem.layers]
+        used = problem.crossbars_used(chunks)
+        if any(used[t] > problem.capacity[t] for t in used):
+            continue
+        drawn += 1
+        p = _point(problem, chunks, "random")
+        if best is None or score(p, opts.objective) < score(best, opts.objective):
+            best = p
+    if best is None:
+        raise H3pcError(f"random: no valid split in {tries} draws; {explain_infeasible(problem, opts.pins)}")
+    best.extra = {"samples": drawn, "draws": tries, "wall_s": time.perf_counter() - t0}
+    return [best]
+
+
+def rule(problem: Problem, opts: SearchOptions) -> list[Point]:
+    from h3pc.transforms.place import rule_placement
+    from h3pc.workload import gemm_work
+
+    works = [gemm_work(layer.op) for layer in problem.layers]
+    tiers = rule_placement(problem.hw, "hybrid", works)  # type: ignore[arg-type]
+    return [_point(problem, [{t: layer.chunks} for layer, t in zip(problem.layers, tiers)], "rule")]
+
+
+MAPPINGS: dict[str, Callable[[Problem, SearchOptions], list[Point]]] = {
+    "cpsat": cpsat_front,
+    "naive": naive,
+    "random": random_search,
+    "rule": rule,
+}
+
+PICKS = ("latency", "energy", "knee")
+
+
+def pick(front: list[Point], how: str) -> Point:
+    if how == "latency":
+        return min(front, key=lambda p: (p.latency_s, p.energy_j))
+    if how == "energy":
+        return min(front, key=lambda p: (p.energy_j, p.latency_s))
+    if how == "edp":
+        return min(front, key=lambda p: p.latency_s * p.energy_j)
+    if how != "knee":
+        raise H3pcError(f"unknown --pick '{how}' (expected one of {', '.join(PICKS)})")
+    if len(front) < 3:
+        return pick(front, "latency")
+    l0, l1 = min(p.latency_s for p in front), max(p.latency_s for p in front)
+    e0, e1 = min(p.energy_j for p in front), max(p.energy_j for p in front)
+
+    def below(p: Point) -> float:  # distance below the line from (0, 1) to (1, 0) in normalised space
+        x = (p.latency_s - l0) / ((l1 - l0) or 1.0)
+        y = (p.energy_j - e0) / ((e1 - e0) or 1.0)
+        return (1 - x - y) / math.sqrt(2)
+
+    return max(front, key=below)
+
+
+def explain_infeasible(problem: Problem, pins: dict[int, dict[str, int]] | None) -> str:
+    """Which limit makes the problem infeasible, demand against bound, and what would fix it."""
+    pins = pins or {}
+    for li, pin in pins.items():
+        layer = problem.layers[li]
+        for t, c in pin.items():
+            if t not in layer.allowed:
+                return (f"infeasible: layer '{layer.node}' is pinned to {t}, which cannot run it "
+                        f"({layer.why_not.get(t, 'unsupported')}); pin it to one of {', '.join(layer.allowed)}")
+        if sum(pin.values()) != layer.chunks:
+            return (f"infeasible: layer '{layer.node}' is pinned to {sum(pin.values()) * layer.chunk} rows, "
+                    f"it has {layer.rows}; pin exactly {layer.rows} rows")
+    for t, cap in problem.capacity.items():
+        pinned = sum(problem.layers[li].table[t][pin.get(t, 0)].crossbars for li, pin in pins.items()
+                     if t in problem.layers[li].table)
+        if pinned > cap:
+            return (f"infeasible: {t} capacity: the pinned layers need {pinned} crossbars for their static "
+                    f"weights, the tier has {cap} ({t}.tiles x {t}.crossbars_per_tile); unpin "
+                    f"{pinned - cap} crossbars' worth of rows or enlarge the tier")
+    for layer in problem.layers:
+        if not layer.allowed:
+            return f"infeasible: no tier can run layer '{layer.node}'"
+    return "infeasible: the constraints admit no split (no single limit explains it)"
