@@ -163,9 +163,15 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None):
 
 def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: float, label: str = "solve",
           pins: dict[int, dict[str, int]] | None = None, lat_le_s: float | None = None,
-          energy_le_j: float | None = None) -> tuple[Solve, list[dict[str, int]] | None]:
-    """Minimise latency or energy, optionally under latency / energy bounds."""
+          energy_le_j: float | None = None, hint: list[dict[str, int]] | None = None
+          ) -> tuple[Solve, list[dict[str, int]] | None]:
+    """Minimise latency or energy, optionally under latency / energy bounds, starting from `hint`
+    (a feasible split: the search then always has a solution to improve)."""
     m, picked, lat, energy = build(problem, pins)
+    if hint is not None:
+        for (cs, bs), want in zip(picked, hint):
+            for c, b in zip(cs, bs):
+                m.add_hint(b, c.chunks == want)
     if lat_le_s is not None:
         m.add(lat <= int(lat_le_s / PS))
     if energy_le_j is not None:

@@ -60,24 +60,28 @@ def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
     per = opts.solver.time_limit_s / (n + 2 if opts.points > 1 else 2)
     pins = opts.pins
 
-    def run(objective: str, label: str, **bounds) -> Point | None:
-        st, chunks = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds)
+    def run(objective: str, label: str, hint: Point | None = None, **bounds) -> Point | None:
+        st, chunks = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds,
+                                 hint=hint.chunks if hint is not None else None)
         return None if chunks is None else _point(problem, chunks, label, st)
 
     fast = run("latency", "min-latency")
     if fast is None:
-        raise H3pcError(explain_infeasible(problem, pins))
-    fast = run("energy", "min-latency", lat_le_s=fast.latency_s * (1 + 1e-9)) or fast
+        st, _ = cpsat.solve(problem, "latency", opts.solver, per, "check", pins)
+        if st.status == "INFEASIBLE":
+            raise H3pcError(explain_infeasible(problem, pins))
+        raise H3pcError(f"stage one: no split found within --solve-time {opts.solver.time_limit_s:g} s "
+                        f"(solver status {st.status}); give it more time")
+    fast = run("energy", "min-latency", fast, lat_le_s=fast.latency_s * (1 + 1e-9)) or fast
     if opts.points <= 1:  # only the fastest point is wanted
         return [fast]
-    lean = run("energy", "min-energy")
-    assert lean is not None
-    lean = run("latency", "min-energy", energy_le_j=lean.energy_j * (1 + 1e-9)) or lean
+    lean = run("energy", "min-energy", fast) or fast
+    lean = run("latency", "min-energy", lean, energy_le_j=lean.energy_j * (1 + 1e-9)) or lean
     points = [fast, lean]
     lo, hi = fast.latency_s, lean.latency_s
     for i in range(1, n - 1):
         eps = lo + (hi - lo) * i / (n - 1)
-        p = run("energy", f"eps{i}", lat_le_s=eps)
+        p = run("energy", f"eps{i}", fast, lat_le_s=eps)
         if p is not None:
             points.append(p)
     return non_dominated(points)
