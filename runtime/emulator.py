@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from h3pc.backends.isa import Instr
+from h3pc.backends.isa import Instr, tensors_of
 from h3pc.backends.program import Program
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
@@ -115,28 +115,22 @@ class Emulator:
             fn()
 
     def _lazy_windows(self) -> set[int]:
-        """im2col kernels whose windows are only ever the left operand of a product: in --ideal mode
-        these stay as their source (reference.Windows) and the product runs on it directly."""
-        if self.ideal:
-            im2col = {k for k, op in enumerate(self.kernels.ops) if op.name == "digital.im2col"}
-            produced: dict[int, int] = {}  # tensor -> kernel index
-            readers: dict[int, set[str]] = {}
-            for stream in self.prog.streams.values():
-                for ins in stream:
-                    if ins.op == "VOP":
-                        for o in ins.args[2]:
-                            if ins.args[0] in im2col:
-                                produced[o] = ins.args[0]
-                        for i in ins.args[1]:
-                            readers.setdefault(i, set()).add("VOP")
-                    elif ins.op in ("PMM", "GEMM", "MVM"):
-                        readers.setdefault(ins.args[0], set()).add("product")
-                        readers.setdefault(ins.args[1], set()).add("VOP")
-                    elif ins.op == "PROG":
-                        readers.setdefault(ins.args[0], set()).add("VOP")
-            outputs = {o["tensor"] for o in self.prog.outputs}
-            return {t for t in produced if readers.get(t, set()) <= {"product"} and t not in outputs}
-        return set()
+        """im2col results whose only use is as the left operand of a product: in --ideal mode these
+        stay as their source (reference.Windows) and the product runs on it directly."""
+        if not self.ideal:
+            return set()
+        im2col = {k for k, op in enumerate(self.kernels.ops) if op.name == "digital.im2col"}
+        produced, other_use = set(), {o["tensor"] for o in self.prog.outputs}
+        for stream in self.prog.streams.values():
+            for ins in stream:
+                if ins.op == "VOP" and ins.args[0] in im2col:
+                    produced.update(ins.args[2])
+                    other_use.update(ins.args[1])
+                elif ins.op in ("PMM", "GEMM", "MVM"):
+                    other_use.update(tensors_of(ins)[1:])
+                elif ins.op not in ("LD", "ST", "SIGNAL", "WAIT"):
+                    other_use.update(tensors_of(ins))
+        return produced - other_use
 
     def _pmm(self, tier: str, args: tuple) -> Callable[[], None]:
         a, b, out, in_bits, w_bits, out_bits, _ = args

@@ -625,7 +625,6 @@ def _avg_pool(op: Operation) -> Kernel:
 
     def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
         declared, extra = _pool_pads(x, op)
-        nsp = x.ndim - 2
         pads = [(a, b + e[1]) for (a, b), e in zip(declared, extra)]
         xp = np.pad(x, [(0, 0), (0, 0)] + pads)
         ksum = window_reduce(xp, k, s, d, np.add)

@@ -99,6 +99,6 @@ def finish(stage: StageOne, program: Program) -> None:
     rest = measure_rest(program)
     p = stage.problem
     p.rest = rest
-    for point in stage.front + ([stage.chosen] if stage.chosen not in stage.front else []):
+    for point in stage.front:  # the chosen point is one of them
         point.latency_s += rest.latency_s
         point.energy_j += rest.energy_j + p.static_power_w * rest.latency_s

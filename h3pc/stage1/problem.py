@@ -35,8 +35,8 @@ from h3pc.cost import (
     pim_crossbars,
     pim_mvm,
     pim_program,
+    static_energy,
 )
-from h3pc.diagnostics import H3pcError
 from h3pc.dialects import nn
 from h3pc.dialects.nn import shape_of
 from h3pc.dialects.types import numpy_dtype
@@ -113,16 +113,6 @@ class Problem:
     def rows(self, chunks: list[dict[str, int]]) -> list[dict[str, int]]:
         """Chunks per tier -> rows per tier (the h3pc.split of each layer)."""
         return [{t: c * layer.chunk for t, c in s.items() if c} for layer, s in zip(self.layers, chunks)]
-
-    def chunks_of(self, rows: list[dict[str, int]]) -> list[dict[str, int]]:
-        out = []
-        for layer, s in zip(self.layers, rows):
-            bad = {t: r for t, r in s.items() if r % layer.chunk}
-            if bad:
-                raise H3pcError(f"layer '{layer.node}': rows {bad} are not multiples of its chunk of "
-                                f"{layer.chunk} rows")
-            out.append({t: r // layer.chunk for t, r in s.items() if r})
-        return out
 
 
 def chunk_size(rows: int, max_chunks: int) -> int:
@@ -227,11 +217,5 @@ def build_problem(module: ModuleOp, hw: HardwareConfig, rest: Part, max_chunks: 
                               for c in range(layer.chunks + 1)]
         layer.join = join_cost(hw, g, m, n)
         layers.append(layer)
-    static_w = sum(_static_power_mw(hw).values()) * 1e-3
+    static_w = sum(static_energy(hw, 1.0).values())  # joules per second of latency
     return Problem(hw, layers, rest, static_w, {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS})
-
-
-def _static_power_mw(hw: HardwareConfig) -> dict[str, float]:
-    from h3pc.cost import static_energy
-
-    return {t: e * 1e3 for t, e in static_energy(hw, 1.0).items()}
