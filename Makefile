@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/import.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/fidelity.py
+	$(BIN)/python benchmarks/partition.py
 
 docs: $(STAMP)
 	$(BIN)/python -m h3pc.docgen

@@ -13,6 +13,7 @@ from pathlib import Path
 from h3pc import __version__
 from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
 from h3pc.hardware.schema import preset_names
+from h3pc.stage1.mappings import MAPPINGS
 from h3pc.tiers import TARGETS
 
 EMIT_STAGES = ("nn", "tiers")
@@ -26,14 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="the ONNX model (.onnx)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the compiled program.bin to FILE (atomically)")
     p.add_argument("--target", default="hybrid", choices=list(TARGETS),
-                   help="hybrid: rule-based placement over all tiers; otherwise every GEMM on that one tier")
+                   help="hybrid: stage one splits every layer over all tiers (see --mapping); otherwise every "
+                         "GEMM on that one tier")
     p.add_argument("--hw", default="h3pimap", metavar="PRESET|FILE",
                    help=f"hardware description: a preset ({', '.join(preset_names())}) or a YAML file")
     p.add_argument("--report", metavar="FILE", help="write the compiler's cost estimate (JSON) to FILE")
     s1 = p.add_argument_group("stage one (--target hybrid): how the rows of every layer are split over the tiers")
-    s1.add_argument("--mapping", default="cpsat", choices=("cpsat", "naive", "random", "rule"),
-                    help="cpsat: optimal under the cost tables; naive: equal split; random: best of --samples; "
-                         "rule: the placement rule (default: cpsat)")
+    s1.add_argument("--mapping", default="cpsat", choices=list(MAPPINGS),
+                    help="cpsat: CP-SAT over the cost tables and schedule; naive: equal split; random: best of "
+                         "--samples; rule: the placement rule; nsga2: the paper's genetic search for "
+                         "--solve-time seconds (default: cpsat)")
     s1.add_argument("--objective", default="latency", choices=("latency", "energy", "edp"),
                     help="what the chosen point minimises (default: latency)")
     s1.add_argument("--pareto", metavar="FILE", help="sweep the latency-energy front and write it (JSON) to FILE")
@@ -41,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="which front point goes into program.bin (knee: farthest below the line joining "
                          "the extremes, each axis normalised)")
     s1.add_argument("--points", type=int, default=8, metavar="N", help="front points of the sweep (default 8)")
-    s1.add_argument("--solve-time", type=float, default=10.0, metavar="S",
-                    help="solver time budget for the whole sweep, in (deterministic) seconds (default 10)")
+    s1.add_argument("--solve-time", type=float, default=None, metavar="S",
+                    help="search budget in seconds: cpsat turns it into CP-SAT deterministic time so results "
+                         "repeat, nsga2 runs for it (default 2, or 10 for a front)")
     s1.add_argument("--workers", type=int, default=2, metavar="N", help="solver threads (default 2)")
     s1.add_argument("--seed", type=int, default=0, help="seed of the solver and of --mapping random")
     s1.add_argument("--samples", type=int, default=100, metavar="N", help="splits drawn by --mapping random")
@@ -203,10 +207,11 @@ def stage_one_options(args: argparse.Namespace):
     for flag in ("points", "workers", "samples"):
         if getattr(args, flag) < 1:
             raise H3pcError(f"--{flag} must be at least 1")
-    if args.solve_time <= 0:
+    if args.solve_time is not None and args.solve_time <= 0:
         raise H3pcError("--solve-time must be positive")
     sweep = bool(args.pareto) or args.pick != "latency" or args.objective != "latency"
-    solver = SolverOptions(args.solve_time, args.workers, args.seed)
+    budget = args.solve_time if args.solve_time is not None else 10.0 if sweep else 2.0
+    solver = SolverOptions(budget, args.workers, args.seed)
     search = SearchOptions(args.objective, args.points if sweep else 1, args.samples, args.seed, solver)
     return StageOneOptions(args.mapping, args.pick, search, args.placement_in)
 

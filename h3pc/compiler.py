@@ -35,7 +35,7 @@ def compile_model(path: str, target: str = "hybrid", hw: str = "h3pimap",
     """`stage1` chooses the hybrid target's split (default: CP-SAT, min latency); the mapping `rule`
     runs the `place` pass instead. Homogeneous targets always use `place`."""
     from h3pc.context import PASSES
-    from h3pc.stage1.partition import StageOneOptions, finish, partition
+    from h3pc.stage1.partition import StageOneOptions, partition
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -49,7 +49,7 @@ def compile_model(path: str, target: str = "hybrid", hw: str = "h3pimap",
         t = time.perf_counter()
         if name == "place" and target == "hybrid" and stage1.mapping != "rule":
             name = "stage-one"
-            stage = partition(imported.module, config, stage1)
+            stage = partition(imported.module, imported.weights, config, stage1)
         else:
             cls = PASSES[name]()
             p = cls(hw=hw, target=target) if name == "place" else cls(hw=hw)
@@ -62,8 +62,6 @@ def compile_model(path: str, target: str = "hybrid", hw: str = "h3pimap",
     t = time.perf_counter()
     program = generate(imported.module, imported.weights, config)
     timings["codegen"] = time.perf_counter() - t
-    if stage is not None:
-        finish(stage, program)
     return Compiled(program, imported, timings, stage)
 
 

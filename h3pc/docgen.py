@@ -1,6 +1,7 @@
 """Generate docs from the code's own tables (`make docs`); a test keeps them current.
 
-docs/supported-ops.md from the importer table, docs/instruction-set.md from the ISA table.
+docs/supported-ops.md from the importer table, docs/instruction-set.md from the ISA table,
+docs/cli.md from the command-line parsers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from h3pc.frontend.registry import load_importers
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 DOC = DOCS / "supported-ops.md"
 ISA_DOC = DOCS / "instruction-set.md"
+CLI_DOC = DOCS / "cli.md"
 
 
 def supported_ops_markdown() -> str:
@@ -58,8 +60,36 @@ def instruction_set_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def cli_markdown() -> str:
+    """Every flag of every tool, from the argparse parsers the tools themselves use."""
+    import argparse
+
+    from h3pc import cli, objdump, run
+
+    lines = ["# Command-line reference", "",
+             "Generated from the tools' own argument parsers by `make docs`; do not edit by hand.", ""]
+    for mod in (cli, run, objdump):
+        parser = mod.build_parser()
+        lines += [f"## {parser.prog}", "", parser.description or "", ""]
+        for group in parser._action_groups:
+            rows = [a for a in group._group_actions if not isinstance(a, argparse._HelpAction)]
+            if not rows:
+                continue
+            lines += [f"**{group.title}**", "", "| flag | default | meaning |", "|---|---|---|"]
+            for a in rows:
+                name = ", ".join(f"`{o}`" for o in a.option_strings) or f"`{a.dest}`"
+                if a.choices:
+                    name += " " + "\\|".join(str(c) for c in a.choices)
+                elif a.metavar and a.option_strings:
+                    name += " " + str(a.metavar).replace("|", "\\|")
+                default = "" if a.default in (None, False, [], argparse.SUPPRESS) else f"`{a.default}`"
+                lines.append(f"| {name} | {default} | {(a.help or '').replace('|', '/')} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
 #: generated file -> its generator
-GENERATED = {DOC: supported_ops_markdown, ISA_DOC: instruction_set_markdown}
+GENERATED = {DOC: supported_ops_markdown, ISA_DOC: instruction_set_markdown, CLI_DOC: cli_markdown}
 
 
 def main() -> int:

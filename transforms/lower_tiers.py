@@ -233,11 +233,15 @@ class LowerTiers(PassBase):
     name = "lower-tiers"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        hw = self.hardware()
-        for o in list(op.walk()):
-            split = split_of(o)
-            if split is not None:
-                lower_op(o, split, hw)
-        for fn in op.ops:  # reshapes superseded while composing layouts
-            for region in fn.regions:
-                region_dce(region)
+        lower_module(op, self.hardware())
+
+
+def lower_module(module: ModuleOp, hw: HardwareConfig) -> None:
+    """Lower every placed op of a module (also stage one's reference lowering)."""
+    for o in list(module.walk()):
+        split = split_of(o)
+        if split is not None:
+            lower_op(o, split, hw)
+    for fn in module.ops:  # reshapes superseded while composing layouts
+        for region in fn.regions:
+            region_dce(region)

@@ -1,12 +1,12 @@
 """CP-SAT over the stage-one tables: one objective per solve, an epsilon-constraint sweep for the front.
 
-Every layer's candidate splits (chunks per tier; dynamic-operand layers whole on one tier) are
-enumerated from the tables with their exact latency (the slowest part, plus the digital join when
-two or more tiers share the layer), energy and crossbars per PIM tier; dominated candidates are
-dropped, and one boolean per remaining candidate is chosen, exactly one per layer. LAT = sum of the
-chosen latencies; E = sum of the chosen energies + static power * LAT; PIM capacity: the chosen
-crossbars per tier fit the tier. Pins leave one candidate. Latencies are integer picoseconds and
-energies integer 1e-17 J, far below the tables' own resolution.
+Per (layer, tier) the chunk count is chosen by booleans (dynamic-operand layers whole on one tier;
+a pin leaves one count); the tables make every part's duration, energy, PIM tail and crossbars
+linear in them. The schedule of `Problem.evaluate` (tiers in program order, parts waiting for their
+operands and the digital timeline, joins) becomes max-plus constraints on integer finish times, so
+the solver's LAT and E are exactly what the emulator will charge; PIM capacity bounds the chosen
+crossbars per tier. Latencies are integer picoseconds and energies integer 1e-17 J, far below the
+tables' own resolution.
 
 The solver facade: time limit, workers, seed; `interleave_search` with a deterministic time limit
 so that the same inputs give the same objective values; statistics (status, objective, bound, gap,
@@ -23,14 +23,21 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from h3pc.stage1.problem import Problem
+from h3pc.stage1.timeline import Segment
+from h3pc.tiers import TIERS
 
 PS = 1e-12  # latency unit (s)
 EU = 1e-17  # energy unit (J)
+#: CP-SAT's deterministic time (reproducible, unlike wall time) per second of --solve-time; on the
+#: 2-core reference machine one unit of it takes 2-4 s of wall time on these models
+DTIME_PER_S = 0.3
+#: wall-time cap as a multiple of the budget, in case a machine is much slower than the reference
+WALL_CAP = 3.0
 
 
 @dataclass(frozen=True)
 class SolverOptions:
-    time_limit_s: float = 10.0  # per sweep, split over its solves
+    time_limit_s: float = 2.0  # per sweep, split over its solves (the CLI gives a --pareto sweep 10)
     workers: int = 2
     seed: int = 0
     progress: bool = True
@@ -79,86 +86,125 @@ class _Progress(cp_model.CpSolverSolutionCallback):
                   f"bound {self.best_objective_bound:.4g}  ", end="", file=sys.stderr, flush=True)
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One way to split one layer: chunks per tier and what it costs."""
+@dataclass
+class Model:
+    """A built CP-SAT model: per layer and tier the chunk-count booleans, and the two objectives."""
 
-    chunks: dict[str, int]
-    latency_ps: int
-    energy_eu: int
-    crossbars: tuple[int, ...]  # per PIM tier, in Problem.capacity order
+    model: cp_model.CpModel
+    counts: list[dict[str, dict[int, cp_model.IntVar]]]  # layer -> tier -> chunks -> bool
+    latency: Any  # ps
+    energy: Any  # EU
 
-
-def compositions(total: int, tiers: list[str]):
-    """Every way to share `total` chunks among `tiers` (zeros allowed)."""
-    if len(tiers) == 1:
-        yield {tiers[0]: total}
-        return
-    for c in range(total, -1, -1):
-        for rest in compositions(total - c, tiers[1:]):
-            yield {tiers[0]: c, **rest}
+    def split(self, value) -> list[dict[str, int]]:
+        return [{t: c for t, bs in per.items() for c, b in bs.items() if c and value(b)} for per in self.counts]
 
 
-def choices(problem: Problem, layer, pin: dict[str, int] | None = None) -> list[Choice]:
-    """The layer's candidate splits with the dominated ones removed: a split no faster, no leaner and
-    using no fewer crossbars on any PIM tier than another can never be needed."""
-    tiers = list(layer.allowed)
-    if pin is not None:
-        cands = [{t: pin.get(t, 0) for t in tiers}]
-    elif layer.splittable:
-        cands = list(compositions(layer.chunks, tiers))
-    else:
-        cands = [{u: (layer.chunks if u == t else 0) for u in tiers} for t in tiers]
-    caps = list(problem.capacity)
-    out = []
-    for split in cands:
-        parts = [layer.table[t][c] for t, c in split.items() if c]
-        join = len(parts) > 1
-        lat = max(p.latency_s for p in parts) + (layer.join.latency_s if join else 0.0)
-        energy = sum(p.energy_j for p in parts) + (layer.join.energy_j if join else 0.0)
-        xb = tuple(layer.table[t][split.get(t, 0)].crossbars if t in layer.table else 0 for t in caps)
-        out.append(Choice({t: c for t, c in split.items() if c}, _ps(lat), _eu(energy), xb))
-    out.sort(key=lambda c: (c.latency_ps, c.energy_eu, c.crossbars))
-    kept: list[Choice] = []
-    for c in out:
-        if not any(k.latency_ps <= c.latency_ps and k.energy_eu <= c.energy_eu
-                   and all(a <= b for a, b in zip(k.crossbars, c.crossbars)) for k in kept):
-            kept.append(c)
-    return kept
+def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Model:
+    """The schedule of `Problem.evaluate` as linear constraints over the chosen chunk counts.
 
-
-def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None):
-    """(model, per layer its choices and their booleans, latency expression in ps, energy in EU).
-
-    One boolean per (layer, non-dominated split), exactly one per layer: a multiple-choice knapsack
-    whose costs are exact, so the LP relaxation CP-SAT runs alongside its search is tight."""
+    Per (layer, tier) one boolean per chunk count, exactly one true, the counts summing to the
+    layer's chunks. A part's duration, energy, crossbars and PIM tail are linear in them. Times are
+    integer picoseconds bounded below by the schedule's max-plus recurrence (tier free, operands
+    ready); minimising the makespan makes them the earliest start times, i.e. the emulator's."""
     m = cp_model.CpModel()
     pins = pins or {}
-    picked: list[tuple[list[Choice], list[cp_model.IntVar]]] = []
-    lat_terms, energy_terms = [], []
-    xbar_terms: list[list] = [[] for _ in problem.capacity]
-    memo = problem.memo.setdefault("choices", {})
-    for layer in problem.layers:
-        pin = pins.get(layer.index)
-        key = (layer.index, tuple(sorted(pin.items())) if pin is not None else None)
-        cs = memo.get(key)
-        if cs is None:
-            cs = memo[key] = choices(problem, layer, pin)
-        bs = [m.new_bool_var(f"s{layer.index}_{i}") for i in range(len(cs))]
-        m.add_exactly_one(bs)
-        for c, b in zip(cs, bs):
-            lat_terms.append(c.latency_ps * b)
-            energy_terms.append(c.energy_eu * b)
-            for i, x in enumerate(c.crossbars):
-                if x:
-                    xbar_terms[i].append(x * b)
-        picked.append((cs, bs))
-    for terms, cap in zip(xbar_terms, problem.capacity.values()):
+    tl = problem.timeline
+    layers = problem.layers
+    horizon = _ps(tl.latency_s) + sum(
+        _ps(sum(max(p.latency_s + p.tail_s for p in layer.table[t]) for t in layer.allowed) + layer.join.latency_s)
+        for layer in layers) + 1
+
+    def instant(name: str) -> cp_model.IntVar:
+        return m.new_int_var(0, horizon, name)
+
+    counts: list[dict[str, dict[int, cp_model.IntVar]]] = []
+    energy_terms: list = []
+    xbar_terms: dict[str, list] = {t: [] for t in problem.capacity}
+    seg_end: list[cp_model.IntVar] = []
+    clock: dict[str, Any] = dict.fromkeys(TIERS, 0)
+
+    def ready(ref) -> Any:
+        return 0 if ref is None else seg_end[ref[1]] if ref[0] == "seg" else out[ref[1]]
+
+    def later(name: str, after: Any, duration: Any, deps=(), enforce=None) -> cp_model.IntVar:
+        """A finish time: duration after `after`, and after each dependency (when `enforce` holds)."""
+        v = instant(name)
+        m.add(v >= after + duration)
+        for d in deps:
+            c = m.add(v >= d + duration)
+            if enforce is not None:
+                c.only_enforce_if(enforce)
+        return v
+
+    out = [instant(f"out{layer.index}") for layer in layers]
+    for item in tl.items:
+        if isinstance(item, Segment):
+            clock["digital"] = later(f"seg{len(seg_end)}", clock["digital"], _ps(item.latency_s),
+                                     [out[li] for li in item.after])
+            seg_end.append(clock["digital"])
+            continue
+        layer = layers[item]
+        i = layer.index
+        pin = pins.get(i)
+        per: dict[str, dict[int, cp_model.IntVar]] = {}
+        for t in layer.allowed:
+            opts = ([pin.get(t, 0)] if pin is not None else range(layer.chunks + 1) if layer.splittable
+                    else (0, layer.chunks))
+            per[t] = {c: m.new_bool_var(f"y{i}_{t}_{c}") for c in opts}
+            m.add_exactly_one(per[t].values())
+        m.add(sum(c * b for bs in per.values() for c, b in bs.items()) == layer.chunks)
+        counts.append(per)
+        uses = {t: m.new_bool_var(f"u{i}_{t}") for t in per}
+        for t, bs in per.items():
+            m.add(uses[t] == (1 - bs[0] if 0 in bs else 1))
+        split = m.new_bool_var(f"split{i}")
+        m.add(sum(uses.values()) >= 2 * split)
+        m.add(sum(uses.values()) <= 1 + (len(uses) - 1) * split)
+        ra, rb = ready(layer.a_from), ready(layer.b_from)
+        finish: dict[str, Any] = {}
+        for t in TIERS:
+            if t not in per:
+                continue
+            table = layer.table[t]
+            dur = sum(_ps(table[c].latency_s) * b for c, b in per[t].items())
+            energy_terms += [_eu(table[c].energy_j) * b for c, b in per[t].items()]
+            if t in xbar_terms:
+                xbar_terms[t] += [table[c].crossbars * b for c, b in per[t].items() if table[c].crossbars]
+            lead = _ps(layer.ld_a_s) if t in ("photonic", "digital") else 0
+            tail = sum(_ps(table[c].tail_s) * b for c, b in per[t].items() if table[c].tail_s)
+            f = instant(f"f{i}_{t}")  # the part's finish if it runs
+            m.add(f >= clock[t] + dur)
+            for d in (ra, rb - lead):
+                m.add(f >= d + dur)
+                # valid whether or not t runs a part (dur = tail = 0 if not): a tight LP bound
+                m.add(out[i] >= d + dur + tail + _ps(layer.join.latency_s) * split)
+            k = instant(f"k{i}_{t}")  # the tier's clock after the layer
+            m.add(k >= clock[t] + dur)
+            m.add(k >= f).only_enforce_if(uses[t])
+            clock[t] = k
+            m.add(out[i] >= f).only_enforce_if(uses[t])
+            finish[t] = f
+            if not isinstance(tail, int):
+                has = m.new_bool_var(f"tail{i}_{t}")
+                m.add(has == sum(b for c, b in per[t].items() if table[c].tail_s))
+                clock["digital"] = later(f"t{i}_{t}", clock["digital"], tail, [f], has)
+                m.add(out[i] >= clock["digital"]).only_enforce_if(has)
+        jd = _ps(layer.join.latency_s)
+        j = instant(f"j{i}")
+        m.add(j >= clock["digital"] + jd * split)
+        for t, f in finish.items():
+            m.add(j >= f + jd).only_enforce_if([split, uses[t]])
+        clock["digital"] = j
+        m.add(out[i] >= j).only_enforce_if(split)
+        energy_terms.append(_eu(layer.join.energy_j) * split)
+    for t, terms in xbar_terms.items():
         if terms:
-            m.add(sum(terms) <= cap)
-    lat = sum(lat_terms)
+            m.add(sum(terms) <= problem.capacity[t])
+    lat = instant("latency")
+    for t in TIERS:
+        m.add(lat >= clock[t])
     static = round(problem.static_power_w * PS / EU)  # EU per ps of latency
-    return m, picked, lat, sum(energy_terms) + static * lat
+    return Model(m, counts, lat, _eu(tl.energy_j) + sum(energy_terms) + static * lat)
 
 
 def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: float, label: str = "solve",
@@ -167,11 +213,10 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
           ) -> tuple[Solve, list[dict[str, int]] | None]:
     """Minimise latency or energy, optionally under latency / energy bounds, starting from `hint`
     (a feasible split: the search then always has a solution to improve)."""
-    m, picked, lat, energy = build(problem, pins)
+    built = build(problem, pins)
+    m, lat, energy = built.model, built.latency, built.energy
     if hint is not None:
-        for (cs, bs), want in zip(picked, hint):
-            for c, b in zip(cs, bs):
-                m.add_hint(b, c.chunks == want)
+        _complete_hint(built, hint)
     if lat_le_s is not None:
         m.add(lat <= int(lat_le_s / PS))
     if energy_le_j is not None:
@@ -181,7 +226,11 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     s.parameters.num_workers = max(1, opts.workers)
     s.parameters.random_seed = opts.seed
     s.parameters.interleave_search = True  # with a deterministic time limit: same inputs, same result
-    s.parameters.max_deterministic_time = max(0.05, time_limit_s)
+    s.parameters.max_deterministic_time = max(0.02, time_limit_s * DTIME_PER_S)
+    s.parameters.max_time_in_seconds = max(1.0, WALL_CAP * time_limit_s)  # a safety net only
+    # probing and symmetry detection cost seconds on these models and find little
+    s.parameters.cp_model_probing_level = 0
+    s.parameters.symmetry_level = 0
     cb = _Progress(label, opts.progress)
     t0 = time.perf_counter()
     status = s.solve(m, cb)
@@ -194,8 +243,32 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     obj, bound = s.objective_value, s.best_objective_bound
     gap = 0.0 if status == cp_model.OPTIMAL or obj == 0 else abs(obj - bound) / abs(obj)
     unit = PS if objective == "latency" else EU
-    chunks = [next(c.chunks for c, b in zip(cs, bs) if s.boolean_value(b)) for cs, bs in picked]
+    chunks = built.split(s.boolean_value)
+    if any(sum(c.values()) != layer.chunks for c, layer in zip(chunks, problem.layers)):
+        return Solve("MODEL_INVALID", None, None, None, wall), None  # never seen; never trusted either
+    if wall > WALL_CAP * time_limit_s * 0.99:
+        name += "_WALL_LIMIT"  # stopped by the safety net: this result may differ between runs
     return Solve(name, obj * unit, bound * unit, gap, wall), chunks
+
+
+def _complete_hint(built: Model, split: list[dict[str, int]]) -> None:
+    """Hint every variable, not just the chunk counts: the times of a fixed split follow from
+    propagation, which CP-SAT's own hint repair may not finish within a small budget."""
+    m = built.model
+    fixed = m.clone()
+    for per, want in zip(built.counts, split):
+        for t, bs in per.items():
+            for c, b in bs.items():
+                fixed.add(fixed.get_bool_var_from_proto_index(b.index) == int(want.get(t, 0) == c))
+    fixed.minimize(fixed.get_int_var_from_proto_index(built.latency.index))
+    s = cp_model.CpSolver()
+    s.parameters.num_workers = 1
+    s.parameters.max_deterministic_time = 5.0
+    if s.solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return  # an infeasible hint (a pin or capacity excludes it): the search starts without one
+    for i, v in enumerate(s.response_proto.solution):
+        m.proto.solution_hint.vars.append(i)
+        m.proto.solution_hint.values.append(v)
 
 
 def _ps(seconds: float) -> int:

@@ -8,6 +8,7 @@
   tiers able to run it (a dynamic-operand layer, which is never split, goes to photonics).
 - `random`: `samples` valid splits drawn with a seeded generator; the best by the objective is kept.
 - `rule`: the placement rule of `transforms/place.py`.
+- `nsga2`: the paper's own search over the same tables (`nsga2.py`).
 
 `--pick latency|energy|knee`: the knee is the front point farthest below the straight line between
 the two extreme points, with latency and energy each normalised to [0, 1] over the front.
@@ -22,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from h3pc.diagnostics import H3pcError
-from h3pc.stage1 import cpsat
+from h3pc.stage1 import cpsat, nsga2, warmstart
 from h3pc.stage1.cpsat import Point, SolverOptions
 from h3pc.stage1.problem import Problem
+from h3pc.tiers import TIERS
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class SearchOptions:
     seed: int = 0
     solver: SolverOptions = SolverOptions()
     pins: dict[int, dict[str, int]] | None = None
+    generations: int | None = None  # nsga2 (None: run for the solver's time limit)
 
 
 def score(p: Point, objective: str) -> float:
@@ -55,30 +58,66 @@ def non_dominated(points: list[Point]) -> list[Point]:
     return out
 
 
+def feasible(problem: Problem, chunks: list[dict[str, int]]) -> bool:
+    used = problem.crossbars_used(chunks)
+    return all(used[t] <= problem.capacity[t] for t in used)
+
+
+def seeds(problem: Problem, pins: dict[int, dict[str, int]] | None) -> list[list[dict[str, int]]]:
+    """Feasible splits to start the search from: every layer on one tier (dynamic layers on photonics
+    where the tier cannot run them) and the naive split, with the pins applied."""
+    pins = pins or {}
+    out = []
+    for tier in TIERS:
+        chunks = [pins.get(layer.index) or {tier if tier in layer.allowed else "photonic": layer.chunks}
+                  for layer in problem.layers]
+        if all(set(s) <= set(layer.allowed) for s, layer in zip(chunks, problem.layers)):
+            out.append(chunks)
+    out.append([pins.get(layer.index) or s for layer, s in zip(problem.layers, naive_split(problem))])
+    return [c for c in out if feasible(problem, c)]
+
+
 def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
     n = max(2, opts.points)
     per = opts.solver.time_limit_s / (n + 2 if opts.points > 1 else 2)
     pins = opts.pins
 
-    def run(objective: str, label: str, hint: Point | None = None, **bounds) -> Point | None:
-        st, chunks = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds,
-                                 hint=hint.chunks if hint is not None else None)
-        return None if chunks is None else _point(problem, chunks, label, st)
+    def run(objective: str, label: str, hint: Point, **bounds) -> Point | None:
+        """Solve from `hint`; the hint itself when the solver finds nothing better within its time."""
+        st, chunks = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds, hint=hint.chunks)
+        if chunks is None:
+            return None
+        p = _point(problem, chunks, label, st)
+        ok = all(getattr(hint, k) <= v * (1 + 1e-9) for k, v in (("latency_s", bounds.get("lat_le_s")),
+                                                                  ("energy_j", bounds.get("energy_le_j")))
+                 if v is not None)
+        if ok and score(hint, objective) < score(p, objective):
+            return Point(hint.chunks, hint.latency_s, hint.energy_j, st, label)
+        return p
 
-    fast = run("latency", "min-latency")
-    if fast is None:
+    starts = [_point(problem, c, "seed") for c in seeds(problem, pins)]
+    for objective in ("latency", "energy"):
+        seq = warmstart.sequential(problem, objective, pins, opts.solver.seed, per / 4)
+        if seq is not None:
+            starts.append(_point(problem, seq, "seed"))
+    if not starts:
         st, _ = cpsat.solve(problem, "latency", opts.solver, per, "check", pins)
         if st.status == "INFEASIBLE":
             raise H3pcError(explain_infeasible(problem, pins))
         raise H3pcError(f"stage one: no split found within --solve-time {opts.solver.time_limit_s:g} s "
                         f"(solver status {st.status}); give it more time")
+    quick = min(starts, key=lambda p: (p.latency_s, p.energy_j))
+    fast = run("latency", "min-latency", quick) or quick
     fast = run("energy", "min-latency", fast, lat_le_s=fast.latency_s * (1 + 1e-9)) or fast
     if opts.points <= 1:  # only the fastest point is wanted
         return [fast]
-    lean = run("energy", "min-energy", fast) or fast
+    lean0 = min(starts, key=lambda p: (p.energy_j, p.latency_s))
+    lean = run("energy", "min-energy", lean0) or lean0
     lean = run("latency", "min-energy", lean, energy_le_j=lean.energy_j * (1 + 1e-9)) or lean
     points = [fast, lean]
     lo, hi = fast.latency_s, lean.latency_s
+    if hi <= lo * (1 + 1e-3):  # the extremes meet (static power makes energy track latency)
+        return non_dominated(points)
     for i in range(1, n - 1):
         eps = lo + (hi - lo) * i / (n - 1)
         p = run("energy", f"eps{i}", fast, lat_le_s=eps)
@@ -87,7 +126,7 @@ def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
     return non_dominated(points)
 
 
-def naive(problem: Problem, opts: SearchOptions) -> list[Point]:
+def naive_split(problem: Problem) -> list[dict[str, int]]:
     chunks = []
     for layer in problem.layers:
         if not layer.splittable:
@@ -97,7 +136,11 @@ def naive(problem: Problem, opts: SearchOptions) -> list[Point]:
         k, tiers = layer.chunks, list(layer.allowed)
         share = {t: k // len(tiers) + (1 if i < k % len(tiers) else 0) for i, t in enumerate(tiers)}
         chunks.append({t: c for t, c in share.items() if c})
-    return [_point(problem, chunks, "naive")]
+    return chunks
+
+
+def naive(problem: Problem, opts: SearchOptions) -> list[Point]:
+    return [_point(problem, naive_split(problem), "naive")]
 
 
 def _random_split(rng: _random.Random, layer) -> dict[str, int]:
@@ -119,8 +162,7 @@ def random_search(problem: Problem, opts: SearchOptions) -> list[Point]:
         tries += 1
         chunks = [opts.pins[layer.index] if opts.pins and layer.index in opts.pins else _random_split(rng, layer)
                   for layer in problem.layers]
-        used = problem.crossbars_used(chunks)
-        if any(used[t] > problem.capacity[t] for t in used):
+        if not feasible(problem, chunks):
             continue
         drawn += 1
         p = _point(problem, chunks, "random")
@@ -146,6 +188,7 @@ MAPPINGS: dict[str, Callable[[Problem, SearchOptions], list[Point]]] = {
     "naive": naive,
     "random": random_search,
     "rule": rule,
+    "nsga2": lambda problem, opts: nsga2.nsga2(problem, opts),
 }
 
 PICKS = ("latency", "energy", "knee")

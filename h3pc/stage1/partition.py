@@ -2,8 +2,8 @@
 
 `partition` sets `h3pc.split` on every layer of an imported module from the mapping's chosen point
 (the `place` pass's job for the rule placement). The part of the program the split does not change
-(`Problem.rest`) is measured afterwards from the generated program (`finish`), so every point's
-predicted latency and energy are those of the program the emulator runs.
+comes from a reference lowering (`timeline.py`), so every point's predicted latency and energy are
+those of the whole program the emulator runs.
 """
 
 from __future__ import annotations
@@ -13,18 +13,13 @@ from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
-from h3pc.backends.program import Program
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.stage1.cpsat import Point
 from h3pc.stage1.mappings import MAPPINGS, PICKS, SearchOptions, pick
 from h3pc.stage1.placement import read_pins, to_json
-from h3pc.stage1.problem import MAX_CHUNKS, Part, Problem, build_problem
+from h3pc.stage1.problem import MAX_CHUNKS, Problem, build_problem
 from h3pc.transforms.place import set_split
-
-#: instructions of the digital stream that belong to a layer's tier parts (the tables count them)
-PART_OPS = frozenset({"digital.join", "digital.matmul"})
-
 
 @dataclass(frozen=True)
 class StageOneOptions:
@@ -57,48 +52,24 @@ class StageOne:
         return {"mapping": self.options.mapping, "objective": self.options.search.objective,
                 "pick": self.options.pick, "layers": len(self.problem.layers),
                 "predicted": pt(self.chosen), "front": [pt(p) for p in self.front],
-                "rest": {"latency_s": self.problem.rest.latency_s, "energy_j": self.problem.rest.energy_j}}
+                "rest": {"latency_s": self.problem.timeline.latency_s, "energy_j": self.problem.timeline.energy_j}}
 
 
-def partition(module: ModuleOp, hw: HardwareConfig, opts: StageOneOptions) -> StageOne:
+def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptions) -> StageOne:
     if opts.mapping not in MAPPINGS:
         raise H3pcError(f"unknown --mapping '{opts.mapping}' (expected one of {', '.join(MAPPINGS)})")
     if opts.pick not in PICKS + ("edp",):
         raise H3pcError(f"unknown --pick '{opts.pick}' (expected one of {', '.join(PICKS)})")
-    problem = build_problem(module, hw, Part(0.0, 0.0), opts.max_chunks)
+    problem = build_problem(module, weights, hw, opts.max_chunks)
     pins = read_pins(opts.placement_in, problem) if opts.placement_in else {}
     search = SearchOptions(**{**opts.search.__dict__, "pins": pins})
     front = MAPPINGS[opts.mapping](problem, search)
-    how = opts.pick if opts.mapping == "cpsat" else "latency"
-    if opts.mapping == "cpsat" and opts.search.objective != "latency" and opts.pick == "latency":
+    fronts = opts.mapping in ("cpsat", "nsga2")
+    how = opts.pick if fronts else "latency"
+    if fronts and opts.search.objective != "latency" and opts.pick == "latency":
         how = opts.search.objective
     chosen = pick(front, how)
     for layer, rows in zip(problem.layers, problem.rows(chosen.chunks)):
         set_split(layer.op, rows)
     return StageOne(problem, opts, front, chosen, set(pins))
 
-
-def measure_rest(program: Program) -> Part:
-    """Per-inference cost of the digital-stream instructions that no layer's split changes."""
-    from h3pc.charges import Charges
-
-    charges = Charges.build(program)
-    lat = energy = 0.0
-    for ins in program.streams.get("digital", []):
-        sym = ins.args[-1] if ins.op in ("LD", "ST", "VOP", "GEMM") else None
-        if sym is not None and program.symbols[sym]["op"] in PART_OPS:
-            continue
-        c = charges.of("digital", ins)
-        lat += c.latency_s
-        energy += c.energy_j
-    return Part(lat, energy)
-
-
-def finish(stage: StageOne, program: Program) -> None:
-    """Add the measured rest to every point: predictions of the whole program."""
-    rest = measure_rest(program)
-    p = stage.problem
-    p.rest = rest
-    for point in stage.front:  # the chosen point is one of them
-        point.latency_s += rest.latency_s
-        point.energy_j += rest.energy_j + p.static_power_w * rest.latency_s

@@ -5,14 +5,18 @@ form C[g, m, n] = A[g, m, k] @ B[g, k, n] of `lower-tiers`; its n output rows ar
 tiers in chunks of `chunk` rows. For every (layer, tier, chunks) the table holds what the lowered
 program will spend per inference on that part: the tier loads A (the stored tensor it views) and,
 unless B sits resident in PIM crossbars, B's columns; computes; stores its columns (a PIM part that
-needs several crossbar-sized pieces loads A per piece and is re-joined on the digital tier). A layer
-split over two or more tiers adds the digital join of the parts. Everything else the program does
-(the non-GEMM ops, the layout ops around each GEMM) does not depend on the split: it is measured once
-from a compiled program (`rest`).
+needs several crossbar-sized pieces loads A per piece and is re-joined on the digital tier: the
+part's `tail_s`). A layer split over two or more tiers adds the digital join of the parts. Everything
+else the program does (the non-GEMM ops, the layout ops around each GEMM) does not depend on the
+split: it is the `Timeline` of one reference lowering.
 
-The latency model is the paper's (research/hardware-model.md a.3): layers run in sequence and a layer
-waits for its slowest tier, LAT = rest + sum_l (max_t LAT_t(rows_lt) + join_l); energy is the sum of
-the parts, the rest, and every tier's static power over LAT.
+The latency model is the emulator's schedule, not a sum over layers: every tier runs its parts in
+program order, a part starts when its tier is free and its operands are ready, the digital tier runs
+the timeline's segments, the PIM tails and the joins in between, and LAT is the last tier's finish.
+A layer still waits for its slowest tier (the paper's max, research/hardware-model.md a.3) before
+anything reads its output, but independent layers on different tiers overlap (Q/K/V projections,
+gate/up, a tier's GEMM beside the digital tier's softmax). Energy is the sum of the parts, the joins,
+the timeline, and every tier's static power over LAT.
 
 Dynamic-operand layers (both operands computed at run time) are placed whole on one tier: splitting
 them would add a digital slice of B per part and no weight stays stationary to gain from.
@@ -21,7 +25,7 @@ them would add a digital slice of B per part and no weight stays stationary to g
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
@@ -41,6 +45,7 @@ from h3pc.dialects import nn
 from h3pc.dialects.nn import shape_of
 from h3pc.dialects.types import numpy_dtype
 from h3pc.hardware.schema import HardwareConfig
+from h3pc.stage1.timeline import Ref, Segment, Timeline, extract, reference_program
 from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
 from h3pc.transforms.allocate_crossbars import is_static
 from h3pc.transforms.lower_tiers import pim_pieces
@@ -54,10 +59,11 @@ MAX_CHUNKS = 16
 class Part:
     """Per-inference latency (s) and energy (J) of one tier's part, and the crossbars it holds."""
 
-    latency_s: float
+    latency_s: float  # on its own tier
     energy_j: float
     crossbars: int = 0
     cells_written: int = 0  # per inference (dynamic operands programmed into PIM)
+    tail_s: float = 0.0  # the digital tier's re-join of a PIM part's pieces, after the part
 
 
 @dataclass
@@ -75,6 +81,9 @@ class Layer:
     why_not: dict[str, str]  # tier -> why it cannot run this layer
     table: dict[str, list[Part]] = field(default_factory=dict)  # tier -> part cost per chunk count
     join: Part = Part(0.0, 0.0)
+    ld_a_s: float = 0.0  # loading A, before a photonic or digital part waits for B
+    a_from: Ref = None  # where A and B become ready (Timeline.operands)
+    b_from: Ref = None
 
     @property
     def chunks(self) -> int:
@@ -89,21 +98,45 @@ class Layer:
 class Problem:
     hw: HardwareConfig
     layers: list[Layer]
-    rest: Part  # everything the split does not change
+    timeline: Timeline  # everything the split does not change
     static_power_w: float
     capacity: dict[str, int]  # PIM tier -> crossbars
     memo: dict = field(default_factory=dict, repr=False)  # solver-side caches (candidate splits)
 
     def evaluate(self, chunks: list[dict[str, int]]) -> tuple[float, float]:
         """(latency s, energy J) of a split given in chunks per tier, under the model above."""
-        lat, energy = self.rest.latency_s, self.rest.energy_j
-        for layer, split in zip(self.layers, chunks):
-            parts = [layer.table[t][c] for t, c in split.items() if c]
-            lat += max(p.latency_s for p in parts)
-            energy += sum(p.energy_j for p in parts)
-            if len(parts) > 1:
-                lat += layer.join.latency_s
+        clock = dict.fromkeys(TIERS, 0.0)
+        seg_end: list[float] = []
+        out = [0.0] * len(self.layers)
+        energy = self.timeline.energy_j
+
+        def ready(ref: Ref) -> float:
+            return 0.0 if ref is None else seg_end[ref[1]] if ref[0] == "seg" else out[ref[1]]
+
+        for item in self.timeline.items:
+            if isinstance(item, Segment):
+                clock["digital"] = max([clock["digital"]] + [out[li] for li in item.after]) + item.latency_s
+                seg_end.append(clock["digital"])
+                continue
+            layer, split = self.layers[item], chunks[item]
+            ra, rb = ready(layer.a_from), ready(layer.b_from)
+            ends = []
+            for t in TIERS:
+                if not split.get(t):
+                    continue
+                part = layer.table[t][split[t]]
+                energy += part.energy_j
+                lead = layer.ld_a_s if t in ("photonic", "digital") else 0.0
+                end = clock[t] = max(clock[t], ra, rb - lead) + part.latency_s
+                if part.tail_s:
+                    end = clock["digital"] = max(clock["digital"], end) + part.tail_s
+                ends.append(end)
+            if len(ends) > 1:
+                clock["digital"] = max([clock["digital"]] + ends) + layer.join.latency_s
+                ends = [clock["digital"]]
                 energy += layer.join.energy_j
+            out[item] = max(ends)
+        lat = max(clock.values())
         return lat, energy + self.static_power_w * lat
 
     def crossbars_used(self, chunks: list[dict[str, int]]) -> dict[str, int]:
@@ -185,10 +218,12 @@ def part_cost(hw: HardwareConfig, tier: str, g: int, m: int, k: int, r: int, a_b
             cells += written
         steps += [ld_a, pim_mvm(t, m, k, pn, t.input_bits, t.adc_bits, groups=g),
                   buffer_transfer(hw, g * m * pn * isz)]
+    tail: list[Cost] = []
     if len(pieces) > 1:  # the digital tier re-joins the pieces
-        steps += [buffer_transfer(hw, g * m * (hi - lo) * isz) for lo, hi in pieces]
-        steps.append(buffer_transfer(hw, g * m * r * isz))
-    return _seq(steps, g * pim_crossbars(t, k, r) if static else 0, cells)
+        tail = [buffer_transfer(hw, g * m * (hi - lo) * isz) for lo, hi in pieces]
+        tail.append(buffer_transfer(hw, g * m * r * isz))
+    part = _seq(steps + tail, g * pim_crossbars(t, k, r) if static else 0, cells)
+    return replace(part, latency_s=sum(c.latency_s for c in steps), tail_s=sum(c.latency_s for c in tail))
 
 
 def join_cost(hw: HardwareConfig, g: int, m: int, rows: int, parts: int = 2) -> Part:
@@ -199,23 +234,30 @@ def join_cost(hw: HardwareConfig, g: int, m: int, rows: int, parts: int = 2) -> 
                 + [buffer_transfer(hw, b - (parts - 1) * (b // parts)), buffer_transfer(hw, b)])
 
 
-def build_problem(module: ModuleOp, hw: HardwareConfig, rest: Part, max_chunks: int = MAX_CHUNKS) -> Problem:
-    """Tables for every layer of an imported (nn-level) module."""
+def layer_ops(module: ModuleOp) -> list[Operation]:
+    """The ops stage one splits, in program order (ConvTranspose runs as a digital vector op)."""
+    return [op for op in module.walk() if gemm_work(op) is not None and not isinstance(op, nn.ConvTransposeOp)]
+
+
+def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int = MAX_CHUNKS) -> Problem:
+    """Tables for every layer of an imported (nn-level) module, and the timeline around them."""
     layers: list[Layer] = []
-    for op in module.walk():
-        w = gemm_work(op)
-        if w is None or isinstance(op, nn.ConvTransposeOp):  # ConvTranspose runs as a digital vector op
-            continue
+    for op in layer_ops(module):
         g, m, k, n, a_bytes, b = _canonical(op)
         static = is_static(b)
         allowed, why = _allowed(hw, static, op)
         node = op.node_name if isinstance(op, nn.NNOp) else ""
         chunk = chunk_size(n, max_chunks) if static else n
-        layer = Layer(len(layers), node, op, g, m, k, n, chunk, static, allowed, why)
+        layer = Layer(len(layers), node, op, g, m, k, n, chunk, static, allowed, why,
+                      ld_a_s=buffer_transfer(hw, a_bytes).latency_s)
         for t in allowed:
             layer.table[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node)
                               for c in range(layer.chunks + 1)]
         layer.join = join_cost(hw, g, m, n)
         layers.append(layer)
+    ref = reference_program(module, weights, hw, [layer.op for layer in layers], [layer.rows for layer in layers])
+    timeline = extract(ref, len(layers))
+    for layer, (a, b) in zip(layers, timeline.operands):
+        layer.a_from, layer.b_from = a, b
     static_w = sum(static_energy(hw, 1.0).values())  # joules per second of latency
-    return Problem(hw, layers, rest, static_w, {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS})
+    return Problem(hw, layers, timeline, static_w, {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS})

@@ -1,0 +1,103 @@
+"""The digital tier's timeline around the layers: what stage one schedules its layer parts against.
+
+Every tier runs its stream in program order and waits only for the tensors it reads from another
+tier (runtime/schedule.py). Nothing the split changes sits on the digital tier except the layers'
+own digital work, so the digital stream of one reference lowering (every layer whole on the digital
+tier) fixes the rest of the program: runs of instructions (`Segment`s) with their latency, the layer
+outputs their first instruction waits for, and the slot of each layer among them. Each layer's
+operands are ready at the end of the segment (or layer) that produces them. Segments are cut after
+every instruction producing a layer's operand and before every instruction reading a layer's output,
+so these readiness times are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import ModuleOp
+
+from h3pc.backends.codegen import generate
+from h3pc.backends.program import Program
+from h3pc.charges import Charges
+from h3pc.hardware.schema import HardwareConfig
+from h3pc.transforms.lower_tiers import lower_module
+from h3pc.transforms.place import set_split
+
+#: digital-stream instructions that belong to a layer's tier parts (the cost tables count them)
+PART_OPS = frozenset({"digital.join", "digital.matmul"})
+
+#: where a tensor becomes ready: ("seg", segment index), ("layer", layer index) or None (at start)
+Ref = tuple[str, int] | None
+
+
+@dataclass
+class Segment:
+    """A run of digital instructions no split changes; it starts once `after`'s layers are done."""
+
+    latency_s: float
+    after: tuple[int, ...] = ()
+
+
+@dataclass
+class Timeline:
+    items: list[Segment | int]  # segments and layer slots (layer index) in digital program order
+    operands: list[tuple[Ref, Ref]]  # per layer: where its A and its B become ready
+    energy_j: float  # per inference, of every segment
+
+    @property
+    def latency_s(self) -> float:
+        return sum(i.latency_s for i in self.items if isinstance(i, Segment))
+
+
+def reference_program(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, rows: list[int]) -> Program:
+    """The program of `module` with every layer whole on the digital tier (the module is not changed)."""
+    clone = module.clone()
+    index = {id(op): i for i, op in enumerate(layer_ops)}
+    mine = [op for op, twin in zip(clone.walk(), module.walk()) if id(twin) in index]
+    for op, n in zip(mine, rows):
+        set_split(op, {"digital": n})
+    lower_module(clone, hw)
+    return generate(clone, weights, hw)
+
+
+def extract(prog: Program, layers: int) -> Timeline:
+    """Segments, layer slots and operand readiness from a reference program's digital stream."""
+    charges = Charges.build(prog)
+    stream = [ins for ins in prog.streams.get("digital", []) if ins.op not in ("HALT", "SIGNAL", "WAIT")]
+    part = [ins.op in ("LD", "ST", "GEMM", "VOP") and prog.symbols[ins.args[-1]]["op"] in PART_OPS
+            for ins in stream]
+    gemms = [ins for ins, p in zip(stream, part) if p and ins.op == "GEMM"]
+    if len(gemms) != layers:
+        raise AssertionError(f"reference lowering has {len(gemms)} layer products, stage one {layers} layers")
+    out_of = {g.args[2]: li for li, g in enumerate(gemms)}  # a layer's output tensor -> layer
+    wanted = {g.args[0] for g in gemms} | {g.args[1] for g in gemms}  # every layer operand
+    items: list[Segment | int] = []
+    ready: dict[int, Ref] = {t: ("layer", li) for t, li in out_of.items()}
+    seg: Segment | None = None
+    energy = 0.0
+    nxt = 0
+    for ins, p in zip(stream, part):
+        if p:
+            if ins.op == "GEMM":
+                items.append(nxt)
+                nxt += 1
+                seg = None
+            continue
+        reads = [ins.args[0]] if ins.op == "LD" else list(ins.args[1]) if ins.op == "VOP" else []
+        waits = tuple(sorted({out_of[t] for t in reads if t in out_of}))
+        if seg is None or (waits and seg.latency_s > 0):
+            seg = Segment(0.0, waits)
+            items.append(seg)
+        elif waits:
+            seg.after = tuple(sorted(set(seg.after) | set(waits)))
+        c = charges.of("digital", ins)
+        seg.latency_s += c.latency_s
+        energy += c.energy_j
+        made = [ins.args[0]] if ins.op == "ST" else list(ins.args[2]) if ins.op == "VOP" else []
+        if any(t in wanted for t in made):
+            si = sum(isinstance(i, Segment) for i in items) - 1
+            for t in made:
+                ready[t] = ("seg", si)
+            seg = None  # a layer may start reading here: the next instruction opens a new segment
+    operands = [(ready.get(g.args[0]), ready.get(g.args[1])) for g in gemms]
+    return Timeline(items, operands, energy)
