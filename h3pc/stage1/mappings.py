@@ -3,7 +3,9 @@
 - `cpsat`: the epsilon-constraint front. Minimum latency first (then the least energy at that
   latency), minimum energy (then the least latency at that energy), and `points - 2` latency bounds
   evenly between the two, each minimising energy; dominated points are dropped. With `points` = 1
-  only the first (the fastest point) is solved.
+  only the first (the fastest point) is solved. Every solve starts from the best known split: the
+  sequential model's optima (`warmstart.py`), the single-tier splits and naive; a solve that finds
+  nothing better within its budget keeps that split, so cpsat is never worse than any of them.
 - `naive`: the paper's equal distribution: every layer's chunks shared as evenly as possible by the
   tiers able to run it (a dynamic-operand layer, which is never split, goes to photonics).
 - `random`: `samples` valid splits drawn with a seeded generator; the best by the objective is kept.
