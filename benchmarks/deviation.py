@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from h3pc.compiler import compile_model
 from h3pc.runtime.emulator import Emulator
 from h3pc.tiers import TARGETS
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import DEV_MODELS, RESULTS
 
 
 def rel_err(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> float:
@@ -28,8 +27,8 @@ def rel_err(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default=os.environ.get("H3PC_MODELS", str(ROOT.parent / "shared" / "models")))
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "deviation.json"))
+    ap.add_argument("--models", default=str(DEV_MODELS))
+    ap.add_argument("--out", default=str(RESULTS / "deviation.json"))
     args = ap.parse_args()
     rows = []
     print(f"{'model':<24}" + "".join(f"{t:>12}" for t in TARGETS) + "   (quantised; --ideal worst shown last)")

@@ -47,7 +47,7 @@ from onnx import TensorProto, helper, numpy_helper
 from h3pc.compiler import compile_model
 from h3pc.runtime.emulator import estimate
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import RESULTS
 
 #: paper Table 4 (Pythia-70M / TinyStories): latency ms, energy mJ
 PAPER = {
@@ -482,7 +482,7 @@ def main() -> int:
                     help="leave out the 512x50304 lm head (the paper's 24 linear layers do not count it)")
     ap.add_argument("--verify", action="store_true",
                     help="also run the model in onnxruntime and the ideal emulator (hybrid program) and compare")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fidelity.json")
+    ap.add_argument("--out", type=Path, default=RESULTS / "fidelity.json")
     args = ap.parse_args()
     t_start = time.perf_counter()
 

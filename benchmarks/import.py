@@ -16,18 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import DEV_MODELS, RSS_MB
 
-CHILD = r"""
+CHILD = RSS_MB + r"""
 import json, resource, sys, time
 import numpy, onnx, xdsl.dialects.builtin
 from h3pc.frontend.importer import import_model
 import h3pc.frontend.ops
-def rss_mb():
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS'):
-                return int(line.split()[1]) / 1024
 base = rss_mb()
 t = time.perf_counter()
 m = import_model(sys.argv[1])
@@ -57,7 +52,7 @@ def main() -> int:
     ap.add_argument("dirs", nargs="*", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    dirs = args.dirs or [ROOT.parent / "shared" / "models"] + (
+    dirs = args.dirs or [DEV_MODELS] + (
         [Path(os.environ["H3PC_MODELS_EXTRA"])] if os.environ.get("H3PC_MODELS_EXTRA") else [])
     rows = [measure(p) for d in dirs for p in sorted(d.glob("*.onnx"))]
     print(f"{'model':26} {'file MB':>8} {'import s':>9} {'s/100MB':>8} {'peak MB':>8} {'base MB':>8} "

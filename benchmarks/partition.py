@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DEV_MODELS = Path(os.environ.get("H3PC_MODELS", ROOT.parent / "shared" / "models"))
-EXTRA_MODELS = Path(os.environ.get("H3PC_MODELS_EXTRA", "/work/models-extra"))
+from common import DEV_MODELS, EXTRA_MODELS, RESULTS
+
 MODELS = ["gpt2_tiny", "llama_tiny", "vit_tiny", "mobilenet_v2", "efficientnet_lite0_real", "gpt2_small"]
 HOMOGENEOUS = ("photonic", "sram-pim", "reram-pim", "electronic")
 FRONT_TARGET_S = 60.0  # gpt2_small's whole front
@@ -43,14 +41,11 @@ def model_path(name: str) -> Path:
 
 
 def hypervolume(front: list[tuple[float, float]], ref: tuple[float, float]) -> float:
-    """Area dominated by a 2-objective front inside the box [0, ref], normalised to the box."""
-    pts = sorted((lat / ref[0], e / ref[1]) for lat, e in front if lat < ref[0] and e < ref[1])
-    area, last_e = 0.0, 1.0
-    for x, y in pts:
-        if y < last_e:
-            area += (1.0 - x) * (last_e - y)
-            last_e = y
-    return area
+    """Area a 2-objective front dominates inside the box [0, ref], normalised to the box (pymoo's HV)."""
+    import numpy as np
+    from pymoo.indicators.hv import HV
+
+    return float(HV(ref_point=np.ones(2))(np.array([(lat / ref[0], e / ref[1]) for lat, e in front])))
 
 
 def run_model(name: str, solve_time: float) -> dict[str, Any]:
@@ -136,7 +131,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="", help="only models whose name contains this")
     ap.add_argument("--solve-time", type=float, default=10.0, help="cpsat sweep budget (s), nsga2 gets its wall time")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "partition.json"))
+    ap.add_argument("--out", default=str(RESULTS / "partition.json"))
     args = ap.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

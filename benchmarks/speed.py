@@ -37,20 +37,14 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DEV_MODELS = Path(os.environ.get("H3PC_MODELS", ROOT.parent / "shared" / "models"))
-EXTRA_MODELS = Path(os.environ.get("H3PC_MODELS_EXTRA", "/work/models-extra"))
+from common import DEV_MODELS, EXTRA_MODELS, RESULTS, RSS_MB
+
 LARGE = "gpt2_small"
 IDEAL_TARGET = 3.0  # emulator --ideal within 3x onnxruntime
 COMPILE_TARGET_S = 30.0  # gpt2_small compiles in under 30 s
 
-CHILD = r"""
+CHILD = RSS_MB + r"""
 import json, resource, sys, time
-def rss_mb():
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS'):
-                return int(line.split()[1]) / 1024
 from h3pc.compiler import compile_model
 from h3pc.backends.program import to_container
 from h3pc.backends import container
@@ -175,7 +169,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed emulator runs per mode (median), default 5")
     ap.add_argument("--ort-repeat", type=int, default=20, help="timed onnxruntime runs (median), default 20")
     ap.add_argument("--target", default="hybrid", help="compile target, default hybrid")
-    ap.add_argument("--out", "--json", dest="out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.json")
+    ap.add_argument("--out", "--json", dest="out", type=Path, default=RESULTS / "speed.json")
     args = ap.parse_args()
     t_start = time.perf_counter()
 

@@ -171,7 +171,8 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
             if t in xbar_terms:
                 xbar_terms[t] += [table[c].crossbars * b for c, b in per[t].items() if table[c].crossbars]
             lead = _ps(layer.ld_a_s) if t in ("photonic", "digital") else 0
-            tail = sum(_ps(table[c].tail_s) * b for c, b in per[t].items() if table[c].tail_s)
+            tailed = [c for c in per[t] if table[c].tail_s]  # counts that cut the part into pieces
+            tail = sum(_ps(table[c].tail_s) * per[t][c] for c in tailed)
             f = instant(f"f{i}_{t}")  # the part's finish if it runs
             m.add(f >= clock[t] + dur)
             for d in (ra, rb - lead):
@@ -184,9 +185,9 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
             clock[t] = k
             m.add(out[i] >= f).only_enforce_if(uses[t])
             finish[t] = f
-            if not isinstance(tail, int):
+            if tailed:
                 has = m.new_bool_var(f"tail{i}_{t}")
-                m.add(has == sum(b for c, b in per[t].items() if table[c].tail_s))
+                m.add(has == sum(per[t][c] for c in tailed))
                 clock["digital"] = later(f"t{i}_{t}", clock["digital"], tail, [f], has)
                 m.add(out[i] >= clock["digital"]).only_enforce_if(has)
         jd = _ps(layer.join.latency_s)
@@ -245,8 +246,8 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     unit = PS if objective == "latency" else EU
     chunks = built.split(s.boolean_value)
     if any(sum(c.values()) != layer.chunks for c, layer in zip(chunks, problem.layers)):
-        return Solve("MODEL_INVALID", None, None, None, wall), None  # never seen; never trusted either
-    if wall > WALL_CAP * time_limit_s * 0.99:
+        return Solve("MODEL_INVALID", None, None, None, wall), None  # a solver fault: never trust it
+    if wall >= s.parameters.max_time_in_seconds * 0.99:
         name += "_WALL_LIMIT"  # stopped by the safety net: this result may differ between runs
     return Solve(name, obj * unit, bound * unit, gap, wall), chunks
 
