@@ -109,7 +109,8 @@ class ProgramOp(IRDLOperation):
     """Write a [rows, cols] (or [groups, rows, cols]) weight matrix into crossbars: weight_bits per
     weight, cell_bits per cell. `base` is the first crossbar (set by allocate-crossbars); `resident`
     weights are written once at program load, the others before every use (dynamic operands, or
-    static weights beyond the tier's capacity)."""
+    static weights beyond the tier's capacity). `streamed` marks static weights that stage one chose
+    to write before every use: they are never made resident."""
 
     name = "pim.program"
     weights = operand_def(TensorType)
@@ -119,6 +120,7 @@ class ProgramOp(IRDLOperation):
     cell_bits = prop_def(IntegerAttr)
     base = opt_prop_def(IntegerAttr)
     resident = opt_prop_def(UnitAttr)
+    streamed = opt_prop_def(UnitAttr)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$weights attr-dict `:` functional-type(operands, results)"
 
@@ -137,6 +139,8 @@ class ProgramOp(IRDLOperation):
             raise VerifyException(f"weights {fmt_shape(w)} do not match crossbars {fmt_shape(xb.shape)}")
         if self.base is not None and self.base.value.data < 0:
             raise VerifyException(f"crossbar base must be >= 0, got {self.base.value.data}")
+        if self.resident is not None and self.streamed is not None:
+            raise VerifyException("weights cannot be both resident and streamed")
 
 
 @irdl_op_definition

@@ -6,9 +6,9 @@ from typing import Any
 
 from h3pc.backends.isa import BY_NAME, Instr
 from h3pc.backends.program import Program
-from h3pc.cost import COMPONENTS, Cost, pim_program, static_energy
+from h3pc.cost import COMPONENTS, Cost, pim_crossbars, pim_program, static_energy
 from h3pc.runtime.schedule import Event
-from h3pc.tiers import TIERS, pim_tier
+from h3pc.tiers import PIM_TIERS, TIERS, pim_tier
 
 #: instructions that move data through the global buffer (their time and energy is the buffer's)
 _MOVES = ("LD", "ST")
@@ -58,14 +58,17 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         tiers[t]["energy_j"] += e
         components["static"] += e
     energy = sum(v["energy_j"] for v in tiers.values())
-    per_inference_writes = {t: 0 for t in ("sram_pim", "reram_pim")}
+    per_inference_writes = {t: 0 for t in PIM_TIERS}
+    spans: dict[str, list[tuple[int, int]]] = {t: [] for t in PIM_TIERS}
     for ev in events:
         if ev.ins.op == "PROG":
             shape = prog.tensors[ev.ins.args[0]].shape
-            per_inference_writes[ev.tier] += pim_program(pim_tier(hw, ev.tier), shape[-2], shape[-1],
-                                                         shape[0] if len(shape) == 3 else 1)[1]
-    endurance = hw.reram_pim.endurance_writes
-    worst = _max_cell_writes(events, "reram_pim")
+            tier = pim_tier(hw, ev.tier)
+            groups = shape[0] if len(shape) == 3 else 1
+            per_inference_writes[ev.tier] += pim_program(tier, shape[-2], shape[-1], groups)[1]
+            base = ev.ins.args[1]
+            spans[ev.tier].append((base, base + groups * pim_crossbars(tier, shape[-2], shape[-1])))
+    worst = {t: _max_overlap(v) for t, v in spans.items()}
     gemm_layers = [r for r in layers.values() if any(v["rows"] for v in r["tiers"].values())]
     return {
         "source": source,
@@ -78,7 +81,8 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
             "writes": {t: writes.get(t, 0) for t in ("sram_pim", "reram_pim")},
         },
         "per_inference_writes": per_inference_writes,
-        "reram_inferences_to_endurance": endurance / worst if endurance and worst else None,
+        "worst_crossbar_writes": worst,
+        "inferences_to_wear_out": {t: _wear_out(pim_tier(hw, t).endurance_writes, w) for t, w in worst.items()},
         "tiers": tiers,
         "energy_breakdown_j": {c: v for c, v in components.items() if v},
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
@@ -86,13 +90,19 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
     }
 
 
-def _max_cell_writes(events: list[Event], tier: str) -> int:
-    """Writes per inference to the most-written crossbar of a tier (what wears it out first)."""
-    per_base: dict[int, int] = {}
-    for ev in events:
-        if ev.tier == tier and ev.ins.op == "PROG":
-            per_base[ev.ins.args[1]] = per_base.get(ev.ins.args[1], 0) + 1
-    return max(per_base.values(), default=0)
+def _max_overlap(spans: list[tuple[int, int]]) -> int:
+    """Writes per inference to the most-written crossbar: the most [base, end) spans covering one."""
+    edges = sorted([(lo, 1) for lo, _ in spans] + [(hi, -1) for _, hi in spans])
+    best = cur = 0
+    for _, d in edges:
+        cur += d
+        best = max(best, cur)
+    return best
+
+
+def _wear_out(endurance: float | None, worst: int) -> float | None:
+    """Inferences until the most-written crossbar reaches the tier's endurance (None: no wear)."""
+    return endurance / worst if endurance and worst else None
 
 
 def trace(prog: Program, events: list[Event]) -> dict[str, Any]:

@@ -77,7 +77,9 @@ def test_rule_mapping_uses_pim_for_weights_and_photonics_for_attention() -> None
 def test_homogeneous_reram_reprograms_dynamic_operands() -> None:
     rep = estimate(compile_model(str(model_path("gpt2_tiny")), "reram-pim").program)
     assert rep["per_inference_writes"]["reram_pim"] > 0
-    assert rep["reram_inferences_to_endurance"] is not None
+    worst = rep["worst_crossbar_writes"]["reram_pim"]
+    assert worst > 0 and rep["inferences_to_wear_out"]["reram_pim"] == pytest.approx(1e6 / worst)
+    assert rep["inferences_to_wear_out"]["sram_pim"] is None  # SRAM endurance is not modelled
     assert rep["tiers"]["photonic"]["busy_s"] == 0
 
 
@@ -137,13 +139,18 @@ def test_stacked_samples_and_determinism() -> None:
     rng = np.random.default_rng(0)
     stack = np.stack([x, x + rng.normal(0, 0.1, x.shape).astype(x.dtype), x * 0.5])
     name = next(iter(feeds))
-    emu = Emulator(prog)
+    emu = Emulator(prog, noise=False)
     outs, rep, _ = emu.run({name: stack})
     assert rep["samples"] == 3
     for i in range(3):
-        single, _, _ = Emulator(prog).run({name: stack[i]})
+        single, _, _ = Emulator(prog, noise=False).run({name: stack[i]})
         for k, v in single.items():
             np.testing.assert_array_equal(outs[k][i], v)
+    # with noise, sample s draws from (seed, s): the first stacked sample is a single run of it
+    noisy, _, _ = Emulator(prog, seed=3).run({name: stack})
+    single, _, _ = Emulator(prog, seed=3).run({name: stack[0]})
+    for k, v in single.items():
+        np.testing.assert_array_equal(noisy[k][0], v)
 
 
 def test_cli_compile_run_objdump(tmp_path, capsys) -> None:

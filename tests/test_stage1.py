@@ -12,7 +12,7 @@ from conftest import model_path
 from h3pc.cli import main as h3pc_main
 from h3pc.compiler import compile_model
 from h3pc.frontend.importer import import_model
-from h3pc.hardware.schema import load_hardware
+from h3pc.hardware.schema import HardwareConfig, load_hardware, parse_hardware
 from h3pc.runtime.emulator import Emulator, estimate
 from h3pc.stage1.cpsat import SolverOptions, solve
 from h3pc.stage1.warmstart import compositions
@@ -25,24 +25,44 @@ SOLVER = SolverOptions(time_limit_s=5.0, workers=2, seed=0, progress=False)
 QUICK = SolverOptions(time_limit_s=1.0, workers=2, seed=0, progress=False)  # the prediction is exact at any budget
 
 
-def small_problem(name: str = "mlp_digits", chunks: int = 4):
+def small_problem(name: str = "mlp_digits", chunks: int = 4, hw=None):
     imported = import_model(str(model_path(name)), {})
-    return build_problem(imported.module, imported.weights, load_hardware("h3pimap"), chunks)
+    return build_problem(imported.module, imported.weights, hw or load_hardware("h3pimap"), chunks)
 
 
-def brute_force(problem):
+def small_pim(sram: dict, reram: dict | None = None) -> HardwareConfig:
+    """h3pimap with the PIM tiers' keys overridden."""
+    d = load_hardware("h3pimap").to_dict()
+    d["sram_pim"].update(sram)
+    d["reram_pim"].update(reram or {})
+    return parse_hardware(d, "test")
+
+
+#: PIM tiers far too small for mlp_digits (SRAM 4 crossbars that may stream, ReRAM 1 that may not)
+TINY_PIM = ({"tiles": 1, "crossbars_per_tile": 4, "allow_reprogramming": True},
+            {"tiles": 1, "crossbars_per_tile": 1})
+
+
+def brute_force(problem, pins=None):
+    """Best latency and energy over every split (and, where a tier allows it, every choice of
+    streamed parts) that fits and keeps the pins."""
     per_layer = []
     for layer in problem.layers:
-        if layer.splittable:
-            per_layer.append([{t: c for t, c in s.items() if c} for s in compositions(layer.chunks, list(layer.allowed))])
-        else:
-            per_layer.append([{t: layer.chunks} for t in layer.allowed])
+        splits = ([{t: c for t, c in s.items() if c} for s in compositions(layer.chunks, list(layer.allowed))]
+                  if layer.splittable else [{t: layer.chunks} for t in layer.allowed])
+        if pins and layer.index in pins:
+            splits = [pins[layer.index]]
+        opts = []
+        for s in splits:
+            can = [t for t in s if t in layer.streamed]
+            opts += [(s, frozenset(t for j, t in enumerate(can) if m >> j & 1)) for m in range(1 << len(can))]
+        per_layer.append(opts)
     best_lat = best_energy = None
     for combo in itertools.product(*per_layer):
-        used = problem.crossbars_used(list(combo))
-        if any(used[t] > problem.capacity[t] for t in used):
+        chunks, streams = [c for c, _ in combo], [s for _, s in combo]
+        if not problem.fits(chunks, streams):
             continue
-        lat, energy = problem.evaluate(list(combo))
+        lat, energy = problem.evaluate(chunks, streams)
         best_lat = lat if best_lat is None else min(best_lat, lat)
         best_energy = energy if best_energy is None else min(best_energy, energy)
     return best_lat, best_energy
@@ -52,12 +72,31 @@ def brute_force(problem):
 def test_cpsat_optimum_equals_exhaustive_enumeration(name: str) -> None:
     problem = small_problem(name)
     want_lat, want_energy = brute_force(problem)
-    st, chunks = solve(problem, "latency", SOLVER, 5.0)
-    assert st.status == "OPTIMAL" and chunks is not None
-    assert problem.evaluate(chunks)[0] == pytest.approx(want_lat, rel=1e-6)
-    st, chunks = solve(problem, "energy", SOLVER, 5.0)
-    assert st.status == "OPTIMAL" and chunks is not None
-    assert problem.evaluate(chunks)[1] == pytest.approx(want_energy, rel=1e-6)
+    st, found = solve(problem, "latency", SOLVER, 5.0)
+    assert st.status == "OPTIMAL" and found is not None
+    assert problem.evaluate(*found)[0] == pytest.approx(want_lat, rel=1e-6)
+    st, found = solve(problem, "energy", SOLVER, 5.0)
+    assert st.status == "OPTIMAL" and found is not None
+    assert problem.evaluate(*found)[1] == pytest.approx(want_energy, rel=1e-6)
+
+
+def test_cpsat_optimum_with_reprogramming_equals_exhaustive_enumeration() -> None:
+    """An SRAM tier too small for the model's weights, which may stream them: the solver's choice of
+    split and streamed parts matches enumeration of both, with and without a pin that overflows the
+    tier (whose part must then stream)."""
+    problem = small_problem("mlp_digits", 4, small_pim(*TINY_PIM))
+    assert problem.reprogram == ("sram_pim",)
+    first = problem.layers[0]
+    assert first.table["sram_pim"][first.chunks].crossbars > problem.capacity["sram_pim"]
+    for pins in (None, {0: {"sram_pim": first.chunks}}):
+        want_lat, want_energy = brute_force(problem, pins)
+        for objective, want, i in (("latency", want_lat, 0), ("energy", want_energy, 1)):
+            st, found = solve(problem, objective, SOLVER, 5.0, pins=pins)
+            assert st.status == "OPTIMAL" and found is not None
+            assert problem.fits(*found)
+            assert problem.evaluate(*found)[i] == pytest.approx(want, rel=1e-6)
+            if pins:
+                assert found[1][0] == {"sram_pim"}
 
 
 def test_pins_are_respected_and_reported(tmp_path) -> None:
@@ -93,7 +132,35 @@ def test_over_capacity_pin_is_explained(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and not out.exists()
     assert len(err) == 1 and "infeasible" in err[0] and "sram_pim capacity" in err[0] and "crossbars" in err[0]
+    assert "sram_pim.allow_reprogramming: true" in err[0]
     assert "Traceback" not in err[0]
+
+
+def test_streamed_weights_run_as_predicted(tmp_path) -> None:
+    """A pin that overflows a tier which may reprogram: the part streams its weights, the placement
+    says so, and the emulator charges what stage one predicted, writes included."""
+    import yaml
+
+    hw = tmp_path / "tiny.yaml"
+    hw.write_text(yaml.safe_dump(small_pim(*TINY_PIM).to_dict()))
+    first = small_problem("mlp_digits", 16, small_pim(*TINY_PIM)).layers[0]
+    pins = tmp_path / "pins.json"
+    pins.write_text(json.dumps({"format": "h3pc-placement",
+                                "layers": [{"node": first.node, "split": {"sram_pim": first.rows}}]}))
+    opts = StageOneOptions(placement_in=str(pins), search=SearchOptions(solver=QUICK))
+    c = compile_model(str(model_path("mlp_digits")), "hybrid", hw=str(hw), stage1=opts)
+    p = c.stage1.chosen
+    assert p.streams[0] == {"sram_pim"}
+    assert c.stage1.placement()["layers"][0]["streamed"] == ["sram_pim"]
+    wear = c.stage1.to_json()["pim_wear"]["sram_pim"]
+    # 64 x 128 weights of 8 one-bit cells need 8 crossbars; the tier has 4: two pieces, each written
+    # into the same scratch crossbars once per inference
+    assert wear["cells_written"] == first.k * first.rows * 8 and wear["worst_crossbar_writes"] == 2
+    _, rep, _ = Emulator(c.program, ideal=True).run(_feeds("mlp_digits"))
+    assert rep["latency_s"] == pytest.approx(p.latency_s, rel=0.02)
+    assert rep["energy_j"] == pytest.approx(p.energy_j, rel=0.02)
+    assert rep["per_inference_writes"]["sram_pim"] == wear["cells_written"]
+    assert rep["worst_crossbar_writes"]["sram_pim"] == wear["worst_crossbar_writes"]
 
 
 def test_dynamic_layer_pinned_to_reram_is_explained(tmp_path, capsys) -> None:
@@ -165,8 +232,9 @@ def test_solver_objective_is_the_schedule() -> None:
     equals it at the optimum: the schedule model (overlap between tiers, waits for operands) is exact."""
     for name, want_optimal in (("gpt2_tiny", True), ("llama_tiny", False)):
         problem = small_problem(name, 4)
-        st, chunks = solve(problem, "latency", SOLVER, 2.0)
-        assert chunks is not None
+        st, found = solve(problem, "latency", SOLVER, 2.0)
+        assert found is not None
+        chunks = found[0]
         assert problem.evaluate(chunks)[0] <= st.objective * (1 + 1e-6)
         if want_optimal:
             assert st.status == "OPTIMAL" and st.objective == pytest.approx(problem.evaluate(chunks)[0], rel=1e-6)

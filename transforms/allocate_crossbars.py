@@ -1,8 +1,8 @@
 """`allocate-crossbars`: give every `pim.program` its crossbars and decide which weights stay resident.
 
 Static weights (derived from constants only) are written once at program load (`resident`) while
-the tier has room; dynamic operands and the static weights that do not fit are written before each
-use into a scratch region at the top of the tier, which is reserved first so resident weights never
+the tier has room; dynamic operands, the weights stage one chose to stream (`streamed`) and the
+static weights that do not fit are written before each use into a scratch region at the top of the tier, which is reserved first so resident weights never
 get overwritten. Each tier's crossbars are numbered 0..tiles*crossbars_per_tile-1.
 """
 
@@ -56,7 +56,7 @@ class AllocateCrossbars(PassBase):
     @staticmethod
     def _allocate(progs: list[pim.ProgramOp], total: int, hw) -> None:
         need = {p: program_crossbars(p, hw) for p in progs}
-        streamed: set[Operation] = {p for p in progs if not is_static(p.weights)}
+        streamed: set[Operation] = {p for p in progs if p.streamed is not None or not is_static(p.weights)}
         scratch = max((need[p] for p in streamed), default=0)
         while True:
             resident, used = [], 0

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, i64
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, UnitAttr, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import region_dce
@@ -31,7 +31,7 @@ from h3pc.dialects.shapes import broadcast_shapes
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.passes import PassBase
 from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
-from h3pc.transforms.place import split_of
+from h3pc.transforms.place import split_of, streamed_of
 
 
 class _Emitter:
@@ -168,7 +168,7 @@ def pim_pieces(hw: HardwareConfig, tier: str, g: int, k: int, n: int, node: str)
 
 
 def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g: int, lo: int, hi: int,
-               out_type: TensorType) -> SSAValue:
+               out_type: TensorType, streamed: bool = False) -> SSAValue:
     a = canon.a
     m, k = shape_of(a)[1:]
     elem = out_type.element_type
@@ -186,6 +186,8 @@ def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g:
         w = e.reshape(w, dims)
         props = {"kind": pim.KindAttr(PIM_TIERS[tier]), "weight_bits": int_attr(t.weight_bits),
                  "cell_bits": int_attr(t.cell_bits)}
+        if streamed:
+            props["streamed"] = UnitAttr()
         xb = e.op(pim.ProgramOp, [w], (), props=props, result_type=pim.CrossbarsType(PIM_TIERS[tier], *dims))
         mvm_props = {"input_bits": int_attr(t.input_bits), "adc_bits": int_attr(t.adc_bits)}
         parts.append(e.op(pim.MVMOp, [a, xb], (g, m, phi - plo), elem, mvm_props))
@@ -202,6 +204,7 @@ def _join(e: _Emitter, parts: list[SSAValue]) -> SSAValue:
 
 def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
     node = op.node_name if isinstance(op, nn.NNOp) else ""
+    streamed = streamed_of(op)
     e = _Emitter(op, node)
     if isinstance(op, nn.MatMulOp):
         canon, g = _canonical_matmul(e, op)
@@ -218,7 +221,7 @@ def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
     for tier in TIERS:
         rows = split.get(tier, 0)
         if rows:
-            parts.append(_tier_part(e, hw, tier, canon, g, lo, lo + rows, op.results[0].type))
+            parts.append(_tier_part(e, hw, tier, canon, g, lo, lo + rows, op.results[0].type, tier in streamed))
             lo += rows
     result = _epilogue(e, op, _join(e, parts))
     op.results[0].replace_all_uses_with(result)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Operation
 
 from h3pc.cost import pim_crossbars
@@ -30,6 +30,7 @@ from h3pc.tiers import PIM_TIERS, TARGETS, pim_tier, total_crossbars
 from h3pc.workload import GemmWork, gemm_work
 
 SPLIT = "h3pc.split"
+STREAM = "h3pc.stream"
 
 
 def split_of(op: Operation) -> dict[str, int] | None:
@@ -40,8 +41,20 @@ def split_of(op: Operation) -> dict[str, int] | None:
     return {k: v.value.data for k, v in attr.data.items() if isinstance(v, IntegerAttr) and v.value.data}
 
 
-def set_split(op: Operation, split: dict[str, int]) -> None:
+def set_split(op: Operation, split: dict[str, int], streamed: frozenset[str] = frozenset()) -> None:
+    """Set the split, and the PIM tiers whose part writes its weights before every use (stage one's
+    choice where a tier allows reprogramming; `h3pc.stream`)."""
     op.attributes[SPLIT] = DictionaryAttr({t: IntegerAttr(r, i64) for t, r in split.items() if r})
+    if streamed:
+        op.attributes[STREAM] = ArrayAttr([StringAttr(t) for t in sorted(streamed)])
+    else:
+        op.attributes.pop(STREAM, None)
+
+
+def streamed_of(op: Operation) -> frozenset[str]:
+    attr = op.attributes.get(STREAM)
+    return frozenset(a.data for a in attr.data if isinstance(a, StringAttr)) if isinstance(attr, ArrayAttr) \
+        else frozenset()
 
 
 def crossbars_needed(hw: HardwareConfig, tier: str, w: GemmWork) -> int:

@@ -57,7 +57,9 @@ class PhotonicTier:
     laser_power_mw: float = num(NONNEG)
     temporal_accumulation: int = num()
     reconfig_latency_ns: float = num(NONNEG)
-    noise_sigma: float = num(NONNEG)
+    noise_sigma: float = num(NONNEG)  # relative Gaussian noise on each quantised operand (H3PIMAP)
+    output_noise_sigma: float = num(NONNEG, default=0.0)  # relative, on each output (optional, LT)
+    phase_noise_deg: float = num(NONNEG, default=0.0)  # input phase noise: x * cos(N(0, deg)) (optional, LT)
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,30 @@ class PimTier:
     static_power_mw: float = num(NONNEG)
     endurance_writes: float | None = num(POS, default=None)
     allow_dynamic_operands: bool = field(default=False)
+    # cell conductance read noise (thermal + shot, H3PIMAP Eq. 1) over the conductance range
+    read_noise: bool = field(default=False)
+    g_min_us: float = num(POS, default=1.0)
+    g_max_us: float = num(POS, default=10.0)
+    read_voltage_v: float = num(POS, default=0.2)
+    temperature_k: float = num(POS, default=300.0)
+    # optional, off by default: programming noise (relative to the conductance range, per cell) and
+    # conductance drift G (t / t0)^-nu with nu ~ N(drift_nu, drift_nu_sigma) per weight
+    program_noise_sigma: float = num(NONNEG, default=0.0)
+    drift_nu: float = num(NONNEG, default=0.0)
+    drift_nu_sigma: float = num(NONNEG, default=0.0)
+    drift_time_s: float = num(NONNEG, default=0.0)
+    drift_t0_s: float = num(POS, default=20.0)
+    #: stage one may stream static weights that do not fit (rewritten before every use, charged per
+    #: inference and against endurance) instead of treating the tier's capacity as a hard limit
+    allow_reprogramming: bool = field(default=False)
 
     @property
     def cells_per_weight(self) -> int:
         return -(-self.weight_bits // self.cell_bits)
+
+    def __post_init__(self) -> None:
+        if self.g_min_us >= self.g_max_us:
+            raise H3pcError(f"g_min_us ({self.g_min_us}) must be below g_max_us ({self.g_max_us})")
 
     @property
     def capacity_weights(self) -> int:

@@ -4,9 +4,10 @@ Per (layer, tier) the chunk count is chosen by booleans (dynamic-operand layers 
 a pin leaves one count); the tables make every part's duration, energy, PIM tail and crossbars
 linear in them. The schedule of `Problem.evaluate` (tiers in program order, parts waiting for their
 operands and the digital timeline, joins) becomes max-plus constraints on integer finish times, so
-the solver's LAT and E are exactly what the emulator will charge; PIM capacity bounds the chosen
-crossbars per tier. Latencies are integer picoseconds and energies integer 1e-17 J, far below the
-tables' own resolution.
+the solver's LAT and E are exactly what the emulator will charge. Per PIM tier, the resident
+crossbars plus the scratch region (a max over the parts written before every use) fit the tier;
+where the tier allows reprogramming, each part's options include its streamed variant. Latencies
+are integer picoseconds and energies integer 1e-17 J, far below the tables' own resolution.
 
 The solver facade: time limit, workers, seed; `interleave_search` with a deterministic time limit
 so that the same inputs give the same objective values; statistics (status, objective, bound, gap,
@@ -22,9 +23,11 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from h3pc.stage1.problem import Problem
+from h3pc.stage1.problem import Problem, Streams
 from h3pc.stage1.timeline import Segment
 from h3pc.tiers import TIERS
+
+Opt = tuple[int, bool]  # (chunks, streamed) of one tier's part
 
 PS = 1e-12  # latency unit (s)
 EU = 1e-17  # energy unit (J)
@@ -68,6 +71,7 @@ class Point:
     solve: Solve | None = None
     label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    streams: Streams | None = None  # per layer, the PIM tiers that stream its weights (None: none do)
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -91,12 +95,16 @@ class Model:
     """A built CP-SAT model: per layer and tier the chunk-count booleans, and the two objectives."""
 
     model: cp_model.CpModel
-    counts: list[dict[str, dict[int, cp_model.IntVar]]]  # layer -> tier -> chunks -> bool
+    counts: list[dict[str, dict[Opt, cp_model.IntVar]]]  # layer -> tier -> (chunks, streamed) -> bool
     latency: Any  # ps
     energy: Any  # EU
 
-    def split(self, value) -> list[dict[str, int]]:
-        return [{t: c for t, bs in per.items() for c, b in bs.items() if c and value(b)} for per in self.counts]
+    def split(self, value) -> tuple[list[dict[str, int]], Streams]:
+        """(chunks per tier, streamed tiers) of every layer under a solution."""
+        picked = [[(t, o) for t, bs in per.items() for o, b in bs.items() if o[0] and value(b)]
+                  for per in self.counts]
+        return ([{t: o[0] for t, o in p} for p in picked],
+                [frozenset(t for t, o in p if o[1]) for p in picked])
 
 
 def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Model:
@@ -111,7 +119,8 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
     tl = problem.timeline
     layers = problem.layers
     horizon = _ps(tl.latency_s) + sum(
-        _ps(sum(max(p.latency_s + p.tail_s for p in layer.table[t]) for t in layer.allowed) + layer.join.latency_s)
+        _ps(sum(max(p.latency_s + p.tail_s for p in layer.table[t] + layer.streamed.get(t, []))
+                for t in layer.allowed) + layer.join.latency_s)
         for layer in layers) + 1
 
     def instant(name: str) -> cp_model.IntVar:
@@ -120,6 +129,7 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
     counts: list[dict[str, dict[int, cp_model.IntVar]]] = []
     energy_terms: list = []
     xbar_terms: dict[str, list] = {t: [] for t in problem.capacity}
+    scratch_terms: dict[str, list] = {t: [] for t in problem.capacity}
     seg_end: list[cp_model.IntVar] = []
     clock: dict[str, Any] = dict.fromkeys(TIERS, 0)
 
@@ -146,17 +156,19 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
         layer = layers[item]
         i = layer.index
         pin = pins.get(i)
-        per: dict[str, dict[int, cp_model.IntVar]] = {}
+        per: dict[str, dict[Opt, cp_model.IntVar]] = {}
         for t in layer.allowed:
             opts = ([pin.get(t, 0)] if pin is not None else range(layer.chunks + 1) if layer.splittable
                     else (0, layer.chunks))
-            per[t] = {c: m.new_bool_var(f"y{i}_{t}_{c}") for c in opts}
+            modes = (False, True) if t in layer.streamed else (False,)
+            per[t] = {(c, st): m.new_bool_var(f"y{i}_{t}_{c}{'s' if st else ''}")
+                      for c in opts for st in (modes if c else (False,))}
             m.add_exactly_one(per[t].values())
-        m.add(sum(c * b for bs in per.values() for c, b in bs.items()) == layer.chunks)
+        m.add(sum(o[0] * b for bs in per.values() for o, b in bs.items()) == layer.chunks)
         counts.append(per)
         uses = {t: m.new_bool_var(f"u{i}_{t}") for t in per}
         for t, bs in per.items():
-            m.add(uses[t] == (1 - bs[0] if 0 in bs else 1))
+            m.add(uses[t] == (1 - bs[(0, False)] if (0, False) in bs else 1))
         split = m.new_bool_var(f"split{i}")
         m.add(sum(uses.values()) >= 2 * split)
         m.add(sum(uses.values()) <= 1 + (len(uses) - 1) * split)
@@ -165,14 +177,16 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
         for t in TIERS:
             if t not in per:
                 continue
-            table = layer.table[t]
-            dur = sum(_ps(table[c].latency_s) * b for c, b in per[t].items())
-            energy_terms += [_eu(table[c].energy_j) * b for c, b in per[t].items()]
+            part = {o: layer.part(t, *o) for o in per[t]}
+            dur = sum(_ps(part[o].latency_s) * b for o, b in per[t].items())
+            energy_terms += [_eu(part[o].energy_j) * b for o, b in per[t].items()]
             if t in xbar_terms:
-                xbar_terms[t] += [table[c].crossbars * b for c, b in per[t].items() if table[c].crossbars]
+                xbar_terms[t] += [part[o].crossbars * b for o, b in per[t].items() if part[o].crossbars]
+                if any(p.scratch for p in part.values()):
+                    scratch_terms[t].append(sum(part[o].scratch * b for o, b in per[t].items()))
             lead = _ps(layer.ld_a_s) if t in ("photonic", "digital") else 0
-            tailed = [c for c in per[t] if table[c].tail_s]  # counts that cut the part into pieces
-            tail = sum(_ps(table[c].tail_s) * per[t][c] for c in tailed)
+            tailed = [o for o in per[t] if part[o].tail_s]  # options that cut the part into pieces
+            tail = sum(_ps(part[o].tail_s) * per[t][o] for o in tailed)
             f = instant(f"f{i}_{t}")  # the part's finish if it runs
             m.add(f >= clock[t] + dur)
             for d in (ra, rb - lead):
@@ -199,8 +213,13 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
         m.add(out[i] >= j).only_enforce_if(split)
         energy_terms.append(_eu(layer.join.energy_j) * split)
     for t, terms in xbar_terms.items():
-        if terms:
-            m.add(sum(terms) <= problem.capacity[t])
+        scratch: Any = 0
+        if scratch_terms[t]:  # the largest piece written before every use: a max by lower bounds
+            scratch = m.new_int_var(0, problem.capacity[t], f"scratch_{t}")
+            for term in scratch_terms[t]:
+                m.add(scratch >= term)
+        if terms or scratch_terms[t]:
+            m.add(sum(terms) + scratch <= problem.capacity[t])
     lat = instant("latency")
     for t in TIERS:
         m.add(lat >= clock[t])
@@ -210,14 +229,14 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
 
 def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: float, label: str = "solve",
           pins: dict[int, dict[str, int]] | None = None, lat_le_s: float | None = None,
-          energy_le_j: float | None = None, hint: list[dict[str, int]] | None = None
-          ) -> tuple[Solve, list[dict[str, int]] | None]:
+          energy_le_j: float | None = None, hint: tuple[list[dict[str, int]], Streams | None] | None = None
+          ) -> tuple[Solve, tuple[list[dict[str, int]], Streams] | None]:
     """Minimise latency or energy, optionally under latency / energy bounds, starting from `hint`
-    (a feasible split: the search then always has a solution to improve)."""
+    (a feasible split and its streamed parts: the search then always has a solution to improve)."""
     built = build(problem, pins)
     m, lat, energy = built.model, built.latency, built.energy
     if hint is not None:
-        _complete_hint(built, hint)
+        _complete_hint(built, *hint)
     if lat_le_s is not None:
         m.add(lat <= int(lat_le_s / PS))
     if energy_le_j is not None:
@@ -244,23 +263,25 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     obj, bound = s.objective_value, s.best_objective_bound
     gap = 0.0 if status == cp_model.OPTIMAL or obj == 0 else abs(obj - bound) / abs(obj)
     unit = PS if objective == "latency" else EU
-    chunks = built.split(s.boolean_value)
+    chunks, streams = built.split(s.boolean_value)
     if any(sum(c.values()) != layer.chunks for c, layer in zip(chunks, problem.layers)):
         return Solve("MODEL_INVALID", None, None, None, wall), None  # a solver fault: never trust it
     if wall >= s.parameters.max_time_in_seconds * 0.99:
         name += "_WALL_LIMIT"  # stopped by the safety net: this result may differ between runs
-    return Solve(name, obj * unit, bound * unit, gap, wall), chunks
+    return Solve(name, obj * unit, bound * unit, gap, wall), (chunks, streams)
 
 
-def _complete_hint(built: Model, split: list[dict[str, int]]) -> None:
+def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams | None) -> None:
     """Hint every variable, not just the chunk counts: the times of a fixed split follow from
     propagation, which CP-SAT's own hint repair may not finish within a small budget."""
     m = built.model
     fixed = m.clone()
-    for per, want in zip(built.counts, split):
+    for i, (per, want) in enumerate(zip(built.counts, split)):
         for t, bs in per.items():
-            for c, b in bs.items():
-                fixed.add(fixed.get_bool_var_from_proto_index(b.index) == int(want.get(t, 0) == c))
+            c = want.get(t, 0)
+            o = (c, bool(c) and bool(streams) and t in streams[i])
+            for opt, b in bs.items():
+                fixed.add(fixed.get_bool_var_from_proto_index(b.index) == int(opt == o))
     fixed.minimize(fixed.get_int_var_from_proto_index(built.latency.index))
     s = cp_model.CpSolver()
     s.parameters.num_workers = 1

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from h3pc.diagnostics import H3pcError
 from h3pc.stage1 import cpsat, nsga2, warmstart
 from h3pc.stage1.cpsat import Point, SolverOptions
-from h3pc.stage1.problem import Problem
+from h3pc.stage1.problem import Problem, Streams
 from h3pc.tiers import TIERS
 
 
@@ -46,9 +46,14 @@ def score(p: Point, objective: str) -> float:
     return {"latency": p.latency_s, "energy": p.energy_j, "edp": p.latency_s * p.energy_j}[objective]
 
 
-def _point(problem: Problem, chunks: list[dict[str, int]], label: str, solve=None) -> Point:
-    lat, energy = problem.evaluate(chunks)
-    return Point(chunks, lat, energy, solve, label)
+def _point(problem: Problem, chunks: list[dict[str, int]], label: str, solve=None,
+           streams: Streams | None = None) -> Point:
+    """A split's point; where `streams` is not given, the parts that do not fit stream (if the tier
+    allows it; `feasible` first)."""
+    if streams is None:
+        streams = problem.fit(chunks)
+    lat, energy = problem.evaluate(chunks, streams)
+    return Point(chunks, lat, energy, solve, label, streams=streams)
 
 
 def non_dominated(points: list[Point]) -> list[Point]:
@@ -61,8 +66,8 @@ def non_dominated(points: list[Point]) -> list[Point]:
 
 
 def feasible(problem: Problem, chunks: list[dict[str, int]]) -> bool:
-    used = problem.crossbars_used(chunks)
-    return all(used[t] <= problem.capacity[t] for t in used)
+    """The split fits every PIM tier (streaming what does not, where the tier allows it)."""
+    return problem.fit(chunks) is not None
 
 
 def seeds(problem: Problem, pins: dict[int, dict[str, int]] | None) -> list[list[dict[str, int]]]:
@@ -87,19 +92,24 @@ def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
     def run(objective: str, label: str, hint: Point, **bounds) -> Point | None:
         """Solve from `hint` (which meets the bounds); the hint itself when the solver finds nothing
         better within its time."""
-        st, chunks = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds, hint=hint.chunks)
-        if chunks is None:
+        st, found = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds,
+                                hint=(hint.chunks, hint.streams))
+        if found is None:
             return None
-        p = _point(problem, chunks, label, st)
+        p = _point(problem, found[0], label, st, found[1])
         if score(hint, objective) < score(p, objective):
-            return Point(hint.chunks, hint.latency_s, hint.energy_j, st, label)
+            return Point(hint.chunks, hint.latency_s, hint.energy_j, st, label, streams=hint.streams)
         return p
 
     starts = [_point(problem, c, "seed") for c in seeds(problem, pins)]
     for objective in ("latency", "energy"):
         seq = warmstart.sequential(problem, objective, pins, opts.solver.seed, per / 4)
         if seq is not None:
-            starts.append(_point(problem, seq, "seed"))
+            chunks, streams = seq
+            if not problem.fits(chunks, streams):  # its scratch region does not fit: stream by the rule
+                streams = problem.fit(chunks)
+            if streams is not None:
+                starts.append(_point(problem, chunks, "seed", streams=streams))
     if not starts:
         st, _ = cpsat.solve(problem, "latency", opts.solver, per, "check", pins)
         if st.status == "INFEASIBLE":
@@ -229,12 +239,15 @@ def explain_infeasible(problem: Problem, pins: dict[int, dict[str, int]] | None)
             return (f"infeasible: layer '{layer.node}' is pinned to {sum(pin.values()) * layer.chunk} rows, "
                     f"it has {layer.rows}; pin exactly {layer.rows} rows")
     for t, cap in problem.capacity.items():
+        if t in problem.reprogram:
+            continue  # what does not fit streams
         pinned = sum(problem.layers[li].table[t][pin.get(t, 0)].crossbars for li, pin in pins.items()
                      if t in problem.layers[li].table)
         if pinned > cap:
             return (f"infeasible: {t} capacity: the pinned layers need {pinned} crossbars for their static "
                     f"weights, the tier has {cap} ({t}.tiles x {t}.crossbars_per_tile); unpin "
-                    f"{pinned - cap} crossbars' worth of rows or enlarge the tier")
+                    f"{pinned - cap} crossbars' worth of rows, enlarge the tier, or let it stream weights "
+                    f"that do not fit ({t}.allow_reprogramming: true)")
     for layer in problem.layers:
         if not layer.allowed:
             return f"infeasible: no tier can run layer '{layer.node}'"

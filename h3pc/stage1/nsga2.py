@@ -3,7 +3,8 @@
 Genome: per splittable layer one integer weight in [0, chunks] per allowed tier, decoded to chunk
 counts summing to the layer's chunks by largest remainder (all zero: an even share); per dynamic
 layer one gene picking its tier. Pins fix their layers. Objectives: (latency, energy) from
-`Problem.evaluate`; one inequality constraint per PIM tier (crossbars used - capacity <= 0).
+`Problem.evaluate`; one inequality constraint per PIM tier (crossbars needed - capacity <= 0; on a
+tier that allows reprogramming, the parts that do not fit stream by `Problem.fit`'s rule).
 Random initial population (the paper's setting), SBX crossover and polynomial mutation rounded to
 integers. It runs for `--solve-time` seconds of wall time (the cpsat sweep's budget, so the two can
 be compared at equal time) or `generations`; the front is the non-dominated feasible population.
@@ -84,8 +85,9 @@ def nsga2(problem: Problem, opts) -> list[Point]:
                 hit = seen.get(key)
                 if hit is None:
                     chunks = decode(problem, row, pins)
-                    lat, energy = problem.evaluate(chunks)
-                    used = problem.crossbars_used(chunks)
+                    streams = problem.fit(chunks)
+                    lat, energy = problem.evaluate(chunks, streams)
+                    used = problem.demand(chunks, streams)
                     hit = seen[key] = (lat, energy, [used[t] - problem.capacity[t] for t in caps])
                 f.append(hit[:2])
                 g.append(hit[2])
@@ -106,9 +108,11 @@ def nsga2(problem: Problem, opts) -> list[Point]:
         if float(np.max(cv)) > 0:
             continue
         chunks = decode(problem, row, pins)
-        lat, energy = problem.evaluate(chunks)
+        streams = problem.fit(chunks)
+        lat, energy = problem.evaluate(chunks, streams)
         points.append(Point(chunks, lat, energy, None, "nsga2",
-                            {"evaluations": len(seen), "generations": int(res.algorithm.n_gen), "wall_s": wall}))
+                            {"evaluations": len(seen), "generations": int(res.algorithm.n_gen), "wall_s": wall},
+                            streams))
     if not points:
         from h3pc.stage1.mappings import explain_infeasible
 

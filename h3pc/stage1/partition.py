@@ -52,6 +52,7 @@ class StageOne:
         return {"mapping": self.options.mapping, "objective": self.options.search.objective,
                 "pick": self.options.pick, "layers": len(self.problem.layers),
                 "predicted": pt(self.chosen), "front": [pt(p) for p in self.front],
+                "pim_wear": self.problem.wear(self.chosen.chunks, self.chosen.streams),
                 "rest": {"latency_s": self.problem.timeline.latency_s, "energy_j": self.problem.timeline.energy_j}}
 
 
@@ -69,7 +70,8 @@ def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptio
     if fronts and opts.search.objective != "latency" and opts.pick == "latency":
         how = opts.search.objective
     chosen = pick(front, how)
-    for layer, rows in zip(problem.layers, problem.rows(chosen.chunks)):
-        set_split(layer.op, rows)
+    streams = chosen.streams or [frozenset()] * len(problem.layers)
+    for layer, rows, streamed in zip(problem.layers, problem.rows(chosen.chunks), streams):
+        set_split(layer.op, rows, streamed)
     return StageOne(problem, opts, front, chosen, set(pins))
 

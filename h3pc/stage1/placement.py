@@ -3,7 +3,8 @@
 
     {"format": "h3pc-placement", "version": 1, "hardware": NAME, "mapping": ..., "layers": [
       {"node": ONNX node, "op": nn op, "rows": n, "chunk": rows per chunk,
-       "split": {tier: rows}, "latency_s": ..., "energy_j": ..., "reason": ...}, ...]}
+       "split": {tier: rows}, "streamed": [PIM tiers writing their part's weights before every use],
+       "latency_s": ..., "energy_j": ..., "reason": ...}, ...]}
 
 On input only `node` and `split` are read; every other field is informative.
 """
@@ -24,8 +25,9 @@ FORMAT = "h3pc-placement"
 
 def to_json(problem: Problem, point: Point, mapping: str, pinned: set[int]) -> dict[str, Any]:
     layers = []
-    for layer, split in zip(problem.layers, point.chunks):
-        parts = {t: layer.table[t][c] for t, c in split.items() if c}
+    streams = point.streams or [frozenset()] * len(problem.layers)
+    for layer, split, streamed in zip(problem.layers, point.chunks, streams):
+        parts = {t: layer.part(t, c, t in streamed) for t, c in split.items() if c}
         slowest = max(parts, key=lambda t: parts[t].latency_s)
         if layer.index in pinned:
             reason = "pinned by --placement-in"
@@ -36,9 +38,12 @@ def to_json(problem: Problem, point: Point, mapping: str, pinned: set[int]) -> d
                       f"({parts[slowest].latency_s * 1e9:.4g} ns)")
         if not layer.static:
             reason += "; dynamic operands: not split, not on " + ", ".join(sorted(layer.why_not) or ["-"])
+        if streamed:
+            reason += "; weights streamed (written before every use) on " + ", ".join(sorted(streamed))
         layers.append({
             "node": layer.node, "op": layer.op.name, "rows": layer.rows, "chunk": layer.chunk,
             "split": {t: c * layer.chunk for t, c in split.items() if c},
+            "streamed": sorted(streamed),
             "latency_s": max(q.latency_s for q in parts.values()) + (layer.join.latency_s if len(parts) > 1 else 0.0),
             "energy_j": sum(q.energy_j for q in parts.values()) + (layer.join.energy_j if len(parts) > 1 else 0.0),
             "reason": reason,

@@ -18,6 +18,13 @@ anything reads its output, but independent layers on different tiers overlap (Q/
 gate/up, a tier's GEMM beside the digital tier's softmax). Energy is the sum of the parts, the joins,
 the timeline, and every tier's static power over LAT.
 
+Capacity: a PIM tier holds its parts' resident weights plus one scratch region, as large as the
+largest piece written before every use (dynamic operands, streamed weights), the layout of
+`allocate-crossbars`. Where the description allows reprogramming (`allow_reprogramming`), a static
+part may stream instead of staying resident: `Layer.streamed` holds those parts, which reload the
+weights from off-chip and program them on every inference (time, energy and cells written, the
+endurance wear `Problem.wear` reports).
+
 Dynamic-operand layers (both operands computed at run time) are placed whole on one tier: splitting
 them would add a digital slice of B per part and no weight stays stationary to gain from.
 """
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
@@ -44,6 +52,7 @@ from h3pc.cost import (
 from h3pc.dialects import nn
 from h3pc.dialects.nn import shape_of
 from h3pc.dialects.types import numpy_dtype
+from h3pc.diagnostics import UnsupportedError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.stage1.timeline import Ref, Segment, Timeline, extract, reference_program
 from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
@@ -62,8 +71,10 @@ class Part:
     latency_s: float  # on its own tier
     energy_j: float
     crossbars: int = 0
-    cells_written: int = 0  # per inference (dynamic operands programmed into PIM)
+    cells_written: int = 0  # per inference (weights programmed into PIM before every use)
     tail_s: float = 0.0  # the digital tier's re-join of a PIM part's pieces, after the part
+    scratch: int = 0  # crossbars of its largest piece written before every use (not resident)
+    pieces: int = 0  # PIM pieces written before every use (writes per inference to the scratch top)
 
 
 @dataclass
@@ -80,6 +91,8 @@ class Layer:
     allowed: tuple[str, ...]  # tiers able to run it
     why_not: dict[str, str]  # tier -> why it cannot run this layer
     table: dict[str, list[Part]] = field(default_factory=dict)  # tier -> part cost per chunk count
+    #: the same parts with the weights streamed (written before every use), on tiers that allow reprogramming
+    streamed: dict[str, list[Part]] = field(default_factory=dict)
     join: Part = Part(0.0, 0.0)
     ld_a_s: float = 0.0  # loading A, before a photonic or digital part waits for B
     a_from: Ref = None  # where A and B become ready (Timeline.operands)
@@ -93,6 +106,13 @@ class Layer:
     def splittable(self) -> bool:
         return self.static
 
+    def part(self, tier: str, chunks: int, streamed: bool = False) -> Part:
+        return (self.streamed if streamed else self.table)[tier][chunks]
+
+
+#: per layer, the PIM tiers whose part streams its weights instead of keeping them resident
+Streams = list[frozenset[str]]
+
 
 @dataclass
 class Problem:
@@ -101,9 +121,10 @@ class Problem:
     timeline: Timeline  # everything the split does not change
     static_power_w: float
     capacity: dict[str, int]  # PIM tier -> crossbars
+    reprogram: tuple[str, ...] = ()  # PIM tiers that allow streaming static weights
     memo: dict = field(default_factory=dict, repr=False)  # solver-side caches (candidate splits)
 
-    def evaluate(self, chunks: list[dict[str, int]]) -> tuple[float, float]:
+    def evaluate(self, chunks: list[dict[str, int]], streams: Streams | None = None) -> tuple[float, float]:
         """(latency s, energy J) of a split given in chunks per tier, under the model above."""
         clock = dict.fromkeys(TIERS, 0.0)
         seg_end: list[float] = []
@@ -119,12 +140,13 @@ class Problem:
                 seg_end.append(clock["digital"])
                 continue
             layer, split = self.layers[item], chunks[item]
+            streamed = streams[item] if streams else frozenset()
             ra, rb = ready(layer.a_from), ready(layer.b_from)
             ends = []
             for t in TIERS:
                 if not split.get(t):
                     continue
-                part = layer.table[t][split[t]]
+                part = layer.part(t, split[t], t in streamed)
                 energy += part.energy_j
                 lead = layer.ld_a_s if t in ("photonic", "digital") else 0.0
                 end = clock[t] = max(clock[t], ra, rb - lead) + part.latency_s
@@ -139,9 +161,64 @@ class Problem:
         lat = max(clock.values())
         return lat, energy + self.static_power_w * lat
 
-    def crossbars_used(self, chunks: list[dict[str, int]]) -> dict[str, int]:
-        return {t: sum(layer.table[t][s.get(t, 0)].crossbars for layer, s in zip(self.layers, chunks)
-                       if t in layer.table) for t in self.capacity}
+    def parts(self, chunks: list[dict[str, int]], streams: Streams | None, tier: str) -> list[tuple[int, Part]]:
+        """(layer index, part) of every layer that runs rows on a PIM tier."""
+        return [(layer.index, layer.part(tier, s[tier], bool(streams) and tier in streams[layer.index]))
+                for layer, s in zip(self.layers, chunks) if s.get(tier)]
+
+    def demand(self, chunks: list[dict[str, int]], streams: Streams | None = None) -> dict[str, int]:
+        """Crossbars each PIM tier needs: its resident weights plus the scratch region that the
+        weights written before every use share (their largest piece), as `allocate-crossbars` lays them out."""
+        out = {}
+        for t in self.capacity:
+            parts = [p for _, p in self.parts(chunks, streams, t)]
+            out[t] = sum(p.crossbars for p in parts) + max((p.scratch for p in parts), default=0)
+        return out
+
+    def fits(self, chunks: list[dict[str, int]], streams: Streams | None) -> bool:
+        return all(d <= self.capacity[t] for t, d in self.demand(chunks, streams).items())
+
+    def fit(self, chunks: list[dict[str, int]]) -> Streams | None:
+        """Which parts stream so that the split fits (None: it cannot). Where a tier allows
+        reprogramming, parts stay resident in program order while they fit beside the scratch region,
+        the rule `allocate-crossbars` follows; elsewhere every static weight must stay resident."""
+        streams: list[set[str]] = [set() for _ in self.layers]
+        for t, cap in self.capacity.items():
+            parts = self.parts(chunks, None, t)
+            if t not in self.reprogram:
+                if sum(p.crossbars for _, p in parts) + max((p.scratch for _, p in parts), default=0) > cap:
+                    return None
+                continue
+            scratch = max((p.scratch for _, p in parts), default=0)
+            while True:
+                used, spilled = 0, []
+                for li, p in parts:
+                    if p.crossbars and used + p.crossbars <= cap - scratch:
+                        used += p.crossbars
+                    elif p.crossbars:
+                        spilled.append(li)
+                grown = max([scratch] + [self.layers[li].part(t, chunks[li][t], True).scratch for li in spilled])
+                if grown == scratch:
+                    break
+                scratch = grown
+            if scratch > cap:
+                return None
+            for li in spilled:
+                streams[li].add(t)
+        return [frozenset(s) for s in streams]
+
+    def wear(self, chunks: list[dict[str, int]], streams: Streams | None) -> dict[str, dict[str, Any]]:
+        """Per PIM tier: cells written per inference, writes per inference to the most-written
+        crossbar (the top of the scratch region, which every streamed piece covers), and the
+        inferences until that crossbar reaches the tier's endurance."""
+        out = {}
+        for t in self.capacity:
+            parts = [p for _, p in self.parts(chunks, streams, t)]
+            worst = sum(p.pieces for p in parts)
+            endurance = pim_tier(self.hw, t).endurance_writes
+            out[t] = {"cells_written": sum(p.cells_written for p in parts), "worst_crossbar_writes": worst,
+                      "inferences_to_wear_out": endurance / worst if endurance and worst else None}
+        return out
 
     def rows(self, chunks: list[dict[str, int]]) -> list[dict[str, int]]:
         """Chunks per tier -> rows per tier (the h3pc.split of each layer)."""
@@ -189,8 +266,9 @@ def _seq(costs: list[Cost], crossbars: int = 0, cells: int = 0) -> Part:
 
 
 def part_cost(hw: HardwareConfig, tier: str, g: int, m: int, k: int, r: int, a_bytes: int, static: bool,
-              node: str) -> Part:
-    """What the lowered program spends per inference on r rows of a layer on one tier."""
+              node: str, streamed: bool = False) -> Part:
+    """What the lowered program spends per inference on r rows of a layer on one tier (`streamed`:
+    static PIM weights written before every use instead of once at load)."""
     if r == 0:
         return Part(0.0, 0.0)
     isz = 4
@@ -208,22 +286,28 @@ def part_cost(hw: HardwareConfig, tier: str, g: int, m: int, k: int, r: int, a_b
         return _seq([ld_a, ld_b, compute, buffer_transfer(hw, g * m * r * isz)])
     t = pim_tier(hw, tier)
     pieces = pim_pieces(hw, tier, g, k, r, node)
+    resident = static and not streamed
     steps: list[Cost] = []
-    cells = 0
+    cells = scratch = 0
     for lo, hi in pieces:
         pn = hi - lo
-        if not static:  # programmed before each use from the buffer
+        if not resident:  # programmed before each use (static weights come from off-chip)
             prog, written = pim_program(t, k, pn, g)
-            steps += [buffer_transfer(hw, g * k * pn * isz), prog]
+            ld_w = buffer_transfer(hw, g * k * pn * isz)
+            if static:
+                ld_w = offchip_transfer(hw, g * k * pn * isz).then(ld_w)
+            steps += [ld_w, prog]
             cells += written
+            scratch = max(scratch, g * pim_crossbars(t, k, pn))
         steps += [ld_a, pim_mvm(t, m, k, pn, t.input_bits, t.adc_bits, groups=g),
                   buffer_transfer(hw, g * m * pn * isz)]
     tail: list[Cost] = []
     if len(pieces) > 1:  # the digital tier re-joins the pieces
         tail = [buffer_transfer(hw, g * m * (hi - lo) * isz) for lo, hi in pieces]
         tail.append(buffer_transfer(hw, g * m * r * isz))
-    part = _seq(steps + tail, g * pim_crossbars(t, k, r) if static else 0, cells)
-    return replace(part, latency_s=sum(c.latency_s for c in steps), tail_s=sum(c.latency_s for c in tail))
+    part = _seq(steps + tail, g * pim_crossbars(t, k, r) if resident else 0, cells)
+    return replace(part, latency_s=sum(c.latency_s for c in steps), tail_s=sum(c.latency_s for c in tail),
+                   scratch=scratch, pieces=0 if resident else len(pieces))
 
 
 def join_cost(hw: HardwareConfig, g: int, m: int, rows: int, parts: int = 2) -> Part:
@@ -242,6 +326,7 @@ def layer_ops(module: ModuleOp) -> list[Operation]:
 def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int = MAX_CHUNKS) -> Problem:
     """Tables for every layer of an imported (nn-level) module, and the timeline around them."""
     layers: list[Layer] = []
+    reprogram = tuple(t for t in PIM_TIERS if pim_tier(hw, t).allow_reprogramming)
     for op in layer_ops(module):
         g, m, k, n, a_bytes, b = _canonical(op)
         static = is_static(b)
@@ -251,8 +336,16 @@ def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int
         layer = Layer(len(layers), node, op, g, m, k, n, chunk, static, allowed, why,
                       ld_a_s=buffer_transfer(hw, a_bytes).latency_s)
         for t in allowed:
-            layer.table[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node)
-                              for c in range(layer.chunks + 1)]
+            try:
+                layer.table[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node)
+                                  for c in range(layer.chunks + 1)]
+            except UnsupportedError as exc:  # not even one weight column fits the tier
+                why[t] = str(exc).removeprefix(f"node '{node}': ")
+                continue
+            if static and t in reprogram:
+                layer.streamed[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node, streamed=True)
+                                     for c in range(layer.chunks + 1)]
+        layer.allowed = tuple(t for t in allowed if t in layer.table)
         layer.join = join_cost(hw, g, m, n)
         layers.append(layer)
     ref = reference_program(module, weights, hw, [layer.op for layer in layers], [layer.rows for layer in layers])
@@ -260,4 +353,5 @@ def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int
     for layer, (a, b) in zip(layers, timeline.operands):
         layer.a_from, layer.b_from = a, b
     static_w = sum(static_energy(hw, 1.0).values())  # joules per second of latency
-    return Problem(hw, layers, timeline, static_w, {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS})
+    return Problem(hw, layers, timeline, static_w, {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS},
+                   reprogram)

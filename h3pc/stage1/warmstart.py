@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from h3pc.stage1.problem import Problem
+from h3pc.stage1.problem import Problem, Streams
 
 PS = 1e-12  # latency unit (s)
 EU = 1e-17  # energy unit (J)
@@ -25,6 +25,7 @@ class Choice:
     """One way to split one layer: chunks per tier and what it costs in the sequential model."""
 
     chunks: dict[str, int]
+    streams: frozenset[str]  # PIM tiers whose part streams its weights
     latency_ps: int
     energy_eu: int
     crossbars: tuple[int, ...]  # per PIM tier, in Problem.capacity order
@@ -56,12 +57,16 @@ def choices(problem: Problem, layer, pin: dict[str, int] | None = None) -> list[
     caps = list(problem.capacity)
     out = []
     for split in candidates(layer, pin):
-        parts = [layer.table[t][c] for t, c in split.items() if c]
-        join = len(parts) > 1
-        lat = max(p.latency_s + p.tail_s for p in parts) + (layer.join.latency_s if join else 0.0)
-        energy = sum(p.energy_j for p in parts) + (layer.join.energy_j if join else 0.0)
-        xb = tuple(layer.table[t][split.get(t, 0)].crossbars if t in layer.table else 0 for t in caps)
-        out.append(Choice({t: c for t, c in split.items() if c}, round(lat / PS), round(energy / EU), xb))
+        can_stream = [t for t, c in split.items() if c and t in layer.streamed]
+        for mask in range(1 << len(can_stream)):
+            streams = frozenset(t for j, t in enumerate(can_stream) if mask >> j & 1)
+            parts = {t: layer.part(t, c, t in streams) for t, c in split.items() if c}
+            join = len(parts) > 1
+            lat = max(p.latency_s + p.tail_s for p in parts.values()) + (layer.join.latency_s if join else 0.0)
+            energy = sum(p.energy_j for p in parts.values()) + (layer.join.energy_j if join else 0.0)
+            xb = tuple(parts[t].crossbars if t in parts else 0 for t in caps)
+            out.append(Choice({t: c for t, c in split.items() if c}, streams, round(lat / PS), round(energy / EU),
+                              xb))
     out.sort(key=lambda c: (c.latency_ps, c.energy_eu, c.crossbars))
     kept: list[Choice] = []
     for c in out:
@@ -72,8 +77,9 @@ def choices(problem: Problem, layer, pin: dict[str, int] | None = None) -> list[
 
 
 def sequential(problem: Problem, objective: str, pins: dict[int, dict[str, int]] | None, seed: int,
-               time_limit_s: float) -> list[dict[str, int]] | None:
-    """The sequential model's best split for `objective` (None if it has none)."""
+               time_limit_s: float) -> tuple[list[dict[str, int]], Streams] | None:
+    """The sequential model's best split for `objective` and its streamed parts (None if it has
+    none; the scratch region of streamed weights is left to the caller's `Problem.demand` check)."""
     m = cp_model.CpModel()
     pins = pins or {}
     picked = []
@@ -107,4 +113,5 @@ def sequential(problem: Problem, objective: str, pins: dict[int, dict[str, int]]
     s.parameters.max_deterministic_time = max(0.05, time_limit_s)
     if s.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return [next(c.chunks for c, b in zip(cs, bs) if s.boolean_value(b)) for cs, bs in picked]
+    best = [next(c for c, b in zip(cs, bs) if s.boolean_value(b)) for cs, bs in picked]
+    return [c.chunks for c in best], [c.streams for c in best]

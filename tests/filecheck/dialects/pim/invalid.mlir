@@ -156,3 +156,11 @@ func.func @case18(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 3x8x4>) {
   func.return
 }
 // CHECK: grouped crossbars need input [3, m, 8], got [2,8]
+
+// -----
+
+func.func @case19(%w: tensor<4x4xf32>) {
+  %0 = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 0 : i64, resident, streamed} : (tensor<4x4xf32>) -> !pim.crossbars<sram, 4x4>
+  func.return
+}
+// CHECK: weights cannot be both resident and streamed

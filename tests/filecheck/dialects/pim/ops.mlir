@@ -72,3 +72,16 @@ func.func @grouped(%x: tensor<3x5x9xf32>, %w: tensor<3x9x2xf32>) -> tensor<3x5x2
 
 // GENERIC-LABEL: "func.func"() <{sym_name = "grouped", function_type = (tensor<3x5x9xf32>, tensor<3x9x2xf32>) -> tensor<3x5x2xf32>}> ({
 // GENERIC:  "pim.program"(%{{.*}}) <{kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 12 : i64, resident}> : (tensor<3x9x2xf32>) -> !pim.crossbars<sram, 3x9x2>
+
+func.func @streamed(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %w = nn.constant {value = dense_resource<fc1_weight> : tensor<8x4xf32>} : tensor<8x4xf32>
+  %xb = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 60 : i64, streamed} : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
+  %y = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 7 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
+  func.return %y : tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func.func @streamed(%{{.*}}: tensor<2x8xf32>) -> tensor<2x4xf32> {
+// CHECK:       %{{.*}} = pim.program %{{.*}} {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 60 : i64, streamed} : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "streamed", function_type = (tensor<2x8xf32>) -> tensor<2x4xf32>}> ({
+// GENERIC:       "pim.program"(%{{.*}}) <{kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 60 : i64, streamed}> : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
