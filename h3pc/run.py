@@ -23,8 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", metavar="Y.npz", help="write the outputs here (atomically)")
     p.add_argument("--report", metavar="R.json", help="write the cost report of one inference (JSON)")
     p.add_argument("--trace", metavar="T.json", help="write a Chrome/Perfetto trace, one track per tier")
-    p.add_argument("--ideal", action="store_true", help="exact fp32 on every tier (no quantisation)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise models (stage two)")
+    p.add_argument("--ideal", action="store_true", help="exact fp32 on every tier (no quantisation, no noise)")
+    p.add_argument("--no-noise", action="store_true",
+                   help="each tier's quantisation only, without its noise models")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise models (the same seed, the same outputs)")
     p.add_argument("--hw", metavar="PRESET|FILE",
                    help="cost and number formats from this description instead of the embedded one "
                         "(its tier geometry must match the program's)")
@@ -70,7 +72,7 @@ def main_args(argv: list[str]) -> int:
         hw = load_hardware(args.hw)
         check_geometry(prog.hw, hw)
     feeds = read_inputs(args.inputs)
-    emu = Emulator(prog, hw, ideal=args.ideal, where=args.program)
+    emu = Emulator(prog, hw, ideal=args.ideal, where=args.program, seed=args.seed, noise=not args.no_noise)
     outputs, report, events = emu.run(feeds)
     # every check has passed and every value is computed: only now write anything
     if args.outputs:

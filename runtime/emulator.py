@@ -3,7 +3,8 @@
 Tiers run in the discrete-event loop of runtime/schedule.py and every instruction is charged through
 h3pc/charges.py, the same functions the compiler's estimate uses. `ideal` computes exact fp32; the
 default applies each tier's number formats (runtime/quantize.py): photonic DAC/ADC bits, PIM input,
-weight and ADC bits. The digital tier is fp32.
+weight and ADC bits, and each analog tier's noise (runtime/noise.py), seeded; `noise=False` keeps
+the quantisation only. The digital tier is fp32.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from h3pc.backends.program import Program
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
+from h3pc.runtime import noise
 from h3pc.runtime import report as reports
 from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.reference import Windows, prop
@@ -35,10 +37,15 @@ class Emulator:
     the discrete-event loop runs once, here, and every inference replays its events in the order
     they ran, each as one pre-bound numpy call."""
 
-    def __init__(self, prog: Program, hw: HardwareConfig | None = None, ideal: bool = False, where: str = "program") -> None:
+    def __init__(self, prog: Program, hw: HardwareConfig | None = None, ideal: bool = False, where: str = "program",
+                 seed: int = 0, noise: bool = True) -> None:
         self.prog = prog
         self.hw = hw or prog.hw
         self.ideal = ideal
+        self.noisy = noise and not ideal
+        self.seed = seed
+        # one generator per run (reseeded in `run`); program load draws from its own
+        self._rng = [np.random.default_rng([seed, 0])]
         self.kernels = Kernels.of(prog, where)
         self.charges = Charges.build(prog, self.hw, self.kernels)
         self.env: list[Any] = [None] * len(prog.tensors)
@@ -89,6 +96,7 @@ class Emulator:
         outs: list[dict[str, np.ndarray]] = []
         env = self.env
         for s in range(max(stacked, 1)):
+            self._rng[0] = np.random.default_rng([self.seed, 1, s])  # sample s: its own noise, from the seed
             for i in self.prog.inputs:
                 arr = feeds[i["name"]]
                 env[i["tensor"]] = arr[s] if stacked else arr
@@ -101,7 +109,9 @@ class Emulator:
                                          self.load_writes, "emulator")
         rep = dict(self._report)
         rep["samples"] = max(stacked, 1)
-        rep["mode"] = "ideal" if self.ideal else "quantized"
+        rep["mode"] = "ideal" if self.ideal else "noisy" if self.noisy else "quantized"
+        if self.noisy:
+            rep["seed"] = self.seed
         return result, rep, self.events
 
     # -- instructions: each binds one instruction's operands into a no-argument call -------------
@@ -138,24 +148,40 @@ class Emulator:
         if self.ideal:
             def run() -> None:
                 env[out] = _product(env[a], env[b])
-        else:
+        elif not self.noisy:
             def run() -> None:
                 x, w = np.asarray(env[a]), env[b]
                 y = fake_quantize(np.matmul(fake_quantize(x, in_bits), fake_quantize(w, w_bits)), out_bits)
                 env[out] = y.astype(np.float32, copy=False)
+        else:
+            p, box = self.hw.photonic, self._rng
+
+            def run() -> None:
+                rng = box[0]
+                x = noise.photonic_operand(fake_quantize(np.asarray(env[a]), in_bits), p, rng)
+                w = noise.photonic_operand(fake_quantize(np.asarray(env[b]), w_bits), p, rng)
+                y = noise.photonic_output(np.matmul(noise.photonic_input_phase(x, p, rng), w), p, rng)
+                env[out] = fake_quantize(y, out_bits).astype(np.float32, copy=False)
         return run
 
     def _prog(self, tier: str, args: tuple) -> Callable[[], None]:
         w, base, _resident, weight_bits, _cell_bits, _ = args
-        env, crossbars, ideal = self.env, self.crossbars, self.ideal
+        env, crossbars, ideal, noisy, box = self.env, self.crossbars, self.ideal, self.noisy, self._rng
+        t = pim_tier(self.hw, tier)
 
         def run() -> None:
             mat = np.asarray(env[w], dtype=np.float32)
             mat3 = mat.reshape((1,) + mat.shape) if mat.ndim == 2 else mat
             if ideal:  # a contiguous copy, as the crossbar holds its own cells: BLAS reads it fastest
-                crossbars[(tier, base)] = (np.ascontiguousarray(mat3), None)
-            else:  # per output column scales, as each column's weights are sliced into its own cells
-                crossbars[(tier, base)] = quantize(mat3, weight_bits, axis=1)
+                crossbars[(tier, base)] = (np.ascontiguousarray(mat3), None, None)
+                return
+            # per output column scales, as each column's weights are sliced into its own cells
+            codes, scale = quantize(mat3, weight_bits, axis=1)
+            var = None
+            if noisy:
+                var = noise.read_variance(codes, t) if t.read_noise else None
+                codes = noise.program(codes, t, box[0])
+            crossbars[(tier, base)] = (codes, scale, var)
         return run
 
     def _mvm(self, tier: str, args: tuple) -> Callable[[], None]:
@@ -181,12 +207,18 @@ class Emulator:
                     xv = xv.reshape(mat.shape[0], -1, xv.shape[-1])
                 env[out] = _product(xv, mat).reshape(shape)
         else:
+            box = self._rng
+
             def run() -> None:
-                mat, scale = weights()
+                mat, scale, var = weights()
                 xin = _as3(np.asarray(env[x], dtype=np.float32), mat.shape[0])
                 xc, xs = quantize(xin, input_bits)
                 step = adc_step(min(t.crossbar_rows, mat.shape[1]), t.cell_bits, adc_bits)
-                y = crossbar_matmul(xc, mat, t.crossbar_rows, step) * (xs * scale)
+                read = None
+                if var is not None:  # thermal + shot noise on every bit-serial read of the cells
+                    std = noise.partial_sum_std(xc, var, t.crossbar_rows, input_bits)
+                    read = std * box[0].standard_normal(std.shape, dtype=np.float32)
+                y = crossbar_matmul(xc, mat, t.crossbar_rows, step, read) * (xs * scale)
                 env[out] = y.reshape(shape).astype(np.float32, copy=False)
         return run
 

@@ -2,7 +2,7 @@
 
 All quantisers are symmetric and signed: `bits` include the sign, scales come from the operand's
 max |value| (per tensor for activations, per output column for PIM weights), as a calibrated DAC
-range would be. Noise models come with stage two; these are the deterministic parts.
+range would be. These are the deterministic parts; runtime/noise.py adds each tier's noise.
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ def adc_step(rows_used: int, cell_bits: int, adc_bits: int) -> float:
     return float(2 ** max(0, needed - adc_bits))
 
 
-def crossbar_matmul(x_codes: np.ndarray, w_codes: np.ndarray, rows: int, step: float) -> np.ndarray:
-    """sum over crossbar row blocks of ADC-rounded partial sums: x[g, m, k] @ w[g, k, n]."""
+def crossbar_matmul(x_codes: np.ndarray, w_codes: np.ndarray, rows: int, step: float,
+                    noise: np.ndarray | None = None) -> np.ndarray:
+    """sum over crossbar row blocks of ADC-rounded partial sums: x[g, m, k] @ w[g, k, n]; `noise`
+    [g, m, blocks, n] is added to each partial sum before its ADC (runtime/noise.py)."""
     g, m, k = x_codes.shape
     n = w_codes.shape[-1]
-    if step <= 1.0 or k <= 0:
+    if (step <= 1.0 and noise is None) or k <= 0:
         return np.matmul(x_codes, w_codes)
     blocks = -(-k // rows)
     pad = blocks * rows - k
@@ -53,4 +55,8 @@ def crossbar_matmul(x_codes: np.ndarray, w_codes: np.ndarray, rows: int, step: f
     xb = x_codes.reshape(g, m, blocks, rows)
     wb = w_codes.reshape(g, blocks, rows, n)
     partial = np.einsum("gmbr,gbrn->gmbn", xb, wb, optimize=True)
-    return (np.rint(partial / step) * step).sum(axis=2, dtype=np.float32)
+    if noise is not None:
+        partial = partial + noise
+    if step > 1.0:
+        partial = np.rint(partial / step) * step
+    return partial.sum(axis=2, dtype=np.float32)
