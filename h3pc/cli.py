@@ -13,6 +13,7 @@ from pathlib import Path
 from h3pc import __version__
 from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
 from h3pc.hardware.schema import preset_names
+from h3pc.quality import add_arguments as add_quality_arguments
 from h3pc.stage1.mappings import MAPPINGS
 from h3pc.tiers import TARGETS
 
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     s1.add_argument("--samples", type=int, default=100, metavar="N", help="splits drawn by --mapping random")
     s1.add_argument("--placement-in", metavar="FILE", help="pin the layers listed in a placement file")
     s1.add_argument("--placement-out", metavar="FILE", help="write every layer's split, cost and reason (JSON)")
+    s2 = p.add_argument_group("stage two (--target hybrid): keep the output quality of the fp32 model")
+    add_quality_arguments(s2, "top1", "calibration samples stacked on a leading axis (keys: input names or "
+                          "eval/NAME; optional labels); stage two remaps rows until --metric is within --tolerance")
     p.add_argument("--emit", choices=EMIT_STAGES,
                    help="stop after this stage and print its IR (nn: imported; tiers: placed and lowered)")
     p.add_argument("--ir-out", metavar="FILE", help="write the --emit IR to FILE (atomically) instead of stdout")
@@ -168,6 +172,12 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
         write_text(print_ir(compiled.imported.module, args.print_op_generic), args.ir_out)
         return 0
     compiled = compile_model(args.model, args.target, args.hw, shapes, stage1=stage1)
+    two = compiled.stage1.stage2 if compiled.stage1 is not None else None
+    if two is not None and not two.after_quality.passed:  # nothing written: the quality is not met
+        raise H3pcError(f"stage two: no remap meets --tolerance {two.after_quality.tolerance:g} "
+                        f"({args.metric} loss {two.after_quality.degradation:.4g} after {len(two.steps)} row moves)")
+    if args.calib and compiled.stage1 is None:
+        raise H3pcError("--calib (stage two) needs --target hybrid and a --mapping other than rule")
     t = time.perf_counter()
     report = estimate(compiled.program)
     report["model"] = str(args.model)
@@ -189,6 +199,12 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
         print(f"stage one: {stage.options.mapping} over {len(stage.problem.layers)} layers, point "
               f"'{p.label}' of {len(stage.front)}: predicted {p.latency_s * 1e6:.4g} us, {p.energy_j * 1e6:.4g} uJ"
               + (f" ({p.solve.status}, {p.solve.wall_s:.2f} s)" if p.solve else ""))
+        if stage.stage2 is not None:
+            two = stage.stage2
+            print(f"stage two: before {two.before_quality.line()}")
+            print(f"stage two: after {len(two.steps)} row moves{' and re-optimisation' if two.reoptimised else ''}: "
+                  f"{two.after_quality.line()}; {two.after.latency_s * 1e6:.4g} us, {two.after.energy_j * 1e6:.4g} uJ")
+
     elif args.placement_out or args.pareto or args.placement_in:
         raise H3pcError("--placement-in/--placement-out/--pareto need --target hybrid and a --mapping other than rule")
     if args.report:
@@ -213,7 +229,8 @@ def stage_one_options(args: argparse.Namespace):
     budget = args.solve_time if args.solve_time is not None else 10.0 if sweep else 2.0
     solver = SolverOptions(budget, args.workers, args.seed)
     search = SearchOptions(args.objective, args.points if sweep else 1, args.samples, args.seed, solver)
-    return StageOneOptions(args.mapping, args.pick, search, args.placement_in)
+    return StageOneOptions(args.mapping, args.pick, search, args.placement_in, calib=args.calib,
+                           metric=args.metric, tolerance=args.tolerance, quality_seed=args.seed)
 
 
 def main(argv: list[str] | None = None) -> int:

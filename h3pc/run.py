@@ -12,6 +12,7 @@ import numpy as np
 
 from h3pc import __version__
 from h3pc.diagnostics import H3pcError, atomic_write, run_main
+from h3pc.quality import add_arguments as add_quality_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-noise", action="store_true",
                    help="each tier's quantisation only, without its noise models")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise models (the same seed, the same outputs)")
+    add_quality_arguments(p, "snr", "also measure output quality on these samples (stacked; input names or "
+                          "eval/NAME keys, optional labels) against the program's exact fp32 run")
     p.add_argument("--hw", metavar="PRESET|FILE",
                    help="cost and number formats from this description instead of the embedded one "
                         "(its tier geometry must match the program's)")
@@ -74,6 +77,13 @@ def main_args(argv: list[str]) -> int:
     feeds = read_inputs(args.inputs)
     emu = Emulator(prog, hw, ideal=args.ideal, where=args.program, seed=args.seed, noise=not args.no_noise)
     outputs, report, events = emu.run(feeds)
+    quality = None
+    if args.calib:
+        from h3pc.quality import Oracle, load_calib, program_inputs
+
+        oracle = Oracle(load_calib(args.calib, program_inputs(prog)), args.metric, args.tolerance, args.seed)
+        quality = oracle.measure(prog, hw)
+        report["quality"] = quality.to_json()
     # every check has passed and every value is computed: only now write anything
     if args.outputs:
         buf = io.BytesIO()
@@ -85,6 +95,8 @@ def main_args(argv: list[str]) -> int:
         atomic_write(args.trace, json.dumps(trace(prog, events)) + "\n")
     if not args.quiet:
         print(summary(report))
+    if quality is not None:
+        print(quality.line())
     return 0
 
 

@@ -21,6 +21,7 @@ from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime import noise
 from h3pc.runtime import report as reports
+from h3pc.runtime.report import symbol_of
 from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.reference import Windows, prop
 from h3pc.runtime.quantize import adc_step, crossbar_matmul, fake_quantize, quantize
@@ -38,8 +39,10 @@ class Emulator:
     they ran, each as one pre-bound numpy call."""
 
     def __init__(self, prog: Program, hw: HardwareConfig | None = None, ideal: bool = False, where: str = "program",
-                 seed: int = 0, noise: bool = True) -> None:
+                 seed: int = 0, noise: bool = True, exact: set[str] | None = None) -> None:
         self.prog = prog
+        self.noise = noise
+        self.exact = exact or set()  # ONNX nodes whose tier instructions run exactly (stage two's probes)
         self.hw = hw or prog.hw
         self.ideal = ideal
         self.noisy = noise and not ideal
@@ -117,7 +120,13 @@ class Emulator:
     # -- instructions: each binds one instruction's operands into a no-argument call -------------
     def _bind(self, tier: str, ins: Instr) -> Callable[[], None] | None:
         make = self._bind_op.get(ins.op)
-        return None if make is None else make(tier, ins.args)
+        if make is None:
+            return None
+        if ins.op in ("PMM", "PROG", "MVM"):
+            sym = symbol_of(ins)
+            exact = self.ideal or (sym is not None and self.prog.symbols[sym]["node"] in self.exact)
+            return make(tier, ins.args, exact)
+        return make(tier, ins.args)
 
     def _exec(self, tier: str, ins: Instr) -> None:
         fn = self._bind(tier, ins)
@@ -142,13 +151,13 @@ class Emulator:
                     other_use.update(tensors_of(ins))
         return produced - other_use
 
-    def _pmm(self, tier: str, args: tuple) -> Callable[[], None]:
+    def _pmm(self, tier: str, args: tuple, ideal: bool) -> Callable[[], None]:
         a, b, out, in_bits, w_bits, out_bits, _ = args
         env = self.env
-        if self.ideal:
+        if ideal:
             def run() -> None:
                 env[out] = _product(env[a], env[b])
-        elif not self.noisy:
+        elif not self.noise:
             def run() -> None:
                 x, w = np.asarray(env[a]), env[b]
                 y = fake_quantize(np.matmul(fake_quantize(x, in_bits), fake_quantize(w, w_bits)), out_bits)
@@ -164,9 +173,9 @@ class Emulator:
                 env[out] = fake_quantize(y, out_bits).astype(np.float32, copy=False)
         return run
 
-    def _prog(self, tier: str, args: tuple) -> Callable[[], None]:
+    def _prog(self, tier: str, args: tuple, ideal: bool) -> Callable[[], None]:
         w, base, _resident, weight_bits, _cell_bits, _ = args
-        env, crossbars, ideal, noisy, box = self.env, self.crossbars, self.ideal, self.noisy, self._rng
+        env, crossbars, noisy, box = self.env, self.crossbars, self.noise and not ideal, self._rng
         t = pim_tier(self.hw, tier)
 
         def run() -> None:
@@ -184,7 +193,7 @@ class Emulator:
             crossbars[(tier, base)] = (codes, scale, var)
         return run
 
-    def _mvm(self, tier: str, args: tuple) -> Callable[[], None]:
+    def _mvm(self, tier: str, args: tuple, ideal: bool) -> Callable[[], None]:
         x, _w, out, base, input_bits, adc_bits, _ = args
         env, crossbars = self.env, self.crossbars
         shape = self.prog.tensors[out].shape
@@ -196,7 +205,7 @@ class Emulator:
             except KeyError:
                 raise H3pcError(f"stream.{tier}: MVM reads crossbars at {base} that were never programmed") from None
 
-        if self.ideal:
+        if ideal:
             # programmed at load and never rewritten: bind the matrix itself
             resident = None if (tier, base) in self._streamed else crossbars.get((tier, base))
 

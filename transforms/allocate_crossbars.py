@@ -45,13 +45,7 @@ class AllocateCrossbars(PassBase):
     name = "allocate-crossbars"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        hw = self.hardware()
-        by_tier: dict[str, list[pim.ProgramOp]] = {}
-        for o in op.walk():
-            if isinstance(o, pim.ProgramOp):
-                by_tier.setdefault(PIM_KIND_TIER[o.kind.kind.data], []).append(o)
-        for tier, progs in by_tier.items():
-            self._allocate(progs, total_crossbars(pim_tier(hw, tier)), hw)
+        allocate_module(op, self.hardware())
 
     @staticmethod
     def _allocate(progs: list[pim.ProgramOp], total: int, hw) -> None:
@@ -78,3 +72,13 @@ class AllocateCrossbars(PassBase):
             else:
                 p.properties["base"] = IntegerAttr(total - need[p], i64)
                 p.properties.pop("resident", None)
+
+
+def allocate_module(module: ModuleOp, hw) -> None:
+    """Allocate every PIM tier's crossbars in a lowered module (also stage two's programs)."""
+    by_tier: dict[str, list[pim.ProgramOp]] = {}
+    for o in module.walk():
+        if isinstance(o, pim.ProgramOp):
+            by_tier.setdefault(PIM_KIND_TIER[o.kind.kind.data], []).append(o)
+    for tier, progs in by_tier.items():
+        AllocateCrossbars._allocate(progs, total_crossbars(pim_tier(hw, tier)), hw)

@@ -28,6 +28,11 @@ class StageOneOptions:
     search: SearchOptions = SearchOptions()
     placement_in: str | None = None
     max_chunks: int = MAX_CHUNKS
+    # stage two (runs when `calib` is given): the quality the chosen point must keep
+    calib: str | None = None
+    metric: str = "top1"
+    tolerance: float | None = None
+    quality_seed: int = 0
 
 
 @dataclass
@@ -37,6 +42,7 @@ class StageOne:
     front: list[Point]
     chosen: Point
     pinned: set[int] = field(default_factory=set)
+    stage2: Any = None  # h3pc.stage2.remap.StageTwo when stage two ran
 
     def placement(self) -> dict[str, Any]:
         return to_json(self.problem, self.chosen, self.options.mapping, self.pinned)
@@ -53,7 +59,8 @@ class StageOne:
                 "pick": self.options.pick, "layers": len(self.problem.layers),
                 "predicted": pt(self.chosen), "front": [pt(p) for p in self.front],
                 "pim_wear": self.problem.wear(self.chosen.chunks, self.chosen.streams),
-                "rest": {"latency_s": self.problem.timeline.latency_s, "energy_j": self.problem.timeline.energy_j}}
+                "rest": {"latency_s": self.problem.timeline.latency_s, "energy_j": self.problem.timeline.energy_j},
+                **({"stage2": self.stage2.to_json()} if self.stage2 is not None else {})}
 
 
 def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptions) -> StageOne:
@@ -70,8 +77,24 @@ def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptio
     if fronts and opts.search.objective != "latency" and opts.pick == "latency":
         how = opts.search.objective
     chosen = pick(front, how)
+    two = None
+    if opts.calib:
+        two = stage_two(module, weights, hw, problem, chosen, opts)
+        chosen = two.after
     streams = chosen.streams or [frozenset()] * len(problem.layers)
     for layer, rows, streamed in zip(problem.layers, problem.rows(chosen.chunks), streams):
         set_split(layer.op, rows, streamed)
-    return StageOne(problem, opts, front, chosen, set(pins))
+    return StageOne(problem, opts, front, chosen, set(pins), two)
+
+
+def stage_two(module: ModuleOp, weights, hw: HardwareConfig, problem: Problem, start: Point, opts: StageOneOptions):
+    """Row remap from the chosen point until the quality metric on `opts.calib` is within tolerance."""
+    from h3pc.quality import Oracle, load_calib, program_inputs
+    from h3pc.stage1.timeline import program_for
+    from h3pc.stage2.remap import row_remap
+
+    prog = program_for(module, weights, hw, [layer.op for layer in problem.layers], problem.rows(start.chunks),
+                       start.streams)
+    oracle = Oracle(load_calib(opts.calib, program_inputs(prog)), opts.metric, opts.tolerance, opts.quality_seed)
+    return row_remap(problem, module, weights, hw, start, oracle, opts.search)
 

@@ -20,6 +20,7 @@ from h3pc.backends.codegen import generate
 from h3pc.backends.program import Program
 from h3pc.charges import Charges
 from h3pc.hardware.schema import HardwareConfig
+from h3pc.transforms.allocate_crossbars import allocate_module
 from h3pc.transforms.lower_tiers import lower_module
 from h3pc.transforms.place import set_split
 
@@ -49,15 +50,23 @@ class Timeline:
         return sum(i.latency_s for i in self.items if isinstance(i, Segment))
 
 
-def reference_program(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, rows: list[int]) -> Program:
-    """The program of `module` with every layer whole on the digital tier (the module is not changed)."""
+def program_for(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, splits: list[dict[str, int]],
+                streams: list[frozenset[str]] | None = None) -> Program:
+    """The program of `module` with each of `layer_ops` split as given (in rows; the module is not
+    changed): lowered, crossbars allocated, generated."""
     clone = module.clone()
     index = {id(op): i for i, op in enumerate(layer_ops)}
     mine = [op for op, twin in zip(clone.walk(), module.walk()) if id(twin) in index]
-    for op, n in zip(mine, rows):
-        set_split(op, {"digital": n})
+    for i, (op, split) in enumerate(zip(mine, splits)):
+        set_split(op, split, streams[i] if streams else frozenset())
     lower_module(clone, hw)
+    allocate_module(clone, hw)
     return generate(clone, weights, hw)
+
+
+def reference_program(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, rows: list[int]) -> Program:
+    """The program of `module` with every layer whole on the digital tier."""
+    return program_for(module, weights, hw, layer_ops, [{"digital": n} for n in rows])
 
 
 def extract(prog: Program, layers: int) -> Timeline:

@@ -1,0 +1,1 @@
+"""Stage two: quality-driven refinement of the stage-one mapping (row remap)."""

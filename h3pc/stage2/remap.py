@@ -1,0 +1,151 @@
+"""Stage two's accuracy-driven row remap (the paper's Alg. 2, research/hardware-model.md a.4, improved).
+
+1. Measure every tier's accuracy on the workload itself: the model with every layer a tier can run
+   placed on it (the rest exact), its outputs' SNR against fp32 (`tier_snr`); digital is exact.
+2. Measure each layer's sensitivity: the SNR of the current mapping with only that layer inexact.
+3. Until the quality metric is within tolerance: take the most sensitive layer that still has rows on
+   a tier less accurate than another it may use, and move half of those rows (at least one chunk)
+   from its least accurate tier to the more accurate tier, with room, that costs the least latency
+   (the paper moves toward the most accurate tier; any more accurate tier lowers the error, and the
+   cheapest keeps the speed).
+4. Re-run stage one with the remapped layers pinned, so the rest is re-optimised around them; keep
+   that point if it still meets the tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from h3pc.hardware.schema import HardwareConfig
+from h3pc.quality import METRICS, Oracle, Quality
+from h3pc.stage1.cpsat import Point
+from h3pc.stage1.mappings import SearchOptions, cpsat_front, feasible
+from h3pc.stage1.problem import Problem
+from h3pc.stage1.timeline import program_for
+from h3pc.tiers import TIERS
+
+#: at most this many probe samples for the SNR measurements that only rank tiers and layers
+PROBE_SAMPLES = 64
+
+
+@dataclass
+class StageTwo:
+    before: Point
+    before_quality: Quality
+    after: Point
+    after_quality: Quality
+    tier_snr_db: dict[str, float]
+    sensitivity_db: dict[str, float]  # layer node -> SNR with only it inexact
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    reoptimised: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        def cost(p: Point) -> dict[str, float]:
+            return {"latency_s": p.latency_s, "energy_j": p.energy_j}
+
+        return {"before": {**cost(self.before), "quality": self.before_quality.to_json()},
+                "after": {**cost(self.after), "quality": self.after_quality.to_json()},
+                "tier_snr_db": self.tier_snr_db, "sensitivity_db": self.sensitivity_db,
+                "steps": self.steps, "reoptimised": self.reoptimised}
+
+
+class Remapper:
+    def __init__(self, problem: Problem, module, weights, hw: HardwareConfig, oracle: Oracle) -> None:
+        self.problem, self.module, self.weights, self.hw, self.oracle = problem, module, weights, hw, oracle
+        self.ops = [layer.op for layer in problem.layers]
+        self.probe = Oracle(oracle.calib.head(PROBE_SAMPLES), "snr", seed=oracle.seed)
+
+    def program(self, chunks: list[dict[str, int]], streams=None):
+        return program_for(self.module, self.weights, self.hw, self.ops, self.problem.rows(chunks), streams)
+
+    def point(self, chunks: list[dict[str, int]], label: str) -> Point:
+        streams = self.problem.fit(chunks)
+        lat, energy = self.problem.evaluate(chunks, streams)
+        return Point(chunks, lat, energy, None, label, streams=streams)
+
+    def quality(self, p: Point, oracle: Oracle | None = None, exact: set[str] | None = None) -> Quality:
+        return (oracle or self.oracle).measure(self.program(p.chunks, p.streams), self.hw, exact)
+
+    def tier_snr(self) -> dict[str, float]:
+        """SNR of the model with every layer a tier can run on it, whole (others on digital)."""
+        out = {"digital": math.inf}
+        for t in TIERS:
+            if t == "digital":
+                continue
+            chunks = [{t if t in layer.allowed else "digital": layer.chunks} for layer in self.problem.layers]
+            self.probe._reference = None
+            out[t] = self.probe.measure(self.program(chunks, self.problem.fit(chunks) or None), self.hw).value
+        self.probe._reference = None
+        return out
+
+    def sensitivity(self, p: Point) -> dict[str, float]:
+        nodes = {layer.node for layer in self.problem.layers}
+        prog = self.program(p.chunks, p.streams)
+        return {layer.node: self.probe.measure(prog, self.hw, exact=nodes - {layer.node}).value
+                for layer in self.problem.layers}
+
+
+def row_remap(problem: Problem, module, weights, hw: HardwareConfig, start: Point, oracle: Oracle,
+              search: SearchOptions, max_steps: int = 200) -> StageTwo:
+    r = Remapper(problem, module, weights, hw, oracle)
+    q0 = r.quality(start)
+    if q0.passed:
+        return StageTwo(start, q0, start, q0, {}, {})
+    snr = r.tier_snr()
+    rank = sorted(TIERS, key=lambda t: snr[t])  # least accurate first
+    sens = r.sensitivity(start)
+    order = sorted(problem.layers, key=lambda layer: sens[layer.node])  # lowest SNR: most sensitive
+    chunks = [dict(s) for s in start.chunks]
+    q, steps, moved = q0, [], set()
+    while not q.passed and len(steps) < max_steps:
+        step = _next_move(problem, chunks, order, rank, snr)
+        if step is None:
+            break
+        layer, src, dst, n = step
+        chunks[layer.index][src] -= n
+        chunks[layer.index][dst] = chunks[layer.index].get(dst, 0) + n
+        chunks[layer.index] = {t: c for t, c in chunks[layer.index].items() if c}
+        moved.add(layer.index)
+        p = r.point([dict(s) for s in chunks], "remap")
+        q = r.quality(p)
+        steps.append({"node": layer.node, "rows": n * layer.chunk, "from": src, "to": dst,
+                      "quality": q.value, "latency_s": p.latency_s, "energy_j": p.energy_j})
+    after = r.point(chunks, "stage-two")
+    two = StageTwo(start, q0, after, q, snr, sens, steps)
+    if q.passed and moved:  # re-optimise the rest around the accuracy-critical layers
+        pins = {li: dict(chunks[li]) for li in moved}
+        opts = SearchOptions(**{**search.__dict__, "pins": pins, "points": 1})
+        best = cpsat_front(problem, opts)[0]
+        if best.latency_s < after.latency_s:
+            qb = r.quality(best)
+            if qb.passed:
+                two.after, two.after_quality, two.reoptimised = best, qb, True
+    return two
+
+
+def _next_move(problem: Problem, chunks, order, rank, snr):
+    """(layer, from, to, chunks) of the next move, or None when no move can raise accuracy."""
+    for layer in order:
+        split = chunks[layer.index]
+        for src in rank:  # its least accurate tier holding rows first
+            c = split.get(src, 0)
+            if not c:
+                continue
+            better = [t for t in layer.allowed if snr[t] > snr[src]]
+            n = c if not layer.splittable else max(1, math.ceil(c / 2))
+            options = []
+            for dst in better:
+                trial = [dict(s) for s in chunks]
+                trial[layer.index][src] -= n
+                trial[layer.index][dst] = trial[layer.index].get(dst, 0) + n
+                trial[layer.index] = {t: v for t, v in trial[layer.index].items() if v}
+                if feasible(problem, trial):
+                    options.append((problem.evaluate(trial, problem.fit(trial))[0], dst))
+            if options:
+                return layer, src, min(options)[1], n
+    return None
+
+
+__all__ = ["METRICS", "StageTwo", "row_remap"]
