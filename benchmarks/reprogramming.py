@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -77,11 +78,11 @@ def run(name: str, variant: str, scale: float, solve_time: float) -> dict[str, A
             "inferences_to_wear_out": {t: w["inferences_to_wear_out"] for t, w in wear.items()},
         }
     # the chosen point compiled: prediction = the program's own estimate
-    hw_file = RESULTS / f".hw-{hw.name}.yaml"
-    hw_file.write_text(yaml.safe_dump(hw.to_dict()))
-    c = compile_model(str(model_path(name)), "hybrid", hw=str(hw_file),
-                      stage1=StageOneOptions(search=SearchOptions(points=1, solver=solver)))
-    hw_file.unlink()
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as hw_file:
+        hw_file.write(yaml.safe_dump(hw.to_dict()))
+        hw_file.flush()
+        c = compile_model(str(model_path(name)), "hybrid", hw=hw_file.name,
+                          stage1=StageOneOptions(search=SearchOptions(points=1, solver=solver)))
     rep = estimate(c.program)
     row["compiled"] = {"predicted_s": c.stage1.chosen.latency_s, "estimated_s": rep["latency_s"],
                        "predicted_j": c.stage1.chosen.energy_j, "estimated_j": rep["energy_j"],

@@ -166,6 +166,8 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     from h3pc.runtime.report import summary
 
     stage1 = stage_one_options(args)
+    if args.calib and (args.target != "hybrid" or args.mapping == "rule"):
+        raise H3pcError("--calib (stage two) needs --target hybrid and a --mapping other than rule")
     if args.emit == "tiers":
         compiled = compile_model(args.model, args.target, args.hw, shapes, codegen=False, stage1=stage1)
         compiled.imported.module.verify()
@@ -176,8 +178,6 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     if two is not None and not two.after_quality.passed:  # nothing written: the quality is not met
         raise H3pcError(f"stage two: no remap meets --tolerance {two.after_quality.tolerance:g} "
                         f"({args.metric} loss {two.after_quality.degradation:.4g} after {len(two.steps)} row moves)")
-    if args.calib and compiled.stage1 is None:
-        raise H3pcError("--calib (stage two) needs --target hybrid and a --mapping other than rule")
     t = time.perf_counter()
     report = estimate(compiled.program)
     report["model"] = str(args.model)

@@ -151,6 +151,12 @@ def pim_program(tier: PimTier, k: int, n: int, groups: int = 1) -> tuple[Cost, i
     return Cost(t, {"programming": cells * tier.program_energy_pj_per_cell * PJ}), cells
 
 
+def inferences_to_wear_out(tier: PimTier, worst_writes: int) -> float | None:
+    """Inferences until the most-written crossbar (`worst_writes` per inference) reaches the tier's
+    endurance (None: no writes per inference, or endurance not modelled)."""
+    return tier.endurance_writes / worst_writes if tier.endurance_writes and worst_writes else None
+
+
 # ---------------------------------------------------------------------------------------------
 # digital tier and data movement
 

@@ -99,6 +99,17 @@ def program_inputs(prog: Program) -> dict[str, tuple[tuple[int, ...], str]]:
     return {i["name"]: (tuple(prog.tensors[i["tensor"]].shape), prog.tensors[i["tensor"]].dtype) for i in prog.inputs}
 
 
+def module_inputs(module) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The same signature read from an imported module's function (no program needed)."""
+    from h3pc.dialects.nn import shape_of
+    from h3pc.dialects.types import numpy_dtype
+    from h3pc.runtime.evaluate import io_names, main_func
+
+    fn = main_func(module)
+    names, _ = io_names(fn)
+    return {n: (tuple(shape_of(a)), np.dtype(numpy_dtype(a.type.element_type)).name) for n, a in zip(names, fn.args)}
+
+
 # -- metrics: (reference outputs, candidate outputs, calib) -> (reference value, value, degradation)
 Outputs = dict[str, np.ndarray]
 

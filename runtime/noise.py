@@ -28,6 +28,7 @@ import functools
 import numpy as np
 
 from h3pc.hardware.schema import PhotonicTier, PimTier
+from h3pc.runtime.quantize import row_blocks
 
 K_B = 1.380649e-23  # J/K
 Q_E = 1.602176634e-19  # C
@@ -105,13 +106,6 @@ def program(codes: np.ndarray, t: PimTier, rng: np.random.Generator) -> np.ndarr
 def partial_sum_std(x_codes: np.ndarray, var: np.ndarray, rows: int, input_bits: int) -> np.ndarray:
     """Per crossbar row block, the std of a column's partial-sum read noise: x[g, m, k], var[g, k, n]
     -> [g, m, blocks, n]."""
-    g, m, k = x_codes.shape
-    n = var.shape[-1]
-    s = bit_plane_weights(input_bits)[np.minimum(np.abs(x_codes).astype(np.int64), len(bit_plane_weights(input_bits)) - 1)]
-    blocks = -(-k // rows)
-    pad = blocks * rows - k
-    if pad:
-        s = np.pad(s, ((0, 0), (0, 0), (0, pad)))
-        var = np.pad(var, ((0, 0), (0, pad), (0, 0)))
-    return np.sqrt(np.einsum("gmbr,gbrn->gmbn", s.reshape(g, m, blocks, rows), var.reshape(g, blocks, rows, n),
-                             optimize=True))
+    table = bit_plane_weights(input_bits)
+    s = table[np.minimum(np.abs(x_codes).astype(np.int64), len(table) - 1)]
+    return np.sqrt(np.einsum("gmbr,gbrn->gmbn", *row_blocks(s, var, rows), optimize=True))

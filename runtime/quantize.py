@@ -39,22 +39,24 @@ def adc_step(rows_used: int, cell_bits: int, adc_bits: int) -> float:
     return float(2 ** max(0, needed - adc_bits))
 
 
+def row_blocks(x: np.ndarray, w: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """x[g, m, k] and w[g, k, n] cut into crossbar row blocks (zero-padded): [g, m, b, rows], [g, b, rows, n]."""
+    g, m, k = x.shape
+    blocks = -(-k // rows)
+    pad = blocks * rows - k
+    if pad:
+        x = np.pad(x, ((0, 0), (0, 0), (0, pad)))
+        w = np.pad(w, ((0, 0), (0, pad), (0, 0)))
+    return x.reshape(g, m, blocks, rows), w.reshape(g, blocks, rows, w.shape[-1])
+
+
 def crossbar_matmul(x_codes: np.ndarray, w_codes: np.ndarray, rows: int, step: float,
                     noise: np.ndarray | None = None) -> np.ndarray:
     """sum over crossbar row blocks of ADC-rounded partial sums: x[g, m, k] @ w[g, k, n]; `noise`
     [g, m, blocks, n] is added to each partial sum before its ADC (runtime/noise.py)."""
-    g, m, k = x_codes.shape
-    n = w_codes.shape[-1]
-    if (step <= 1.0 and noise is None) or k <= 0:
+    if (step <= 1.0 and noise is None) or x_codes.shape[-1] <= 0:
         return np.matmul(x_codes, w_codes)
-    blocks = -(-k // rows)
-    pad = blocks * rows - k
-    if pad:
-        x_codes = np.pad(x_codes, ((0, 0), (0, 0), (0, pad)))
-        w_codes = np.pad(w_codes, ((0, 0), (0, pad), (0, 0)))
-    xb = x_codes.reshape(g, m, blocks, rows)
-    wb = w_codes.reshape(g, blocks, rows, n)
-    partial = np.einsum("gmbr,gbrn->gmbn", xb, wb, optimize=True)
+    partial = np.einsum("gmbr,gbrn->gmbn", *row_blocks(x_codes, w_codes, rows), optimize=True)
     if noise is not None:
         partial = partial + noise
     if step > 1.0:

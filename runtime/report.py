@@ -6,7 +6,7 @@ from typing import Any
 
 from h3pc.backends.isa import BY_NAME, Instr
 from h3pc.backends.program import Program
-from h3pc.cost import COMPONENTS, Cost, pim_crossbars, pim_program, static_energy
+from h3pc.cost import COMPONENTS, Cost, inferences_to_wear_out, pim_crossbars, pim_program, static_energy
 from h3pc.runtime.schedule import Event
 from h3pc.tiers import PIM_TIERS, TIERS, pim_tier
 
@@ -82,7 +82,7 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         },
         "per_inference_writes": per_inference_writes,
         "worst_crossbar_writes": worst,
-        "inferences_to_wear_out": {t: _wear_out(pim_tier(hw, t).endurance_writes, w) for t, w in worst.items()},
+        "inferences_to_wear_out": {t: inferences_to_wear_out(pim_tier(hw, t), w) for t, w in worst.items()},
         "tiers": tiers,
         "energy_breakdown_j": {c: v for c, v in components.items() if v},
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
@@ -98,11 +98,6 @@ def _max_overlap(spans: list[tuple[int, int]]) -> int:
         cur += d
         best = max(best, cur)
     return best
-
-
-def _wear_out(endurance: float | None, worst: int) -> float | None:
-    """Inferences until the most-written crossbar reaches the tier's endurance (None: no wear)."""
-    return endurance / worst if endurance and worst else None
 
 
 def trace(prog: Program, events: list[Event]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def score(p: Point, objective: str) -> float:
     return {"latency": p.latency_s, "energy": p.energy_j, "edp": p.latency_s * p.energy_j}[objective]
 
 
-def _point(problem: Problem, chunks: list[dict[str, int]], label: str, solve=None,
+def point_of(problem: Problem, chunks: list[dict[str, int]], label: str, solve=None,
            streams: Streams | None = None) -> Point:
     """A split's point; where `streams` is not given, the parts that do not fit stream (if the tier
     allows it; `feasible` first)."""
@@ -96,12 +96,12 @@ def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
                                 hint=(hint.chunks, hint.streams))
         if found is None:
             return None
-        p = _point(problem, found[0], label, st, found[1])
+        p = point_of(problem, found[0], label, st, found[1])
         if score(hint, objective) < score(p, objective):
             return Point(hint.chunks, hint.latency_s, hint.energy_j, st, label, streams=hint.streams)
         return p
 
-    starts = [_point(problem, c, "seed") for c in seeds(problem, pins)]
+    starts = [point_of(problem, c, "seed") for c in seeds(problem, pins)]
     for objective in ("latency", "energy"):
         seq = warmstart.sequential(problem, objective, pins, opts.solver.seed, per / 4)
         if seq is not None:
@@ -109,7 +109,7 @@ def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
             if not problem.fits(chunks, streams):  # its scratch region does not fit: stream by the rule
                 streams = problem.fit(chunks)
             if streams is not None:
-                starts.append(_point(problem, chunks, "seed", streams=streams))
+                starts.append(point_of(problem, chunks, "seed", streams=streams))
     if not starts:
         st, _ = cpsat.solve(problem, "latency", opts.solver, per, "check", pins)
         if st.status == "INFEASIBLE":
@@ -150,7 +150,7 @@ def naive_split(problem: Problem) -> list[dict[str, int]]:
 
 
 def naive(problem: Problem, opts: SearchOptions) -> list[Point]:
-    return [_point(problem, naive_split(problem), "naive")]
+    return [point_of(problem, naive_split(problem), "naive")]
 
 
 def _random_split(rng: _random.Random, layer) -> dict[str, int]:
@@ -175,7 +175,7 @@ def random_search(problem: Problem, opts: SearchOptions) -> list[Point]:
         if not feasible(problem, chunks):
             continue
         drawn += 1
-        p = _point(problem, chunks, "random")
+        p = point_of(problem, chunks, "random")
         if best is None or score(p, opts.objective) < score(best, opts.objective):
             best = p
     if best is None:
@@ -190,7 +190,7 @@ def rule(problem: Problem, opts: SearchOptions) -> list[Point]:
 
     works = [gemm_work(layer.op) for layer in problem.layers]
     tiers = rule_placement(problem.hw, "hybrid", works)  # type: ignore[arg-type]
-    return [_point(problem, [{t: layer.chunks} for layer, t in zip(problem.layers, tiers)], "rule")]
+    return [point_of(problem, [{t: layer.chunks} for layer, t in zip(problem.layers, tiers)], "rule")]
 
 
 MAPPINGS: dict[str, Callable[[Problem, SearchOptions], list[Point]]] = {

@@ -89,12 +89,9 @@ def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptio
 
 def stage_two(module: ModuleOp, weights, hw: HardwareConfig, problem: Problem, start: Point, opts: StageOneOptions):
     """Row remap from the chosen point until the quality metric on `opts.calib` is within tolerance."""
-    from h3pc.quality import Oracle, load_calib, program_inputs
-    from h3pc.stage1.timeline import program_for
+    from h3pc.quality import Oracle, load_calib, module_inputs
     from h3pc.stage2.remap import row_remap
 
-    prog = program_for(module, weights, hw, [layer.op for layer in problem.layers], problem.rows(start.chunks),
-                       start.streams)
-    oracle = Oracle(load_calib(opts.calib, program_inputs(prog)), opts.metric, opts.tolerance, opts.quality_seed)
+    oracle = Oracle(load_calib(opts.calib, module_inputs(module)), opts.metric, opts.tolerance, opts.quality_seed)
     return row_remap(problem, module, weights, hw, start, oracle, opts.search)
 

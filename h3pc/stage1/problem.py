@@ -42,6 +42,7 @@ from h3pc.cost import (
     Cost,
     buffer_transfer,
     digital_gemm,
+    inferences_to_wear_out,
     offchip_transfer,
     photonic_gemm,
     pim_crossbars,
@@ -167,13 +168,8 @@ class Problem:
                 for layer, s in zip(self.layers, chunks) if s.get(tier)]
 
     def demand(self, chunks: list[dict[str, int]], streams: Streams | None = None) -> dict[str, int]:
-        """Crossbars each PIM tier needs: its resident weights plus the scratch region that the
-        weights written before every use share (their largest piece), as `allocate-crossbars` lays them out."""
-        out = {}
-        for t in self.capacity:
-            parts = [p for _, p in self.parts(chunks, streams, t)]
-            out[t] = sum(p.crossbars for p in parts) + max((p.scratch for p in parts), default=0)
-        return out
+        """Crossbars each PIM tier needs (`_need`)."""
+        return {t: _need([p for _, p in self.parts(chunks, streams, t)]) for t in self.capacity}
 
     def fits(self, chunks: list[dict[str, int]], streams: Streams | None) -> bool:
         return all(d <= self.capacity[t] for t, d in self.demand(chunks, streams).items())
@@ -186,7 +182,7 @@ class Problem:
         for t, cap in self.capacity.items():
             parts = self.parts(chunks, None, t)
             if t not in self.reprogram:
-                if sum(p.crossbars for _, p in parts) + max((p.scratch for _, p in parts), default=0) > cap:
+                if _need([p for _, p in parts]) > cap:
                     return None
                 continue
             scratch = max((p.scratch for _, p in parts), default=0)
@@ -215,14 +211,19 @@ class Problem:
         for t in self.capacity:
             parts = [p for _, p in self.parts(chunks, streams, t)]
             worst = sum(p.pieces for p in parts)
-            endurance = pim_tier(self.hw, t).endurance_writes
             out[t] = {"cells_written": sum(p.cells_written for p in parts), "worst_crossbar_writes": worst,
-                      "inferences_to_wear_out": endurance / worst if endurance and worst else None}
+                      "inferences_to_wear_out": inferences_to_wear_out(pim_tier(self.hw, t), worst)}
         return out
 
     def rows(self, chunks: list[dict[str, int]]) -> list[dict[str, int]]:
         """Chunks per tier -> rows per tier (the h3pc.split of each layer)."""
         return [{t: c * layer.chunk for t, c in s.items() if c} for layer, s in zip(self.layers, chunks)]
+
+
+def _need(parts: list[Part]) -> int:
+    """Crossbars a PIM tier needs for these parts: their resident weights plus the scratch region the
+    weights written before every use share (their largest piece), as `allocate-crossbars` lays them out."""
+    return sum(p.crossbars for p in parts) + max((p.scratch for p in parts), default=0)
 
 
 def chunk_size(rows: int, max_chunks: int) -> int:

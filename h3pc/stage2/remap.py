@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from h3pc.hardware.schema import HardwareConfig
-from h3pc.quality import METRICS, Oracle, Quality
+from h3pc.quality import Oracle, Quality
 from h3pc.stage1.cpsat import Point
-from h3pc.stage1.mappings import SearchOptions, cpsat_front, feasible
+from h3pc.stage1.mappings import SearchOptions, cpsat_front, point_of
 from h3pc.stage1.problem import Problem
 from h3pc.stage1.timeline import program_for
 from h3pc.tiers import TIERS
@@ -60,13 +60,8 @@ class Remapper:
     def program(self, chunks: list[dict[str, int]], streams=None):
         return program_for(self.module, self.weights, self.hw, self.ops, self.problem.rows(chunks), streams)
 
-    def point(self, chunks: list[dict[str, int]], label: str) -> Point:
-        streams = self.problem.fit(chunks)
-        lat, energy = self.problem.evaluate(chunks, streams)
-        return Point(chunks, lat, energy, None, label, streams=streams)
-
-    def quality(self, p: Point, oracle: Oracle | None = None, exact: set[str] | None = None) -> Quality:
-        return (oracle or self.oracle).measure(self.program(p.chunks, p.streams), self.hw, exact)
+    def quality(self, p: Point) -> Quality:
+        return self.oracle.measure(self.program(p.chunks, p.streams), self.hw)
 
     def tier_snr(self) -> dict[str, float]:
         """SNR of the model with every layer a tier can run on it, whole (others on digital)."""
@@ -75,9 +70,7 @@ class Remapper:
             if t == "digital":
                 continue
             chunks = [{t if t in layer.allowed else "digital": layer.chunks} for layer in self.problem.layers]
-            self.probe._reference = None
-            out[t] = self.probe.measure(self.program(chunks, self.problem.fit(chunks) or None), self.hw).value
-        self.probe._reference = None
+            out[t] = self.probe.measure(self.program(chunks, self.problem.fit(chunks)), self.hw).value
         return out
 
     def sensitivity(self, p: Point) -> dict[str, float]:
@@ -104,15 +97,13 @@ def row_remap(problem: Problem, module, weights, hw: HardwareConfig, start: Poin
         if step is None:
             break
         layer, src, dst, n = step
-        chunks[layer.index][src] -= n
-        chunks[layer.index][dst] = chunks[layer.index].get(dst, 0) + n
-        chunks[layer.index] = {t: c for t, c in chunks[layer.index].items() if c}
+        chunks = _moved(chunks, layer.index, src, dst, n)
         moved.add(layer.index)
-        p = r.point([dict(s) for s in chunks], "remap")
+        p = point_of(problem, chunks, "remap")
         q = r.quality(p)
         steps.append({"node": layer.node, "rows": n * layer.chunk, "from": src, "to": dst,
                       "quality": q.value, "latency_s": p.latency_s, "energy_j": p.energy_j})
-    after = r.point(chunks, "stage-two")
+    after = point_of(problem, chunks, "stage-two")
     two = StageTwo(start, q0, after, q, snr, sens, steps)
     if q.passed and moved:  # re-optimise the rest around the accuracy-critical layers
         pins = {li: dict(chunks[li]) for li in moved}
@@ -137,15 +128,19 @@ def _next_move(problem: Problem, chunks, order, rank, snr):
             n = c if not layer.splittable else max(1, math.ceil(c / 2))
             options = []
             for dst in better:
-                trial = [dict(s) for s in chunks]
-                trial[layer.index][src] -= n
-                trial[layer.index][dst] = trial[layer.index].get(dst, 0) + n
-                trial[layer.index] = {t: v for t, v in trial[layer.index].items() if v}
-                if feasible(problem, trial):
-                    options.append((problem.evaluate(trial, problem.fit(trial))[0], dst))
+                trial = _moved(chunks, layer.index, src, dst, n)
+                streams = problem.fit(trial)
+                if streams is not None:
+                    options.append((problem.evaluate(trial, streams)[0], dst))
             if options:
                 return layer, src, min(options)[1], n
     return None
 
 
-__all__ = ["METRICS", "StageTwo", "row_remap"]
+def _moved(chunks: list[dict[str, int]], li: int, src: str, dst: str, n: int) -> list[dict[str, int]]:
+    """A copy of the split with n chunks of layer li moved from src to dst."""
+    out = [dict(s) for s in chunks]
+    out[li][src] -= n
+    out[li][dst] = out[li].get(dst, 0) + n
+    out[li] = {t: c for t, c in out[li].items() if c}
+    return out
