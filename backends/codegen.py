@@ -72,7 +72,8 @@ class _Codegen:
         t = v.type
         assert isinstance(t, TensorType)
         i = len(self.tensors)
-        self.tensors.append(Tensor(tuple(t.get_shape()), str(numpy_dtype(t.element_type)), role))
+        self.tensors.append(Tensor(tuple(t.get_shape()), str(numpy_dtype(t.element_type)), role,
+                                   home="offchip" if role == "const" else "buffer"))
         self.tid[v] = i
         return i
 
@@ -230,6 +231,10 @@ class _Codegen:
         return buf.getvalue() + "\n"
 
 
-def generate(module: ModuleOp, weights: WeightStore, hw: HardwareConfig) -> Program:
-    """The Program of a lowered, allocated module."""
-    return _Codegen(module, weights, hw).run()
+def generate(module: ModuleOp, weights: WeightStore, hw: HardwareConfig, plan: bool = True) -> Program:
+    """The Program of a lowered, allocated module, its global buffer planned (backends/plan_buffer.py)
+    unless `plan` is False."""
+    from h3pc.backends.plan_buffer import plan_buffer
+
+    prog = _Codegen(module, weights, hw).run()
+    return plan_buffer(prog) if plan else prog

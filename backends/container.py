@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from h3pc.diagnostics import H3pcError, atomic_write
 
 MAGIC = b"H3PCPROG"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ALIGN = 64
 _HEADER = struct.Struct("<8sHHI32s16s")
 _ENTRY = struct.Struct("<16sIIQQII")

@@ -24,15 +24,18 @@ class Spec:
 
 
 _ALL = ("photonic", "sram_pim", "reram_pim", "digital")
+_SYNC = (*_ALL, "dma")
 _PIM = ("sram_pim", "reram_pim")
 
 #: the instruction table (docs/program-format.md is generated from the same rows)
 ISA: tuple[Spec, ...] = (
     Spec(0x01, "LD", _ALL, ("tensor", "sym"), "load a tensor from the global buffer (weights: from off-chip memory)"),
     Spec(0x02, "ST", _ALL, ("tensor", "sym"), "store a result tensor to the global buffer"),
-    Spec(0x03, "SIGNAL", _ALL, ("tensor",), "announce to the other tiers that a stored tensor is ready"),
-    Spec(0x04, "WAIT", _ALL, ("tensor",), "block until another tier has signalled a tensor"),
-    Spec(0x05, "HALT", _ALL, (), "end of the stream"),
+    Spec(0x03, "SIGNAL", _SYNC, ("tensor",), "announce to the other engines that a tensor (or sync token) is ready"),
+    Spec(0x04, "WAIT", _SYNC, ("tensor",), "block until another engine has signalled a tensor (or sync token)"),
+    Spec(0x05, "HALT", _SYNC, (), "end of the stream"),
+    Spec(0x06, "FILL", ("dma",), ("tensor", "sym"),
+         "copy a weight tensor from off-chip memory into its global-buffer slot ahead of its load"),
     Spec(0x10, "PMM", ("photonic",), ("a", "b", "out", "in_bits", "w_bits", "out_bits", "sym"),
          "grouped GEMM out[g,m,n] = a[g,m,k] @ b[g,k,n] on the photonic cores, both operands dynamic"),
     Spec(0x20, "PROG", _PIM, ("w", "base", "resident", "weight_bits", "cell_bits", "sym"),

@@ -21,7 +21,7 @@ from h3pc.backends import container
 from h3pc.backends.isa import BY_NAME, Instr, decode_stream, encode_stream, tensors_of
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig, parse_hardware
-from h3pc.tiers import TIERS
+from h3pc.tiers import ENGINES
 
 ALIGN = 64
 
@@ -30,8 +30,13 @@ ALIGN = 64
 class Tensor:
     shape: tuple[int, ...]
     dtype: str
-    role: str  # input | const | value | folded (a compile-time constant that is not stored)
+    role: str  # input | const | value | folded (a compile-time constant that is not stored) | token
     offset: int = -1  # into the weights section (consts only)
+    #: where the tensor lives while the program runs: "buffer" (global buffer, at byte `addr` once
+    #: planned) or "offchip" (weights read straight from off-chip memory, spilled values); a token
+    #: (a sync flag of the buffer plan) lives nowhere ("")
+    home: str = "buffer"
+    addr: int = -1
 
     @property
     def nbytes(self) -> int:
@@ -72,10 +77,11 @@ def to_container(prog: Program) -> container.Container:
         weights[off : off + arr.nbytes] = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
     # constants consumed only at compile time (folded into others) are not stored
     tensors = [{"shape": list(t.shape), "dtype": t.dtype, "offset": offsets.get(i, -1),
-                "role": "folded" if t.role == "const" and i not in offsets else t.role}
+                "role": "folded" if t.role == "const" and i not in offsets else t.role,
+                "home": t.home, "addr": t.addr}
                for i, t in enumerate(prog.tensors)]
     sections: dict[str, tuple[str, bytes | memoryview]] = {}
-    for tier in TIERS:
+    for tier in ENGINES:
         sections[f"stream.{tier}"] = ("stream", encode_stream(prog.streams.get(tier, [])))
     sections["hardware"] = ("hardware", _json(prog.hw.to_dict()))
     sections["signature"] = ("signature", _json({"inputs": prog.inputs, "outputs": prog.outputs}))
@@ -98,12 +104,12 @@ def from_container(c: container.Container, where: str) -> Program:
         sig = json.loads(bytes(c.section("signature").data))
         tables = json.loads(bytes(c.section("tensors").data))
         symbols = json.loads(bytes(c.section("symbols").data))
-        tensors = [Tensor(tuple(int(d) for d in t["shape"]), str(np.dtype(t["dtype"])), t["role"], int(t["offset"]))
-                   for t in tables]
+        tensors = [Tensor(tuple(int(d) for d in t["shape"]), str(np.dtype(t["dtype"])), t["role"], int(t["offset"]),
+                          str(t["home"]), int(t["addr"])) for t in tables]
         inputs, outputs = list(sig["inputs"]), list(sig["outputs"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise H3pcError(f"{where}: malformed table section ({type(exc).__name__}: {exc})") from None
-    streams = {t: decode_stream(c.section(f"stream.{t}").data, f"{where}: stream.{t}") for t in TIERS}
+    streams = {t: decode_stream(c.section(f"stream.{t}").data, f"{where}: stream.{t}") for t in ENGINES}
     weights = _aligned(c.section("weights").data)
     consts: dict[int, np.ndarray] = {}
     for i, t in enumerate(tensors):

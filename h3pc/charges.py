@@ -66,12 +66,14 @@ class Charges:
         if op in ("LD", "ST"):
             t = tensors[args[0]]
             cost = buffer_transfer(hw, t.nbytes)
-            if op == "LD" and t.role == "const":  # weights live off-chip until a tier reads them
-                cost = offchip_transfer(hw, t.nbytes).then(cost)
+            if t.home == "offchip":  # weights not staged by the DMA engine, spilled values
+                cost = offchip_transfer(hw, t.nbytes).then(cost) if op == "LD" else cost.then(offchip_transfer(hw, t.nbytes))
             return cost, 0
+        if op == "FILL":  # the DMA engine stages a weight into the buffer; the tier's LD reads it there
+            return offchip_transfer(hw, tensors[args[0]].nbytes), 0
         if op == "PMM":
             g, m, k, n = _gemm_dims(tensors[args[0]].shape, tensors[args[1]].shape)
-            return photonic_gemm(hw, m, k, n, args[3], args[5]).scaled(g), 0
+            return photonic_gemm(hw, m, k, n, args[3], args[5], args[4]).scaled(g), 0
         if op == "PROG":
             shape = tensors[args[0]].shape
             g = shape[0] if len(shape) == 3 else 1

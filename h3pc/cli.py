@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     s2 = p.add_argument_group("stage two (--target hybrid): keep the output quality of the fp32 model")
     add_quality_arguments(s2, "top1", "calibration samples stacked on a leading axis (keys: input names or "
                           "eval/NAME; optional labels); stage two remaps rows until --metric is within --tolerance")
+    s2.add_argument("--no-precision", dest="precision", action="store_false",
+                    help="keep every tier's bit widths (default: lower per-layer DAC/ADC/input bits while "
+                         "--metric stays within --tolerance)")
+    s2.add_argument("--precision-trials", type=int, default=40, metavar="N",
+                    help="programs emulated by precision refinement at most (default 40)")
     p.add_argument("--emit", choices=EMIT_STAGES,
                    help="stop after this stage and print its IR (nn: imported; tiers: placed and lowered)")
     p.add_argument("--ir-out", metavar="FILE", help="write the --emit IR to FILE (atomically) instead of stdout")
@@ -204,6 +209,12 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
             print(f"stage two: before {two.before_quality.line()}")
             print(f"stage two: after {len(two.steps)} row moves{' and re-optimisation' if two.reoptimised else ''}: "
                   f"{two.after_quality.line()}; {two.after.latency_s * 1e6:.4g} us, {two.after.energy_j * 1e6:.4g} uJ")
+        if stage.precision is not None:
+            pr = stage.precision
+            print(f"stage two: precision refinement lowered {sum(len(b) for b in pr.bits.values())} bit widths "
+                  f"over {len(pr.bits)} layers in {pr.trials} trials: energy {pr.before['energy_j'] * 1e6:.4g} -> "
+                  f"{pr.after['energy_j'] * 1e6:.4g} uJ ({pr.energy_saved:.1%} saved), latency "
+                  f"{pr.before['latency_s'] * 1e6:.4g} -> {pr.after['latency_s'] * 1e6:.4g} us; {pr.quality.line()}")
 
     elif args.placement_out or args.pareto or args.placement_in:
         raise H3pcError("--placement-in/--placement-out/--pareto need --target hybrid and a --mapping other than rule")
@@ -220,9 +231,9 @@ def stage_one_options(args: argparse.Namespace):
     from h3pc.stage1.mappings import SearchOptions
     from h3pc.stage1.partition import StageOneOptions
 
-    for flag in ("points", "workers", "samples"):
+    for flag in ("points", "workers", "samples", "precision_trials"):
         if getattr(args, flag) < 1:
-            raise H3pcError(f"--{flag} must be at least 1")
+            raise H3pcError(f"--{flag.replace('_', '-')} must be at least 1")
     if args.solve_time is not None and args.solve_time <= 0:
         raise H3pcError("--solve-time must be positive")
     sweep = bool(args.pareto) or args.pick != "latency" or args.objective != "latency"
@@ -230,7 +241,8 @@ def stage_one_options(args: argparse.Namespace):
     solver = SolverOptions(budget, args.workers, args.seed)
     search = SearchOptions(args.objective, args.points if sweep else 1, args.samples, args.seed, solver)
     return StageOneOptions(args.mapping, args.pick, search, args.placement_in, calib=args.calib,
-                           metric=args.metric, tolerance=args.tolerance, quality_seed=args.seed)
+                           metric=args.metric, tolerance=args.tolerance, quality_seed=args.seed,
+                           precision=args.precision, precision_trials=args.precision_trials)
 
 
 def main(argv: list[str] | None = None) -> int:

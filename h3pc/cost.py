@@ -72,7 +72,7 @@ def photonic_gemm_cycles(hw: HardwareConfig, m: int, k: int, n: int) -> int:
 
 
 def photonic_gemm(hw: HardwareConfig, m: int, k: int, n: int, in_bits: int | None = None,
-                  out_bits: int | None = None) -> Cost:
+                  out_bits: int | None = None, w_bits: int | None = None) -> Cost:
     """A dynamic-operand GEMM on the photonic cores.
 
     Per core-cycle, core_rows values of A and core_cols values of B are converted (DAC) and modulated;
@@ -84,15 +84,17 @@ def photonic_gemm(hw: HardwareConfig, m: int, k: int, n: int, in_bits: int | Non
     cycles = photonic_gemm_cycles(hw, m, k, n)
     t = cycles / (p.freq_mhz * 1e6)
     in_scale = _dac_scale(in_bits or p.in_bits, p.in_bits)
+    w_scale = _dac_scale(w_bits or p.w_bits, p.in_bits)  # dac_energy_pj is the in_bits DAC
     out_scale = (out_bits or p.out_bits) / p.out_bits  # SAR ADC energy is linear in bits (b.1)
     blocks_m, blocks_n = math.ceil(m / p.core_rows), math.ceil(n / p.core_cols)
     # operands actually converted: every A row-chunk and B column-chunk is streamed once per block pair
-    conversions = k * (blocks_n * m + blocks_m * n)
+    conv_a, conv_b = k * blocks_n * m, k * blocks_m * n
+    conversions = conv_a + conv_b
     reads = m * n * math.ceil(k / p.temporal_accumulation)
     active_cores = min(p.tiles * p.cores_per_tile, blocks_m * blocks_n)
     nodes_busy_s = t * active_cores * p.core_rows * p.core_cols  # one detector + TIA per output node
     energy = {
-        "dac": conversions * p.dac_energy_pj * in_scale * PJ,
+        "dac": (conv_a * in_scale + conv_b * w_scale) * p.dac_energy_pj * PJ,
         "modulator": conversions * p.modulator_energy_pj * PJ,
         "adc": reads * p.adc_energy_pj * out_scale * PJ,
         "detector": nodes_busy_s * p.detector_power_mw * MW,

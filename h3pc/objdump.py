@@ -7,14 +7,14 @@ import sys
 
 from h3pc import __version__
 from h3pc.diagnostics import run_main
-from h3pc.tiers import TIERS
+from h3pc.tiers import ENGINES
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="h3pc-objdump", description="Show the contents of an h3pc program.bin.")
     p.add_argument("program", help="program.bin")
     p.add_argument("-H", "--headers", action="store_true", help="header and section table only")
-    p.add_argument("--stream", choices=TIERS, action="append", help="disassemble only this tier (repeatable)")
+    p.add_argument("--stream", choices=ENGINES, action="append", help="disassemble only this tier (repeatable)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     p.add_argument("--version", action="version", version=f"h3pc-objdump {__version__}")
     return p
@@ -43,11 +43,12 @@ def main_args(argv: list[str]) -> int:
                                    f"{prog.tensors[i['tensor']].dtype}" for i in prog.inputs),
            "outputs: " + ", ".join(f"{o['name']} %{o['tensor']} {list(prog.tensors[o['tensor']].shape)} "
                                    f"{prog.tensors[o['tensor']].dtype}" for o in prog.outputs),
+           _buffer_line(prog),
            "", "sections:", f"  {'name':<18} {'kind':<10} {'offset':>10} {'size':>12}  crc32"]
     for s in c.sections:
         out.append(f"  {s.name:<18} {s.kind:<10} {s.offset:>10} {len(s.data):>12}  {s.crc32:08x}")
     if not args.headers:
-        for tier in args.stream or TIERS:
+        for tier in args.stream or ENGINES:
             instrs = prog.streams[tier]
             out += ["", f"stream.{tier}: {len(instrs)} instructions"]
             for i, ins in enumerate(instrs):
@@ -56,6 +57,16 @@ def main_args(argv: list[str]) -> int:
                 out.append(f"  {i:>6}: {disassemble(ins)}{note}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0
+
+
+def _buffer_line(prog) -> str:
+    """The buffer plan as the tensor table records it: placed tensors and their extent, spills."""
+    placed = [t for t in prog.tensors if t.addr >= 0]
+    spilled = [t for t in prog.tensors if t.role in ("input", "value") and t.home == "offchip"]
+    fills = sum(1 for ins in prog.streams.get("dma", []) if ins.op == "FILL")
+    top = max((t.addr + t.nbytes for t in placed), default=0)
+    return (f"buffer:  {len(placed)} tensors placed in bytes [0, {top}) of {prog.hw.memory.buffer_bytes}, "
+            f"{fills} weights staged by the DMA engine, {len(spilled)} tensors spilled off-chip")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,9 @@ from h3pc.hardware.schema import HardwareConfig, PimTier
 
 #: tier names in report order (the key of each tier in the hardware description, reports and placements)
 TIERS = ("photonic", "sram_pim", "reram_pim", "digital")
+#: every engine with an instruction stream: the tiers and the off-chip DMA engine that stages weights
+#: into the global buffer ahead of use (backends/plan_buffer.py)
+ENGINES = (*TIERS, "dma")
 PIM_TIERS = {"sram_pim": "sram", "reram_pim": "reram"}  # tier -> #pim.kind
 PIM_KIND_TIER = {v: k for k, v in PIM_TIERS.items()}
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from h3pc.backends.isa import BY_NAME, Instr
 from h3pc.backends.program import Program
+from h3pc.backends.plan_buffer import summary as buffer_summary
 from h3pc.cost import COMPONENTS, Cost, inferences_to_wear_out, pim_crossbars, pim_program, static_energy
 from h3pc.runtime.schedule import Event
-from h3pc.tiers import PIM_TIERS, TIERS, pim_tier
+from h3pc.tiers import ENGINES, PIM_TIERS, TIERS, pim_tier
 
 #: instructions that move data through the global buffer (their time and energy is the buffer's)
-_MOVES = ("LD", "ST")
+_MOVES = ("LD", "ST", "FILL")
 _COMPUTE_OUT = {"PMM": 2, "MVM": 2, "GEMM": 2}  # position of the `out` operand
 
 
@@ -35,7 +36,7 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
     layers: dict[str, dict[str, Any]] = {}
     for ev in events:
         e = ev.cost.energy_j
-        bucket = "buffer" if ev.ins.op in _MOVES else ev.tier
+        bucket = "buffer" if ev.ins.op in _MOVES or ev.tier == "dma" else ev.tier
         tiers[bucket]["busy_s"] += ev.cost.latency_s
         tiers[bucket]["energy_j"] += e
         for c, v in ev.cost.energy.items():
@@ -84,9 +85,10 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         "worst_crossbar_writes": worst,
         "inferences_to_wear_out": {t: inferences_to_wear_out(pim_tier(hw, t), w) for t, w in worst.items()},
         "tiers": tiers,
+        "buffer_plan": buffer_summary(prog, events, makespan),
         "energy_breakdown_j": {c: v for c, v in components.items() if v},
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
-        "instructions": {t: sum(1 for ev in events if ev.tier == t) for t in TIERS},
+        "instructions": {t: sum(1 for ev in events if ev.tier == t) for t in ENGINES},
     }
 
 
@@ -103,9 +105,10 @@ def _max_overlap(spans: list[tuple[int, int]]) -> int:
 def trace(prog: Program, events: list[Event]) -> dict[str, Any]:
     """Chrome / Perfetto trace: one track per tier, one slice per instruction (times in microseconds)."""
     out: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": 0, "args": {"name": "h3pc"}}]
-    for i, t in enumerate(TIERS):
+    engines = [t for t in ENGINES if t != "dma" or prog.streams.get("dma")]
+    for i, t in enumerate(engines):
         out.append({"name": "thread_name", "ph": "M", "pid": 0, "tid": i, "args": {"name": t}})
-    tid = {t: i for i, t in enumerate(TIERS)}
+    tid = {t: i for i, t in enumerate(engines)}
     for ev in events:
         if ev.end <= ev.start and ev.ins.op in ("SIGNAL", "WAIT", "HALT"):
             continue
@@ -118,7 +121,16 @@ def trace(prog: Program, events: list[Event]) -> dict[str, Any]:
     return {"traceEvents": out, "displayTimeUnit": "ns"}
 
 
+def _bytes(n: float) -> str:
+    for scale, prefix in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if n >= scale:
+            return f"{n / scale:.3g} {prefix}"
+    return f"{int(n)} B"
+
+
 def _si(value: float, unit: str) -> str:
+    if value == 0:
+        return f"0 {unit}"
     for scale, prefix in ((1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p")):
         if abs(value) >= scale or scale == 1e-12:
             return f"{value / scale:.3g} {prefix}{unit}"
@@ -134,6 +146,11 @@ def summary(rep: dict[str, Any]) -> str:
              f"  {'tier':<10} {'busy':>10} {'energy':>10}"]
     for t, v in rep["tiers"].items():
         lines.append(f"  {t:<10} {_si(v['busy_s'], 's'):>10} {_si(v['energy_j'], 'J'):>10}")
+    b = rep.get("buffer_plan")
+    if b:
+        lines.append(f"  buffer: peak {_bytes(b['peak_bytes'])} of {_bytes(b['capacity_bytes'])}, "
+                     f"{b['staged_weights']} weights staged ({_bytes(b['staged_bytes'])}), "
+                     f"{b['spilled_tensors']} tensors spilled ({_bytes(b['spilled_bytes'])})")
     top = sorted(rep["energy_breakdown_j"].items(), key=lambda kv: -kv[1])[:5]
     lines.append("  top energy: " + ", ".join(f"{k} {_si(v, 'J')}" for k, v in top))
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from h3pc.backends.isa import Instr
 from h3pc.cost import Cost
 from h3pc.diagnostics import H3pcError
-from h3pc.tiers import TIERS
+from h3pc.tiers import ENGINES
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,11 @@ def is_load_time(ins: Instr) -> bool:
 def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cost],
              execute: Callable[[str, Instr], None] | None = None, record: bool = True) -> tuple[float, list[Event]]:
     """Run one inference: (makespan in seconds, the events in the order they ran)."""
-    pcs = {t: 0 for t in TIERS}
-    clock = {t: 0.0 for t in TIERS}
+    pcs = {t: 0 for t in ENGINES}
+    clock = {t: 0.0 for t in ENGINES}
     signalled: dict[int, float] = {}
     events: list[Event] = []
-    live = [t for t in TIERS if streams.get(t)]
+    live = [t for t in ENGINES if streams.get(t)]
     while live:
         best, best_start = None, 0.0
         for t in live:
@@ -81,7 +81,7 @@ def program_load(streams: dict[str, list[Instr]], charge_writes: Callable[[str, 
     Returns the load cost and the cells written per tier."""
     per_tier: list[Cost] = []
     writes: dict[str, int] = {}
-    for t in TIERS:
+    for t in ENGINES:
         total = Cost()
         for ins in streams.get(t, []):
             if is_load_time(ins):

@@ -63,7 +63,7 @@ def test_wrong_magic_and_version() -> None:
     with pytest.raises(H3pcError, match="bad magic"):
         decode(b"NOTPROGR" + bytes(raw[8:]))
     raw[8] = FORMAT_VERSION + 1
-    with pytest.raises(H3pcError, match="format version 2 is not supported"):
+    with pytest.raises(H3pcError, match=f"format version {FORMAT_VERSION + 1} is not supported"):
         decode(bytes(raw))
 
 

@@ -177,11 +177,13 @@ def test_cli_compile_run_objdump(tmp_path, capsys) -> None:
     assert all(row["node"] and row["tiers"] for row in emu["layers"])
     tr = json.loads(trace.read_text())
     tracks = {e["args"]["name"] for e in tr["traceEvents"] if e.get("name") == "thread_name"}
-    assert tracks == set(TIERS)
+    assert tracks == {*TIERS, "dma"}  # gpt2_tiny stages weights: the DMA engine has its own track
+    assert emu["buffer_plan"]["peak_bytes"] <= emu["buffer_plan"]["capacity_bytes"]
+    assert emu["buffer_plan"] == est["buffer_plan"]
     assert any(e.get("ph") == "X" and e.get("args", {}).get("node") for e in tr["traceEvents"])
     capsys.readouterr()
     assert objdump([str(prog)]) == 0
     text = capsys.readouterr().out
-    for section in ("stream.photonic", "stream.sram_pim", "weights", "hardware", "signature", "symbols", "kernels"):
+    for section in ("stream.photonic", "stream.sram_pim", "stream.dma", "weights", "hardware", "signature", "symbols", "kernels"):
         assert section in text
     assert "PMM" in text and "MVM" in text and "; " in text

@@ -83,15 +83,44 @@ def test_cli_stage_two_writes_only_what_meets_the_tolerance(tmp_path, capsys) ->
     out, rep = tmp_path / "p.bin", tmp_path / "r.json"
     calib = str(MODELS / "cnn_digits.npz")
     rc = h3pc_main([str(model_path("cnn_digits")), "-o", str(out), "--hw", str(hw), "--calib", calib,
-                    "--tolerance", "0.02", "--report", str(rep), "--solve-time", "1"])
+                    "--tolerance", "0.02", "--report", str(rep), "--solve-time", "1", "--precision-trials", "4"])
     text = capsys.readouterr().out
     assert rc == 0 and out.exists() and "stage two: after" in text and "within tolerance 0.02" in text
     import json
 
-    two = json.loads(rep.read_text())["stage1"]["stage2"]
+    stage = json.loads(rep.read_text())["stage1"]
+    two = stage["stage2"]
     assert not two["before"]["quality"]["passed"] and two["after"]["quality"]["passed"]
+    assert stage["precision"]["trials"] <= 4 and stage["precision"]["quality"]["passed"]
+    assert "precision refinement" in text
     bad = tmp_path / "bad.bin"
     rc = h3pc_main([str(model_path("cnn_digits")), "-o", str(bad), "--hw", str(hw), "--calib", calib,
                     "--metric", "snr", "--tolerance", "500", "--solve-time", "1"])
     err = capsys.readouterr().err.strip()
     assert rc != 0 and not bad.exists() and "stage two" in err and "\n" not in err
+
+
+def test_precision_refinement_lowers_widths_the_program_keeps() -> None:
+    """On mlp_digits at h3pimap's own widths: lowered widths save energy, the compiled program carries
+    them (its estimate is the refinement's), and an independent measurement still meets the tolerance."""
+    from h3pc.runtime.emulator import estimate
+    from h3pc.stage1.partition import StageOneOptions
+
+    calib = str(MODELS / "mlp_digits.npz")
+    c = compile_model(str(model_path("mlp_digits")), "hybrid",
+                      stage1=StageOneOptions(search=QUICK, calib=calib, precision_trials=16))
+    pr = c.stage1.precision
+    assert pr is not None and pr.trials <= 16 and pr.bits and pr.quality.passed
+    assert pr.after["energy_j"] < pr.before["energy_j"] and pr.energy_saved > 0
+    est = estimate(c.program)
+    assert est["energy_j"] == pytest.approx(pr.after["energy_j"], rel=1e-9)
+    widths = {(c.program.symbols[i.args[-1]]["node"], i.op, i.args[3:6] if i.op == "PMM" else i.args[4:6])
+              for s in c.program.streams.values() for i in s if i.op in ("PMM", "MVM")}
+    for node, lowered in pr.bits.items():
+        for key, bits in lowered.items():
+            tier, _, knob = key.partition(".")
+            pos = {"in_bits": 0, "w_bits": 1, "out_bits": 2, "input_bits": 0, "adc_bits": 1}[knob]
+            op = "PMM" if tier == "photonic" else "MVM"
+            assert any(n == node and o == op and w[pos] == bits for n, o, w in widths), (node, key, bits)
+    q = Oracle(load_calib(calib, program_inputs(c.program)), "top1", seed=0).measure(c.program)
+    assert q.passed and q.value == pytest.approx(pr.quality.value)

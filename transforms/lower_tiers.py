@@ -31,7 +31,7 @@ from h3pc.dialects.shapes import broadcast_shapes
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.passes import PassBase
 from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
-from h3pc.transforms.place import split_of, streamed_of
+from h3pc.transforms.place import bits_of, split_of, streamed_of
 
 
 class _Emitter:
@@ -168,13 +168,14 @@ def pim_pieces(hw: HardwareConfig, tier: str, g: int, k: int, n: int, node: str)
 
 
 def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g: int, lo: int, hi: int,
-               out_type: TensorType, streamed: bool = False) -> SSAValue:
+               out_type: TensorType, streamed: bool = False, bits: dict[str, int] | None = None) -> SSAValue:
     a = canon.a
+    bits = bits or {}
     m, k = shape_of(a)[1:]
     elem = out_type.element_type
     if tier == "photonic":
         p = hw.photonic
-        props = {"in_bits": int_attr(p.in_bits), "w_bits": int_attr(p.w_bits), "out_bits": int_attr(p.out_bits)}
+        props = {k: int_attr(bits.get(f"photonic.{k}", getattr(p, k))) for k in ("in_bits", "w_bits", "out_bits")}
         return e.op(photonic.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem, props)
     if tier == "digital":
         return e.op(digital.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem)
@@ -189,7 +190,7 @@ def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g:
         if streamed:
             props["streamed"] = UnitAttr()
         xb = e.op(pim.ProgramOp, [w], (), props=props, result_type=pim.CrossbarsType(PIM_TIERS[tier], *dims))
-        mvm_props = {"input_bits": int_attr(t.input_bits), "adc_bits": int_attr(t.adc_bits)}
+        mvm_props = {k: int_attr(bits.get(f"{tier}.{k}", getattr(t, k))) for k in ("input_bits", "adc_bits")}
         parts.append(e.op(pim.MVMOp, [a, xb], (g, m, phi - plo), elem, mvm_props))
     return _join(e, parts)
 
@@ -205,6 +206,7 @@ def _join(e: _Emitter, parts: list[SSAValue]) -> SSAValue:
 def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
     node = op.node_name if isinstance(op, nn.NNOp) else ""
     streamed = streamed_of(op)
+    bits = bits_of(op)
     e = _Emitter(op, node)
     if isinstance(op, nn.MatMulOp):
         canon, g = _canonical_matmul(e, op)
@@ -221,7 +223,8 @@ def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
     for tier in TIERS:
         rows = split.get(tier, 0)
         if rows:
-            parts.append(_tier_part(e, hw, tier, canon, g, lo, lo + rows, op.results[0].type, tier in streamed))
+            parts.append(_tier_part(e, hw, tier, canon, g, lo, lo + rows, op.results[0].type, tier in streamed,
+                                    bits))
             lo += rows
     result = _epilogue(e, op, _join(e, parts))
     op.results[0].replace_all_uses_with(result)

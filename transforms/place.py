@@ -31,6 +31,16 @@ from h3pc.workload import GemmWork, gemm_work
 
 SPLIT = "h3pc.split"
 STREAM = "h3pc.stream"
+BITS = "h3pc.bits"
+
+#: the per-layer bit widths stage two's precision refinement may lower, per tier: the keys of
+#: `h3pc.bits` ("tier.knob") and the tier's own field that is their default. PIM weight bits are
+#: not here: the cells per weight, hence the crossbars stage one counted, are the tier's.
+BIT_KNOBS: dict[str, tuple[str, ...]] = {
+    "photonic": ("in_bits", "w_bits", "out_bits"),
+    "sram_pim": ("input_bits", "adc_bits"),
+    "reram_pim": ("input_bits", "adc_bits"),
+}
 
 
 def split_of(op: Operation) -> dict[str, int] | None:
@@ -55,6 +65,25 @@ def streamed_of(op: Operation) -> frozenset[str]:
     attr = op.attributes.get(STREAM)
     return frozenset(a.data for a in attr.data if isinstance(a, StringAttr)) if isinstance(attr, ArrayAttr) \
         else frozenset()
+
+
+def bits_of(op: Operation) -> dict[str, int]:
+    """Per-layer bit widths ({"tier.knob": bits}) that override the tier's defaults when lowering."""
+    attr = op.attributes.get(BITS)
+    return {k: v.value.data for k, v in attr.data.items() if isinstance(v, IntegerAttr)} \
+        if isinstance(attr, DictionaryAttr) else {}
+
+
+def set_bits(op: Operation, bits: dict[str, int]) -> None:
+    for key in bits:
+        tier, _, knob = key.partition(".")
+        if knob not in BIT_KNOBS.get(tier, ()):
+            raise H3pcError(f"unknown bit width '{key}' (expected tier.knob, one of "
+                            f"{', '.join(f'{t}.{k}' for t, ks in BIT_KNOBS.items() for k in ks)})")
+    if bits:
+        op.attributes[BITS] = DictionaryAttr({k: IntegerAttr(v, i64) for k, v in sorted(bits.items())})
+    else:
+        op.attributes.pop(BITS, None)
 
 
 def crossbars_needed(hw: HardwareConfig, tier: str, w: GemmWork) -> int:

@@ -142,6 +142,8 @@ class Memory:
     offchip_bandwidth_gbps: float = num()
     tsv_energy_pj_per_bit: float = num(NONNEG)
     tsv_width_bits: int = num()
+    #: weights the DMA engine may stage ahead of each tier (2: double buffering; 0: no staging)
+    prefetch_depth: int = num(NONNEG, default=2)
 
 
 @dataclass(frozen=True)

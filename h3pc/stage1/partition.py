@@ -19,7 +19,7 @@ from h3pc.stage1.cpsat import Point
 from h3pc.stage1.mappings import MAPPINGS, PICKS, SearchOptions, pick
 from h3pc.stage1.placement import read_pins, to_json
 from h3pc.stage1.problem import MAX_CHUNKS, Problem, build_problem
-from h3pc.transforms.place import set_split
+from h3pc.transforms.place import set_bits, set_split
 
 @dataclass(frozen=True)
 class StageOneOptions:
@@ -33,6 +33,8 @@ class StageOneOptions:
     metric: str = "top1"
     tolerance: float | None = None
     quality_seed: int = 0
+    precision: bool = True  # after the remap, lower per-layer bit widths while the metric holds
+    precision_trials: int = 40
 
 
 @dataclass
@@ -43,6 +45,7 @@ class StageOne:
     chosen: Point
     pinned: set[int] = field(default_factory=set)
     stage2: Any = None  # h3pc.stage2.remap.StageTwo when stage two ran
+    precision: Any = None  # h3pc.stage2.precision.Precision when it ran
 
     def placement(self) -> dict[str, Any]:
         return to_json(self.problem, self.chosen, self.options.mapping, self.pinned)
@@ -60,7 +63,8 @@ class StageOne:
                 "predicted": pt(self.chosen), "front": [pt(p) for p in self.front],
                 "pim_wear": self.problem.wear(self.chosen.chunks, self.chosen.streams),
                 "rest": {"latency_s": self.problem.timeline.latency_s, "energy_j": self.problem.timeline.energy_j},
-                **({"stage2": self.stage2.to_json()} if self.stage2 is not None else {})}
+                **({"stage2": self.stage2.to_json()} if self.stage2 is not None else {}),
+                **({"precision": self.precision.to_json()} if self.precision is not None else {})}
 
 
 def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptions) -> StageOne:
@@ -77,21 +81,33 @@ def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptio
     if fronts and opts.search.objective != "latency" and opts.pick == "latency":
         how = opts.search.objective
     chosen = pick(front, how)
-    two = None
+    two = precision = None
+    bits: list[dict[str, int]] = [{} for _ in problem.layers]
     if opts.calib:
-        two = stage_two(module, weights, hw, problem, chosen, opts)
+        two, precision = stage_two(module, weights, hw, problem, chosen, opts)
         chosen = two.after
+        if precision is not None:
+            from h3pc.stage2.precision import layer_bits
+
+            bits = layer_bits(problem, precision)
     streams = chosen.streams or [frozenset()] * len(problem.layers)
-    for layer, rows, streamed in zip(problem.layers, problem.rows(chosen.chunks), streams):
+    for layer, rows, streamed, b in zip(problem.layers, problem.rows(chosen.chunks), streams, bits):
         set_split(layer.op, rows, streamed)
-    return StageOne(problem, opts, front, chosen, set(pins), two)
+        set_bits(layer.op, b)
+    return StageOne(problem, opts, front, chosen, set(pins), two, precision)
 
 
 def stage_two(module: ModuleOp, weights, hw: HardwareConfig, problem: Problem, start: Point, opts: StageOneOptions):
-    """Row remap from the chosen point until the quality metric on `opts.calib` is within tolerance."""
+    """Row remap from the chosen point until the quality metric on `opts.calib` is within tolerance,
+    then (when it is and `opts.precision`) precision refinement: (StageTwo, Precision | None)."""
     from h3pc.quality import Oracle, load_calib, module_inputs
+    from h3pc.stage2.precision import refine_precision
     from h3pc.stage2.remap import row_remap
 
     oracle = Oracle(load_calib(opts.calib, module_inputs(module)), opts.metric, opts.tolerance, opts.quality_seed)
-    return row_remap(problem, module, weights, hw, start, oracle, opts.search)
+    two = row_remap(problem, module, weights, hw, start, oracle, opts.search)
+    precision = None
+    if opts.precision and two.after_quality.passed:
+        precision = refine_precision(problem, module, weights, hw, two.after, oracle, opts.precision_trials)
+    return two, precision
 

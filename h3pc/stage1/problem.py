@@ -55,7 +55,7 @@ from h3pc.dialects.nn import shape_of
 from h3pc.dialects.types import numpy_dtype
 from h3pc.diagnostics import UnsupportedError
 from h3pc.hardware.schema import HardwareConfig
-from h3pc.stage1.timeline import Ref, Segment, Timeline, extract, reference_program
+from h3pc.stage1.timeline import Ref, Segment, Spills, Timeline, extract, reference_program
 from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
 from h3pc.transforms.allocate_crossbars import is_static
 from h3pc.transforms.lower_tiers import pim_pieces
@@ -266,25 +266,33 @@ def _seq(costs: list[Cost], crossbars: int = 0, cells: int = 0) -> Part:
     return Part(sum(c.latency_s for c in costs), sum(c.energy_j for c in costs), crossbars, cells)
 
 
+def _load(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
+    """A tier's LD (from off-chip first when the tensor lives there: charges.py's rule)."""
+    return offchip_transfer(hw, nbytes).then(buffer_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
+
+
+def _store(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
+    return buffer_transfer(hw, nbytes).then(offchip_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
+
+
 def part_cost(hw: HardwareConfig, tier: str, g: int, m: int, k: int, r: int, a_bytes: int, static: bool,
-              node: str, streamed: bool = False) -> Part:
+              node: str, streamed: bool = False, spills: Spills = Spills()) -> Part:
     """What the lowered program spends per inference on r rows of a layer on one tier (`streamed`:
-    static PIM weights written before every use instead of once at load)."""
+    static PIM weights written before every use instead of once at load; `spills`: which of the
+    layer's activations the buffer plan keeps off-chip)."""
     if r == 0:
         return Part(0.0, 0.0)
     isz = 4
-    ld_a = buffer_transfer(hw, a_bytes)
+    ld_a = _load(hw, a_bytes, spills.a)
     if tier in ("photonic", "digital"):
         b_bytes = g * k * r * isz
-        ld_b = buffer_transfer(hw, b_bytes)
-        if static:
-            ld_b = offchip_transfer(hw, b_bytes).then(ld_b)
+        ld_b = _load(hw, b_bytes, static or spills.b)
         if tier == "photonic":
             p = hw.photonic
             compute = photonic_gemm(hw, m, k, r, p.in_bits, p.out_bits).scaled(g)
         else:
             compute = digital_gemm(hw, g * m, k, r)
-        return _seq([ld_a, ld_b, compute, buffer_transfer(hw, g * m * r * isz)])
+        return _seq([ld_a, ld_b, compute, _store(hw, g * m * r * isz, spills.out)])
     t = pim_tier(hw, tier)
     pieces = pim_pieces(hw, tier, g, k, r, node)
     resident = static and not streamed
@@ -301,22 +309,22 @@ def part_cost(hw: HardwareConfig, tier: str, g: int, m: int, k: int, r: int, a_b
             cells += written
             scratch = max(scratch, g * pim_crossbars(t, k, pn))
         steps += [ld_a, pim_mvm(t, m, k, pn, t.input_bits, t.adc_bits, groups=g),
-                  buffer_transfer(hw, g * m * pn * isz)]
+                  _store(hw, g * m * pn * isz, spills.out)]
     tail: list[Cost] = []
     if len(pieces) > 1:  # the digital tier re-joins the pieces
-        tail = [buffer_transfer(hw, g * m * (hi - lo) * isz) for lo, hi in pieces]
-        tail.append(buffer_transfer(hw, g * m * r * isz))
+        tail = [_load(hw, g * m * (hi - lo) * isz, spills.out) for lo, hi in pieces]
+        tail.append(_store(hw, g * m * r * isz, spills.out))
     part = _seq(steps + tail, g * pim_crossbars(t, k, r) if resident else 0, cells)
     return replace(part, latency_s=sum(c.latency_s for c in steps), tail_s=sum(c.latency_s for c in tail),
                    scratch=scratch, pieces=0 if resident else len(pieces))
 
 
-def join_cost(hw: HardwareConfig, g: int, m: int, rows: int, parts: int = 2) -> Part:
+def join_cost(hw: HardwareConfig, g: int, m: int, rows: int, parts: int = 2, offchip: bool = False) -> Part:
     """The digital join of a layer's tier parts: load every part, store the whole (the bytes are the
     same however the rows are cut)."""
     b = g * m * rows * 4
-    return _seq([buffer_transfer(hw, b // parts)] * (parts - 1)
-                + [buffer_transfer(hw, b - (parts - 1) * (b // parts)), buffer_transfer(hw, b)])
+    return _seq([_load(hw, b // parts, offchip)] * (parts - 1)
+                + [_load(hw, b - (parts - 1) * (b // parts), offchip), _store(hw, b, offchip)])
 
 
 def layer_ops(module: ModuleOp) -> list[Operation]:
@@ -328,29 +336,31 @@ def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int
     """Tables for every layer of an imported (nn-level) module, and the timeline around them."""
     layers: list[Layer] = []
     reprogram = tuple(t for t in PIM_TIERS if pim_tier(hw, t).allow_reprogramming)
-    for op in layer_ops(module):
+    ops = layer_ops(module)
+    # the rest of the program, and which layer activations its buffer plan spills, from one lowering
+    ref = reference_program(module, weights, hw, ops, [_canonical(op)[3] for op in ops])
+    timeline = extract(ref, len(ops))
+    for op, spills in zip(ops, timeline.spills):
         g, m, k, n, a_bytes, b = _canonical(op)
         static = is_static(b)
         allowed, why = _allowed(hw, static, op)
         node = op.node_name if isinstance(op, nn.NNOp) else ""
         chunk = chunk_size(n, max_chunks) if static else n
         layer = Layer(len(layers), node, op, g, m, k, n, chunk, static, allowed, why,
-                      ld_a_s=buffer_transfer(hw, a_bytes).latency_s)
+                      ld_a_s=_load(hw, a_bytes, spills.a).latency_s)
         for t in allowed:
             try:
-                layer.table[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node)
+                layer.table[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node, spills=spills)
                                   for c in range(layer.chunks + 1)]
             except UnsupportedError as exc:  # not even one weight column fits the tier
                 why[t] = str(exc).removeprefix(f"node '{node}': ")
                 continue
             if static and t in reprogram:
-                layer.streamed[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node, streamed=True)
-                                     for c in range(layer.chunks + 1)]
+                layer.streamed[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node, streamed=True,
+                                               spills=spills) for c in range(layer.chunks + 1)]
         layer.allowed = tuple(t for t in allowed if t in layer.table)
-        layer.join = join_cost(hw, g, m, n)
+        layer.join = join_cost(hw, g, m, n, offchip=spills.out)
         layers.append(layer)
-    ref = reference_program(module, weights, hw, [layer.op for layer in layers], [layer.rows for layer in layers])
-    timeline = extract(ref, len(layers))
     for layer, (a, b) in zip(layers, timeline.operands):
         layer.a_from, layer.b_from = a, b
     static_w = sum(static_energy(hw, 1.0).values())  # joules per second of latency

@@ -12,7 +12,7 @@ so these readiness times are exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import ModuleOp
 
@@ -22,7 +22,7 @@ from h3pc.charges import Charges
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.transforms.allocate_crossbars import allocate_module
 from h3pc.transforms.lower_tiers import lower_module
-from h3pc.transforms.place import set_split
+from h3pc.transforms.place import set_bits, set_split
 
 #: digital-stream instructions that belong to a layer's tier parts (the cost tables count them)
 PART_OPS = frozenset({"digital.join", "digital.matmul"})
@@ -39,11 +39,22 @@ class Segment:
     after: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class Spills:
+    """Which of a layer's activations the buffer plan keeps off-chip (backends/plan_buffer.py): its
+    A operand, a dynamic B operand, its output."""
+
+    a: bool = False
+    b: bool = False
+    out: bool = False
+
+
 @dataclass
 class Timeline:
     items: list[Segment | int]  # segments and layer slots (layer index) in digital program order
     operands: list[tuple[Ref, Ref]]  # per layer: where its A and its B become ready
     energy_j: float  # per inference, of every segment
+    spills: list[Spills] = field(default_factory=list)  # per layer, in the reference plan
 
     @property
     def latency_s(self) -> float:
@@ -51,14 +62,17 @@ class Timeline:
 
 
 def program_for(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, splits: list[dict[str, int]],
-                streams: list[frozenset[str]] | None = None) -> Program:
+                streams: list[frozenset[str]] | None = None, bits: list[dict[str, int]] | None = None) -> Program:
     """The program of `module` with each of `layer_ops` split as given (in rows; the module is not
-    changed): lowered, crossbars allocated, generated."""
+    changed), and with their bit widths where `bits` gives them: lowered, crossbars allocated,
+    generated."""
     clone = module.clone()
     index = {id(op): i for i, op in enumerate(layer_ops)}
     mine = [op for op, twin in zip(clone.walk(), module.walk()) if id(twin) in index]
     for i, (op, split) in enumerate(zip(mine, splits)):
         set_split(op, split, streams[i] if streams else frozenset())
+        if bits:
+            set_bits(op, bits[i])
     lower_module(clone, hw)
     allocate_module(clone, hw)
     return generate(clone, weights, hw)
@@ -109,4 +123,21 @@ def extract(prog: Program, layers: int) -> Timeline:
                 ready[t] = ("seg", si)
             seg = None  # a layer may start reading here: the next instruction opens a new segment
     operands = [(ready.get(g.args[0]), ready.get(g.args[1])) for g in gemms]
-    return Timeline(items, operands, energy)
+    return Timeline(items, operands, energy, _spills(prog, stream, part))
+
+
+def _spills(prog: Program, stream, part: list[bool]) -> list[Spills]:
+    """Per layer product: whether the tensors its part loads (A, then B) and stores live off-chip."""
+    out: list[Spills] = []
+    loads: list[int] = []
+    for ins, p in zip(stream, part):
+        if not p:
+            loads = []
+        elif ins.op == "LD":
+            loads.append(ins.args[0])
+        elif ins.op == "GEMM":
+            ts = prog.tensors
+            off = [ts[t].home == "offchip" and ts[t].role != "const" for t in loads[:2]] + [False, False]
+            out.append(Spills(off[0], off[1], ts[ins.args[2]].home == "offchip"))
+            loads = []
+    return out

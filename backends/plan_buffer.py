@@ -1,0 +1,245 @@
+"""plan-buffer: where every tensor lives in the global buffer, and when weights are staged into it.
+
+1. Staging with double buffering. A weight that one LD reads is staged by the DMA engine
+   (stream.dma: `FILL w; SIGNAL w`; the tier does `WAIT w` before its LD), so its off-chip transfer
+   overlaps the tiers' compute instead of sitting in front of the load. The DMA engine runs ahead of
+   each tier by at most `memory.prefetch_depth` weights (2: double buffering): before filling a
+   tier's j-th staged weight it waits for the token the tier signals after loading its (j-depth)-th.
+   Depth 0 turns staging off (every weight is read straight from off-chip, as unplanned).
+2. Liveness. The schedule (runtime/schedule.py, the one the emulator replays) gives every buffer
+   tensor its lifetime: from its store (a staged weight: its fill; an input: the start) to the end
+   of the last LD of it or of a view of it (an output: the end of the run). Only LD reads the
+   buffer: a tier computes on the copy it loaded.
+3. Allocation. Activations first (a spill costs off-chip energy; an unstaged weight only loses its
+   overlap), largest first within each class, each tensor goes to the lowest 64-byte aligned address
+   that no tensor live at the same time occupies (interval first fit, as TFLite's arena planner
+   does). A tensor that does not fit is evicted: a staged weight is read straight from off-chip
+   again, a value or input is spilled (its store writes through to off-chip memory and every load
+   reads it back, both charged by h3pc/charges.py).
+
+Eviction changes the schedule, so 1-3 repeat until nothing more is evicted: the plan is valid for
+the schedule the program then runs (tests/test_buffer.py checks it on every dev model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from h3pc.backends.isa import Instr, make
+from h3pc.backends.program import Program, Tensor
+from h3pc.charges import Charges
+from h3pc.diagnostics import H3pcError
+from h3pc.runtime.kernels import Kernels
+from h3pc.runtime.schedule import Event, simulate
+from h3pc.tiers import TIERS
+
+ALIGN = 64
+#: planning rounds before giving up (each evicts at least one tensor; real models settle in 2-3)
+MAX_ROUNDS = 64
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A staged weight: the tier that loads it, its LD's position in that tier's stream, its tensor."""
+
+    tier: str
+    pos: int
+    tensor: int
+    sym: int
+
+
+def plan_buffer(prog: Program) -> Program:
+    """The program with its buffer planned: staged weights, tensor addresses and spills."""
+    hw = prog.hw
+    kernels = Kernels.of(prog, "program")
+    costs = kernels.costs(hw)
+    fills = _fill_order(prog, kernels, costs) if hw.memory.prefetch_depth else []
+    staged = {f.tensor for f in fills}
+    spilled: set[int] = set()
+    for _ in range(MAX_ROUNDS):
+        planned = _staged(prog, fills, staged, spilled)
+        makespan, events = simulate(planned.streams, Charges(planned, hw, costs, kernels.gathers).of)
+        life = lifetimes(planned, events, makespan)
+        addrs, evicted = allocate(life, {t: planned.tensors[t].nbytes for t in life}, hw.memory.buffer_bytes,
+                                  later=staged)
+        if not evicted:
+            tensors = [dataclasses.replace(t, addr=addrs[i]) if i in addrs else t
+                       for i, t in enumerate(planned.tensors)]
+            return dataclasses.replace(planned, tensors=tensors)
+        staged -= evicted
+        spilled |= {t for t in evicted if prog.tensors[t].role != "const"}
+    raise H3pcError(f"buffer planning did not settle in {MAX_ROUNDS} rounds")
+
+
+def _fill_order(prog: Program, kernels: Kernels, costs) -> list[Fill]:
+    """Weights read by exactly one LD, in the order the unstaged schedule loads them: the DMA
+    engine fills in that order, so its waits never run ahead of what the tiers can reach."""
+    loads = Counter(ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "LD")
+    once = {t for t, n in loads.items() if n == 1 and prog.tensors[t].role == "const"}
+    _, events = simulate(prog.streams, Charges(prog, prog.hw, costs, kernels.gathers).of)
+    order = [(ev.start, TIERS.index(ev.tier), ev.index, ev) for ev in events
+             if ev.ins.op == "LD" and ev.ins.args[0] in once]
+    return [Fill(ev.tier, ev.index, ev.ins.args[0], ev.ins.args[1]) for *_, ev in sorted(order, key=lambda o: o[:3])]
+
+
+def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int]) -> Program:
+    """`prog` with the weights in `staged` filled by the DMA engine and the tensors in `spilled`
+    (and every unstaged weight) homed off-chip."""
+    depth = prog.hw.memory.prefetch_depth
+    def home(i: int, t: Tensor) -> str:
+        if t.role == "const":
+            return "buffer" if i in staged else "offchip"
+        return "offchip" if i in spilled else "buffer"
+
+    tensors = [dataclasses.replace(t, home=home(i, t)) if t.role in ("const", "input", "value") else t
+               for i, t in enumerate(prog.tensors)]
+    mine = [f for f in fills if f.tensor in staged]
+    per_tier: dict[str, list[Fill]] = defaultdict(list)
+    for f in sorted(mine, key=lambda f: (f.tier, f.pos)):
+        per_tier[f.tier].append(f)
+    token: dict[tuple[str, int], int] = {}  # (tier, j) -> token tensor the tier signals after load j
+    slot: dict[int, tuple[str, int]] = {}
+    for tier, fs in per_tier.items():
+        for j, f in enumerate(fs):
+            slot[f.tensor] = (tier, j)
+            if j + depth < len(fs):
+                token[(tier, j)] = len(tensors)
+                tensors.append(Tensor((), "uint8", "token", home=""))
+    streams: dict[str, list[Instr]] = {}
+    for tier, instrs in prog.streams.items():
+        out: list[Instr] = []
+        for ins in instrs:
+            t = ins.args[0] if ins.op == "LD" else -1
+            if t in slot:
+                out.append(make("WAIT", tensor=t))
+            out.append(ins)
+            if t in slot and slot[t] in token:
+                out.append(make("SIGNAL", tensor=token[slot[t]]))
+        streams[tier] = out
+    dma: list[Instr] = []
+    for f in mine:
+        tier, j = slot[f.tensor]
+        if j >= depth:
+            dma.append(make("WAIT", tensor=token[(tier, j - depth)]))
+        dma += [make("FILL", tensor=f.tensor, sym=f.sym), make("SIGNAL", tensor=f.tensor)]
+    streams["dma"] = dma + [make("HALT")] if dma else []
+    return dataclasses.replace(prog, streams=streams, tensors=tensors)
+
+
+def _views(prog: Program) -> dict[int, list[int]]:
+    """View tensors (results of data-free ops: no store) -> the stored tensors they read."""
+    stored = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "ST"}
+    out: dict[int, list[int]] = {}
+    for ins in prog.streams.get("digital", []):
+        if ins.op == "VOP" and not any(o in stored for o in ins.args[2]):
+            src = [s for i in ins.args[1] for s in out.get(i, [i])]
+            for o in ins.args[2]:
+                out[o] = src
+    return out
+
+
+def lifetimes(prog: Program, events: list[Event], makespan: float) -> dict[int, tuple[float, float]]:
+    """[first write, last read) in seconds of every tensor that lives in the global buffer."""
+    views = _views(prog)
+    home = {i for i, t in enumerate(prog.tensors) if t.home == "buffer"}
+    life: dict[int, list[float]] = {i["tensor"]: [0.0, 0.0] for i in prog.inputs if i["tensor"] in home}
+    for ev in events:
+        ins = ev.ins
+        if ins.op not in ("ST", "FILL", "LD"):
+            continue
+        t = ins.args[0]
+        if ins.op != "LD" and t in home and t not in life:
+            life[t] = [ev.start, ev.end]
+        for s in views.get(t, (t,)):
+            if s in life:
+                life[s][1] = max(life[s][1], ev.end)
+    for o in prog.outputs:
+        for s in views.get(o["tensor"], (o["tensor"],)):
+            if s in life:
+                life[s][1] = makespan
+    return {t: (a, b) for t, (a, b) in life.items()}
+
+
+def allocate(life: dict[int, tuple[float, float]], sizes: dict[int, int], capacity: int,
+             later: set[int] = frozenset()) -> tuple[dict[int, int], set[int]]:
+    """Addresses of the tensors that fit (those not in `later` first, then largest first, each at the
+    lowest free aligned address among those live at the same time) and the set that does not."""
+    order = sorted(life, key=lambda t: (t in later, -sizes[t], life[t][0], t))
+    n = len(order)
+    starts, ends = np.empty(n), np.empty(n)
+    los, his = np.empty(n, np.int64), np.empty(n, np.int64)
+    placed = 0
+    addrs: dict[int, int] = {}
+    evicted: set[int] = set()
+    for t in order:
+        size = -(-max(sizes[t], 1) // ALIGN) * ALIGN
+        s, e = life[t]
+        busy = (starts[:placed] < e) & (s < ends[:placed]) if placed else np.zeros(0, bool)
+        addr = 0
+        if busy.any():
+            for lo, hi in sorted(zip(los[:placed][busy].tolist(), his[:placed][busy].tolist())):
+                if addr + size <= lo:
+                    break
+                addr = max(addr, hi)
+        if addr + size > capacity:
+            evicted.add(t)
+            continue
+        starts[placed], ends[placed], los[placed], his[placed] = s, e, addr, addr + size
+        placed += 1
+        addrs[t] = addr
+    return addrs, evicted
+
+
+def summary(prog: Program, events: list[Event], makespan: float) -> dict[str, Any]:
+    """The report's view of the plan: capacity, peak use (addresses and live bytes), staging, spills."""
+    life = lifetimes(prog, events, makespan)
+    ts = prog.tensors
+    planned = [t for t in life if ts[t].addr >= 0]
+    peak_addr = max((ts[t].addr + ts[t].nbytes for t in planned), default=0)
+    edges = sorted([(life[t][0], ts[t].nbytes) for t in life] + [(life[t][1], -ts[t].nbytes) for t in life],
+                   key=lambda e: (e[0], e[1]))
+    cur = live_peak = 0
+    for _, d in edges:
+        cur += d
+        live_peak = max(live_peak, cur)
+    fills = [ins.args[0] for ins in prog.streams.get("dma", []) if ins.op == "FILL"]
+    loaded = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "LD"}
+    direct = [i for i in loaded if ts[i].role == "const" and ts[i].home == "offchip"]
+    spilled = [i for i, t in enumerate(ts) if t.role in ("input", "value") and t.home == "offchip"]
+    return {
+        "capacity_bytes": prog.hw.memory.buffer_bytes,
+        "peak_bytes": int(peak_addr),
+        "live_peak_bytes": int(live_peak),
+        "prefetch_depth": prog.hw.memory.prefetch_depth,
+        "staged_weights": len(fills),
+        "staged_bytes": int(sum(ts[t].nbytes for t in fills)),
+        "direct_weight_bytes": int(sum(ts[t].nbytes for t in direct)),
+        "spilled_tensors": len(spilled),
+        "spilled_bytes": int(sum(ts[t].nbytes for t in spilled)),
+    }
+
+
+def verify(prog: Program) -> None:
+    """Check a planned program against the schedule it runs: every buffer tensor has an address
+    inside the buffer, and no two tensors live at the same time share a byte."""
+    makespan, events = simulate(prog.streams, Charges.build(prog).of)
+    life = lifetimes(prog, events, makespan)
+    ts, cap = prog.tensors, prog.hw.memory.buffer_bytes
+    for t in life:
+        if ts[t].addr < 0 or ts[t].addr + ts[t].nbytes > cap:
+            raise H3pcError(f"buffer plan: %{t} ({ts[t].nbytes} bytes) has address {ts[t].addr}, "
+                            f"outside the {cap}-byte buffer")
+    active: list[int] = []
+    for t in sorted(life, key=lambda t: life[t]):
+        s = life[t][0]
+        active = [a for a in active if life[a][1] > s]
+        lo, hi = ts[t].addr, ts[t].addr + ts[t].nbytes
+        for a in active:
+            if life[a][0] < life[t][1] and ts[a].addr < hi and lo < ts[a].addr + ts[a].nbytes:
+                raise H3pcError(f"buffer plan: %{t} and %{a} are live together and overlap in the buffer")
+        active.append(t)

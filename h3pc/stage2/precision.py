@@ -1,0 +1,167 @@
+"""Stage two's precision refinement: per-layer bit widths as low as the quality metric allows.
+
+The widths set the analog tiers' converters (research/hardware-model.md b.1, b.2): a photonic DAC
+costs 2^b/(b+1) per conversion and an ADC linearly in bits; a PIM tier reads its inputs bit-serially,
+so its MVM time and energy grow linearly in input bits, and its ADC energy in ADC bits. The knobs
+are `place.BIT_KNOBS` (never above the tier's own width, never below MIN_BITS). The search:
+
+1. Uniform: each knob that a layer's split uses is lowered on every layer at once, by bisection,
+   to the lowest width whose program still meets the tolerance.
+2. Per layer: layers in order of the energy of their analog parts (largest first), each knob one
+   more bit lower while the metric holds, until the trial budget is spent.
+
+A lowering is only emulated when the estimate says it saves at least MIN_GAIN of the energy (or
+any latency): quality margin is kept rather than spent on converters that barely cost anything.
+
+Every trial is the whole program with those widths (`program_for`), measured by the oracle on all
+calibration samples; what is saved is the program estimate's energy and latency, before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from h3pc.hardware.schema import HardwareConfig
+from h3pc.quality import Oracle, Quality
+from h3pc.runtime.emulator import estimate
+from h3pc.stage1.cpsat import Point
+from h3pc.stage1.problem import Problem
+from h3pc.stage1.timeline import program_for
+from h3pc.transforms.place import BIT_KNOBS
+
+#: the lowest width tried (1-bit converters leave no signal worth measuring)
+MIN_BITS = 2
+#: trials of the whole search by default (each compiles and emulates the calibration set once)
+MAX_TRIALS = 40
+#: a lowering must save at least this fraction of the program's energy per inference to be tried:
+#: quality margin is not spent on converters that barely cost anything
+MIN_GAIN = 1e-3
+
+Bits = list[dict[str, int]]  # per layer: {"tier.knob": width} where lowered
+
+
+@dataclass
+class Precision:
+    bits: dict[str, dict[str, int]]  # layer node -> lowered widths
+    before: dict[str, float]  # estimate of the program at the tiers' widths: latency_s, energy_j
+    after: dict[str, float]
+    quality: Quality
+    trials: int
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def energy_saved(self) -> float:
+        """Fraction of the energy per inference the lowered widths save."""
+        return 1 - self.after["energy_j"] / self.before["energy_j"] if self.before["energy_j"] else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bits": self.bits, "before": self.before, "after": self.after, "energy_saved": self.energy_saved,
+                "quality": self.quality.to_json(), "trials": self.trials, "steps": self.steps}
+
+
+class _Search:
+    def __init__(self, problem: Problem, module, weights, hw: HardwareConfig, point: Point, oracle: Oracle,
+                 budget: int) -> None:
+        self.problem, self.module, self.weights, self.hw, self.oracle = problem, module, weights, hw, oracle
+        self.ops = [layer.op for layer in problem.layers]
+        self.rows = problem.rows(point.chunks)
+        self.streams = point.streams
+        self.budget = budget
+        self.trials = 0
+        self.cost: dict[str, float] = {}  # estimate of the current widths
+
+    def program(self, bits: Bits):
+        return program_for(self.module, self.weights, self.hw, self.ops, self.rows, self.streams, bits)
+
+    def holds(self, bits: Bits) -> Quality | None:
+        """The quality of the program with `bits` if it saves enough and meets the tolerance (None
+        otherwise); the estimate of an accepted program becomes the current cost."""
+        prog = self.program(bits)
+        est = estimate(prog)
+        if self.cost and est["energy_j"] > self.cost["energy_j"] * (1 - MIN_GAIN) \
+                and est["latency_s"] >= self.cost["latency_s"]:
+            return None
+        self.trials += 1
+        q = self.oracle.measure(prog, self.hw)
+        if not q.passed:
+            return None
+        self.cost = {"latency_s": est["latency_s"], "energy_j": est["energy_j"]}
+        return q
+
+    def default(self, key: str) -> int:
+        tier, _, knob = key.partition(".")
+        return int(getattr(getattr(self.hw, tier), knob))
+
+    def used(self) -> list[str]:
+        """Knobs of the tiers some layer's split uses."""
+        tiers = {t for split in self.rows for t, r in split.items() if r}
+        return [f"{t}.{k}" for t, ks in BIT_KNOBS.items() if t in tiers for k in ks]
+
+
+def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, point: Point, oracle: Oracle,
+                     budget: int = MAX_TRIALS) -> Precision:
+    s = _Search(problem, module, weights, hw, point, oracle, budget)
+    n = len(problem.layers)
+    bits: Bits = [{} for _ in range(n)]
+    q = s.holds(bits)
+    steps: list[dict[str, Any]] = []
+    if q is None:  # the starting point itself misses the tolerance: nothing to lower
+        prog = s.program(bits)
+        est = estimate(prog)
+        cost = {"latency_s": est["latency_s"], "energy_j": est["energy_j"]}
+        return Precision({}, cost, cost, oracle.measure(prog, hw), s.trials)
+    base = dict(s.cost)
+    for key in s.used():  # 1. uniform, by bisection: the lowest width every layer keeps
+        lo, hi = MIN_BITS, s.default(key)  # hi holds; find the lowest that holds
+        while lo < hi and s.trials < budget:
+            mid = (lo + hi) // 2
+            trial = [{**b, key: mid} for b in bits]
+            got = s.holds(trial)
+            if got is not None:
+                hi, q = mid, got
+            else:
+                lo = mid + 1
+        if hi < s.default(key):
+            bits = [{**b, key: hi} for b in bits]
+            steps.append({"knob": key, "layers": "all", "bits": hi, "quality": q.value})
+    analog = _analog_energy(problem, s.program(bits))
+    order = sorted(range(n), key=lambda i: -analog.get(problem.layers[i].node, 0.0))
+    for i in order:  # 2. per layer, largest analog energy first
+        node = problem.layers[i].node
+        if not analog.get(node):
+            continue
+        for key in s.used():
+            tier = key.partition(".")[0]
+            if not s.rows[i].get(tier):
+                continue
+            while s.trials < budget:
+                width = bits[i].get(key, s.default(key)) - 1
+                if width < MIN_BITS:
+                    break
+                trial = [dict(b) for b in bits]
+                trial[i][key] = width
+                got = s.holds(trial)
+                if got is None:
+                    break
+                bits, q = trial, got
+                steps.append({"knob": key, "layers": node, "bits": width, "quality": q.value})
+    after = s.cost
+    lowered = {problem.layers[i].node: {k: v for k, v in b.items() if v < s.default(k)
+                                         and s.rows[i].get(k.partition(".")[0])}
+               for i, b in enumerate(bits)}
+    return Precision({k: v for k, v in lowered.items() if v},
+                     {"latency_s": base["latency_s"], "energy_j": base["energy_j"]},
+                     {"latency_s": after["latency_s"], "energy_j": after["energy_j"]}, q, s.trials, steps)
+
+
+def layer_bits(problem: Problem, precision: Precision) -> Bits:
+    """The refined widths in stage one's layer order (for `set_bits`)."""
+    return [dict(precision.bits.get(layer.node, {})) for layer in problem.layers]
+
+
+def _analog_energy(problem: Problem, prog) -> dict[str, float]:
+    """Energy per inference of each layer's photonic and PIM instructions (what bits change)."""
+    rep = estimate(prog)
+    return {row["node"]: sum(v["energy_j"] for t, v in row["tiers"].items() if t in BIT_KNOBS)
+            for row in rep["layers"]}
