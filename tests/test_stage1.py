@@ -237,7 +237,8 @@ def test_solver_objective_is_the_schedule() -> None:
         chunks = found[0]
         assert problem.evaluate(chunks)[0] <= st.objective * (1 + 1e-6)
         if want_optimal:
-            assert st.status == "OPTIMAL" and st.objective == pytest.approx(problem.evaluate(chunks)[0], rel=1e-6)
+            # proven optimal (possibly only as the safety-net wall limit arrived, on a loaded machine)
+            assert st.status.startswith("OPTIMAL") and st.objective == pytest.approx(problem.evaluate(chunks)[0], rel=1e-6)
     # and it sees overlap: some layers of this split run while another tier works
     seq = problem.timeline.latency_s + sum(
         max(layer.table[t][c].latency_s + layer.table[t][c].tail_s for t, c in s.items())
