@@ -21,6 +21,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
 from h3pc.backends.isa import Instr, make, tensors_of
+from h3pc.backends.plan_buffer import plan_buffer
 from h3pc.backends.program import Program, Tensor
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects import digital, nn, photonic, pim
@@ -234,7 +235,5 @@ class _Codegen:
 def generate(module: ModuleOp, weights: WeightStore, hw: HardwareConfig, plan: bool = True) -> Program:
     """The Program of a lowered, allocated module, its global buffer planned (backends/plan_buffer.py)
     unless `plan` is False."""
-    from h3pc.backends.plan_buffer import plan_buffer
-
     prog = _Codegen(module, weights, hw).run()
     return plan_buffer(prog) if plan else prog

@@ -338,10 +338,10 @@ def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int
     reprogram = tuple(t for t in PIM_TIERS if pim_tier(hw, t).allow_reprogramming)
     ops = layer_ops(module)
     # the rest of the program, and which layer activations its buffer plan spills, from one lowering
-    ref = reference_program(module, weights, hw, ops, [_canonical(op)[3] for op in ops])
+    canon = [_canonical(op) for op in ops]
+    ref = reference_program(module, weights, hw, ops, [c[3] for c in canon])
     timeline = extract(ref, len(ops))
-    for op, spills in zip(ops, timeline.spills):
-        g, m, k, n, a_bytes, b = _canonical(op)
+    for op, (g, m, k, n, a_bytes, b), spills in zip(ops, canon, timeline.spills):
         static = is_static(b)
         allowed, why = _allowed(hw, static, op)
         node = op.node_name if isinstance(op, nn.NNOp) else ""

@@ -69,24 +69,33 @@ class _Search:
         self.streams = point.streams
         self.budget = budget
         self.trials = 0
-        self.cost: dict[str, float] = {}  # estimate of the current widths
+        self.report: dict[str, Any] = {}  # estimate of the program at the accepted widths
 
     def program(self, bits: Bits):
         return program_for(self.module, self.weights, self.hw, self.ops, self.rows, self.streams, bits)
 
+    @property
+    def cost(self) -> dict[str, float]:
+        return {"latency_s": self.report["latency_s"], "energy_j": self.report["energy_j"]}
+
+    def start(self, bits: Bits) -> Quality:
+        """The quality of the starting widths, whose estimate becomes the current one."""
+        prog = self.program(bits)
+        self.report = estimate(prog)
+        return self.oracle.measure(prog, self.hw)
+
     def holds(self, bits: Bits) -> Quality | None:
         """The quality of the program with `bits` if it saves enough and meets the tolerance (None
-        otherwise); the estimate of an accepted program becomes the current cost."""
+        otherwise); the estimate of an accepted program becomes the current one."""
         prog = self.program(bits)
         est = estimate(prog)
-        if self.cost and est["energy_j"] > self.cost["energy_j"] * (1 - MIN_GAIN) \
-                and est["latency_s"] >= self.cost["latency_s"]:
+        if est["energy_j"] > self.report["energy_j"] * (1 - MIN_GAIN) and est["latency_s"] >= self.report["latency_s"]:
             return None
         self.trials += 1
         q = self.oracle.measure(prog, self.hw)
         if not q.passed:
             return None
-        self.cost = {"latency_s": est["latency_s"], "energy_j": est["energy_j"]}
+        self.report = est
         return q
 
     def default(self, key: str) -> int:
@@ -104,14 +113,12 @@ def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, poin
     s = _Search(problem, module, weights, hw, point, oracle, budget)
     n = len(problem.layers)
     bits: Bits = [{} for _ in range(n)]
-    q = s.holds(bits)
+    q = s.start(bits)
+    s.trials += 1
     steps: list[dict[str, Any]] = []
-    if q is None:  # the starting point itself misses the tolerance: nothing to lower
-        prog = s.program(bits)
-        est = estimate(prog)
-        cost = {"latency_s": est["latency_s"], "energy_j": est["energy_j"]}
-        return Precision({}, cost, cost, oracle.measure(prog, hw), s.trials)
-    base = dict(s.cost)
+    base = s.cost
+    if not q.passed:  # the starting point itself misses the tolerance: nothing to lower
+        return Precision({}, base, base, q, s.trials)
     for key in s.used():  # 1. uniform, by bisection: the lowest width every layer keeps
         lo, hi = MIN_BITS, s.default(key)  # hi holds; find the lowest that holds
         while lo < hi and s.trials < budget:
@@ -125,7 +132,7 @@ def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, poin
         if hi < s.default(key):
             bits = [{**b, key: hi} for b in bits]
             steps.append({"knob": key, "layers": "all", "bits": hi, "quality": q.value})
-    analog = _analog_energy(problem, s.program(bits))
+    analog = _analog_energy(s.report)
     order = sorted(range(n), key=lambda i: -analog.get(problem.layers[i].node, 0.0))
     for i in order:  # 2. per layer, largest analog energy first
         node = problem.layers[i].node
@@ -146,13 +153,10 @@ def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, poin
                     break
                 bits, q = trial, got
                 steps.append({"knob": key, "layers": node, "bits": width, "quality": q.value})
-    after = s.cost
     lowered = {problem.layers[i].node: {k: v for k, v in b.items() if v < s.default(k)
                                          and s.rows[i].get(k.partition(".")[0])}
                for i, b in enumerate(bits)}
-    return Precision({k: v for k, v in lowered.items() if v},
-                     {"latency_s": base["latency_s"], "energy_j": base["energy_j"]},
-                     {"latency_s": after["latency_s"], "energy_j": after["energy_j"]}, q, s.trials, steps)
+    return Precision({k: v for k, v in lowered.items() if v}, base, s.cost, q, s.trials, steps)
 
 
 def layer_bits(problem: Problem, precision: Precision) -> Bits:
@@ -160,8 +164,8 @@ def layer_bits(problem: Problem, precision: Precision) -> Bits:
     return [dict(precision.bits.get(layer.node, {})) for layer in problem.layers]
 
 
-def _analog_energy(problem: Problem, prog) -> dict[str, float]:
-    """Energy per inference of each layer's photonic and PIM instructions (what bits change)."""
-    rep = estimate(prog)
+def _analog_energy(rep: dict[str, Any]) -> dict[str, float]:
+    """Energy per inference of each layer's photonic and PIM instructions (what bits change), from
+    a program's estimate."""
     return {row["node"]: sum(v["energy_j"] for t, v in row["tiers"].items() if t in BIT_KNOBS)
             for row in rep["layers"]}
