@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lit bench docs clean
+.PHONY: demo test lit bench docs fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/fidelity.py
 	$(BIN)/python benchmarks/partition.py
+	$(BIN)/python benchmarks/memory.py
+	$(BIN)/python benchmarks/sweep.py
+
+# differential fuzzing at length: random graphs x targets x placements against onnxruntime
+fuzz: $(STAMP)
+	H3PC_FUZZ_EXAMPLES=$${H3PC_FUZZ_EXAMPLES:-5000} H3PC_FUZZ_STEPS=$${H3PC_FUZZ_STEPS:-10} \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_differential.py --hypothesis-show-statistics
 
 docs: $(STAMP)
 	$(BIN)/python -m h3pc.docgen

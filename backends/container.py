@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from dataclasses import dataclass, field
 
-from h3pc.diagnostics import H3pcError, atomic_write
+from h3pc.diagnostics import H3pcError, atomic_write, printable
 
 MAGIC = b"H3PCPROG"
 FORMAT_VERSION = 2
@@ -34,10 +34,33 @@ _KIND_NAMES = {v: k for k, v in KINDS.items()}
 
 
 @dataclass(frozen=True)
+class Pieces:
+    """A payload written as several buffers back to back: the weights section as its constants, so
+    writing a program never builds one more copy of all its weights (gpt2_small: 649 MB)."""
+
+    parts: tuple[bytes | memoryview, ...]
+
+    def __len__(self) -> int:
+        return sum(memoryview(p).nbytes for p in self.parts)
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _crc32(data: bytes | memoryview | Pieces) -> int:
+    if isinstance(data, Pieces):
+        crc = 0
+        for part in data.parts:
+            crc = zlib.crc32(part, crc)
+        return crc
+    return zlib.crc32(data)
+
+
+@dataclass(frozen=True)
 class Section:
     name: str
     kind: str
-    data: bytes | memoryview
+    data: bytes | memoryview | Pieces
     offset: int = field(default=0, compare=False)  # file offset, when read from a file
     crc32: int = field(default=0, compare=False)
 
@@ -82,14 +105,17 @@ def _chunks(container: Container) -> Iterator[bytes | memoryview]:
     entries = []
     for s in container.sections:
         entries.append(_ENTRY.pack(_fixed(s.name, 16, "section name"), KINDS[s.kind], 0, offset, len(s.data),
-                                   zlib.crc32(s.data), 0))
+                                   _crc32(s.data), 0))
         offset += len(s.data) + _pad(len(s.data))
     header = _HEADER.pack(MAGIC, FORMAT_VERSION, n, head_size, container.hw_digest,
                           _fixed(container.tool_version, 16, "tool version"))
     head = header + b"".join(entries)
     yield head + b"\0" * _pad(len(head))
     for i, s in enumerate(container.sections):
-        yield s.data
+        if isinstance(s.data, Pieces):
+            yield from s.data.parts
+        else:
+            yield s.data
         if i < n - 1:  # no padding after the last section, so any truncation is visible
             yield b"\0" * _pad(len(s.data))
 
@@ -121,16 +147,17 @@ def decode(data: bytes | memoryview, where: str = "program.bin") -> Container:
     for i in range(n):
         raw_name, kind, _flags, off, size, crc, _ = _ENTRY.unpack_from(buf, _HEADER.size + i * _ENTRY.size)
         name = raw_name.rstrip(b"\0").decode("utf-8", "replace")
+        shown = printable(name)  # the name as messages show it: a damaged one may hold control characters
         if kind not in _KIND_NAMES:
-            raise H3pcError(f"{where}: section {i} ('{name}') has unknown kind {kind}")
+            raise H3pcError(f"{where}: section {i} ('{shown}') has unknown kind {kind}")
         if off < end_prev:
-            raise H3pcError(f"{where}: section '{name}' at offset {off} overlaps the previous data")
+            raise H3pcError(f"{where}: section '{shown}' at offset {off} overlaps the previous data")
         if off + size > len(buf):
             raise H3pcError(
-                f"{where}: truncated: section '{name}' needs bytes {off}..{off + size} but the file has {len(buf)}")
+                f"{where}: truncated: section '{shown}' needs bytes {off}..{off + size} but the file has {len(buf)}")
         payload = buf[off : off + size]  # a view: large weight sections are not copied
         if zlib.crc32(payload) != crc:
-            raise H3pcError(f"{where}: checksum mismatch in section '{name}' (offset {off}, {size} bytes)")
+            raise H3pcError(f"{where}: checksum mismatch in section '{shown}' (offset {off}, {size} bytes)")
         sections.append(Section(name, _KIND_NAMES[kind], payload, off, crc))
         end_prev = off + size
     if len(buf) > end_prev:
@@ -138,7 +165,8 @@ def decode(data: bytes | memoryview, where: str = "program.bin") -> Container:
     return Container(bytes(digest), tool.rstrip(b"\0").decode("utf-8", "replace"), tuple(sections))
 
 
-def make(hw_digest_hex: str, tool_version: str, sections: Mapping[str, tuple[str, bytes | memoryview]]) -> Container:
+def make(hw_digest_hex: str, tool_version: str,
+         sections: Mapping[str, tuple[str, bytes | memoryview | Pieces]]) -> Container:
     """Convenience: sections as {name: (kind, data)} in order."""
     return Container(bytes.fromhex(hw_digest_hex), tool_version,
                      tuple(Section(n, k, d) for n, (k, d) in sections.items()))

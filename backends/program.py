@@ -11,6 +11,7 @@ encodes to the same bytes.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from h3pc import __version__
 from h3pc.backends import container
 from h3pc.backends.isa import BY_NAME, Instr, decode_stream, encode_stream, tensors_of
 from h3pc.diagnostics import H3pcError
+from h3pc.dialects.types import ELEMENT_TYPES
 from h3pc.hardware.schema import HardwareConfig, parse_hardware
 from h3pc.tiers import ENGINES
 
@@ -67,14 +69,16 @@ def _json(obj: Any) -> bytes:
 
 def to_container(prog: Program) -> container.Container:
     offsets: dict[int, int] = {}
+    parts: list[bytes | memoryview] = []  # each constant's bytes in place, then its padding
     pos = 0
     for tid in sorted(prog.consts):
+        arr = np.ascontiguousarray(prog.consts[tid])
         offsets[tid] = pos
-        pos += prog.consts[tid].nbytes + (-prog.consts[tid].nbytes) % ALIGN
-    weights = np.zeros(pos, np.uint8)  # the one copy of the weights the file is written from
-    for tid, off in offsets.items():
-        arr = prog.consts[tid]
-        weights[off : off + arr.nbytes] = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+        pad = (-arr.nbytes) % ALIGN
+        parts.append(memoryview(arr.reshape(-1).view(np.uint8)))
+        if pad:
+            parts.append(bytes(pad))
+        pos += arr.nbytes + pad
     # constants consumed only at compile time (folded into others) are not stored
     tensors = [{"shape": list(t.shape), "dtype": t.dtype, "offset": offsets.get(i, -1),
                 "role": "folded" if t.role == "const" and i not in offsets else t.role,
@@ -88,27 +92,28 @@ def to_container(prog: Program) -> container.Container:
     sections["tensors"] = ("meta", _json(tensors))
     sections["kernels"] = ("meta", prog.kernels.encode())
     sections["symbols"] = ("symbols", _json(prog.symbols))
-    sections["weights"] = ("weights", memoryview(weights))
+    sections["weights"] = ("weights", container.Pieces(tuple(parts)))
     return container.make(prog.hw.digest, __version__, sections)
 
 
 def from_container(c: container.Container, where: str) -> Program:
     """Rebuild a Program; every table is checked so that a damaged file fails here with one line."""
     try:
-        hw = parse_hardware(json.loads(bytes(c.section("hardware").data)), f"{where}: hardware section")
-    except json.JSONDecodeError as exc:
-        raise H3pcError(f"{where}: hardware section is not valid JSON ({exc.msg})") from None
+        hw_table = json.loads(bytes(c.section("hardware").data))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting
+        raise H3pcError(f"{where}: hardware section is not valid JSON ({type(exc).__name__})") from None
+    hw = parse_hardware(hw_table, f"{where}: hardware section")
     if hw.digest != c.hw_digest.hex():
         raise H3pcError(f"{where}: hardware section does not match the header digest")
     try:
         sig = json.loads(bytes(c.section("signature").data))
         tables = json.loads(bytes(c.section("tensors").data))
         symbols = json.loads(bytes(c.section("symbols").data))
-        tensors = [Tensor(tuple(int(d) for d in t["shape"]), str(np.dtype(t["dtype"])), t["role"], int(t["offset"]),
-                          str(t["home"]), int(t["addr"])) for t in tables]
+        tensors = [_tensor(t) for t in tables]
         inputs, outputs = list(sig["inputs"]), list(sig["outputs"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
         raise H3pcError(f"{where}: malformed table section ({type(exc).__name__}: {exc})") from None
+    _check_tables(tensors, inputs, outputs, symbols, where)
     streams = {t: decode_stream(c.section(f"stream.{t}").data, f"{where}: stream.{t}") for t in ENGINES}
     weights = _aligned(c.section("weights").data)
     consts: dict[int, np.ndarray] = {}
@@ -123,9 +128,53 @@ def from_container(c: container.Container, where: str) -> Program:
                    inputs, outputs, consts)
 
 
-def _aligned(data: bytes) -> np.ndarray:
+#: what a tensor table entry may say (backends/codegen.py, backends/plan_buffer.py write these)
+_DTYPES = frozenset(str(d) for _, d, _ in ELEMENT_TYPES)
+_ROLES = frozenset({"input", "const", "value", "folded", "token"})
+_HOMES = frozenset({"buffer", "offchip", ""})
+#: no tensor may have more elements (the compiler's own limit, frontend/importer.py)
+MAX_ELEMENTS = 1 << 32
+
+
+def _int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"expected an integer, got {v!r}")
+    return v
+
+
+def _tensor(t: Any) -> Tensor:
+    """One tensor table entry, strictly: a damaged table must not become a numpy error later."""
+    shape = tuple(_int(d) for d in t["shape"])
+    dtype, role, home = t["dtype"], t["role"], t["home"]
+    if dtype not in _DTYPES or role not in _ROLES or home not in _HOMES:
+        raise ValueError(f"bad dtype, role or home {dtype!r}, {role!r}, {home!r}")
+    if any(d < 0 for d in shape) or int(np.prod(shape, dtype=object)) > MAX_ELEMENTS:
+        raise ValueError(f"bad shape {list(shape)}")
+    return Tensor(shape, dtype, role, _int(t["offset"]), home, _int(t["addr"]))
+
+
+def _check_tables(tensors: list[Tensor], inputs: list, outputs: list, symbols: Any, where: str) -> None:
+    """The signature names tensors in the table; every symbol is a {node, op} pair."""
+    for kind, entries in (("input", inputs), ("output", outputs)):
+        for e in entries:
+            if not (isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("tensor"), int)
+                    and not isinstance(e["tensor"], bool)):
+                raise H3pcError(f"{where}: malformed signature section ({kind} entry {e!r:.60})")
+            if not 0 <= e["tensor"] < len(tensors):
+                raise H3pcError(f"{where}: signature: {kind} {e['name']!r} names tensor %{e['tensor']} past the "
+                                f"table ({len(tensors)} tensors)")
+    if not isinstance(symbols, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("node"), str) and isinstance(s.get("op"), str) for s in symbols):
+        raise H3pcError(f"{where}: malformed symbols section (expected a list of {{node, op}} entries)")
+
+
+def _aligned(data: bytes | memoryview) -> np.ndarray:
     """The weights in one 64-byte aligned buffer, so every constant view is aligned (numpy kernels
-    copy or slow down on unaligned views)."""
+    copy or slow down on unaligned views). A section of a memory-mapped file already is (pages are
+    aligned and sections start at 64-byte offsets): it is used in place, not copied."""
+    view = np.frombuffer(data, np.uint8)
+    if view.ctypes.data % ALIGN == 0:
+        return view
     raw = np.empty(len(data) + ALIGN, np.uint8)
     start = (-raw.ctypes.data) % ALIGN
     buf = raw[start : start + len(data)]
@@ -143,17 +192,26 @@ def _check_refs(streams: dict[str, list[Instr]], tensors: list[Tensor], symbols:
             if any(t >= n for t in tensors_of(ins)):
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) names a tensor past "
                                 f"the table ({n} tensors)")
-            sym = dict(zip(BY_NAME[ins.op].fields, ins.args)).get("sym", 0)
+            fields = dict(zip(BY_NAME[ins.op].fields, ins.args))
+            bad = [f for f, v in fields.items() if f.endswith("_bits") and not 1 <= v <= 32]
+            if bad:  # the quantisers compute 2 ** (bits - 1)
+                raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) has {bad[0]} {fields[bad[0]]}, "
+                                "outside 1..32")
+            sym = fields.get("sym", 0)
             if sym >= max(ns, 1):
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) has symbol {sym} of {ns}")
 
 
 def read(path: str) -> Program:
-    from pathlib import Path
+    """The program in a file, memory-mapped: the weights section is used where it lies, so loading a
+    program costs no copy of its weights (gpt2_small: 649 MB)."""
+    import mmap
 
-    p = Path(path)
     try:
-        data = p.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data: bytes | memoryview = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)) \
+                if size else b""
     except OSError as exc:
         raise H3pcError(f"{path}: {exc.strerror or exc}") from None
     return from_container(container.decode(data, str(path)), str(path))

@@ -31,7 +31,7 @@ from xdsl.rewriter import InsertPoint
 
 from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.dialects import nn
-from h3pc.dialects.types import element_type_from_numpy, element_type_from_onnx, onnx_type_name
+from h3pc.dialects.types import element_type_from_numpy, element_type_from_onnx, numpy_dtype, onnx_type_name
 from h3pc.frontend.folding import StaticGraph, make_static, used_names
 from h3pc.frontend.loader import LoadedModel, load_onnx
 from h3pc.frontend.registry import IMPORTERS, load_importers
@@ -39,6 +39,9 @@ from h3pc.frontend.weights import WeightStore
 
 #: constants with at most this many elements are printed inline; larger ones are resources.
 INLINE_ELEMENTS = 16
+#: no tensor may have more elements (16 GiB of fp32): a declared 10^12-element input or an Expand to such
+#: a shape is refused here, not compiled into a program that no emulator run could allocate
+MAX_TENSOR_ELEMENTS = 1 << 32
 
 
 @dataclass
@@ -96,7 +99,12 @@ class NodeContext:
     def maybe_const(self, i: int) -> np.ndarray | None:
         if not self.has_input(i):
             return None
-        return self.imp.const_value(self.node.input[i])
+        v = self.imp.const_value(self.node.input[i])
+        if v is None and 0 in self.shape(i):  # an empty tensor has one value, even as a graph input
+            et = element_type_from_onnx(self.elem(i))
+            if et is not None:
+                return np.zeros(self.shape(i), numpy_dtype(et))
+        return v
 
     def const(self, i: int, what: str) -> np.ndarray:
         v = self.maybe_const(i)
@@ -265,6 +273,17 @@ def unsupported_nodes(model: Any) -> list[tuple[str, str, str]]:
     return bad
 
 
+def _check_sizes(static: StaticGraph, path: Path) -> None:
+    """Every tensor's element count within MAX_TENSOR_ELEMENTS (shapes only: nothing is allocated)."""
+    inputs = {i.name for i in static.model.graph.input}
+    for name, (_, shape) in static.types.items():
+        n = int(np.prod(shape, dtype=object)) if shape else 1
+        if n > MAX_TENSOR_ELEMENTS:
+            what = "graph input" if name in inputs else "tensor"
+            raise UnsupportedError(f"{path}: {what} '{name}' has {n} elements (shape {list(shape)}); at most "
+                                   f"{MAX_TENSOR_ELEMENTS} per tensor are supported")
+
+
 def import_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
                  loaded: LoadedModel | None = None) -> ImportedModel:
     """Load, check coverage, make static and import an ONNX model."""
@@ -280,6 +299,7 @@ def import_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
         )
     counts = Counter(n.op_type for n in loaded.model.graph.node)  # before folding rewrites the graph
     static = make_static(loaded, input_shapes)
+    _check_sizes(static, loaded.path)
     imported = ModuleImporter(static).run(loaded.path)
     imported.op_counts = counts
     return imported

@@ -148,6 +148,7 @@ def load_onnx(path: str | Path) -> LoadedModel:
     except Exception as exc:  # protobuf's DecodeError and friends
         raise H3pcError(f"{path}: not a valid ONNX model: {exc}") from None
     _check_opsets(model, path)
+    _check_declared(model, path)
     return LoadedModel(path, model, store, size)
 
 
@@ -158,6 +159,65 @@ def _check_opsets(model: "onnx.ModelProto", path: Path) -> None:  # noqa: F821
         raise UnsupportedError(f"{path}: model imports no ai.onnx opset")
     if not MIN_OPSET <= v <= MAX_OPSET:
         raise UnsupportedError(f"{path}: ai.onnx opset {v} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
+
+
+#: the typed field that holds each element type's values when there is no raw_data
+_TYPED_FIELD = {1: "float_data", 11: "double_data", 7: "int64_data", 12: "uint64_data", 13: "uint64_data",
+                **dict.fromkeys((2, 3, 4, 5, 6, 9, 10, 16), "int32_data")}
+
+
+def _check_declared(model: "onnx.ModelProto", path: Path) -> None:  # noqa: F821
+    """What protobuf accepts but no graph may hold: a name defined twice, a negative input dimension, a
+    tensor attribute whose payload does not match its declared shape. Caught here, each is one clear line;
+    later, shape inference would report a confusing consequence (or numpy a traceback)."""
+    from onnx import AttributeProto
+
+    g = model.graph
+    inits: set[str] = set()
+    for t in g.initializer:
+        if t.name in inits:
+            raise H3pcError(f"{path}: initializer '{t.name}' is defined twice")
+        inits.add(t.name)
+    inputs: set[str] = set()
+    for vi in g.input:
+        if vi.name in inputs:
+            raise H3pcError(f"{path}: graph input '{vi.name}' is declared twice")
+        inputs.add(vi.name)
+        dims = [d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in vi.type.tensor_type.shape.dim]
+        if any(isinstance(d, int) and d < 0 for d in dims):
+            raise H3pcError(f"{path}: graph input '{vi.name}' has a negative dimension {dims}")
+    for node in g.node:
+        where = f"node '{node.name or node.op_type}' ({node.op_type})"
+        for out in node.output:
+            if out in inputs:
+                raise H3pcError(f"{path}: {where} writes tensor '{out}', which is a graph input")
+            if out in inits:
+                raise H3pcError(f"{path}: {where} writes tensor '{out}', which is an initializer")
+        for a in node.attribute:
+            if a.type == AttributeProto.TENSOR:
+                _check_payload(a.t, f"{where} attribute '{a.name}'", path)
+            elif a.type == AttributeProto.TENSORS:
+                for t in a.tensors:
+                    _check_payload(t, f"{where} attribute '{a.name}'", path)
+
+
+def _check_payload(t: "onnx.TensorProto", what: str, path: Path) -> None:  # noqa: F821
+    """A tensor inside the graph (not an initializer): its payload must hold exactly the declared elements."""
+    dims = list(t.dims)
+    if any(d < 0 for d in dims):
+        raise H3pcError(f"{path}: {what} has a negative dimension {dims}")
+    if t.data_location == 1:  # EXTERNAL: checked when (if ever) read
+        return
+    count = int(np.prod(dims, dtype=object)) if dims else 1
+    np_dtype = _NP_BY_ONNX.get(t.data_type)
+    if t.raw_data and np_dtype is not None:
+        if len(t.raw_data) != count * np_dtype.itemsize:
+            raise H3pcError(f"{path}: {what}: {len(t.raw_data)} payload bytes for {count} x {np_dtype.name} "
+                            f"(shape {dims})")
+    elif not t.raw_data and t.data_type in _TYPED_FIELD:
+        n = len(getattr(t, _TYPED_FIELD[t.data_type]))
+        if n != count:
+            raise H3pcError(f"{path}: {what}: {n} values for {count} elements (shape {dims})")
 
 
 def _scan_graph(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap.mmap, path: Path) -> bytes:
@@ -227,6 +287,8 @@ def _scan_tensor(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap
         return bytes(kept)
     # typed fields (float_data, int64_data, ...), bf16, strings: let onnx decode this one tensor
     blob = bytes(wire.buf[start:end])
+    if dtype not in onnx.TensorProto.DataType.values():
+        raise UnsupportedError(f"{path}: initializer '{name}' has element type {dtype}, which is not an ONNX type")
     if count > 1 << 31:
         raise H3pcError(f"{path}: initializer '{name}' declares {count} elements")
     tensor = onnx.TensorProto.FromString(blob)
@@ -252,9 +314,18 @@ def _add_external(store: WeightStore, name: str, dtype: int, dims: list[int], bl
     np_dtype = _NP_BY_ONNX.get(dtype)
     if np_dtype is None:
         raise UnsupportedError(f"{path}: initializer '{name}': external data of type {dtype} is not supported")
-    offset = int(info.get("offset", 0))
-    count = int(np.prod(dims)) if dims else 1
-    if not target.exists() or target.stat().st_size < offset + count * np_dtype.itemsize:
+    try:
+        offset = int(info.get("offset", 0))
+    except ValueError:
+        offset = -1
+    if offset < 0:
+        raise H3pcError(f"{path}: initializer '{name}': external data offset '{info['offset']}' is not a "
+                        "non-negative integer")
+    count = int(np.prod(dims, dtype=object)) if dims else 1
+    if not target.is_file() or target.stat().st_size < offset + count * np_dtype.itemsize:
         raise H3pcError(f"{path}: initializer '{name}': external file '{loc}' is missing or too short")
+    if count == 0:  # mmap cannot map zero bytes
+        store.add(name, np.empty(tuple(dims), np_dtype))
+        return
     store.add_lazy(name, np_dtype, tuple(dims),
                    lambda: np.memmap(target, np_dtype, "r", offset, (count,)))

@@ -179,6 +179,9 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
         write_text(print_ir(compiled.imported.module, args.print_op_generic), args.ir_out)
         return 0
     compiled = compile_model(args.model, args.target, args.hw, shapes, stage1=stage1)
+    from h3pc.run import check_constants
+
+    check_constants(compiled.program, args.model)
     two = compiled.stage1.stage2 if compiled.stage1 is not None else None
     if two is not None and not two.after_quality.passed:  # nothing written: the quality is not met
         raise H3pcError(f"stage two: no remap meets --tolerance {two.after_quality.tolerance:g} "
@@ -246,6 +249,11 @@ def stage_one_options(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sweep"]:  # `h3pc sweep sweep.yaml -o results/`: design-space sweeps (h3pc/sweep/)
+        from h3pc.sweep.cli import main as sweep_main
+
+        return sweep_main(argv[1:])
     return run_main("h3pc", main_args, argv)
 
 

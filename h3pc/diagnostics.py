@@ -21,6 +21,12 @@ class UnsupportedError(H3pcError):
     exit_code = 2
 
 
+def printable(text: str) -> str:
+    """`text` on one line, control characters escaped: names read from a damaged file may hold a newline or
+    a terminal escape sequence, and a diagnostic must stay one harmless line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None = None) -> int:
     """Run a tool's main; turn every exception into one `prog: error: ...` line unless --debug."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -30,7 +36,7 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
     except H3pcError as exc:
         if debug:
             raise
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
@@ -46,7 +52,7 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
         if debug:
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"{prog}: internal error: {type(exc).__name__}: {first} (rerun with --debug for a traceback)",
+        print(f"{prog}: internal error: {type(exc).__name__}: {printable(first)} (rerun with --debug for a traceback)",
               file=sys.stderr)
         return 70
 

@@ -65,10 +65,11 @@ def cli_markdown() -> str:
     import argparse
 
     from h3pc import cli, objdump, run
+    from h3pc.sweep import cli as sweep
 
     lines = ["# Command-line reference", "",
              "Generated from the tools' own argument parsers by `make docs`; do not edit by hand.", ""]
-    for mod in (cli, run, objdump):
+    for mod in (cli, run, objdump, sweep):
         parser = mod.build_parser()
         lines += [f"## {parser.prog}", "", parser.description or "", ""]
         for group in parser._action_groups:

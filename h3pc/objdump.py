@@ -53,7 +53,8 @@ def main_args(argv: list[str]) -> int:
             out += ["", f"stream.{tier}: {len(instrs)} instructions"]
             for i, ins in enumerate(instrs):
                 sym = symbol_of(ins)
-                note = f"  ; {prog.symbols[sym]['node']} ({prog.symbols[sym]['op']})" if sym is not None else ""
+                note = (f"  ; {prog.symbols[sym]['node']} ({prog.symbols[sym]['op']})"
+                        if sym is not None and sym < len(prog.symbols) else "")
                 out.append(f"  {i:>6}: {disassemble(ins)}{note}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0

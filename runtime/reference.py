@@ -419,10 +419,12 @@ class Windows:
             hi = min(size, lo + src.shape[ax])
             dst[ax], cut[ax] = slice(lo, hi), slice(0, hi - lo)
         full[tuple(dst)] = src[tuple(cut)]
-        y = np.zeros((n, oh * wq, c) if last else (n, g, og, oh * wq), dtype=np.result_type(x, w))
-        tmp = np.empty((n, oh * wq, c) if last else (n, g, oh * wq), dtype=y.dtype)
+        # channels-last taps run on whole pixel rows (wq * C values, the weights tiled along the row):
+        # with channels innermost alone, numpy's inner loop would be only C long
+        y = np.zeros((n, oh, wq * c) if last else (n, g, og, oh * wq), dtype=np.result_type(x, w))
+        tmp = np.empty((n, oh, wq * c) if last else (n, g, oh * wq), dtype=y.dtype)
         wk = w.reshape(g, cg, kh, kw, og)
-        wl = np.ascontiguousarray(wk[:, 0, :, :, 0].transpose(1, 2, 0)) if last else None  # kh, kw, C
+        wl = np.tile(wk[:, 0, :, :, 0].transpose(1, 2, 0), (1, 1, wq)) if last else None  # kh, kw, wq*C
         phases: dict[tuple[int, int], np.ndarray] = {}
         for i in range(kh):
             for j in range(kw):
@@ -433,7 +435,7 @@ class Windows:
                         (n, hq * wq, c) if last else (n, g, cg, hq * wq))
                 off = ((i * dh) // sh) * wq + (j * dw) // sw
                 if last:
-                    np.multiply(phases[(a, b)][:, off : off + oh * wq], wl[i, j], out=tmp)
+                    np.multiply(phases[(a, b)][:, off : off + oh * wq].reshape(n, oh, wq * c), wl[i, j], out=tmp)
                     y += tmp
                     continue
                 seg = phases[(a, b)][..., off : off + oh * wq]
@@ -441,8 +443,9 @@ class Windows:
                     for o in range(og):
                         np.multiply(seg[:, :, ci], wk[None, :, ci, i, j, o, None], out=tmp)
                         y[:, :, o] += tmp
-        if last:  # N, oh, ow, C -> C, N*oh*ow, 1
-            return y.reshape(n, oh, wq, c)[:, :, :ow].transpose(3, 0, 1, 2).reshape(c, n * oh * ow, 1)
+        if last:  # N, oh, ow, C -> C, N*oh*ow, 1, keeping channels innermost in memory
+            y = np.ascontiguousarray(y.reshape(n, oh, wq, c)[:, :, :ow])
+            return y.transpose(3, 0, 1, 2).reshape(c, n * oh * ow, 1)
         y = y.reshape(n, g, og, oh, wq)[..., :ow]  # N, G, Og, oh, ow -> G, N*oh*ow, Og
         return np.moveaxis(y, 2, -1).transpose(1, 0, 2, 3, 4).reshape(g, n * oh * ow, og)
 
@@ -479,17 +482,21 @@ def _conv_transpose(op: Operation) -> Kernel:
         cg, og = cin // g, w.shape[1]
         ks = w.shape[2:]
         full = [s[i] * (x.shape[2 + i] - 1) + (ks[i] - 1) * d[i] + 1 for i in range(nsp)]
-        full = [max(full[i], out_shape[2 + i] + p[i] + p[nsp + i]) for i in range(nsp)]
-        y = np.zeros((n, g * og) + tuple(full), dtype=np.float64 if x.dtype == np.float64 else np.float32)
+        # the window kept is [pad_begin, pad_begin + out) of the full result; an output_shape past the
+        # full size comes as a negative end pad (zeros there), a negative begin pad shifts it left
+        lo = [max(0, -p[i]) for i in range(nsp)]
+        size = [lo[i] + max(full[i], p[i] + out_shape[2 + i]) for i in range(nsp)]
+        y = np.zeros((n, g * og) + tuple(size), dtype=np.float64 if x.dtype == np.float64 else np.float32)
         xs = x.reshape((n, g, cg) + x.shape[2:])
         ws = w.reshape((g, cg, og) + ks)
         for kidx in np.ndindex(*ks):
             # contrib[n, g, og, *in] = sum_c x[n, g, c, *in] * w[g, c, og, kidx]
             contrib = np.einsum("ngc...,gco->ngo...", xs, ws[(slice(None), slice(None), slice(None)) + kidx])
             contrib = contrib.reshape((n, g * og) + x.shape[2:])
-            sl = tuple(slice(kidx[i] * d[i], kidx[i] * d[i] + s[i] * (x.shape[2 + i] - 1) + 1, s[i]) for i in range(nsp))
+            sl = tuple(slice(lo[i] + kidx[i] * d[i], lo[i] + kidx[i] * d[i] + s[i] * (x.shape[2 + i] - 1) + 1, s[i])
+                       for i in range(nsp))
             y[(slice(None), slice(None)) + sl] += contrib
-        crop = tuple(slice(p[i], p[i] + out_shape[2 + i]) for i in range(nsp))
+        crop = tuple(slice(lo[i] + p[i], lo[i] + p[i] + out_shape[2 + i]) for i in range(nsp))
         y = y[(slice(None), slice(None)) + crop]
         if b is not None:
             y = y + b.reshape((1, -1) + (1,) * nsp)

@@ -216,6 +216,9 @@ def test_objective_values_repeat() -> None:
     problem = small_problem("gpt2_tiny", 16)
     a = solve(problem, "energy", SOLVER, 2.0)
     b = solve(problem, "energy", SOLVER, 2.0)
+    if a[0].status.endswith("_WALL_LIMIT") or b[0].status.endswith("_WALL_LIMIT"):
+        pytest.skip("the wall-clock safety net stopped CP-SAT (a loaded machine): repeats are promised "
+                    "only within the deterministic limit")
     assert a[0].objective == b[0].objective and a[1] == b[1]
 
 
@@ -270,3 +273,17 @@ def test_cli_nsga2_writes_its_front(tmp_path) -> None:
     assert rc == 0
     data = json.loads(front.read_text())
     assert data["mapping"] == "nsga2" and data["front"] and data["front"][0]["label"] == "nsga2"
+
+
+def test_bound_below_the_hints_rounded_cost_keeps_the_hint() -> None:
+    """A re-solve bounded by the hint's float latency (cpsat_front's energy pass) must stay feasible
+    although the model rounds every term to whole ps: an infeasible model with a hint made OR-tools
+    9.15 abort the whole process (19 ONNX attention node tests did)."""
+    problem = small_problem("mlp_digits", 4)
+    st, found = solve(problem, "latency", QUICK, 1.0)
+    assert found is not None
+    lat = problem.evaluate(found[0])[0]
+    # half a picosecond under the hint's cost: int() of it is below every rounding of the hint
+    st2, found2 = solve(problem, "energy", QUICK, 1.0, lat_le_s=lat - 0.5e-12, hint=found)
+    assert found2 is not None and st2.status in ("OPTIMAL", "FEASIBLE")
+    assert problem.evaluate(found2[0])[0] <= lat * (1 + 1e-9)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import BoolAttr, IntegerType, TensorType
 from xdsl.ir import SSAValue
 
 from h3pc.dialects import nn
@@ -72,10 +72,12 @@ def attention(ctx: NodeContext) -> list:
         cap = ctx.constant(np.asarray(softcap, dt), "softcap")
         s = ctx.unary(nn.TanhOp, _binary(ctx, nn.DivOp, s, cap, scores_shape), out_shape=scores_shape)
         s = _binary(ctx, nn.MulOp, s, cap, scores_shape)
-    bias = _bias(ctx, sq, skv, dt)
+    bias, folded = _bias(ctx, sq, skv, dt)
     if bias is not None:
         s = _binary(ctx, nn.AddOp, s, bias, scores_shape)
     p = ctx.unary(nn.SoftmaxOp, s, {"axis": int_attr(3)}, out_shape=scores_shape)
+    if bias is not None:
+        p = _zero_masked_rows(ctx, p, bias, folded, dt)
     dv = shape_of(v)[3]
     y = _binary(ctx, nn.MatMulOp, p, v, (b, hq, sq, dv))
     if q3:
@@ -87,8 +89,30 @@ def attention(ctx: NodeContext) -> list:
     return outs
 
 
-def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> SSAValue | None:
-    """Additive attention bias from is_causal and attn_mask; constant parts are folded here."""
+def _zero_masked_rows(ctx: NodeContext, p: SSAValue, bias: SSAValue, folded: np.ndarray | None,
+                      dt: np.dtype) -> SSAValue:
+    """A query row whose keys are all masked (bias all -inf) softmaxes to NaN (exp(-inf - -inf));
+    ONNX Attention defines its probabilities, hence its output, as 0 there."""
+    shape = shape_of(p)
+    if folded is not None:
+        dead = np.isneginf(folded).all(axis=-1, keepdims=True)
+        if not dead.any():
+            return p
+        keep = ctx.constant(~dead, "attended_rows")
+    else:
+        elem = bias.type.element_type
+        row_shape = list(shape_of(bias)[:-1]) + [1]
+        props = {"axes": ints_attr([-1]), "keepdims": BoolAttr.from_bool(True)}
+        row_max = ctx.emit(nn.ReduceMaxOp, [bias], props, [TensorType(elem, row_shape)]).results[0]
+        ninf = ctx.constant(np.asarray(-np.inf, dt), "ninf")
+        keep = ctx.emit(nn.GreaterOp, [row_max, ninf], result_types=[TensorType(IntegerType(1), row_shape)]).results[0]
+    zero = ctx.constant(np.asarray(0.0, dt), "zero")
+    return ctx.emit(nn.WhereOp, [keep, p, zero], result_types=[TensorType(p.type.element_type, list(shape))]).results[0]
+
+
+def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> tuple[SSAValue | None, np.ndarray | None]:
+    """Additive attention bias from is_causal and attn_mask, and its value when it is constant (the
+    constant parts are folded here)."""
     past = ctx.shape(4)[2] if ctx.has_input(4) else 0
     causal = None
     if ctx.attr("is_causal", 0):
@@ -96,7 +120,7 @@ def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> SSAValue | None:
         j = np.arange(skv)[None, :]
         causal = np.where(j <= i + past, 0.0, -np.inf).astype(dt)
     if not ctx.has_input(3):
-        return None if causal is None else ctx.constant(causal, "causal")
+        return (None, None) if causal is None else (ctx.constant(causal, "causal"), causal)
     mshape = ctx.shape(3)
     pad = skv - mshape[-1]
     mask = ctx.maybe_const(3)
@@ -105,8 +129,8 @@ def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> SSAValue | None:
             mask = np.where(mask, 0.0, -np.inf).astype(dt)
         if pad > 0:
             mask = np.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, pad)], constant_values=-np.inf)
-        total = mask if causal is None else mask + causal
-        return ctx.constant(total.astype(dt), "mask")
+        total = (mask if causal is None else mask + causal).astype(dt)
+        return ctx.constant(total, "mask"), total
     m = ctx.input(3)
     elem = ctx.imp.tensor_type(ctx.node.input[3]).element_type
     if ctx.elem(3) == 9:  # bool: true attends
@@ -129,4 +153,4 @@ def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> SSAValue | None:
         from h3pc.dialects.shapes import broadcast_shapes
 
         m = _binary(ctx, nn.AddOp, m, c, broadcast_shapes(shape_of(m), causal.shape))
-    return m
+    return m, None

@@ -41,10 +41,26 @@ for _t, _c in VARIADIC.items():
 
 @importer("Identity", "Dropout", to=[], note="inference: forwards its input")
 def identity(ctx: NodeContext) -> list:
+    if ctx.node.op_type == "Dropout" and ctx.has_input(2):
+        _check_inference_dropout(ctx)
     if ctx.node.op_type == "Dropout" and ctx.output_used(1):
         mask = np.ones(ctx.shape(0), dtype=bool)
         return [ctx.input(0), ctx.constant(mask, "mask")]
     return [ctx.input(0)]
+
+
+def _check_inference_dropout(ctx: NodeContext) -> None:
+    """Dropout forwards its input only when it drops nothing: training_mode (input 2, opset 12+) a
+    constant false, or the ratio a constant 0. A random mask could never match anyway."""
+    training = ctx.maybe_const(2)
+    if training is not None and not np.any(training):
+        return
+    ratio = ctx.maybe_const(1) if ctx.has_input(1) else np.asarray(0.5)
+    if ratio is not None and not np.any(ratio):
+        return
+    what = "true" if training is not None else "not a compile-time constant"
+    raise ctx.fail(f"training_mode (input 2, '{ctx.node.input[2]}') is {what}: training-mode (random) dropout "
+                   "is not supported")
 
 
 @importer("Cast", "CastLike", to=["nn.cast"])

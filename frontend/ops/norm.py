@@ -10,14 +10,14 @@ from h3pc.frontend.importer import NodeContext
 from h3pc.frontend.registry import importer
 
 
-def _only_first_output(ctx: NodeContext) -> None:
+def _only_first_output(ctx: NodeContext, what: str) -> None:
     if any(o for o in ctx.node.output[1:]):
-        raise ctx.fail("training-mode outputs (beyond the first) are not supported")
+        raise ctx.fail(f"{what} (outputs beyond the first) are not supported")
 
 
 @importer("BatchNormalization", to=["nn.batch_norm"], note="inference mode")
 def batch_norm(ctx: NodeContext) -> list:
-    _only_first_output(ctx)
+    _only_first_output(ctx, "training-mode outputs")
     if ctx.attr("training_mode", 0):
         raise ctx.fail("training_mode=1 is not supported")
     ops = [ctx.input(i) for i in range(5)]
@@ -26,7 +26,7 @@ def batch_norm(ctx: NodeContext) -> list:
 
 @importer("LayerNormalization", to=["nn.layer_norm"])
 def layer_norm(ctx: NodeContext) -> list:
-    _only_first_output(ctx)
+    _only_first_output(ctx, "the Mean and InvStdDev outputs")
     props = {"axis": int_attr(ctx.attr("axis", -1)), "epsilon": float_attr(ctx.attr("epsilon", 1e-5))}
     return [ctx.emit(nn.LayerNormOp, [ctx.input(0), ctx.input(1), ctx.opt_input(2)], props).results[0]]
 

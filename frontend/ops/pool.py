@@ -44,6 +44,11 @@ def global_pool(ctx: NodeContext) -> list:
     return [ctx.emit(cls, [ctx.input(0)], {"axes": ints_attr(axes), "keepdims": BoolAttr.from_bool(True)}).results[0]]
 
 
+#: what the nn.resize kernel implements (tf_half_pixel_for_nn of opsets 11-12 is not among them)
+COORDINATE_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric")
+NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+
+
 @importer("Resize", "Upsample", to=["nn.resize"], note="nearest, linear, cubic; scales or sizes")
 def resize(ctx: NodeContext) -> list:
     in_shape, out_shape = ctx.shape(0), ctx.out_shape()
@@ -57,7 +62,18 @@ def resize(ctx: NodeContext) -> list:
         if ctx.attr("keep_aspect_ratio_policy", "stretch") != "stretch" and ctx.has_input(3):
             raise ctx.fail("keep_aspect_ratio_policy other than 'stretch' is not supported")
         axes = ctx.attr("axes")
+        mode = ctx.attr("mode", "nearest")
+        ctm = ctx.attr("coordinate_transformation_mode", "half_pixel")
+        nearest = ctx.attr("nearest_mode", "round_prefer_floor")
+        if ctm == "tf_crop_and_resize":
+            raise ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported")
+        if ctm not in COORDINATE_MODES:
+            raise ctx.fail(f"unknown coordinate_transformation_mode '{ctm}'")
         scales_in = ctx.maybe_const(2)
+        if scales_in is None and ctx.has_input(2):
+            # the coordinate mapping uses the scale itself, which output/input only approximates
+            # (scale 0.6 on 4 pixels gives 2 of them): guessing it would give wrong numbers
+            raise ctx.fail(f"scales (input 2, '{ctx.node.input[2]}') must be a compile-time constant")
         if scales_in is not None and scales_in.size:
             given = scales_in.tolist()
         else:
@@ -69,13 +85,10 @@ def resize(ctx: NodeContext) -> list:
                 scales[a % len(in_shape)] = s
         else:
             scales = given
-        mode = ctx.attr("mode", "nearest")
-        ctm = ctx.attr("coordinate_transformation_mode", "half_pixel")
-        nearest = ctx.attr("nearest_mode", "round_prefer_floor")
-        if ctm == "tf_crop_and_resize":
-            raise ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported")
     if mode not in ("nearest", "linear", "cubic"):
         raise ctx.fail(f"unknown mode '{mode}'")
+    if mode == "nearest" and nearest not in NEAREST_MODES:
+        raise ctx.fail(f"unknown nearest_mode '{nearest}'")
     props = {
         "scales": ArrayAttr([float_attr(s) for s in scales]),
         "mode": StringAttr(mode),

@@ -12,13 +12,14 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from h3pc.diagnostics import H3pcError
+from h3pc.diagnostics import H3pcError, printable
 
 PRESETS = Path(__file__).parent / "presets"
 
@@ -173,9 +174,10 @@ def _convert(cls: type, data: Any, path: str, where: str) -> Any:
         raise H3pcError(f"{where}: {path or 'top level'}: expected a mapping, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)  # YAML keys may be numbers, null, ...
     if unknown:
-        raise H3pcError(f"{where}: {_join(path, unknown[0])}: unknown key (expected one of {', '.join(fields)})")
+        raise H3pcError(f"{where}: {_join(path, printable(str(unknown[0])))}: unknown key "
+                        f"(expected one of {', '.join(fields)})")
     kwargs = {}
     for name, f in fields.items():
         key = _join(path, name)
@@ -184,7 +186,10 @@ def _convert(cls: type, data: Any, path: str, where: str) -> Any:
                 raise H3pcError(f"{where}: {key}: missing key")
             continue
         kwargs[name] = _value(hints[name], data[name], key, where, f.metadata)
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except H3pcError as exc:  # a cross-field check of the dataclass: name the file and the section
+        raise H3pcError(f"{where}: {path or 'top level'}: {exc}") from None
 
 
 def _join(path: str, name: str) -> str:
@@ -214,6 +219,8 @@ def _value(typ: Any, v: Any, key: str, where: str, meta: Any) -> Any:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise H3pcError(f"{where}: {key}: expected a number, got {v!r}")
         v = float(v)
+        if not math.isfinite(v):  # NaN passes every range check below
+            raise H3pcError(f"{where}: {key}: expected a finite number, got {v!r}")
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is not None and (v < lo or (meta.get("strict_lo") and v == lo)):
         raise H3pcError(f"{where}: {key}: {v!r} must be {'>' if meta.get('strict_lo') else '>='} {lo}")
@@ -245,9 +252,17 @@ def load_hardware(spec: str | Path = "h3pimap") -> HardwareConfig:
     if not path.exists():
         raise H3pcError(f"--hw {spec}: no such preset or file (presets: {', '.join(preset_names())})")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise H3pcError(f"--hw {spec}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise H3pcError(f"{path}: not a YAML text file (not UTF-8 at byte {exc.start})") from None
+    except RecursionError:
+        raise H3pcError(f"{path}: not a hardware description (nested too deeply)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
         raise H3pcError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        raise H3pcError(f"{path}: empty file, expected a hardware description (a mapping)")
     return parse_hardware(data, str(path))

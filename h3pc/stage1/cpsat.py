@@ -235,12 +235,14 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     (a feasible split and its streamed parts: the search then always has a solution to improve)."""
     built = build(problem, pins)
     m, lat, energy = built.model, built.latency, built.energy
-    if hint is not None:
-        _complete_hint(built, *hint)
+    hinted = _complete_hint(built, *hint) if hint is not None else None
+    # A bound taken from the hint's float cost may sit a rounding step below the hint's own integer
+    # cost (each term is rounded to whole ps / EU): the hint must still meet it, or the model is
+    # infeasible with a hint, which OR-tools 9.15 aborts the process on (interleaved search).
     if lat_le_s is not None:
-        m.add(lat <= int(lat_le_s / PS))
+        m.add(lat <= max(int(lat_le_s / PS), hinted[0] if hinted else 0))
     if energy_le_j is not None:
-        m.add(energy <= int(energy_le_j / EU))
+        m.add(energy <= max(int(energy_le_j / EU), hinted[1] if hinted else 0))
     m.minimize(lat if objective == "latency" else energy)
     s = cp_model.CpSolver()
     s.parameters.num_workers = max(1, opts.workers)
@@ -271,9 +273,10 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     return Solve(name, obj * unit, bound * unit, gap, wall), (chunks, streams)
 
 
-def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams | None) -> None:
+def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams | None) -> tuple[int, int] | None:
     """Hint every variable, not just the chunk counts: the times of a fixed split follow from
-    propagation, which CP-SAT's own hint repair may not finish within a small budget."""
+    propagation, which CP-SAT's own hint repair may not finish within a small budget. Returns the
+    hint's (latency, energy) in model units, or None when there is no feasible hint."""
     m = built.model
     fixed = m.clone()
     for i, (per, want) in enumerate(zip(built.counts, split)):
@@ -287,10 +290,11 @@ def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams |
     s.parameters.num_workers = 1
     s.parameters.max_deterministic_time = 5.0
     if s.solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return  # an infeasible hint (a pin or capacity excludes it): the search starts without one
+        return None  # an infeasible hint (a pin or capacity excludes it): the search starts without one
     for i, v in enumerate(s.response_proto.solution):
         m.proto.solution_hint.vars.append(i)
         m.proto.solution_hint.values.append(v)
+    return s.value(built.latency), s.value(built.energy)
 
 
 def _ps(seconds: float) -> int:

@@ -1,0 +1,73 @@
+"""The resumable store: one small JSON file per finished point, named by the point's key.
+
+Each file is written atomically as soon as its point ends, so a killed sweep loses at most the
+points that were running; a resumed sweep runs only the keys that have no file. The table is always
+rebuilt from these files. A lock file keeps two sweeps out of one results folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from h3pc.diagnostics import H3pcError, atomic_write
+
+
+class Store:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.dir = out / "points"
+        self._lock: int | None = None
+
+    def open(self) -> "Store":
+        """Create the folders and take the lock (an error when another sweep holds it)."""
+        import fcntl
+
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise H3pcError(f"{self.out}: cannot create the results folder: {exc.strerror or exc}") from None
+        fd = os.open(self.out / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise H3pcError(f"{self.out}: another sweep is writing to this results folder") from None
+        self._lock = fd
+        for stale in self.dir.glob(".*.json.*"):  # a write cut short by a kill (atomic_write's temporary)
+            stale.unlink(missing_ok=True)
+        return self
+
+    def close(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
+            self._lock = None
+
+    def __enter__(self) -> "Store":
+        return self.open()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def path(self, key: str) -> Path:
+        return self.dir / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored record of a point, or None (a file that does not read back is run again)."""
+        try:
+            record = json.loads(self.path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("key") != key or not isinstance(record.get("row"), dict):
+            return None
+        return record
+
+    def put(self, key: str, row: dict[str, Any], run: str) -> None:
+        record = {"key": key, "row": row, "run": run, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        try:
+            atomic_write(self.path(key), json.dumps(record, indent=1) + "\n")
+        except OSError as exc:
+            raise H3pcError(f"{self.path(key)}: cannot store the point: {exc.strerror or exc}") from None
