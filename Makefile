@@ -34,8 +34,8 @@ bench: $(STAMP)
 
 # differential fuzzing at length: random graphs x targets x placements against onnxruntime
 fuzz: $(STAMP)
-	H3PC_FUZZ_EXAMPLES=$${H3PC_FUZZ_EXAMPLES:-5000} H3PC_FUZZ_STEPS=$${H3PC_FUZZ_STEPS:-10} \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_differential.py --hypothesis-show-statistics
+	H3PC_FUZZ_PROFILE=long H3PC_FUZZ_EXAMPLES=$${H3PC_FUZZ_EXAMPLES:-5000} H3PC_FUZZ_STEPS=$${H3PC_FUZZ_STEPS:-10} \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_differential.py tests/test_fuzz_program.py --hypothesis-show-statistics
 
 docs: $(STAMP)
 	$(BIN)/python -m h3pc.docgen

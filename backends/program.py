@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,8 +125,9 @@ def from_container(c: container.Container, where: str) -> Program:
             raise H3pcError(f"{where}: tensor %{i} points past the end of the weights section")
         consts[i] = weights[t.offset : t.offset + t.nbytes].view(t.dtype).reshape(t.shape)
     _check_refs(streams, tensors, symbols, where)
-    return Program(hw, streams, tensors, bytes(c.section("kernels").data).decode("utf-8", "replace"), symbols,
-                   inputs, outputs, consts)
+    kernels = bytes(c.section("kernels").data).decode("utf-8", "replace")
+    _check_string_literals(kernels, where)
+    return Program(hw, streams, tensors, kernels, symbols, inputs, outputs, consts)
 
 
 #: what a tensor table entry may say (backends/codegen.py, backends/plan_buffer.py write these)
@@ -166,6 +168,23 @@ def _check_tables(tensors: list[Tensor], inputs: list, outputs: list, symbols: A
     if not isinstance(symbols, list) or not all(
             isinstance(s, dict) and isinstance(s.get("node"), str) and isinstance(s.get("op"), str) for s in symbols):
         raise H3pcError(f"{where}: malformed symbols section (expected a list of {{node, op}} entries)")
+
+
+#: an MLIR string literal, as xDSL's lexer accepts it, but without its nested quantifier
+#: (`(?:[^"...]+|...)*`), which backtracks exponentially on a literal that does not close: a damaged
+#: kernels section of a few hundred bytes would hang the parser (runtime/kernels.py) for hours
+_STRING_LITERAL = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
+
+
+def _check_string_literals(text: str, where: str) -> None:
+    """Every string literal of the kernels text closes on its line with valid escapes (linear time)."""
+    pos = text.find('"')
+    while pos >= 0:
+        m = _STRING_LITERAL.match(text, pos)
+        if m is None:
+            line = text.count("\n", 0, pos) + 1
+            raise H3pcError(f"{where}: kernels section: malformed string literal at line {line}")
+        pos = text.find('"', m.end())
 
 
 def _aligned(data: bytes | memoryview) -> np.ndarray:

@@ -22,12 +22,14 @@ from h3pc.cli import main as h3pc_main
 from h3pc.run import main as run_main
 
 #: (model, compile options): a CNN and a transformer split over the tiers by stage one's default
-#: mapping (cpsat; its budget is CP-SAT deterministic time, so it repeats), and one seeded search.
-#: gpt2_tiny gets a smaller budget than the default 2 s so each compile stays near one second.
+#: mapping (cpsat; its budget is CP-SAT deterministic time, so it repeats), one seeded search and one
+#: homogeneous target. gpt2_tiny gets a smaller budget than the default 2 s (about 5 s of wall time
+#: on this model) so each compile stays near one second.
 CONFIGS = {
     "cnn-hybrid-cpsat": ("cnn_digits", ["--target", "hybrid"]),
     "cnn-hybrid-random": ("cnn_digits", ["--target", "hybrid", "--mapping", "random", "--seed", "3", "--samples", "20"]),
     "gpt2-hybrid-cpsat": ("gpt2_tiny", ["--target", "hybrid", "--solve-time", "0.5"]),
+    "gpt2-photonic": ("gpt2_tiny", ["--target", "photonic"]),
 }
 RUN_SEED = ["--seed", "7"]  # the noisy emulator (the default: quantisation and each tier's noise)
 WALL_CLOCK = {"wall_s"}

@@ -1,6 +1,7 @@
 """Fuzz the program.bin reader: whatever the bytes, loading a program (backends/container.py, then
-backends/program.py as `h3pc-run` does, then `h3pc-objdump`'s rendering) either succeeds or raises
-H3pcError with a one-line message; any other exception is a bug that would reach users as a traceback.
+backends/program.py and the constant check as `h3pc-run` does, then `h3pc-objdump`'s rendering) either
+succeeds or raises H3pcError with a one-line message; any other exception is a bug that would reach
+users as a traceback.
 
 Mutations: raw byte flips, truncations and insertions anywhere in a valid program (mostly caught by the
 checksums), the same applied to one section's payload with the checksums recomputed (so the tables'
@@ -28,6 +29,7 @@ from h3pc.backends import container, program
 from h3pc.cli import main as h3pc_main
 from h3pc.diagnostics import H3pcError
 from h3pc.objdump import main_args as objdump_args
+from h3pc.run import check_constants
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("h3pc-default", max_examples=200, derandomize=True, **_COMMON)
@@ -64,7 +66,7 @@ def load(data: bytes, path: Path) -> None:
     path.write_bytes(data)
     try:
         container.decode(data, "fuzz")
-        program.read(str(path))
+        check_constants(program.read(str(path)), "fuzz")
         with contextlib.redirect_stdout(io.StringIO()):
             objdump_args([str(path)])
     except H3pcError as exc:

@@ -506,6 +506,9 @@ PROGRAM_CASES = [
         h, "name", "tampered"))), ("header digest",)),
     Case("prog-bits-out-of-range", "program", resealed(huge_bits), ("PMM", "in_bits 4000000000")),
     Case("prog-nan-weights", "h3pc-run", run_on(resealed(nan_weights)), ("constant %", "contains NaN")),
+    Case("prog-kernels-unterminated-string", "program",  # xDSL's lexer backtracks exponentially on this
+         resealed(put("kernels", b'"func.func"() <{sym_name = "k0' + b"(tensor<1x1x128xf32>) " * 20 + b"\n")),
+         ("kernels section", "string literal at line 1")),
     Case("prog-tensors-not-json", "program", resealed(put("tensors", b"{not json")), ("tensors", "malformed")),
     Case("prog-tensors-nested-too-deeply", "program", resealed(put("tensors", b"[" * 100_000)),
          ("tensors", "malformed")),
