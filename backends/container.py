@@ -43,9 +43,6 @@ class Pieces:
     def __len__(self) -> int:
         return sum(memoryview(p).nbytes for p in self.parts)
 
-    def __bytes__(self) -> bytes:
-        return b"".join(self.parts)
-
 
 def _crc32(data: bytes | memoryview | Pieces) -> int:
     if isinstance(data, Pieces):

@@ -11,6 +11,7 @@ encodes to the same bytes.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 from dataclasses import dataclass, field
@@ -221,11 +222,28 @@ def _check_refs(streams: dict[str, list[Instr]], tensors: list[Tensor], symbols:
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) has symbol {sym} of {ns}")
 
 
+def check_constants(prog: Program, where: str) -> None:
+    """A NaN weight makes every result it touches meaningless, and the PIM noise models index their tables
+    with weight codes: refuse it up front, naming the node that reads it (Inf stays legal: masks use it)."""
+    for tid, arr in prog.consts.items():
+        if arr.dtype.kind == "f" and arr.size and np.isnan(np.max(arr)):  # max propagates NaN, no temporary
+            raise H3pcError(f"{where}: constant %{tid}{_reader(prog, tid)} contains NaN")
+
+
+def _reader(prog: Program, tid: int) -> str:
+    from h3pc.runtime.report import symbol_of  # the report module builds on this one
+
+    for instrs in prog.streams.values():
+        for ins in instrs:
+            sym = symbol_of(ins)
+            if tid in tensors_of(ins) and sym is not None and sym < len(prog.symbols):
+                return f" (read by node '{prog.symbols[sym]['node']}')"
+    return ""
+
+
 def read(path: str) -> Program:
     """The program in a file, memory-mapped: the weights section is used where it lies, so loading a
     program costs no copy of its weights (gpt2_small: 649 MB)."""
-    import mmap
-
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size

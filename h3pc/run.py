@@ -90,26 +90,6 @@ def _check_declared_sizes(z: np.lib.npyio.NpzFile, path: str) -> None:
                                 f"({need} bytes) but holds {have} bytes")
 
 
-def check_constants(prog, where: str) -> None:
-    """A NaN weight makes every result it touches meaningless, and the PIM noise models index their tables
-    with weight codes: refuse it up front, naming the node that reads it (Inf stays legal: masks use it)."""
-    for tid, arr in prog.consts.items():
-        if arr.dtype.kind == "f" and arr.size and np.isnan(np.max(arr)):  # max propagates NaN, no temporary
-            raise H3pcError(f"{where}: constant %{tid}{_reader(prog, tid)} contains NaN")
-
-
-def _reader(prog, tid: int) -> str:
-    from h3pc.backends.isa import tensors_of
-    from h3pc.runtime.report import symbol_of
-
-    for instrs in prog.streams.values():
-        for ins in instrs:
-            sym = symbol_of(ins)
-            if tid in tensors_of(ins) and sym is not None and sym < len(prog.symbols):
-                return f" (read by node '{prog.symbols[sym]['node']}')"
-    return ""
-
-
 def check_samples(prog, feeds: dict[str, np.ndarray]) -> None:
     """An extra leading axis of length 0 is no sample at all (the emulator would misread it)."""
     for i in prog.inputs:
@@ -130,7 +110,7 @@ def check_geometry(program_hw, hw) -> None:
 
 def main_args(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from h3pc.backends.program import read
+    from h3pc.backends.program import check_constants, read
     from h3pc.hardware.schema import load_hardware
     from h3pc.runtime.emulator import Emulator
     from h3pc.runtime.report import summary, trace

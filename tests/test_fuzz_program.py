@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 
 from conftest import model_path
 from h3pc.backends import container, program
+from h3pc.backends.program import check_constants
 from h3pc.cli import main as h3pc_main
 from h3pc.diagnostics import H3pcError
 from h3pc.objdump import main_args as objdump_args
-from h3pc.run import check_constants
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("h3pc-default", max_examples=200, derandomize=True, **_COMMON)

@@ -242,27 +242,34 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESETS.glob("*.yaml"))
 
 
-def load_hardware(spec: str | Path = "h3pimap") -> HardwareConfig:
-    """A preset name (`h3pimap`) or the path of a YAML file."""
+def parse_yaml(text: str, where: str, what: str) -> Any:
+    """YAML text as data; a syntax error names its line, nesting too deep for the parser says so."""
     import yaml
 
+    try:
+        return yaml.safe_load(text)
+    except RecursionError:
+        raise H3pcError(f"{where}: not a {what} (nested too deeply)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise H3pcError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+
+
+def load_hardware(spec: str | Path = "h3pimap") -> HardwareConfig:
+    """A preset name (`h3pimap`) or the path of a YAML file."""
     path = Path(spec)
     if not path.suffix and str(spec) in preset_names():
         path = PRESETS / f"{spec}.yaml"
     if not path.exists():
         raise H3pcError(f"--hw {spec}: no such preset or file (presets: {', '.join(preset_names())})")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise H3pcError(f"--hw {spec}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise H3pcError(f"{path}: not a YAML text file (not UTF-8 at byte {exc.start})") from None
-    except RecursionError:
-        raise H3pcError(f"{path}: not a hardware description (nested too deeply)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise H3pcError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    data = parse_yaml(text, str(path), "hardware description")
     if data is None:
         raise H3pcError(f"{path}: empty file, expected a hardware description (a mapping)")
     return parse_hardware(data, str(path))

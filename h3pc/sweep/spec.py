@@ -20,7 +20,7 @@ from typing import Any
 
 from h3pc import __version__
 from h3pc.diagnostics import H3pcError, printable
-from h3pc.hardware.schema import PRESETS, HardwareConfig, parse_hardware, preset_names
+from h3pc.hardware.schema import PRESETS, HardwareConfig, parse_hardware, parse_yaml, preset_names
 from h3pc.quality import METRICS
 from h3pc.stage1.mappings import MAPPINGS
 from h3pc.tiers import TARGETS
@@ -170,8 +170,6 @@ TOP_KEYS = ("models", "hardware", "axes", "grid", "mappings", "objectives", "qua
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a sweep file; every hardware point is checked by the hardware schema."""
-    import yaml
-
     path = Path(path).resolve()
     where = str(path)
     try:
@@ -184,14 +182,7 @@ def load_spec(path: str | Path) -> Spec:
         raise H3pcError(f"{where}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise H3pcError(f"{where}: not a YAML text file (not UTF-8 at byte {exc.start})") from None
-    try:
-        data = yaml.safe_load(text)
-    except RecursionError:
-        raise H3pcError(f"{where}: not a sweep file (nested too deeply)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise H3pcError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+    data = parse_yaml(text, where, "sweep file")
     if not isinstance(data, dict):
         raise H3pcError(f"{where}: expected a mapping with keys {', '.join(TOP_KEYS)}, got "
                         f"{'an empty file' if data is None else type(data).__name__}")
