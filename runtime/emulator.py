@@ -20,7 +20,6 @@ from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime import noise
-from h3pc.runtime.allocator import keep_freed_blocks
 from h3pc.runtime import report as reports
 from h3pc.runtime.report import symbol_of
 from h3pc.runtime.kernels import Kernels
@@ -41,7 +40,6 @@ class Emulator:
 
     def __init__(self, prog: Program, hw: HardwareConfig | None = None, ideal: bool = False, where: str = "program",
                  seed: int = 0, noise: bool = True, exact: set[str] | None = None) -> None:
-        keep_freed_blocks()
         self.prog = prog
         self.noise = noise
         self.exact = exact or set()  # ONNX nodes whose tier instructions run exactly (stage two's probes)
