@@ -236,7 +236,7 @@ class Oracle:
         from h3pc.runtime.emulator import Emulator
 
         if self._reference is None:
-            self._reference = Emulator(prog, ideal=True).run(self.calib.feeds)[0]
+            self._reference = Emulator(prog, ideal=True, where="stage two").run(self.calib.feeds)[0]
         return self._reference
 
     def measure(self, prog: Program, hw: HardwareConfig | None = None, exact: set[str] | None = None) -> Quality:
@@ -244,6 +244,6 @@ class Oracle:
         from h3pc.runtime.emulator import Emulator
 
         ref = self.reference(prog)
-        got = Emulator(prog, hw, seed=self.seed, exact=exact).run(self.calib.feeds)[0]
+        got = Emulator(prog, hw, where="stage two", seed=self.seed, exact=exact).run(self.calib.feeds)[0]
         r0, r1, d = METRICS[self.metric].fn(ref, got, self.calib)
         return Quality(self.metric, r0, r1, d, self.tolerance, self.calib.samples, self.seed)

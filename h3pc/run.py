@@ -110,13 +110,12 @@ def check_geometry(program_hw, hw) -> None:
 
 def main_args(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from h3pc.backends.program import check_constants, read
+    from h3pc.backends.program import read
     from h3pc.hardware.schema import load_hardware
     from h3pc.runtime.emulator import Emulator
     from h3pc.runtime.report import summary, trace
 
     prog = read(args.program)
-    check_constants(prog, args.program)
     hw = None
     if args.hw:
         hw = load_hardware(args.hw)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from h3pc.backends.isa import Instr, tensors_of
-from h3pc.backends.program import Program
+from h3pc.backends.program import Program, check_constants
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
@@ -26,6 +26,7 @@ from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.reference import Windows, prop
 from h3pc.runtime.quantize import adc_step, crossbar_matmul, fake_quantize, quantize
 from h3pc.runtime.schedule import Event, program_load, simulate
+from h3pc.runtime.verify import check_program
 from h3pc.tiers import pim_tier
 
 
@@ -50,6 +51,8 @@ class Emulator:
         # one generator per run (reseeded in `run`); program load draws from its own
         self._rng = [np.random.default_rng([seed, 0])]
         self.kernels = Kernels.of(prog, where)
+        check_program(prog, self.kernels, where)
+        check_constants(prog, where)
         self.charges = Charges.build(prog, self.hw, self.kernels)
         self.env: list[Any] = [None] * len(prog.tensors)
         for t, arr in prog.consts.items():
@@ -98,14 +101,15 @@ class Emulator:
         stacked = self.check_inputs(feeds)
         outs: list[dict[str, np.ndarray]] = []
         env = self.env
-        for s in range(max(stacked, 1)):
-            self._rng[0] = np.random.default_rng([self.seed, 1, s])  # sample s: its own noise, from the seed
-            for i in self.prog.inputs:
-                arr = feeds[i["name"]]
-                env[i["tensor"]] = arr[s] if stacked else arr
-            for fn in self._plan:
-                fn()
-            outs.append({o["name"]: np.array(env[o["tensor"]]) for o in self.prog.outputs})
+        with np.errstate(all="ignore"):  # a model may compute NaN or Inf, as under onnxruntime: no warnings
+            for s in range(max(stacked, 1)):
+                self._rng[0] = np.random.default_rng([self.seed, 1, s])  # sample s: its own noise, from the seed
+                for i in self.prog.inputs:
+                    arr = feeds[i["name"]]
+                    env[i["tensor"]] = arr[s] if stacked else arr
+                for fn in self._plan:
+                    fn()
+                outs.append({o["name"]: np.array(env[o["tensor"]]) for o in self.prog.outputs})
         result = {k: (np.stack([o[k] for o in outs]) if stacked else outs[0][k]) for k in outs[0]}
         if self._report is None:
             self._report = reports.build(self.prog, self.makespan, self.events, self.load_cost,

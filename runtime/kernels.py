@@ -6,14 +6,18 @@ computes and its workload (h3pc/workload.py) is what the cost model charges.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xdsl.dialects import func
-from xdsl.ir import Operation
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Operation, SSAValue
 
 from h3pc.cost import Cost, digital_vector
 from h3pc.diagnostics import H3pcError
+from h3pc.dialects.types import numpy_dtype
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime.reference import Kernel, compile_op
 from h3pc.workload import vector_work
@@ -44,11 +48,14 @@ class Kernels:
         except (ParseError, VerifyException) as exc:
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise H3pcError(f"{where}: kernels section does not parse: {first}") from None
+        except Exception as exc:  # noqa: BLE001 - xDSL's own builders fail on some well-formed but wrong IR
+            raise H3pcError(f"{where}: kernels section is not valid IR ({type(exc).__name__}: {exc})") from None
         ops: list[Operation] = []
         for i, f in enumerate(module.ops):
-            if not isinstance(f, func.FuncOp) or f.sym_name.data != f"k{i}":
-                raise H3pcError(f"{where}: kernels section: entry {i} is not function @k{i}")
-            ops.append(next(iter(f.body.block.ops)))
+            if (not isinstance(f, func.FuncOp) or f.sym_name.data != f"k{i}" or len(f.body.blocks) != 1
+                    or f.body.block.first_op is None or isinstance(f.body.block.first_op, func.ReturnOp)):
+                raise H3pcError(f"{where}: kernels section: entry {i} is not function @k{i} holding one op")
+            ops.append(f.body.block.first_op)
         return cls(ops)
 
     @cached_property
@@ -65,6 +72,13 @@ class Kernels:
     def gathers(self) -> frozenset[int]:
         """Kernels that read only rows of their first operand: a constant table is not loaded whole."""
         return frozenset(i for i, op in enumerate(self.ops) if op.name == "nn.gather")
+
+    def signatures(self) -> list[tuple[list[tuple[tuple[int, ...], np.dtype]], list[tuple[tuple[int, ...], np.dtype]]]]:
+        """Per kernel, the (shape, dtype) of each operand and each result: what its VOPs must pass."""
+        def of(values: Sequence[SSAValue]) -> list[tuple[tuple[int, ...], np.dtype]]:
+            return [(tuple(v.type.get_shape()), numpy_dtype(v.type.element_type)) if isinstance(v.type, TensorType)
+                    else ((), np.dtype(object)) for v in values]
+        return [(of(op.operands), of(op.results)) for op in self.ops]
 
     def costs(self, hw: HardwareConfig) -> list[Cost]:
         out = []

@@ -107,5 +107,6 @@ def partial_sum_std(x_codes: np.ndarray, var: np.ndarray, rows: int, input_bits:
     """Per crossbar row block, the std of a column's partial-sum read noise: x[g, m, k], var[g, k, n]
     -> [g, m, blocks, n]."""
     table = bit_plane_weights(input_bits)
-    s = table[np.minimum(np.abs(x_codes).astype(np.int64), len(table) - 1)]
+    # fmin maps a NaN code (a NaN the model itself computed) to a valid index: the read is NaN anyway
+    s = table[np.fmin(np.abs(x_codes), len(table) - 1).astype(np.int64)]
     return np.sqrt(np.einsum("gmbr,gbrn->gmbn", *row_blocks(s, var, rows), optimize=True))

@@ -19,7 +19,10 @@ def _levels(bits: int) -> float:
 def quantize(x: np.ndarray, bits: int, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(integer codes as float32, scale) with x ~= codes * scale."""
     q = _levels(bits)
-    amax = np.max(np.abs(x), axis=axis, keepdims=axis is not None) if x.size else np.float32(0)
+    mag = np.abs(x)
+    amax = np.max(mag, axis=axis, keepdims=axis is not None) if x.size else np.float32(0)
+    if not np.all(np.isfinite(amax)):  # the range is set by the finite values: Inf saturates, NaN stays NaN
+        amax = np.max(mag, axis=axis, keepdims=axis is not None, where=np.isfinite(mag), initial=0.0)
     scale = np.where(amax > 0, amax / q, 1.0).astype(np.float32)
     codes = np.clip(np.rint(x / scale), -q, q).astype(np.float32)
     return codes, scale

@@ -245,13 +245,32 @@ def run_on(make: Callable[[Path, Valid], list[str]]) -> Callable[[Path, Valid], 
     return lambda d, v: make(d, v) + ["--inputs", str(v.inputs)]
 
 
-def huge_bits(s: dict[str, tuple[str, bytes]]) -> None:
-    """The first photonic GEMM asks for 4e9-bit inputs (the quantiser would compute 2 ** 4e9)."""
-    instrs = isa.decode_stream(s["stream.photonic"][1], "test")
-    i = next(k for k, ins in enumerate(instrs) if ins.op == "PMM")
-    fields = dict(zip(isa.BY_NAME["PMM"].fields, instrs[i].args), in_bits=4_000_000_000)
-    instrs[i] = isa.make("PMM", **fields)
-    s["stream.photonic"] = ("stream", isa.encode_stream(instrs))
+def find(s: dict[str, tuple[str, bytes]], tier: str, op: str, last: bool = False) -> tuple[list[isa.Instr], int]:
+    """The instructions of stream.<tier> and the position of its first (or last) `op`."""
+    instrs = isa.decode_stream(s[f"stream.{tier}"][1], "test")
+    at = [k for k, ins in enumerate(instrs) if ins.op == op]
+    return instrs, at[-1 if last else 0]
+
+
+def edit_instr(tier: str, op: str, **change: int | tuple[int, ...]) -> Callable[[dict[str, tuple[str, bytes]]], None]:
+    """The first `op` of stream.<tier> with some fields changed."""
+    def edit(s: dict[str, tuple[str, bytes]]) -> None:
+        instrs, i = find(s, tier, op)
+        instrs[i] = isa.make(op, **{**dict(zip((f.rstrip("*") for f in isa.BY_NAME[op].fields), instrs[i].args)),
+                                   **change})
+        s[f"stream.{tier}"] = ("stream", isa.encode_stream(instrs))
+    return edit
+
+
+def reshaped(tier: str, op: str, field: str, shape: list[int], last: bool = False
+             ) -> Callable[[dict[str, tuple[str, bytes]]], None]:
+    """The tensor table entry of one operand of the first (or last) `op` of stream.<tier> given another shape."""
+    def edit(s: dict[str, tuple[str, bytes]]) -> None:
+        instrs, i = find(s, tier, op, last)
+        tid = dict(zip(isa.BY_NAME[op].fields, instrs[i].args))[field]
+        tid = tid[0] if isinstance(tid, tuple) else tid
+        json_section("tensors", lambda table: table.__setitem__(tid, set_in(table[tid], "shape", shape)) or table)(s)
+    return edit
 
 
 # --- hardware files ------------------------------------------------------------------------------
@@ -504,7 +523,30 @@ PROGRAM_CASES = [
         "stream.digital", ("stream", b"\xee\x00\x00\x00" + s["stream.digital"][1]))), ("unknown opcode 0xee at byte 0",)),
     Case("prog-hardware-digest-mismatch", "program", resealed(json_section("hardware", lambda h: set_in(
         h, "name", "tampered"))), ("header digest",)),
-    Case("prog-bits-out-of-range", "program", resealed(huge_bits), ("PMM", "in_bits 4000000000")),
+    Case("prog-bits-out-of-range", "program", resealed(edit_instr("photonic", "PMM", in_bits=4_000_000_000)),
+         ("PMM", "in_bits 4000000000")),
+    # consistent checksums, inconsistent program: the verifier (runtime/verify.py) names the instruction
+    Case("prog-vop-kernel-past-end", "h3pc-run", run_on(resealed(edit_instr("digital", "VOP", kernel=999))),
+         ("stream.digital instruction", "runs kernel 999, but the kernels section has")),
+    Case("prog-vop-extra-operand", "h3pc-run", run_on(resealed(edit_instr("digital", "VOP", ins=(0, 0, 0)))),
+         ("VOP", "passes 3 operands")),
+    Case("prog-vop-operand-shape", "h3pc-run", run_on(resealed(reshaped("digital", "VOP", "outs*", [3, 5], last=True))),
+         ("VOP", "kernel", "result 0 is [3,5] float32, expected [1,10] float32")),
+    Case("prog-pmm-inner-dims", "h3pc-run", run_on(resealed(reshaped("photonic", "PMM", "b", [1, 7, 9]))),
+         ("stream.photonic instruction 5 (PMM, node 'node_linear')",)),
+    Case("prog-pmm-not-grouped", "h3pc-run", run_on(resealed(reshaped("photonic", "PMM", "a", [64]))),
+         ("PMM", "not grouped")),
+    Case("prog-mvm-result-shape", "h3pc-run", run_on(resealed(reshaped("sram_pim", "MVM", "out", [1, 1, 7]))),
+         ("MVM", "result is [1,1,7] float32, expected")),
+    Case("prog-mvm-unprogrammed-base", "h3pc-run", run_on(resealed(edit_instr("reram_pim", "MVM", base=4321))),
+         ("MVM", "crossbars at 4321 that no earlier PROG programmed")),
+    Case("prog-prog-vector", "h3pc-run", run_on(resealed(reshaped("reram_pim", "PROG", "w", [8192]))),
+         ("PROG", "not a rows x cols")),
+    Case("prog-kernels-func-without-type", "h3pc-run",
+         run_on(resealed(put("kernels", b'"func.func"() <{sym_name = "k0"}> ({\n}) : () -> ()\n'))),
+         ("kernels section",)),
+    Case("prog-kernels-empty-function", "h3pc-run", run_on(resealed(put(
+        "kernels", b'func.func @k0() {\n  func.return\n}\n'))), ("entry 0 is not function @k0 holding one op",)),
     Case("prog-nan-weights", "h3pc-run", run_on(resealed(nan_weights)), ("constant %", "contains NaN")),
     Case("prog-kernels-unterminated-string", "program",  # xDSL's lexer backtracks exponentially on this
          resealed(put("kernels", b'"func.func"() <{sym_name = "k0' + b"(tensor<1x1x128xf32>) " * 20 + b"\n")),

@@ -158,3 +158,24 @@ def test_optional_noise_sources_are_off_by_default_and_act_when_set(tmp_path) ->
     prog_noise = fine_adcs(reram_pim={"read_noise": False, "program_noise_sigma": 0.01})
     programmed, _, _ = Emulator(prog, prog_noise, seed=1).run(feeds)
     assert 0 < np.abs(programmed["y"] - base["y"]).max() < 0.2 * np.abs(base["y"]).max()
+
+
+@pytest.mark.parametrize("target", ["reram-pim", "sram-pim", "photonic"])
+def test_a_nan_the_model_computes_propagates_like_onnxruntime(tmp_path, recwarn, target: str) -> None:
+    """sqrt of a negative input is NaN under onnxruntime too: the noisy tiers pass it on (a NaN code
+    once indexed the read-noise table out of bounds) and numpy warns about nothing."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(7)
+    g = helper.make_graph([helper.make_node("Sqrt", ["x"], ["s"]), helper.make_node("MatMul", ["s", "w"], ["y"])],
+                          "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 64])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 32])],
+                          [numpy_helper.from_array(rng.standard_normal((64, 32)).astype(np.float32), "w")])
+    path = _save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]), tmp_path / "sqrt.onnx")
+    x = rng.standard_normal((4, 64)).astype(np.float32)
+    x[1] = np.abs(x[1])  # one row has no NaN
+    want = ort.InferenceSession(path).run(None, {"x": x})[0]
+    got = Emulator(compile_model(path, target).program, seed=3).run({"x": x})[0]["y"]
+    assert np.array_equal(np.isnan(got), np.isnan(want)) and np.isnan(want).any()
+    assert np.abs(got[1] - want[1]).max() < 0.1 * np.abs(want[1]).max()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

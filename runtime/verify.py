@@ -1,0 +1,87 @@
+"""The program verifier: every instruction's operands agree with each other, with the crossbars they
+read and with the kernel they run, before anything executes.
+
+program.bin's checksums prove that a file is what was written, not that what was written is
+consistent. A program whose tables disagree (a hand edit, another tool's bug) is refused here with
+one line naming the instruction and its ONNX node, instead of failing later inside numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from h3pc.backends.isa import Instr
+from h3pc.backends.program import Program, Tensor
+from h3pc.diagnostics import H3pcError
+from h3pc.dialects.shapes import fmt_shape, matmul_shape
+from h3pc.runtime.kernels import Kernels
+from h3pc.runtime.report import symbol_of
+from h3pc.runtime.schedule import is_load_time
+
+#: (shape, numpy dtype) of each operand, then of each result, of one kernel
+Signature = tuple[list[tuple[tuple[int, ...], np.dtype]], list[tuple[tuple[int, ...], np.dtype]]]
+
+
+def check_program(prog: Program, kernels: Kernels, where: str) -> None:
+    signatures = kernels.signatures()
+    for tier, instrs in prog.streams.items():
+        # the matrix each crossbar base holds: resident weights are written at load, the others in order
+        held = {ins.args[1]: prog.tensors[ins.args[0]].shape for ins in instrs if is_load_time(ins)}
+        for i, ins in enumerate(instrs):
+            problem = _problem(ins, prog.tensors, held, signatures)
+            if problem:
+                sym = symbol_of(ins)
+                node = f", node '{prog.symbols[sym]['node']}'" if sym is not None and sym < len(prog.symbols) else ""
+                raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}{node}): {problem}")
+
+
+def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]],
+             signatures: list[Signature]) -> str | None:
+    op, args = ins.op, ins.args
+    if op in ("PMM", "GEMM"):
+        a, b, out = (tensors[t] for t in args[:3])
+        if len(a.shape) != 3 or len(b.shape) != 3:
+            return f"operands {fmt_shape(a.shape)} and {fmt_shape(b.shape)} are not grouped [g, m, k] x [g, k, n]"
+        want = matmul_shape(a.shape, b.shape)
+        if isinstance(want, str):
+            return want
+        return _same("result", out, want, np.dtype(out.dtype))
+    if op == "PROG":
+        w = tensors[args[0]].shape
+        if len(w) not in (2, 3) or 0 in w:
+            return f"weights {fmt_shape(w)} are not a rows x cols (or groups x rows x cols) matrix"
+        if not is_load_time(ins):
+            held[args[1]] = w
+        return None
+    if op == "MVM":
+        x, out = tensors[args[0]], tensors[args[2]]
+        w = held.get(args[3])
+        if w is None:
+            return f"reads crossbars at {args[3]} that no earlier PROG programmed"
+        if tensors[args[1]].shape != w:
+            return f"names weights {fmt_shape(tensors[args[1]].shape)}, but the crossbars at {args[3]} hold {fmt_shape(w)}"
+        if not x.shape or x.shape[-1] != w[-2] or (len(w) == 3 and (len(x.shape) != 3 or x.shape[0] != w[0])):
+            return f"input {fmt_shape(x.shape)} does not match crossbars {fmt_shape(w)}"
+        return _same("result", out, x.shape[:-1] + (w[-1],), np.dtype(out.dtype))
+    if op == "VOP":
+        k, ins_, outs = args[0], args[1], args[2]
+        if k >= len(signatures):
+            return f"runs kernel {k}, but the kernels section has {len(signatures)}"
+        want_in, want_out = signatures[k]
+        if len(ins_) != len(want_in) or len(outs) != len(want_out):
+            return (f"passes {len(ins_)} operands and {len(outs)} results to kernel {k}, which takes "
+                    f"{len(want_in)} and {len(want_out)}")
+        for kind, ids, wants in (("operand", ins_, want_in), ("result", outs, want_out)):
+            for j, (t, (shape, dtype)) in enumerate(zip(ids, wants)):
+                problem = _same(f"{kind} {j}", tensors[t], shape, dtype)
+                if problem:
+                    return f"kernel {k}: {problem}"
+    return None
+
+
+def _same(what: str, t: Tensor, shape: Sequence[int], dtype: np.dtype) -> str | None:
+    if t.shape != tuple(shape) or np.dtype(t.dtype) != dtype:
+        return f"{what} is {fmt_shape(t.shape)} {t.dtype}, expected {fmt_shape(shape)} {dtype}"
+    return None
