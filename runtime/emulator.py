@@ -26,7 +26,7 @@ from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.reference import Windows, prop
 from h3pc.runtime.quantize import adc_step, crossbar_matmul, fake_quantize, quantize
 from h3pc.runtime.schedule import Event, program_load, simulate
-from h3pc.runtime.verify import check_program
+from h3pc.runtime.verify import check_order, check_program
 from h3pc.tiers import pim_tier
 
 
@@ -63,8 +63,9 @@ class Emulator:
         self._lazy = self._lazy_windows()
         self._streamed = {(t, i.args[1]) for t, st in prog.streams.items() for i in st
                           if i.op == "PROG" and not i.args[2]}
-        self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)
         self.makespan, self.events = simulate(prog.streams, self.charges.of)
+        check_order(prog, self.events, where)
+        self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)
         self._plan = [fn for ev in self.events if (fn := self._bind(ev.tier, ev.ins)) is not None]
         self._report: dict[str, Any] | None = None
 

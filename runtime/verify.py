@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from h3pc.backends.isa import Instr
+from h3pc.backends.isa import BY_NAME, Instr
 from h3pc.backends.program import Program, Tensor
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects.shapes import fmt_shape, matmul_shape
 from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.report import symbol_of
-from h3pc.runtime.schedule import is_load_time
+from h3pc.runtime.schedule import Event, is_load_time
 
 #: (shape, numpy dtype) of each operand, then of each result, of one kernel
 Signature = tuple[list[tuple[tuple[int, ...], np.dtype]], list[tuple[tuple[int, ...], np.dtype]]]
@@ -32,9 +32,37 @@ def check_program(prog: Program, kernels: Kernels, where: str) -> None:
         for i, ins in enumerate(instrs):
             problem = _problem(ins, prog.tensors, held, signatures)
             if problem:
-                sym = symbol_of(ins)
-                node = f", node '{prog.symbols[sym]['node']}'" if sym is not None and sym < len(prog.symbols) else ""
-                raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}{node}): {problem}")
+                raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}{_node(prog, ins)}): {problem}")
+
+
+#: the tensor fields each computing instruction reads and writes (isa field names)
+_READS = {"PMM": ("a", "b"), "GEMM": ("a", "b"), "MVM": ("x",), "PROG": ("w",), "VOP": ("ins*",)}
+_WRITES = {"PMM": ("out",), "GEMM": ("out",), "MVM": ("out",), "VOP": ("outs*",)}
+
+
+def check_order(prog: Program, events: list[Event], where: str) -> None:
+    """In the order the tiers' schedule runs them (WAIT/SIGNAL included), every instruction reads only
+    values already computed, and every output is computed: a missing WAIT or a wrong tensor id would
+    otherwise run a kernel on nothing."""
+    ready = set(prog.consts) | {i["tensor"] for i in prog.inputs}
+    load = [(t, i, ins) for t, instrs in prog.streams.items() for i, ins in enumerate(instrs) if is_load_time(ins)]
+    for tier, index, ins in load + [(ev.tier, ev.index, ev.ins) for ev in events]:
+        fields = dict(zip(BY_NAME[ins.op].fields, ins.args))
+        for f in _READS.get(ins.op, ()):
+            for t in fields[f] if f.endswith("*") else (fields[f],):
+                if t not in ready:
+                    raise H3pcError(f"{where}: stream.{tier} instruction {index} ({ins.op}{_node(prog, ins)}) reads "
+                                    f"%{t} before any instruction computes it")
+        for f in _WRITES.get(ins.op, ()):
+            ready.update(fields[f] if f.endswith("*") else (fields[f],))
+    for o in prog.outputs:
+        if o["tensor"] not in ready:
+            raise H3pcError(f"{where}: output '{o['name']}' (%{o['tensor']}) is never computed")
+
+
+def _node(prog: Program, ins: Instr) -> str:
+    sym = symbol_of(ins)
+    return f", node '{prog.symbols[sym]['node']}'" if sym is not None and sym < len(prog.symbols) else ""
 
 
 def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]],

@@ -1,12 +1,13 @@
 """Fuzz the program.bin reader: whatever the bytes, loading a program (backends/container.py, then
-backends/program.py and the constant check as `h3pc-run` does, then `h3pc-objdump`'s rendering) either
-succeeds or raises H3pcError with a one-line message; any other exception is a bug that would reach
-users as a traceback.
+backends/program.py), verifying and running it as `h3pc-run` does (runtime/verify.py, the emulator,
+both exact and noisy) and `h3pc-objdump`'s rendering either succeed or raise H3pcError with a one-line
+message; any other exception is a bug that would reach users as a traceback.
 
 Mutations: raw byte flips, truncations and insertions anywhere in a valid program (mostly caught by the
 checksums), the same applied to one section's payload with the checksums recomputed (so the tables'
 own checks are exercised), section-table fields set to boundary values, and JSON tables with one value
-replaced. The default run is bounded (200 examples per test, derandomised so CI repeats); set
+replaced, and single instruction fields set to other tensor ids, crossbar bases, kernels or bits (the
+verifier's cases). The default run is bounded (200 examples per test, derandomised so CI repeats); set
 H3PC_FUZZ_PROFILE=long for a random run of 20000 examples per test, or H3PC_FUZZ_EXAMPLES=N for N.
 """
 
@@ -20,16 +21,17 @@ import os
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import model_path
-from h3pc.backends import container, program
-from h3pc.backends.program import check_constants
+from conftest import MODELS, model_path
+from h3pc.backends import container, isa, program
 from h3pc.cli import main as h3pc_main
 from h3pc.diagnostics import H3pcError
 from h3pc.objdump import main_args as objdump_args
+from h3pc.runtime.emulator import Emulator
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("h3pc-default", max_examples=200, derandomize=True, **_COMMON)
@@ -60,15 +62,25 @@ def valid(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
     return Valid((path.read_bytes(), d / "mutant.bin"))
 
 
+def _feeds() -> dict[str, np.ndarray]:
+    ref = np.load(MODELS / "mlp_digits.npz")
+    return {k[3:]: ref[k] for k in ref.files if k.startswith("in/")}
+
+
+FEEDS = _feeds()
+
+
 def load(data: bytes, path: Path) -> None:
-    """Everything h3pc-run and h3pc-objdump do to read a program; H3pcError is the only way out."""
+    """Everything h3pc-run and h3pc-objdump do with a program; H3pcError is the only way out."""
     path.unlink(missing_ok=True)  # a new file, never rewritten in place: the reader memory-maps it
     path.write_bytes(data)
     try:
         container.decode(data, "fuzz")
-        check_constants(program.read(str(path)), "fuzz")
         with contextlib.redirect_stdout(io.StringIO()):
             objdump_args([str(path)])
+        prog = program.read(str(path))
+        for ideal in (True, False):
+            Emulator(prog, ideal=ideal, where="fuzz").run(FEEDS)
     except H3pcError as exc:
         assert str(exc) and "\n" not in str(exc), repr(exc)
 
@@ -178,3 +190,26 @@ def test_json_tables(valid: tuple[bytes, Path], data: st.DataObject) -> None:
     sections[name] = (kind, text)
     digest = hashlib.sha256(json.dumps(table, sort_keys=True).encode()).digest() if name == "hardware" else None
     load(reseal(raw, sections, digest), path)
+
+
+#: values an instruction field is set to: small ids (other tensors, kernels, bases), boundaries
+FIELD_VALUES = st.integers(0, 80) | st.sampled_from([(1 << 31) - 1, (1 << 32) - 1])
+
+
+@FUZZ
+@given(data=st.data())
+def test_instruction_fields(valid: tuple[bytes, Path], data: st.DataObject) -> None:
+    raw, path = valid
+    sections = sections_of(raw)
+    for _ in range(data.draw(st.integers(1, 2))):
+        name = data.draw(st.sampled_from(sorted(n for n in sections if n.startswith("stream.") and sections[n][1])))
+        instrs = isa.decode_stream(sections[name][1], "fuzz")
+        i = data.draw(st.integers(0, len(instrs) - 1))
+        spec = isa.BY_NAME[instrs[i].op]
+        if not spec.fields:
+            continue
+        f = data.draw(st.integers(0, len(spec.fields) - 1))
+        value = data.draw(st.lists(FIELD_VALUES, max_size=3).map(tuple) if spec.fields[f].endswith("*") else FIELD_VALUES)
+        instrs[i] = isa.Instr(instrs[i].op, instrs[i].args[:f] + (value,) + instrs[i].args[f + 1:])
+        sections[name] = ("stream", isa.encode_stream(instrs))
+    load(reseal(raw, sections), path)

@@ -122,6 +122,11 @@ def with_init(t: TensorProto, x_shape: list[int] | None = None) -> Callable[[Pat
     return onnx_file(model(inputs=x, inits=[t]))
 
 
+def calib_of(d: Path, **arrays: np.ndarray) -> str:
+    np.savez(d / "calib.npz", **arrays)
+    return str(d / "calib.npz")
+
+
 def external(location: str, dims: list[int], offset: str = "0", data: bytes = b"\0" * 48
              ) -> Callable[[Path, Valid], list[str]]:
     """w stored in `data.bin` beside the model, read from `location` at `offset`."""
@@ -260,6 +265,21 @@ def edit_instr(tier: str, op: str, **change: int | tuple[int, ...]) -> Callable[
                                    **change})
         s[f"stream.{tier}"] = ("stream", isa.encode_stream(instrs))
     return edit
+
+
+def without(tier: str, op: str, nth: int) -> Callable[[dict[str, tuple[str, bytes]]], None]:
+    """stream.<tier> without its nth `op` (from 0)."""
+    def edit(s: dict[str, tuple[str, bytes]]) -> None:
+        instrs = isa.decode_stream(s[f"stream.{tier}"][1], "test")
+        i = [k for k, ins in enumerate(instrs) if ins.op == op][nth]
+        s[f"stream.{tier}"] = ("stream", isa.encode_stream(instrs[:i] + instrs[i + 1:]))
+    return edit
+
+
+def output_is_a_token(s: dict[str, tuple[str, bytes]]) -> None:
+    """The graph output names a sync token, which no instruction computes."""
+    token = next(i for i, t in enumerate(json.loads(s["tensors"][1])) if t["role"] == "token")
+    json_section("signature", lambda sig: set_in(sig, "outputs", [{"name": "logits", "tensor": token}]))(s)
 
 
 def reshaped(tier: str, op: str, field: str, shape: list[int], last: bool = False
@@ -427,6 +447,9 @@ ONNX_CASES = [
     Case("onnx-constant-node-count-mismatch", "h3pc", two_nodes(
         N("Constant", [], ["c"], name="k", value=init("c", [4, 3], float_data=[1.0] * 5)),
         N("MatMul", ["x", "c"], ["y"], name="mm"), inits=[]), ("'k'", "5 values for 12 elements")),
+    Case("onnx-nan-weight-calib", "h3pc", lambda d, v: with_init(numpy_helper.from_array(
+        np.full((4, 3), np.nan, np.float32), "w"))(d, v) + ["--calib", calib_of(d, x=np.ones((3, 2, 4), np.float32))],
+         ("stage two", "node 'mm'", "NaN")),  # stage two emulates before any NaN check of its own
     Case("onnx-nan-weight", "h3pc", with_init(numpy_helper.from_array(np.full((4, 3), np.nan, np.float32), "w")),
          ("node 'mm'", "NaN")),
     Case("onnx-negative-dim-initializer", "h3pc", with_init(init("w", [-4, 3], raw=F32.tobytes())),
@@ -542,6 +565,10 @@ PROGRAM_CASES = [
          ("MVM", "crossbars at 4321 that no earlier PROG programmed")),
     Case("prog-prog-vector", "h3pc-run", run_on(resealed(reshaped("reram_pim", "PROG", "w", [8192]))),
          ("PROG", "not a rows x cols")),
+    Case("prog-missing-wait", "h3pc-run", run_on(resealed(without("photonic", "WAIT", 2))),  # layer 2's input
+         ("stream.photonic instruction 11 (PMM, node 'node_linear_1') reads %", "before any instruction computes it")),
+    Case("prog-output-never-computed", "h3pc-run", run_on(resealed(output_is_a_token)),
+         ("output 'logits'", "is never computed")),
     Case("prog-kernels-func-without-type", "h3pc-run",
          run_on(resealed(put("kernels", b'"func.func"() <{sym_name = "k0"}> ({\n}) : () -> ()\n'))),
          ("kernels section",)),
