@@ -104,7 +104,8 @@ class Emulator:
         env = self.env
         with np.errstate(all="ignore"):  # a model may compute NaN or Inf, as under onnxruntime: no warnings
             for s in range(max(stacked, 1)):
-                self._rng[0] = np.random.default_rng([self.seed, 1, s])  # sample s: its own noise, from the seed
+                if self.noisy:  # sample s: its own noise, from the seed
+                    self._rng[0] = np.random.default_rng([self.seed, 1, s])
                 for i in self.prog.inputs:
                     arr = feeds[i["name"]]
                     env[i["tensor"]] = arr[s] if stacked else arr
