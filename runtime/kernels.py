@@ -26,6 +26,21 @@ if TYPE_CHECKING:
     from h3pc.backends.program import Program
 
 
+#: (shape, numpy dtype) of each operand, then of each result, of one kernel
+Signature = tuple[list[tuple[tuple[int, ...], np.dtype]], list[tuple[tuple[int, ...], np.dtype]]]
+
+
+def _known(t: object) -> bool:
+    """A ranked tensor of an element type the emulator computes in."""
+    if not isinstance(t, TensorType):
+        return False
+    try:
+        numpy_dtype(t.element_type)
+    except KeyError:
+        return False
+    return all(d >= 0 for d in t.get_shape())
+
+
 class Kernels:
     def __init__(self, ops: list[Operation]) -> None:
         self.ops = ops
@@ -55,7 +70,12 @@ class Kernels:
             if (not isinstance(f, func.FuncOp) or f.sym_name.data != f"k{i}" or len(f.body.blocks) != 1
                     or f.body.block.first_op is None or isinstance(f.body.block.first_op, func.ReturnOp)):
                 raise H3pcError(f"{where}: kernels section: entry {i} is not function @k{i} holding one op")
-            ops.append(f.body.block.first_op)
+            op = f.body.block.first_op
+            bad = next((v.type for v in (*op.operands, *op.results) if not _known(v.type)), None)
+            if bad is not None:
+                raise H3pcError(f"{where}: kernels section: @k{i} uses type {str(bad):.60}, not a tensor of a "
+                                "supported element type")
+            ops.append(op)
         return cls(ops)
 
     @cached_property
@@ -73,11 +93,10 @@ class Kernels:
         """Kernels that read only rows of their first operand: a constant table is not loaded whole."""
         return frozenset(i for i, op in enumerate(self.ops) if op.name == "nn.gather")
 
-    def signatures(self) -> list[tuple[list[tuple[tuple[int, ...], np.dtype]], list[tuple[tuple[int, ...], np.dtype]]]]:
+    def signatures(self) -> list[Signature]:
         """Per kernel, the (shape, dtype) of each operand and each result: what its VOPs must pass."""
         def of(values: Sequence[SSAValue]) -> list[tuple[tuple[int, ...], np.dtype]]:
-            return [(tuple(v.type.get_shape()), numpy_dtype(v.type.element_type)) if isinstance(v.type, TensorType)
-                    else ((), np.dtype(object)) for v in values]
+            return [(tuple(v.type.get_shape()), numpy_dtype(v.type.element_type)) for v in values]  # type: ignore
         return [(of(op.operands), of(op.results)) for op in self.ops]
 
     def costs(self, hw: HardwareConfig) -> list[Cost]:

@@ -392,7 +392,7 @@ class Windows:
         n, c = self.x.shape[:2]
         g, cg, og = self.group, c // self.group, w.shape[-1]
         nsp = self.x.ndim - 2
-        if cg * og > self.DIRECT_MAX or nsp not in (1, 2):
+        if cg * og > self.DIRECT_MAX or nsp not in (1, 2) or w.shape[0] != g:
             return np.matmul(np.asarray(self), w)
         # 1-d windows are 2-d windows of height 1
         two = (lambda t, one: tuple(t) if nsp == 2 else (one,) + tuple(t))

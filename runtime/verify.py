@@ -16,13 +16,9 @@ from h3pc.backends.isa import BY_NAME, Instr
 from h3pc.backends.program import Program, Tensor
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects.shapes import fmt_shape, matmul_shape
-from h3pc.runtime.kernels import Kernels
+from h3pc.runtime.kernels import Kernels, Signature
 from h3pc.runtime.report import symbol_of
 from h3pc.runtime.schedule import Event, is_load_time
-
-#: (shape, numpy dtype) of each operand, then of each result, of one kernel
-Signature = tuple[list[tuple[tuple[int, ...], np.dtype]], list[tuple[tuple[int, ...], np.dtype]]]
-
 
 def check_program(prog: Program, kernels: Kernels, where: str) -> None:
     signatures = kernels.signatures()
@@ -44,9 +40,12 @@ def check_order(prog: Program, events: list[Event], where: str) -> None:
     """In the order the tiers' schedule runs them (WAIT/SIGNAL included), every instruction reads only
     values already computed, and every output is computed: a missing WAIT or a wrong tensor id would
     otherwise run a kernel on nothing."""
-    ready = set(prog.consts) | {i["tensor"] for i in prog.inputs}
+    ready = set(prog.consts)  # at load time only the constants exist; the inputs come with each run
     load = [(t, i, ins) for t, instrs in prog.streams.items() for i, ins in enumerate(instrs) if is_load_time(ins)]
-    for tier, index, ins in load + [(ev.tier, ev.index, ev.ins) for ev in events]:
+    run = [(ev.tier, ev.index, ev.ins) for ev in events]
+    for k, (tier, index, ins) in enumerate(load + run):
+        if k == len(load):
+            ready |= {i["tensor"] for i in prog.inputs}
         fields = dict(zip(BY_NAME[ins.op].fields, ins.args))
         for f in _READS.get(ins.op, ()):
             for t in fields[f] if f.endswith("*") else (fields[f],):
@@ -70,16 +69,18 @@ def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]]
     op, args = ins.op, ins.args
     if op in ("PMM", "GEMM"):
         a, b, out = (tensors[t] for t in args[:3])
-        if len(a.shape) != 3 or len(b.shape) != 3:
+        if len(a.shape) != 3 or len(b.shape) != 3 or a.shape[0] != b.shape[0]:
             return f"operands {fmt_shape(a.shape)} and {fmt_shape(b.shape)} are not grouped [g, m, k] x [g, k, n]"
         want = matmul_shape(a.shape, b.shape)
         if isinstance(want, str):
             return want
-        return _same("result", out, want, np.dtype(out.dtype))
+        return _same("result", out, want)  # any dtype: the analog tiers deliver float32 whatever the table says
     if op == "PROG":
         w = tensors[args[0]].shape
         if len(w) not in (2, 3) or 0 in w:
             return f"weights {fmt_shape(w)} are not a rows x cols (or groups x rows x cols) matrix"
+        if args[2] not in (0, 1):
+            return f"resident is {args[2]}, not 0 or 1"
         if not is_load_time(ins):
             held[args[1]] = w
         return None
@@ -92,7 +93,7 @@ def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]]
             return f"names weights {fmt_shape(tensors[args[1]].shape)}, but the crossbars at {args[3]} hold {fmt_shape(w)}"
         if not x.shape or x.shape[-1] != w[-2] or (len(w) == 3 and (len(x.shape) != 3 or x.shape[0] != w[0])):
             return f"input {fmt_shape(x.shape)} does not match crossbars {fmt_shape(w)}"
-        return _same("result", out, x.shape[:-1] + (w[-1],), np.dtype(out.dtype))
+        return _same("result", out, x.shape[:-1] + (w[-1],))
     if op == "VOP":
         k, ins_, outs = args[0], args[1], args[2]
         if k >= len(signatures):
@@ -109,7 +110,7 @@ def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]]
     return None
 
 
-def _same(what: str, t: Tensor, shape: Sequence[int], dtype: np.dtype) -> str | None:
-    if t.shape != tuple(shape) or np.dtype(t.dtype) != dtype:
-        return f"{what} is {fmt_shape(t.shape)} {t.dtype}, expected {fmt_shape(shape)} {dtype}"
+def _same(what: str, t: Tensor, shape: Sequence[int], dtype: np.dtype | None = None) -> str | None:
+    if t.shape != tuple(shape) or (dtype is not None and np.dtype(t.dtype) != dtype):
+        return f"{what} is {fmt_shape(t.shape)} {t.dtype}, expected {fmt_shape(shape)} {dtype or ''}".rstrip()
     return None

@@ -187,3 +187,29 @@ def test_cli_compile_run_objdump(tmp_path, capsys) -> None:
     for section in ("stream.photonic", "stream.sram_pim", "stream.dma", "weights", "hardware", "signature", "symbols", "kernels"):
         assert section in text
     assert "PMM" in text and "MVM" in text and "; " in text
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "int32"])
+@pytest.mark.parametrize("target", ["photonic", "sram-pim"])
+def test_products_of_other_element_types_run_on_analog_tiers(tmp_path, dtype: str, target: str) -> None:
+    """A product's table dtype is the model's; the analog tiers compute in float32 whatever it is (the
+    program verifier once refused these valid programs)."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper
+
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    rng = np.random.default_rng(3)
+    w = rng.integers(-3, 4, (8, 6)).astype(dtype)
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"]), helper.make_node("MatMul", ["x", "b"], ["z"])],
+                          "g", [helper.make_tensor_value_info("x", elem, [4, 8]), helper.make_tensor_value_info("b", elem, [8, 6])],
+                          [helper.make_tensor_value_info("y", elem, [4, 6]), helper.make_tensor_value_info("z", elem, [4, 6])],
+                          [numpy_helper.from_array(w, "w")])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=10), str(path))
+    feeds = {"x": rng.integers(-3, 4, (4, 8)).astype(dtype), "b": rng.integers(-3, 4, (8, 6)).astype(dtype)}
+    want = dict(zip(["y", "z"], ort.InferenceSession(str(path)).run(None, feeds)))
+    prog = from_container(container.decode(container.encode(to_container(compile_model(str(path), target).program))),
+                          "test")
+    got = Emulator(prog, ideal=True).run(feeds)[0]
+    assert max_rel_err(got, want) <= 1e-4

@@ -47,30 +47,25 @@ JSON_TABLES = ("signature", "tensors", "symbols", "hardware")
 
 
 class Valid(tuple):
-    """(program bytes, scratch path); a short repr, so hypothesis does not print 85 kB per failure."""
+    """(program bytes, scratch path, inputs); a short repr, so hypothesis does not print 85 kB per failure."""
 
     def __repr__(self) -> str:
         return f"<valid program, {len(self[0])} bytes>"
 
 
 @pytest.fixture(scope="module")
-def valid(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
-    """A small program with every section non-empty, and a scratch path to write mutants to."""
+def valid(tmp_path_factory: pytest.TempPathFactory) -> Valid:
+    """A small program with every section non-empty, a scratch path to write mutants to and the inputs
+    every mutant runs on (mlp_digits' sample)."""
     d = tmp_path_factory.mktemp("fuzz")
     path = d / "p.bin"
     assert h3pc_main([str(model_path("mlp_digits")), "-o", str(path), "--mapping", "naive"]) == 0
-    return Valid((path.read_bytes(), d / "mutant.bin"))
-
-
-def _feeds() -> dict[str, np.ndarray]:
     ref = np.load(MODELS / "mlp_digits.npz")
-    return {k[3:]: ref[k] for k in ref.files if k.startswith("in/")}
+    feeds = {k[3:]: ref[k] for k in ref.files if k.startswith("in/")}
+    return Valid((path.read_bytes(), d / "mutant.bin", feeds))
 
 
-FEEDS = _feeds()
-
-
-def load(data: bytes, path: Path) -> None:
+def load(data: bytes, path: Path, feeds: dict[str, np.ndarray]) -> None:
     """Everything h3pc-run and h3pc-objdump do with a program; H3pcError is the only way out."""
     path.unlink(missing_ok=True)  # a new file, never rewritten in place: the reader memory-maps it
     path.write_bytes(data)
@@ -80,7 +75,7 @@ def load(data: bytes, path: Path) -> None:
             objdump_args([str(path)])
         prog = program.read(str(path))
         for ideal in (True, False):
-            Emulator(prog, ideal=ideal, where="fuzz").run(FEEDS)
+            Emulator(prog, ideal=ideal, where="fuzz").run(feeds)
     except H3pcError as exc:
         assert str(exc) and "\n" not in str(exc), repr(exc)
 
@@ -114,18 +109,18 @@ def mutate(data: st.DataObject, buf: bytes) -> bytes:
 
 @FUZZ
 @given(data=st.data())
-def test_raw_mutations(valid: tuple[bytes, Path], data: st.DataObject) -> None:
-    raw, path = valid
+def test_raw_mutations(valid: Valid, data: st.DataObject) -> None:
+    raw, path, feeds = valid
     out = raw
     for _ in range(data.draw(st.integers(1, 3))):
         out = mutate(data, out)
-    load(out, path)
+    load(out, path, feeds)
 
 
 @FUZZ
 @given(data=st.data())
-def test_section_mutations_with_valid_checksums(valid: tuple[bytes, Path], data: st.DataObject) -> None:
-    raw, path = valid
+def test_section_mutations_with_valid_checksums(valid: Valid, data: st.DataObject) -> None:
+    raw, path, feeds = valid
     sections = sections_of(raw)
     name = data.draw(st.sampled_from(sorted(sections)))
     kind, payload = sections[name]
@@ -134,13 +129,13 @@ def test_section_mutations_with_valid_checksums(valid: tuple[bytes, Path], data:
         names = data.draw(st.permutations(list(sections)))
         keep = data.draw(st.integers(1, len(names)))
         sections = {n: sections[n] for n in names[:keep]}
-    load(reseal(raw, sections), path)
+    load(reseal(raw, sections), path, feeds)
 
 
 @FUZZ
 @given(data=st.data())
-def test_header_and_table_fields(valid: tuple[bytes, Path], data: st.DataObject) -> None:
-    raw, path = valid
+def test_header_and_table_fields(valid: Valid, data: st.DataObject) -> None:
+    raw, path, feeds = valid
     buf = bytearray(raw)
     n = struct.unpack_from("<H", raw, 10)[0]
     for _ in range(data.draw(st.integers(1, 3))):
@@ -152,7 +147,7 @@ def test_header_and_table_fields(valid: tuple[bytes, Path], data: st.DataObject)
                    "offset": ("<Q", _HEADER + i * _ENTRY + 24), "size": ("<Q", _HEADER + i * _ENTRY + 32),
                    "crc": ("<I", _HEADER + i * _ENTRY + 40)}[field]
         struct.pack_into(fmt, buf, at, value % (1 << (8 * struct.calcsize(fmt))))
-    load(bytes(buf), path)
+    load(bytes(buf), path, feeds)
 
 
 def containers(inner: st.SearchStrategy) -> st.SearchStrategy:
@@ -180,8 +175,8 @@ def replace_somewhere(data: st.DataObject, obj: object) -> object:
 
 @FUZZ
 @given(data=st.data())
-def test_json_tables(valid: tuple[bytes, Path], data: st.DataObject) -> None:
-    raw, path = valid
+def test_json_tables(valid: Valid, data: st.DataObject) -> None:
+    raw, path, feeds = valid
     sections = sections_of(raw)
     name = data.draw(st.sampled_from(JSON_TABLES))
     kind, payload = sections[name]
@@ -189,7 +184,7 @@ def test_json_tables(valid: tuple[bytes, Path], data: st.DataObject) -> None:
     text = json.dumps(table, sort_keys=True, separators=(",", ":")).encode()
     sections[name] = (kind, text)
     digest = hashlib.sha256(json.dumps(table, sort_keys=True).encode()).digest() if name == "hardware" else None
-    load(reseal(raw, sections, digest), path)
+    load(reseal(raw, sections, digest), path, feeds)
 
 
 #: values an instruction field is set to: small ids (other tensors, kernels, bases), boundaries
@@ -198,8 +193,8 @@ FIELD_VALUES = st.integers(0, 80) | st.sampled_from([(1 << 31) - 1, (1 << 32) - 
 
 @FUZZ
 @given(data=st.data())
-def test_instruction_fields(valid: tuple[bytes, Path], data: st.DataObject) -> None:
-    raw, path = valid
+def test_instruction_fields(valid: Valid, data: st.DataObject) -> None:
+    raw, path, feeds = valid
     sections = sections_of(raw)
     for _ in range(data.draw(st.integers(1, 2))):
         name = data.draw(st.sampled_from(sorted(n for n in sections if n.startswith("stream.") and sections[n][1])))
@@ -212,4 +207,4 @@ def test_instruction_fields(valid: tuple[bytes, Path], data: st.DataObject) -> N
         value = data.draw(st.lists(FIELD_VALUES, max_size=3).map(tuple) if spec.fields[f].endswith("*") else FIELD_VALUES)
         instrs[i] = isa.Instr(instrs[i].op, instrs[i].args[:f] + (value,) + instrs[i].args[f + 1:])
         sections[name] = ("stream", isa.encode_stream(instrs))
-    load(reseal(raw, sections), path)
+    load(reseal(raw, sections), path, feeds)

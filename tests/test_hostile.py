@@ -569,6 +569,10 @@ PROGRAM_CASES = [
          ("stream.photonic instruction 11 (PMM, node 'node_linear_1') reads %", "before any instruction computes it")),
     Case("prog-output-never-computed", "h3pc-run", run_on(resealed(output_is_a_token)),
          ("output 'logits'", "is never computed")),
+    Case("prog-prog-resident-2", "h3pc-run", run_on(resealed(edit_instr("reram_pim", "PROG", resident=2))),
+         ("PROG", "resident is 2, not 0 or 1")),
+    Case("prog-kernels-odd-element-type", "h3pc-run", run_on(resealed(lambda s: s.__setitem__(
+        "kernels", ("meta", s["kernels"][1].replace(b"xf32>", b"xi7>"))))), ("kernels section", "i7")),
     Case("prog-kernels-func-without-type", "h3pc-run",
          run_on(resealed(put("kernels", b'"func.func"() <{sym_name = "k0"}> ({\n}) : () -> ()\n'))),
          ("kernels section",)),
