@@ -49,6 +49,8 @@ ISA: tuple[Spec, ...] = (
 BY_NAME = {s.mnemonic: s for s in ISA}
 #: fields that name tensors (scalar or list)
 TENSOR_FIELDS = frozenset({"tensor", "a", "b", "out", "w", "x", "ins", "outs"})
+#: the tensor fields a computing instruction writes (it reads the others)
+RESULT_FIELDS = frozenset({"out", "outs"})
 BY_CODE = {s.code: s for s in ISA}
 _HEAD = struct.Struct("<HH")
 
@@ -124,11 +126,11 @@ def decode_stream(data: bytes, where: str) -> list[Instr]:
     return out
 
 
-def tensors_of(ins: Instr) -> list[int]:
-    """Every tensor id an instruction names."""
+def tensors_of(ins: Instr, fields: frozenset[str] = TENSOR_FIELDS) -> list[int]:
+    """Every tensor id an instruction names (in `fields` only, when given)."""
     out: list[int] = []
     for f, v in zip(BY_NAME[ins.op].fields, ins.args):
-        if f.rstrip("*") in TENSOR_FIELDS:
+        if f.rstrip("*") in fields:
             out.extend(v if f.endswith("*") else (v,))
     return out
 

@@ -31,14 +31,13 @@ from typing import Any
 import numpy as np
 
 from h3pc.backends.isa import Instr, make
-from h3pc.backends.program import Program, Tensor
+from h3pc.backends.program import ALIGN, Program, Tensor
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
 from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.schedule import Event, simulate
 from h3pc.tiers import TIERS
 
-ALIGN = 64
 #: planning rounds before giving up (each evicts at least one tensor; real models settle in 2-3)
 MAX_ROUNDS = 64
 

@@ -23,11 +23,11 @@ from h3pc import __version__
 from h3pc.backends import container
 from h3pc.backends.isa import BY_NAME, Instr, decode_stream, encode_stream, tensors_of
 from h3pc.diagnostics import H3pcError
-from h3pc.dialects.types import ELEMENT_TYPES
+from h3pc.dialects.types import ELEMENT_TYPES, MAX_TENSOR_ELEMENTS
 from h3pc.hardware.schema import HardwareConfig, parse_hardware
 from h3pc.tiers import ENGINES
 
-ALIGN = 64
+ALIGN = container.ALIGN
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,6 @@ def from_container(c: container.Container, where: str) -> Program:
 _DTYPES = frozenset(str(d) for _, d, _ in ELEMENT_TYPES)
 _ROLES = frozenset({"input", "const", "value", "folded", "token"})
 _HOMES = frozenset({"buffer", "offchip", ""})
-#: no tensor may have more elements (the compiler's own limit, frontend/importer.py)
-MAX_ELEMENTS = 1 << 32
 
 
 def _int(v: Any) -> int:
@@ -151,7 +149,7 @@ def _tensor(t: Any) -> Tensor:
     dtype, role, home = t["dtype"], t["role"], t["home"]
     if dtype not in _DTYPES or role not in _ROLES or home not in _HOMES:
         raise ValueError(f"bad dtype, role or home {dtype!r}, {role!r}, {home!r}")
-    if any(d < 0 for d in shape) or int(np.prod(shape, dtype=object)) > MAX_ELEMENTS:
+    if any(d < 0 for d in shape) or int(np.prod(shape, dtype=object)) > MAX_TENSOR_ELEMENTS:
         raise ValueError(f"bad shape {list(shape)}")
     return Tensor(shape, dtype, role, _int(t["offset"]), home, _int(t["addr"]))
 
@@ -231,13 +229,12 @@ def check_constants(prog: Program, where: str) -> None:
 
 
 def _reader(prog: Program, tid: int) -> str:
-    from h3pc.runtime.report import symbol_of  # the report module builds on this one
+    from h3pc.runtime.report import node_of  # the report module builds on this one
 
     for instrs in prog.streams.values():
         for ins in instrs:
-            sym = symbol_of(ins)
-            if tid in tensors_of(ins) and sym is not None and sym < len(prog.symbols):
-                return f" (read by node '{prog.symbols[sym]['node']}')"
+            if tid in tensors_of(ins) and (node := node_of(prog, ins)) is not None:
+                return f" (read by node '{node}')"
     return ""
 
 

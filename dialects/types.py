@@ -15,6 +15,10 @@ from xdsl.ir import Attribute
 
 # (ONNX TensorProto data type, numpy dtype, xDSL element type). Signless integers are the MLIR
 # convention for signed ones; unsigned ones carry `ui`.
+#: no tensor may have more elements (16 GiB of fp32): the importer refuses a declared 10^12-element input or an
+#: Expand to such a shape, and the program reader a table declaring one
+MAX_TENSOR_ELEMENTS = 1 << 32
+
 ELEMENT_TYPES: list[tuple[int, np.dtype, Attribute]] = [
     (1, np.dtype(np.float32), Float32Type()),
     (10, np.dtype(np.float16), Float16Type()),

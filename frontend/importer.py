@@ -31,7 +31,8 @@ from xdsl.rewriter import InsertPoint
 
 from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.dialects import nn
-from h3pc.dialects.types import element_type_from_numpy, element_type_from_onnx, numpy_dtype, onnx_type_name
+from h3pc.dialects.types import (MAX_TENSOR_ELEMENTS, element_type_from_numpy, element_type_from_onnx, numpy_dtype,
+                               onnx_type_name)
 from h3pc.frontend.folding import StaticGraph, make_static, used_names
 from h3pc.frontend.loader import LoadedModel, load_onnx
 from h3pc.frontend.registry import IMPORTERS, load_importers
@@ -39,9 +40,6 @@ from h3pc.frontend.weights import WeightStore
 
 #: constants with at most this many elements are printed inline; larger ones are resources.
 INLINE_ELEMENTS = 16
-#: no tensor may have more elements (16 GiB of fp32): a declared 10^12-element input or an Expand to such
-#: a shape is refused here, not compiled into a program that no emulator run could allocate
-MAX_TENSOR_ELEMENTS = 1 << 32
 
 
 @dataclass

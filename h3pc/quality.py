@@ -49,14 +49,9 @@ class Calib:
 
 def load_calib(path: str | Path, inputs: dict[str, tuple[tuple[int, ...], str]]) -> Calib:
     """Calibration samples for a program taking `inputs` (name -> (shape, dtype)); errors name the key."""
-    try:
-        z = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise H3pcError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise H3pcError(f"{path}: not an .npz archive: {exc}") from None
-    with z:
-        arrays = {k: z[k] for k in z.files if z[k].dtype.kind != "U"}
+    from h3pc.npz import read_npz
+
+    arrays = {k: v for k, v in read_npz(path).items() if v.dtype.kind != "U"}
     feeds: dict[str, np.ndarray] = {}
     used: set[str] = set()
     for name in inputs:

@@ -6,13 +6,12 @@ import argparse
 import io
 import json
 import sys
-import zipfile
-import zlib
 
 import numpy as np
 
 from h3pc import __version__
 from h3pc.diagnostics import H3pcError, atomic_write, run_main
+from h3pc.npz import read_npz
 from h3pc.quality import add_arguments as add_quality_arguments
 
 
@@ -40,62 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-#: what numpy and zipfile raise on a damaged or foreign file
-_UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError)
-
-
 def read_inputs(path: str) -> dict[str, np.ndarray]:
-    try:
-        z = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise H3pcError(f"{path}: no such file") from None
-    except _UNREADABLE as exc:
-        raise H3pcError(f"{path}: not a readable .npz file ({exc})") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise H3pcError(f"{path}: not a readable .npz file (one .npy array; save inputs by name with numpy.savez)")
-    try:
-        with z:
-            _check_declared_sizes(z, path)
-            data = {k: z[k] for k in z.files}
-    except _UNREADABLE as exc:
-        raise H3pcError(f"{path}: not a readable .npz file ({exc})") from None
-    for k, v in data.items():
-        if not isinstance(v, np.ndarray):  # numpy hands back the raw bytes of a member that is not .npy
-            raise H3pcError(f"{path}: not a readable .npz file (member '{k}' is not a .npy array)")
+    data = read_npz(path)
     if any(k.startswith("in/") for k in data):  # the model corpus format: in/, out/, eval/ groups
         data = {k[3:]: v for k, v in data.items() if k.startswith("in/") or "/" not in k}
     return data
-
-
-def _check_declared_sizes(z: np.lib.npyio.NpzFile, path: str) -> None:
-    """Compare each member's declared shape with the bytes it holds before numpy allocates the shape:
-    a header declaring 10^12 elements must be refused, not allocated."""
-    for info in z.zip.infolist():
-        with z.zip.open(info) as f:
-            try:
-                version = np.lib.format.read_magic(f)
-                header = {(1, 0): np.lib.format.read_array_header_1_0,
-                          (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-                if header is None:
-                    continue
-                shape, _, dtype = header(f)
-            except ValueError:
-                continue  # not an .npy member (or a damaged header): reported when it is read
-            if dtype.hasobject:
-                continue
-            need = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            have = info.file_size - f.tell()
-            if need > have:
-                raise H3pcError(f"{path}: member '{info.filename}' declares shape {list(shape)} of {dtype} "
-                                f"({need} bytes) but holds {have} bytes")
-
-
-def check_samples(prog, feeds: dict[str, np.ndarray]) -> None:
-    """An extra leading axis of length 0 is no sample at all (the emulator would misread it)."""
-    for i in prog.inputs:
-        arr, shape = feeds.get(i["name"]), prog.tensors[i["tensor"]].shape
-        if arr is not None and arr.ndim == len(shape) + 1 and arr.shape[0] == 0 and arr.shape[1:] == shape:
-            raise H3pcError(f"input '{i['name']}' has no samples (shape {list(arr.shape)})")
 
 
 def check_geometry(program_hw, hw) -> None:
@@ -121,7 +69,6 @@ def main_args(argv: list[str]) -> int:
         hw = load_hardware(args.hw)
         check_geometry(prog.hw, hw)
     feeds = read_inputs(args.inputs)
-    check_samples(prog, feeds)
     emu = Emulator(prog, hw, ideal=args.ideal, where=args.program, seed=args.seed, noise=not args.no_noise)
     outputs, report, events = emu.run(feeds)
     quality = None

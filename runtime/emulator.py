@@ -87,6 +87,8 @@ class Emulator:
             if arr.shape == t.shape:
                 samples.add(0)
             elif arr.shape[1:] == t.shape:
+                if arr.shape[0] == 0:  # 0 would read as "not stacked"
+                    raise H3pcError(f"input '{name}' has no samples (shape {list(arr.shape)})")
                 samples.add(arr.shape[0])
             else:
                 raise H3pcError(f"input '{name}' has shape {list(arr.shape)}, expected {list(t.shape)} "

@@ -21,6 +21,12 @@ def symbol_of(ins: Instr) -> int | None:
     return ins.args[-1] if fields and fields[-1] == "sym" else None
 
 
+def node_of(prog: Program, ins: Instr) -> str | None:
+    """The ONNX node an instruction came from (None when it carries no symbol in the table)."""
+    sym = symbol_of(ins)
+    return prog.symbols[sym]["node"] if sym is not None and sym < len(prog.symbols) else None
+
+
 def _rows(prog: Program, ev: Event) -> int:
     """Output rows (columns of the layer's product) that a tier instruction computes."""
     pos = _COMPUTE_OUT.get(ev.ins.op)

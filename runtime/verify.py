@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from h3pc.backends.isa import BY_NAME, Instr
+from h3pc.backends.isa import RESULT_FIELDS, TENSOR_FIELDS, Instr, tensors_of
 from h3pc.backends.program import Program, Tensor
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects.shapes import fmt_shape, matmul_shape
 from h3pc.runtime.kernels import Kernels, Signature
-from h3pc.runtime.report import symbol_of
+from h3pc.runtime.report import node_of
 from h3pc.runtime.schedule import Event, is_load_time
+
 
 def check_program(prog: Program, kernels: Kernels, where: str) -> None:
     signatures = kernels.signatures()
@@ -31,9 +32,9 @@ def check_program(prog: Program, kernels: Kernels, where: str) -> None:
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}{_node(prog, ins)}): {problem}")
 
 
-#: the tensor fields each computing instruction reads and writes (isa field names)
-_READS = {"PMM": ("a", "b"), "GEMM": ("a", "b"), "MVM": ("x",), "PROG": ("w",), "VOP": ("ins*",)}
-_WRITES = {"PMM": ("out",), "GEMM": ("out",), "MVM": ("out",), "VOP": ("outs*",)}
+#: instructions that compute (LD, ST and FILL move a tensor whatever it holds; SIGNAL and WAIT are sync)
+_COMPUTE = frozenset({"PMM", "GEMM", "MVM", "PROG", "VOP"})
+_OPERANDS = TENSOR_FIELDS - RESULT_FIELDS
 
 
 def check_order(prog: Program, events: list[Event], where: str) -> None:
@@ -46,22 +47,21 @@ def check_order(prog: Program, events: list[Event], where: str) -> None:
     for k, (tier, index, ins) in enumerate(load + run):
         if k == len(load):
             ready |= {i["tensor"] for i in prog.inputs}
-        fields = dict(zip(BY_NAME[ins.op].fields, ins.args))
-        for f in _READS.get(ins.op, ()):
-            for t in fields[f] if f.endswith("*") else (fields[f],):
-                if t not in ready:
-                    raise H3pcError(f"{where}: stream.{tier} instruction {index} ({ins.op}{_node(prog, ins)}) reads "
-                                    f"%{t} before any instruction computes it")
-        for f in _WRITES.get(ins.op, ()):
-            ready.update(fields[f] if f.endswith("*") else (fields[f],))
+        if ins.op not in _COMPUTE:
+            continue
+        for t in tensors_of(ins, _OPERANDS):
+            if t not in ready:
+                raise H3pcError(f"{where}: stream.{tier} instruction {index} ({ins.op}{_node(prog, ins)}) reads "
+                                f"%{t} before any instruction computes it")
+        ready.update(tensors_of(ins, RESULT_FIELDS))
     for o in prog.outputs:
         if o["tensor"] not in ready:
             raise H3pcError(f"{where}: output '{o['name']}' (%{o['tensor']}) is never computed")
 
 
 def _node(prog: Program, ins: Instr) -> str:
-    sym = symbol_of(ins)
-    return f", node '{prog.symbols[sym]['node']}'" if sym is not None and sym < len(prog.symbols) else ""
+    node = node_of(prog, ins)
+    return f", node '{node}'" if node is not None else ""
 
 
 def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]],

@@ -447,6 +447,8 @@ ONNX_CASES = [
     Case("onnx-constant-node-count-mismatch", "h3pc", two_nodes(
         N("Constant", [], ["c"], name="k", value=init("c", [4, 3], float_data=[1.0] * 5)),
         N("MatMul", ["x", "c"], ["y"], name="mm"), inits=[]), ("'k'", "5 values for 12 elements")),
+    Case("npz-calib-is-npy", "h3pc", lambda d, v: [str(model_path("mlp_digits")), "--calib", str(
+        (np.save(d / "c.npy", np.ones(3, np.float32)), d / "c.npy")[1])], ("c.npy", "not a readable .npz file")),
     Case("onnx-nan-weight-calib", "h3pc", lambda d, v: with_init(numpy_helper.from_array(
         np.full((4, 3), np.nan, np.float32), "w"))(d, v) + ["--calib", calib_of(d, x=np.ones((3, 2, 4), np.float32))],
          ("stage two", "node 'mm'", "NaN")),  # stage two emulates before any NaN check of its own

@@ -23,12 +23,15 @@ import random as _random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from h3pc.diagnostics import H3pcError
 from h3pc.stage1 import cpsat, nsga2, warmstart
 from h3pc.stage1.cpsat import Point, SolverOptions
 from h3pc.stage1.problem import Problem, Streams
 from h3pc.tiers import TIERS
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,13 @@ def point_of(problem: Problem, chunks: list[dict[str, int]], label: str, solve=N
     return Point(chunks, lat, energy, solve, label, streams=streams)
 
 
-def non_dominated(points: list[Point]) -> list[Point]:
-    """Points no other point beats on both latency and energy (ties: the first kept), by latency."""
-    out: list[Point] = []
-    for p in sorted(points, key=lambda p: (p.latency_s, p.energy_j)):
-        if not out or p.energy_j < out[-1].energy_j * (1 - 1e-9):
+def non_dominated(points: list[T], cost: Callable[[T], tuple[float, float]] = lambda p: (p.latency_s, p.energy_j)
+                  ) -> list[T]:
+    """Points no other point beats on both latency and energy (ties: the first kept), by latency;
+    `cost` gives a point's (latency, energy)."""
+    out: list[T] = []
+    for p in sorted(points, key=cost):
+        if not out or cost(p)[1] < cost(out[-1])[1] * (1 - 1e-9):
             out.append(p)
     return out
 

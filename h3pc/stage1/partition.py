@@ -108,6 +108,7 @@ def stage_two(module: ModuleOp, weights, hw: HardwareConfig, problem: Problem, s
     two = row_remap(problem, module, weights, hw, start, oracle, opts.search)
     precision = None
     if opts.precision and two.after_quality.passed:
-        precision = refine_precision(problem, module, weights, hw, two.after, oracle, opts.precision_trials)
+        precision = refine_precision(problem, module, weights, hw, two.after, oracle, two.after_quality,
+                                     opts.precision_trials)
     return two, precision
 

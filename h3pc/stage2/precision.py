@@ -78,11 +78,9 @@ class _Search:
     def cost(self) -> dict[str, float]:
         return {"latency_s": self.report["latency_s"], "energy_j": self.report["energy_j"]}
 
-    def start(self, bits: Bits) -> Quality:
-        """The quality of the starting widths, whose estimate becomes the current one."""
-        prog = self.program(bits)
-        self.report = estimate(prog)
-        return self.oracle.measure(prog, self.hw)
+    def start(self, bits: Bits) -> None:
+        """The starting widths' estimate becomes the current one (their quality stage two measured)."""
+        self.report = estimate(self.program(bits))
 
     def holds(self, bits: Bits) -> Quality | None:
         """The quality of the program with `bits` if it saves enough and meets the tolerance (None
@@ -109,16 +107,17 @@ class _Search:
 
 
 def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, point: Point, oracle: Oracle,
-                     budget: int = MAX_TRIALS) -> Precision:
+                     quality: Quality, budget: int = MAX_TRIALS) -> Precision:
+    """Lower bit widths from `point` at the default widths, whose `quality` (stage two's measure of it,
+    on the same oracle) meets the tolerance."""
     s = _Search(problem, module, weights, hw, point, oracle, budget)
     n = len(problem.layers)
     bits: Bits = [{} for _ in range(n)]
-    q = s.start(bits)
-    s.trials += 1
+    s.start(bits)
+    q = quality
+    s.trials += 1  # the start counts against the budget, as when it was measured here
     steps: list[dict[str, Any]] = []
     base = s.cost
-    if not q.passed:  # the starting point itself misses the tolerance: nothing to lower
-        return Precision({}, base, base, q, s.trials)
     for key in s.used():  # 1. uniform, by bisection: the lowest width every layer keeps
         lo, hi = MIN_BITS, s.default(key)  # hi holds; find the lowest that holds
         while lo < hi and s.trials < budget:

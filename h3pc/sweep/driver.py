@@ -142,7 +142,7 @@ def run_sweep(spec: Spec, out: Path, engine: str = "local", jobs: int = 1, addre
             bar.close()
         rows = []
         for t in tasks:
-            record = store.get(t.key)
+            record = store.get(t.key) if t.key in rerun else stored[t.key]  # the lock is held: unchanged
             assert record is not None, t.key
             rows.append({**record["row"], **identity(t)})
         wall = time.monotonic() - t0

@@ -9,7 +9,6 @@ row's `status` and `reason`; only the time columns depend on the machine.
 
 from __future__ import annotations
 
-import os
 import signal
 import tempfile
 import threading
@@ -62,11 +61,6 @@ def failed(status: str, reason: str, **times: float) -> dict[str, Any]:
     row.update(status=status, reason=printable(reason))
     row.update({k: times.get(k) for k in TIME_COLUMNS})
     return row
-
-
-def limit_threads() -> None:
-    for name in THREAD_ENV:
-        os.environ.setdefault(name, "1")
 
 
 def warm() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from h3pc.diagnostics import atomic_write
+from h3pc.stage1.mappings import non_dominated
 from h3pc.sweep.point import RESULT_COLUMNS, STATUSES, TIME_COLUMNS
 
 ID_COLUMNS = ("key", "model", "hw_id", "hw_point", "hw_digest")
@@ -73,15 +74,6 @@ def _ok(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["status"] == "ok"]
 
 
-def _front(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows no other row beats on both latency and energy, by latency."""
-    out: list[dict[str, Any]] = []
-    for r in sorted(rows, key=lambda r: (r["latency_s"], r["energy_j"])):
-        if not out or r["energy_j"] < out[-1]["energy_j"] * (1 - 1e-9):
-            out.append(r)
-    return out
-
-
 def _choice(r: dict[str, Any]) -> str:
     return r["mapping"] + (f" ({r['objective']})" if r.get("objective") else "")
 
@@ -110,7 +102,7 @@ def plot_pareto(rows: list[dict[str, Any]], models: list[str], out: Path) -> Non
                 continue
             ax.scatter([r["latency_s"] * 1e6 for r in mine], [r["energy_j"] * 1e6 for r in mine], s=22,
                        color=colours[c], label=c, alpha=0.8)
-        front = _front(ok)
+        front = non_dominated(ok, lambda r: (r["latency_s"], r["energy_j"]))
         ax.step([r["latency_s"] * 1e6 for r in front], [r["energy_j"] * 1e6 for r in front], where="post",
                 color="black", linestyle="--", linewidth=1, label="front")
         for r in front:

@@ -48,10 +48,6 @@ class Choice:
         """Whether the objective changes what this mapping picks (else the point runs once)."""
         return self.mapping in ("cpsat", "nsga2", "random")
 
-    @property
-    def stage_two(self) -> bool:
-        return self.target == "hybrid" and self.mapping != "rule"
-
 
 def _choices() -> dict[str, Choice]:
     table = {"hybrid": Choice("hybrid", "cpsat")}
