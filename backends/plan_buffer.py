@@ -35,7 +35,7 @@ from h3pc.backends.program import ALIGN, Program, Tensor
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
 from h3pc.runtime.kernels import Kernels
-from h3pc.runtime.schedule import Event, simulate
+from h3pc.runtime.schedule import Event, max_overlap, simulate
 from h3pc.tiers import TIERS
 
 #: planning rounds before giving up (each evicts at least one tensor; real models settle in 2-3)
@@ -99,7 +99,7 @@ def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int
                for i, t in enumerate(prog.tensors)]
     mine = [f for f in fills if f.tensor in staged]
     per_tier: dict[str, list[Fill]] = defaultdict(list)
-    for f in sorted(mine, key=lambda f: (f.tier, f.pos)):
+    for f in mine:  # in schedule order, so each tier's loads are in stream order
         per_tier[f.tier].append(f)
     token: dict[tuple[str, int], int] = {}  # (tier, j) -> token tensor the tier signals after load j
     slot: dict[int, tuple[str, int]] = {}
@@ -200,12 +200,7 @@ def summary(prog: Program, events: list[Event], makespan: float) -> dict[str, An
     ts = prog.tensors
     planned = [t for t in life if ts[t].addr >= 0]
     peak_addr = max((ts[t].addr + ts[t].nbytes for t in planned), default=0)
-    edges = sorted([(life[t][0], ts[t].nbytes) for t in life] + [(life[t][1], -ts[t].nbytes) for t in life],
-                   key=lambda e: (e[0], e[1]))
-    cur = live_peak = 0
-    for _, d in edges:
-        cur += d
-        live_peak = max(live_peak, cur)
+    live_peak = max_overlap([life[t] for t in life], [ts[t].nbytes for t in life])
     fills = [ins.args[0] for ins in prog.streams.get("dma", []) if ins.op == "FILL"]
     loaded = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "LD"}
     direct = [i for i in loaded if ts[i].role == "const" and ts[i].home == "offchip"]

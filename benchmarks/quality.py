@@ -4,8 +4,8 @@
                                  [--out benchmarks/results/quality.json]
 
 Per model (metric, tolerance: the paper's matched-quality thresholds, DESIGN.md section 4):
-mlp_digits and cnn_digits (accuracy on eval/x, eval/y; 0.02), charlm_llama (perplexity per character
-on the next byte; 1.0, also given in bits per character), minilm_l6_real (cosine of each sentence
+mlp_digits and cnn_digits (accuracy on eval/x, eval/y; 0.02), charlm_llama (bits per character on
+the next byte, `bpc`, also given as perplexity; see CHARLM_BITS), minilm_l6_real (cosine of each sentence
 embedding with the fp32 one; 0.01, plus the paraphrase-pair gap of research models/README.md) and
 efficientnet_lite0_real (top-1 agreement with PyTorch on eval/images; 0.02). Mappings: each
 homogeneous target (all GEMMs on one tier), naive (every layer split equally), stage one alone
@@ -20,20 +20,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
 
 from common import DEV_MODELS, EXTRA_MODELS, RESULTS
 
-#: model -> (metric, tolerance, folder)
-MODELS: dict[str, tuple[str, float, Path]] = {
-    "mlp_digits": ("top1", 0.02, DEV_MODELS),
-    "cnn_digits": ("top1", 0.02, DEV_MODELS),
-    "charlm_llama": ("ppl", 1.0, DEV_MODELS),
-    "minilm_l6_real": ("cosine", 0.01, EXTRA_MODELS),
-    "efficientnet_lite0_real": ("top1", 0.02, DEV_MODELS),
+from h3pc.quality import PAPER_BITS
+
+#: The paper's LM threshold, ΔPPL <= 1.0 at Pythia-70M's PPL 20.329, is 0.0693 bits per *token*
+#: (h3pc.quality.PAPER_BITS). charlm_llama predicts bytes, so its bits-per-character equivalent divides
+#: by the characters per token of the paper's tokenizer on English prose: about 4 (the usual figure for
+#: GPT-2-style BPE, which Pythia's GPT-NeoX tokenizer is; a documented assumption, not a measurement).
+#: Reading a character as a token instead allows 4x the loss per character of text; the second charlm
+#: entry reports that reading too, so the verdict's dependence on it is visible. The old ΔPPL <= 1.0
+#: on charlm's PPL of 3.29 allowed 0.38 bits per character, 22x the per-text equivalent.
+CHARS_PER_TOKEN = 4.0
+CHARLM_BITS = PAPER_BITS / CHARS_PER_TOKEN
+
+#: label -> (model, metric, tolerance, folder)
+MODELS: dict[str, tuple[str, str, float, Path]] = {
+    "mlp_digits": ("mlp_digits", "top1", 0.02, DEV_MODELS),
+    "cnn_digits": ("cnn_digits", "top1", 0.02, DEV_MODELS),
+    "charlm_llama": ("charlm_llama", "bpc", CHARLM_BITS, DEV_MODELS),
+    "charlm_llama, a character read as a token": ("charlm_llama", "bpc", PAPER_BITS, DEV_MODELS),
+    "minilm_l6_real": ("minilm_l6_real", "cosine", 0.01, EXTRA_MODELS),
+    "efficientnet_lite0_real": ("efficientnet_lite0_real", "top1", 0.02, DEV_MODELS),
 }
 HOMOGENEOUS = ("photonic", "sram-pim", "reram-pim")
 PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7))  # minilm's paraphrase rows (models/README.md)
@@ -61,9 +73,9 @@ def measure(name: str, label: str, compiled, oracle, t_compile: float) -> dict[s
     q = oracle.measure(prog)
     row: dict[str, Any] = {"mapping": label, "latency_s": est["latency_s"], "energy_j": est["energy_j"],
                            "quality": q.to_json(), "compile_s": t_compile, "emulate_s": time.perf_counter() - t}
-    if q.metric == "ppl":
-        row["bits_per_char"] = math.log2(q.value)
-        row["bits_per_char_fp32"] = math.log2(q.reference)
+    if q.metric == "bpc":
+        row["ppl"] = 2 ** q.value
+        row["ppl_fp32"] = 2 ** q.reference
     if name == "minilm_l6_real":
         out = Emulator(prog, seed=oracle.seed).run(oracle.calib.feeds)[0]
         row["paraphrase"] = paraphrase_gap(next(iter(out.values())))
@@ -77,14 +89,14 @@ def measure(name: str, label: str, compiled, oracle, t_compile: float) -> dict[s
     return row
 
 
-def run_model(name: str, solve_time: float, trials: int) -> dict[str, Any]:
+def run_model(label: str, solve_time: float, trials: int) -> dict[str, Any]:
     from h3pc.compiler import compile_model
     from h3pc.quality import Oracle, load_calib, program_inputs
     from h3pc.stage1.cpsat import SolverOptions
     from h3pc.stage1.mappings import SearchOptions
     from h3pc.stage1.partition import StageOneOptions
 
-    metric, tol, folder = MODELS[name]
+    name, metric, tol, folder = MODELS[label]
     path, calib = str(folder / f"{name}.onnx"), str(folder / f"{name}.npz")
     search = SearchOptions(solver=SolverOptions(time_limit_s=solve_time, workers=2, seed=0, progress=False))
     runs: dict[str, Any] = {
@@ -95,18 +107,19 @@ def run_model(name: str, solve_time: float, trials: int) -> dict[str, Any]:
                                                       precision_trials=trials)),
     }
     rows, oracle = [], None
-    for label, (target, opts) in runs.items():
+    for mapping, (target, opts) in runs.items():
         t = time.perf_counter()
         c = compile_model(path, target, stage1=opts)
         t_compile = time.perf_counter() - t
         if oracle is None:  # one calibration set and one fp32 reference for every mapping
             oracle = Oracle(load_calib(calib, program_inputs(c.program)), metric, tol, seed=0)
-        rows.append(measure(name, label, c, oracle, t_compile))
+        rows.append(measure(name, mapping, c, oracle, t_compile))
         q = rows[-1]["quality"]
-        print(f"  {name:<24} {label:<16} {rows[-1]['latency_s'] * 1e6:>11.2f} us {rows[-1]['energy_j'] * 1e6:>11.2f} uJ "
+        print(f"  {name:<24} {mapping:<16} {rows[-1]['latency_s'] * 1e6:>11.2f} us {rows[-1]['energy_j'] * 1e6:>11.2f} uJ "
               f"{metric} {q['value']:.4f} (fp32 {q['reference']:.4f}) {'ok' if q['passed'] else 'FAILS'}"
               f"  [{t_compile:.1f} s compile]", flush=True)
-    return {"model": name, "metric": metric, "tolerance": tol, "rows": rows, "summary": summarise(rows)}
+    return {"model": name, "label": label, "metric": metric, "tolerance": tol, "rows": rows,
+            "summary": summarise(rows)}
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,15 +146,15 @@ def main() -> None:
     ap.add_argument("--out", default=str(RESULTS / "quality.json"))
     args = ap.parse_args()
     results = []
-    for name, (_, _, folder) in MODELS.items():
-        if args.models not in name:
+    for label, (name, _, tol, folder) in MODELS.items():
+        if args.models not in label:
             continue
         if not (folder / f"{name}.onnx").exists():
-            print(f"  {name}: skipped ({folder / f'{name}.onnx'} not found; tools/make_models.py builds it)")
+            print(f"  {label}: skipped ({folder / f'{name}.onnx'} not found; tools/make_models.py builds it)")
             continue
-        results.append(run_model(name, args.solve_time, args.precision_trials))
+        results.append(run_model(label, args.solve_time, args.precision_trials))
         s = results[-1]["summary"]
-        print(f"  {name}: stage one + two {'meets' if s['stage12_meets'] else 'MISSES'} the tolerance; "
+        print(f"  {label} (tolerance {tol:.4g}): stage one + two {'meets' if s['stage12_meets'] else 'MISSES'} the tolerance; "
               + (f"{s['speedup']:.2f}x faster than {s['best_homogeneous']} (the fastest homogeneous mapping that "
                  f"meets it), energy x{s['energy_ratio']:.2f}; " if "speedup" in s else "no homogeneous analog mapping meets it; ")
               + f"{s['speedup_vs_digital']:.2f}x faster than all-digital, energy x{s['energy_ratio_vs_digital']:.2f}",

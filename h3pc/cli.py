@@ -15,6 +15,7 @@ from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
 from h3pc.hardware.schema import preset_names
 from h3pc.quality import add_arguments as add_quality_arguments
 from h3pc.stage1.mappings import MAPPINGS
+from h3pc.stage2 import MAX_TRIALS
 from h3pc.tiers import TARGETS
 
 EMIT_STAGES = ("nn", "tiers")
@@ -59,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     s2.add_argument("--no-precision", dest="precision", action="store_false",
                     help="keep every tier's bit widths (default: lower per-layer DAC/ADC/input bits while "
                          "--metric stays within --tolerance)")
-    s2.add_argument("--precision-trials", type=int, default=40, metavar="N",
-                    help="programs emulated by precision refinement at most (default 40)")
+    s2.add_argument("--precision-trials", type=int, default=MAX_TRIALS, metavar="N",
+                    help=f"programs emulated by precision refinement at most (default {MAX_TRIALS})")
     p.add_argument("--emit", choices=EMIT_STAGES,
                    help="stop after this stage and print its IR (nn: imported; tiers: placed and lowered)")
     p.add_argument("--ir-out", metavar="FILE", help="write the --emit IR to FILE (atomically) instead of stdout")
@@ -228,8 +229,7 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
 
 
 def stage_one_options(args: argparse.Namespace):
-    from h3pc.stage1.cpsat import SolverOptions
-    from h3pc.stage1.mappings import SearchOptions
+    from h3pc.stage1.mappings import search_options
     from h3pc.stage1.partition import StageOneOptions
 
     for flag in ("points", "workers", "samples", "precision_trials"):
@@ -237,10 +237,9 @@ def stage_one_options(args: argparse.Namespace):
             raise H3pcError(f"--{flag.replace('_', '-')} must be at least 1")
     if args.solve_time is not None and args.solve_time <= 0:
         raise H3pcError("--solve-time must be positive")
-    sweep = bool(args.pareto) or args.pick != "latency" or args.objective != "latency"
-    budget = args.solve_time if args.solve_time is not None else 10.0 if sweep else 2.0
-    solver = SolverOptions(budget, args.workers, args.seed)
-    search = SearchOptions(args.objective, args.points if sweep else 1, args.samples, args.seed, solver)
+    front = bool(args.pareto) or args.pick != "latency" or args.objective != "latency"
+    search = search_options(args.objective, front, args.points, args.samples, args.seed, args.workers,
+                            args.solve_time)
     return StageOneOptions(args.mapping, args.pick, search, args.placement_in, calib=args.calib,
                            metric=args.metric, tolerance=args.tolerance, quality_seed=args.seed,
                            precision=args.precision, precision_trials=args.precision_trials)

@@ -10,7 +10,11 @@ Metrics (`--metric`), each with a degradation that `--tolerance` bounds:
 - `top1`: argmax agreement with the reference over samples (and positions), or accuracy when labels
   are given; degradation = reference - candidate.
 - `ppl`: causal-LM perplexity of the first output's logits [S, T, V] on the next token (the labels,
-  or the input ids moved on by one); degradation = candidate - reference (also bits per token).
+  or the input ids moved on by one); degradation = candidate - reference.
+- `bpc`: the same cross-entropy in bits per token (bits per character for a byte-level model), i.e.
+  log2 of the perplexity; degradation = candidate - reference in bits. Unlike ΔPPL it does not depend
+  on the reference's scale: the default tolerance is the paper's ΔPPL <= 1.0 at its Pythia-70M
+  reference (PPL 20.329, research/hardware-model.md a.6), log2(21.329 / 20.329) = 0.0693 bits per token.
 - `cosine`: mean cosine similarity of each sample's output with the reference; degradation = 1 - it.
 - `snr`: signal-to-noise ratio of all outputs against the reference, in dB; the tolerance is the
   lowest acceptable SNR (degradation = -SNR).
@@ -32,6 +36,8 @@ from h3pc.hardware.schema import HardwareConfig
 
 LABEL_KEYS = ("labels", "eval/y", "eval/torch_top1", "y")
 SINGLE_INPUT_KEYS = ("eval/x", "eval/images", "x")
+#: the paper's matched quality for LMs, ΔPPL <= 1.0 at Pythia-70M's PPL 20.329, as bits per token
+PAPER_BITS = math.log2(21.329 / 20.329)
 
 
 @dataclass(frozen=True)
@@ -47,26 +53,32 @@ class Calib:
                      None if self.labels is None else self.labels[:n], n)
 
 
+def sample_keys(names: list[str], keys: set[str],
+                fits: Callable[[str, str], bool] = lambda key, name: True) -> dict[str, str]:
+    """Which key of a calibration file holds each input's samples: its name, or `eval/NAME` as in the
+    model corpus; a single input also takes `eval/x`, `eval/images` or `x`. Inputs without one are absent."""
+    found: dict[str, str] = {}
+    for n in names:
+        key = next((k for k in (n, f"eval/{n}") if k in keys and fits(k, n)), None)
+        if key is not None:
+            found[n] = key
+    missing = [n for n in names if n not in found]
+    if len(names) == 1 and missing:
+        key = next((k for k in SINGLE_INPUT_KEYS if k in keys), None)
+        if key is not None:
+            found[missing[0]] = key
+    return found
+
+
 def load_calib(path: str | Path, inputs: dict[str, tuple[tuple[int, ...], str]]) -> Calib:
     """Calibration samples for a program taking `inputs` (name -> (shape, dtype)); errors name the key."""
     from h3pc.npz import read_npz
 
     arrays = {k: v for k, v in read_npz(path).items() if v.dtype.kind != "U"}
-    feeds: dict[str, np.ndarray] = {}
-    used: set[str] = set()
-    for name in inputs:
-        for key in (name, f"eval/{name}"):
-            if key in arrays and arrays[key].ndim >= len(inputs[name][0]):
-                feeds[name] = arrays[key]
-                used.add(key)
-                break
+    keys = sample_keys(list(inputs), set(arrays), lambda key, name: arrays[key].ndim >= len(inputs[name][0]))
+    feeds = {name: arrays[key] for name, key in keys.items()}
+    used = set(keys.values())
     missing = [n for n in inputs if n not in feeds]
-    if len(inputs) == 1 and missing:
-        key = next((k for k in SINGLE_INPUT_KEYS if k in arrays), None)
-        if key is not None:
-            feeds[missing[0]] = arrays[key]
-            used.add(key)
-        missing = [n for n in inputs if n not in feeds]
     if missing:
         raise H3pcError(f"{path}: no samples for input '{missing[0]}' (expected key '{missing[0]}' or "
                         f"'eval/{missing[0]}' with a leading sample axis; found {', '.join(sorted(arrays)) or 'none'})")
@@ -131,10 +143,11 @@ def _nll(logits: np.ndarray, targets: np.ndarray) -> float:
     return float((lse - picked).mean())
 
 
-def _ppl(ref: Outputs, got: Outputs, calib: Calib) -> tuple[float, float, float]:
+def _next_token_nll(ref: Outputs, got: Outputs, calib: Calib, metric: str) -> tuple[float, float]:
+    """Mean next-token cross-entropy (nats) of the reference's and the candidate's logits."""
     r, g = _first(ref), _first(got)
     if r.ndim < 3:
-        raise H3pcError(f"--metric ppl needs logits [samples, (1,) tokens, vocab], the first output is {list(r.shape)}")
+        raise H3pcError(f"--metric {metric} needs logits [samples, (1,) tokens, vocab], the first output is {list(r.shape)}")
     r, g = r.reshape(calib.samples, -1, r.shape[-1]), g.reshape(calib.samples, -1, g.shape[-1])  # batch-1 axes
     if calib.labels is not None:
         targets = calib.labels.astype(np.int64).reshape(r.shape[:2])
@@ -142,10 +155,21 @@ def _ppl(ref: Outputs, got: Outputs, calib: Calib) -> tuple[float, float, float]
         ids = next((v.reshape(calib.samples, -1) for v in calib.feeds.values()
                     if v.dtype.kind in "iu" and v.size == r.shape[0] * r.shape[1]), None)
         if ids is None:
-            raise H3pcError("--metric ppl needs token ids: an integer input [samples, tokens] or labels")
+            raise H3pcError(f"--metric {metric} needs token ids: an integer input [samples, tokens] or labels")
         r, g, targets = r[:, :-1], g[:, :-1], ids[:, 1:].astype(np.int64)
-    p0, p1 = math.exp(_nll(r, targets)), math.exp(_nll(g, targets))
+    return _nll(r, targets), _nll(g, targets)
+
+
+def _ppl(ref: Outputs, got: Outputs, calib: Calib) -> tuple[float, float, float]:
+    n0, n1 = _next_token_nll(ref, got, calib, "ppl")
+    p0, p1 = math.exp(n0), math.exp(n1)
     return p0, p1, p1 - p0
+
+
+def _bpc(ref: Outputs, got: Outputs, calib: Calib) -> tuple[float, float, float]:
+    n0, n1 = _next_token_nll(ref, got, calib, "bpc")
+    b0, b1 = n0 / math.log(2), n1 / math.log(2)
+    return b0, b1, b1 - b0
 
 
 def _cosine(ref: Outputs, got: Outputs, calib: Calib) -> tuple[float, float, float]:
@@ -173,6 +197,7 @@ class Metric:
 METRICS: dict[str, Metric] = {
     "top1": Metric(_top1, 0.02, "accuracy"),
     "ppl": Metric(_ppl, 1.0, "perplexity"),
+    "bpc": Metric(_bpc, PAPER_BITS, "bits per token"),
     "cosine": Metric(_cosine, 0.01, "cosine"),
     "snr": Metric(_snr, 20.0, "dB"),
 }
@@ -212,7 +237,7 @@ def add_arguments(group, metric: str, calib_help: str) -> None:
     group.add_argument("--metric", default=metric, choices=list(METRICS),
                        help=f"quality metric against the fp32 run (default {metric})")
     group.add_argument("--tolerance", type=float, default=None, metavar="T",
-                       help="allowed loss (" + ", ".join(f"{k} {m.default_tolerance:g}" for k, m in METRICS.items()
+                       help="allowed loss (" + ", ".join(f"{k} {m.default_tolerance:.3g}" for k, m in METRICS.items()
                                                           if k != "snr")
                        + f") or lowest SNR in dB (snr {METRICS['snr'].default_tolerance:g})")
 

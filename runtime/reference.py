@@ -8,6 +8,8 @@ by tests/test_reference_ops.py.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -314,11 +316,18 @@ def _pad_spatial(x: np.ndarray, pads: Sequence[int], value: Any = 0) -> np.ndarr
 
 
 def _window_slices(kernel_shape: Sequence[int], strides: Sequence[int], dilations: Sequence[int],
-                   out_sp: Sequence[int]):
-    """(kernel position, spatial slices of the padded input that this position reads)."""
-    for idx in np.ndindex(*kernel_shape):
-        yield idx, tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
-                         for i, d, o, s in zip(idx, dilations, out_sp, strides))
+                   out_sp: Sequence[int]) -> tuple[tuple[tuple[int, ...], tuple[slice, ...]], ...]:
+    """(kernel position, spatial slices of the padded input that this position reads), per position."""
+    return _slices(tuple(kernel_shape), tuple(strides), tuple(dilations), tuple(out_sp))
+
+
+@functools.lru_cache(maxsize=512)
+def _slices(kernel_shape: tuple[int, ...], strides: tuple[int, ...], dilations: tuple[int, ...],
+            out_sp: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], tuple[slice, ...]], ...]:
+    """Cached: a model reuses a few window geometries, and building them costs more than a small window's copy."""
+    return tuple((idx, tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                             for i, d, o, s in zip(idx, dilations, out_sp, strides)))
+                 for idx in itertools.product(*(range(k) for k in kernel_shape)))
 
 
 def _out_spatial(xp: np.ndarray, kernel_shape: Sequence[int], strides: Sequence[int],
@@ -340,22 +349,52 @@ def window_reduce(xp: np.ndarray, kernel_shape: Sequence[int], strides: Sequence
     return acc
 
 
+#: im2col matrices up to this many elements are one gather through a cached index (a strided copy
+#: per kernel position costs more in numpy calls than it moves, below this)
+GATHER_MAX = 1 << 16
+
+
 def im2col(x: np.ndarray, kernel_shape: Sequence[int], strides: Sequence[int], pads: Sequence[int],
            dilations: Sequence[int], group: int) -> np.ndarray:
     """Convolution windows as GEMM rows: [group, N * prod(out), C/group * prod(kernel)] (digital.im2col).
 
-    Built by one strided copy per kernel position (a 1x1, stride-1 window of one image is a
-    view, no copy, in either memory layout), which is several times faster than reshaping a sliding-window view.
+    Small matrices are one gather (`_im2col_index`); larger ones are built by one strided copy per
+    kernel position (a 1x1, stride-1 window of one image is a view, no copy, in either memory
+    layout), which is several times faster than reshaping a sliding-window view.
     """
-    nsp = x.ndim - 2
     n, c = x.shape[:2]
-    cg = c // group
     if n == 1 and group == 1 and all(k == 1 for k in kernel_shape) and all(s == 1 for s in strides) \
             and not any(pads):
         if x.strides[1] == x.itemsize:  # laid out channels-last: rows are already pixels
             return np.moveaxis(x[0], 0, -1).reshape(-1, c)[None]
         return x.reshape(c, -1).T[None]
-    xp = _pad_spatial(x, pads)
+    geometry = (tuple(x.shape), tuple(kernel_shape), tuple(strides), tuple(pads), tuple(dilations), group)
+    if x.size * math.prod(kernel_shape) <= GATHER_MAX:
+        flat = np.empty(x.size + 1, dtype=x.dtype)  # the last element is the padding value
+        flat[:-1] = x.reshape(-1)
+        flat[-1] = 0
+        return flat[_im2col_index(*geometry)]
+    return _im2col_copies(x, *geometry[1:])
+
+
+@functools.lru_cache(maxsize=64)
+def _im2col_index(shape: tuple[int, ...], kernel_shape: tuple[int, ...], strides: tuple[int, ...],
+                  pads: tuple[int, ...], dilations: tuple[int, ...], group: int) -> np.ndarray:
+    """Where each element of im2col's matrix comes from in the flattened input, padding reading the
+    element after it: the strided construction run once on the positions themselves."""
+    size = math.prod(shape)
+    positions = np.arange(size, dtype=np.intp).reshape(shape)
+    index = _im2col_copies(positions, kernel_shape, strides, pads, dilations, group, pad_value=size)
+    index.flags.writeable = False  # shared by every call with this geometry
+    return index
+
+
+def _im2col_copies(x: np.ndarray, kernel_shape: Sequence[int], strides: Sequence[int], pads: Sequence[int],
+                   dilations: Sequence[int], group: int, pad_value: Any = 0) -> np.ndarray:
+    nsp = x.ndim - 2
+    n, c = x.shape[:2]
+    cg = c // group
+    xp = _pad_spatial(x, pads, pad_value)
     out_sp = _out_spatial(xp, kernel_shape, strides, dilations)
     out = np.empty((group, n) + out_sp + (cg,) + tuple(kernel_shape), dtype=x.dtype)
     # the same memory seen as N, G, Cg, *out, *k: each kernel position is one strided copy
@@ -597,16 +636,17 @@ def _lrn(op: Operation) -> Kernel:
 # pooling, resize
 
 
-def _pool_pads(x: np.ndarray, op: Operation) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(declared pads, extra end pads that ceil_mode needs), per spatial dim."""
+def _pool_pads(op: Operation) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(declared pads, extra end pads that ceil_mode needs), per spatial dim, from the op's types."""
     k, s, d, p = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations"), prop(op, "pads")
-    nsp = x.ndim - 2
+    in_sp = op.operands[0].type.get_shape()[2:]  # type: ignore[attr-defined]
+    nsp = len(in_sp)
     out = result_shape(op)[2:]
     declared = [(p[i], p[nsp + i]) for i in range(nsp)]
     extra = []
     for i in range(nsp):
         need = (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1
-        have = x.shape[2 + i] + p[i] + p[nsp + i]
+        have = in_sp[i] + p[i] + p[nsp + i]
         extra.append((0, max(0, need - have)))
     return declared, extra
 
@@ -614,12 +654,13 @@ def _pool_pads(x: np.ndarray, op: Operation) -> tuple[list[tuple[int, int]], lis
 @kernel("nn.max_pool")
 def _max_pool(op: Operation) -> Kernel:
     k, s, d = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations")
+    declared, extra = _pool_pads(op)
+    pads = [(a, b + e[1]) for (a, b), e in zip(declared, extra)]
+    flat = [p[0] for p in pads] + [p[1] for p in pads]
 
     def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
-        declared, extra = _pool_pads(x, op)
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        pads = [(a + 0, b + e[1]) for (a, b), e in zip(declared, extra)]
-        xp = _pad_spatial(x, [p[0] for p in pads] + [p[1] for p in pads], low)
+        xp = _pad_spatial(x, flat, low)
         return (window_reduce(xp, k, s, d, np.maximum).astype(x.dtype, copy=False),)
 
     return run
@@ -629,9 +670,9 @@ def _max_pool(op: Operation) -> Kernel:
 def _avg_pool(op: Operation) -> Kernel:
     k, s, d = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations")
     include = prop(op, "count_include_pad")
+    declared, extra = _pool_pads(op)
 
     def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
-        declared, extra = _pool_pads(x, op)
         pads = [(a, b + e[1]) for (a, b), e in zip(declared, extra)]
         xp = np.pad(x, [(0, 0), (0, 0)] + pads)
         ksum = window_reduce(xp, k, s, d, np.add)

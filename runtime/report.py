@@ -8,7 +8,7 @@ from h3pc.backends.isa import BY_NAME, Instr
 from h3pc.backends.program import Program
 from h3pc.backends.plan_buffer import summary as buffer_summary
 from h3pc.cost import COMPONENTS, Cost, inferences_to_wear_out, pim_crossbars, pim_program, static_energy
-from h3pc.runtime.schedule import Event
+from h3pc.runtime.schedule import Event, max_overlap
 from h3pc.tiers import ENGINES, PIM_TIERS, TIERS, pim_tier
 
 #: instructions that move data through the global buffer (their time and energy is the buffer's)
@@ -75,7 +75,7 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
             per_inference_writes[ev.tier] += pim_program(tier, shape[-2], shape[-1], groups)[1]
             base = ev.ins.args[1]
             spans[ev.tier].append((base, base + groups * pim_crossbars(tier, shape[-2], shape[-1])))
-    worst = {t: _max_overlap(v) for t, v in spans.items()}
+    worst = {t: max_overlap(v) for t, v in spans.items()}
     gemm_layers = [r for r in layers.values() if any(v["rows"] for v in r["tiers"].values())]
     return {
         "source": source,
@@ -96,16 +96,6 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
         "instructions": {t: sum(1 for ev in events if ev.tier == t) for t in ENGINES},
     }
-
-
-def _max_overlap(spans: list[tuple[int, int]]) -> int:
-    """Writes per inference to the most-written crossbar: the most [base, end) spans covering one."""
-    edges = sorted([(lo, 1) for lo, _ in spans] + [(hi, -1) for _, hi in spans])
-    best = cur = 0
-    for _, d in edges:
-        cur += d
-        best = max(best, cur)
-    return best
 
 
 def trace(prog: Program, events: list[Event]) -> dict[str, Any]:

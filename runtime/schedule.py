@@ -92,3 +92,15 @@ def program_load(streams: dict[str, list[Instr]], charge_writes: Callable[[str, 
                     execute(t, ins)
         per_tier.append(total)
     return Cost.parallel(per_tier), writes
+
+
+def max_overlap(spans: list[tuple[float, float]], weights: list[int] | None = None) -> int:
+    """The largest total weight (default 1 each) of half-open [lo, hi) spans covering one point:
+    crossbar writes per inference, live buffer bytes."""
+    ws = weights or [1] * len(spans)
+    edges = sorted([(lo, w) for (lo, _), w in zip(spans, ws)] + [(hi, -w) for (_, hi), w in zip(spans, ws)])
+    best = cur = 0
+    for _, d in edges:
+        cur += d
+        best = max(best, cur)
+    return best

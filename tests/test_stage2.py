@@ -47,6 +47,11 @@ def test_oracle_reproduces_the_corpus_reference_metrics() -> None:
     ppl = Oracle(top1.calib, "ppl").measure(lm)
     assert math.log2(ppl.reference) == pytest.approx(1.7166, abs=5e-4)  # bits per character
     assert ppl.passed and 0 <= ppl.degradation < 1.0
+    bpc = Oracle(top1.calib, "bpc").measure(lm)  # the same run (seed 0), in bits
+    assert bpc.reference == pytest.approx(math.log2(ppl.reference))
+    assert bpc.value == pytest.approx(math.log2(ppl.value))
+    assert bpc.degradation == pytest.approx(math.log2(ppl.value / ppl.reference))
+    assert bpc.tolerance == pytest.approx(0.0693, abs=1e-4)  # the paper's ΔPPL 1.0 at PPL 20.329
 
 
 @pytest.mark.parametrize("name", ["mlp_digits", "cnn_digits"])

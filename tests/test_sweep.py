@@ -106,6 +106,14 @@ def test_quality_without_calibration_samples_is_reported_up_front(tmp_path, caps
     assert code == 1 and "models[0]: " in err and "has no calibration samples for input 'x'" in err
 
 
+def test_a_calibration_file_that_is_not_an_npz_is_one_line(tmp_path, capsys) -> None:
+    np.save(tmp_path / "calib.npy", np.zeros((3, 64), np.float32))
+    (tmp_path / "m.onnx").write_bytes(model_path("mlp_digits").read_bytes())
+    spec = write(tmp_path, "models: [m.onnx]\nquality: {metric: top1, calib: calib.npy}\n")
+    code, _, err = run([str(spec), "-o", str(tmp_path / "out")], capsys)
+    assert code == 1 and err.count("\n") == 1 and "not a readable .npz file" in err, err
+
+
 def test_spec_expands_axes_through_the_schema(tmp_path) -> None:
     (tmp_path / "m.onnx").write_bytes(model_path("mlp_digits").read_bytes())
     spec = load_spec(write(tmp_path, "models: [m.onnx]\naxes:\n  photonic.freq_mhz: [1000, 2000]\n"

@@ -31,7 +31,7 @@ from h3pc.dialects.shapes import broadcast_shapes
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.passes import PassBase
 from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
-from h3pc.transforms.place import bits_of, split_of, streamed_of
+from h3pc.transforms.place import BIT_KNOBS, bits_of, split_of, streamed_of
 
 
 class _Emitter:
@@ -175,7 +175,7 @@ def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g:
     elem = out_type.element_type
     if tier == "photonic":
         p = hw.photonic
-        props = {k: int_attr(bits.get(f"photonic.{k}", getattr(p, k))) for k in ("in_bits", "w_bits", "out_bits")}
+        props = {k: int_attr(bits.get(f"photonic.{k}", getattr(p, k))) for k in BIT_KNOBS["photonic"]}
         return e.op(photonic.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem, props)
     if tier == "digital":
         return e.op(digital.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem)
@@ -190,7 +190,7 @@ def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g:
         if streamed:
             props["streamed"] = UnitAttr()
         xb = e.op(pim.ProgramOp, [w], (), props=props, result_type=pim.CrossbarsType(PIM_TIERS[tier], *dims))
-        mvm_props = {k: int_attr(bits.get(f"{tier}.{k}", getattr(t, k))) for k in ("input_bits", "adc_bits")}
+        mvm_props = {k: int_attr(bits.get(f"{tier}.{k}", getattr(t, k))) for k in BIT_KNOBS[tier]}
         parts.append(e.op(pim.MVMOp, [a, xb], (g, m, phi - plo), elem, mvm_props))
     return _join(e, parts)
 

@@ -45,6 +45,19 @@ class SearchOptions:
     generations: int | None = None  # nsga2 (None: run for the solver's time limit)
 
 
+#: the search budget (seconds) when none is given: a front of several points gets more
+FRONT_BUDGET_S, POINT_BUDGET_S = 10.0, 2.0
+
+
+def search_options(objective: str, front: bool, points: int, samples: int, seed: int, workers: int,
+                   solve_time: float | None, progress: bool = True) -> SearchOptions:
+    """Search options as `h3pc` builds them from its flags (and `h3pc sweep` from a point): a front
+    of `points` only when one is asked for, and the default budget that goes with it."""
+    budget = solve_time if solve_time is not None else FRONT_BUDGET_S if front else POINT_BUDGET_S
+    return SearchOptions(objective, points if front else 1, samples, seed,
+                         SolverOptions(budget, workers, seed, progress=progress))
+
+
 def score(p: Point, objective: str) -> float:
     return {"latency": p.latency_s, "energy": p.energy_j, "edp": p.latency_s * p.energy_j}[objective]
 

@@ -29,11 +29,10 @@ from h3pc.stage1.cpsat import Point
 from h3pc.stage1.problem import Problem
 from h3pc.stage1.timeline import program_for
 from h3pc.transforms.place import BIT_KNOBS
+from h3pc.stage2 import MAX_TRIALS
 
 #: the lowest width tried (1-bit converters leave no signal worth measuring)
 MIN_BITS = 2
-#: trials of the whole search by default (each compiles and emulates the calibration set once)
-MAX_TRIALS = 40
 #: a lowering must save at least this fraction of the program's energy per inference to be tried:
 #: quality margin is not spent on converters that barely cost anything
 MIN_GAIN = 1e-3

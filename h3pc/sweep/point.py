@@ -189,20 +189,18 @@ def _run(task: PointTask, model: bytes, calib: bytes | None, tmp: Path, times: d
 def _stage_one(task: PointTask, calib: str | None):
     """Stage-one options as the h3pc CLI builds them, with one solver thread and a deterministic
     time limit, so that a point's row repeats on any engine."""
-    from h3pc.stage1.cpsat import SolverOptions
-    from h3pc.stage1.mappings import SearchOptions
+    from h3pc.stage1.mappings import search_options
     from h3pc.stage1.partition import StageOneOptions
+    from h3pc.stage2 import MAX_TRIALS
 
     s = task.solver
     objective = task.objective or "latency"
-    front = objective != "latency"
-    budget = s["solve_time"] if s["solve_time"] is not None else 10.0 if front else 2.0
-    solver = SolverOptions(budget, 1, s["seed"], progress=False)
-    search = SearchOptions(objective, s["points"] if front else 1, s["samples"], s["seed"], solver)
+    search = search_options(objective, objective != "latency", s["points"], s["samples"], s["seed"], 1,
+                            s["solve_time"], progress=False)
     q = task.quality or {}
     return StageOneOptions(task.mapping or "cpsat", "latency", search, None, calib=calib,
                            metric=q.get("metric", "top1"), tolerance=q.get("tolerance"), quality_seed=s["seed"],
-                           precision=q.get("precision", True), precision_trials=q.get("precision_trials", 40))
+                           precision=q.get("precision", True), precision_trials=q.get("precision_trials", MAX_TRIALS))
 
 
 def _head(path: Path, n: int) -> None:

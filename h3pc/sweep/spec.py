@@ -23,6 +23,7 @@ from h3pc.diagnostics import H3pcError, printable
 from h3pc.hardware.schema import PRESETS, HardwareConfig, parse_hardware, parse_yaml, preset_names
 from h3pc.quality import METRICS
 from h3pc.stage1.mappings import MAPPINGS
+from h3pc.stage2 import MAX_TRIALS
 from h3pc.tiers import TARGETS
 
 #: bump when a row's meaning changes, so stores written before are not reused
@@ -100,7 +101,7 @@ class Quality:
     samples: int | None = None  # the first N calibration samples (None: all)
     stage2: bool = True  # remap rows (and refine precision) until the metric holds
     precision: bool = True
-    precision_trials: int = 40
+    precision_trials: int = MAX_TRIALS
 
 
 @dataclass(frozen=True)
@@ -296,10 +297,9 @@ def _models(v: Any, folder: Path, quality: bool, qdata: dict, payloads: dict[str
 
 def _check_calib(model: Path, calib: Path, at: str, where: str) -> None:
     """The calibration file has samples for every graph input (by the quality oracle's key rules)."""
-    import numpy as np
-
     from h3pc.frontend.loader import load_onnx
-    from h3pc.quality import SINGLE_INPUT_KEYS
+    from h3pc.npz import read_npz
+    from h3pc.quality import sample_keys
 
     try:
         graph = load_onnx(model).model.graph
@@ -308,13 +308,11 @@ def _check_calib(model: Path, calib: Path, at: str, where: str) -> None:
     inits = {t.name for t in graph.initializer}
     inputs = [i.name for i in graph.input if i.name not in inits]
     try:
-        with np.load(calib, allow_pickle=False) as z:
-            keys = set(z.files)
-    except (OSError, ValueError) as exc:
-        raise H3pcError(f"{where}: {at}: {calib}: not an .npz archive: {exc}") from None
-    missing = [n for n in inputs if n not in keys and f"eval/{n}" not in keys]
-    if len(inputs) == 1 and any(k in keys for k in SINGLE_INPUT_KEYS):
-        missing = []
+        keys = set(read_npz(calib))
+    except H3pcError as exc:
+        raise H3pcError(f"{where}: {at}: {exc}") from None
+    found = sample_keys(inputs, keys)
+    missing = [n for n in inputs if n not in found]
     if missing:
         n = missing[0]
         raise H3pcError(f"{where}: {at}: {calib} has no calibration samples for input '{printable(n)}' of "
