@@ -100,21 +100,19 @@ def to_container(prog: Program) -> container.Container:
 
 def from_container(c: container.Container, where: str) -> Program:
     """Rebuild a Program; every table is checked so that a damaged file fails here with one line."""
-    try:
-        hw_table = json.loads(bytes(c.section("hardware").data))
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting
-        raise H3pcError(f"{where}: hardware section is not valid JSON ({type(exc).__name__})") from None
-    hw = parse_hardware(hw_table, f"{where}: hardware section")
+    hw = parse_hardware(_json_section(c, "hardware", where), f"{where}: hardware section")
     if hw.digest != c.hw_digest.hex():
         raise H3pcError(f"{where}: hardware section does not match the header digest")
+    sig = _json_section(c, "signature", where)
+    tables = _json_section(c, "tensors", where)
+    symbols = _json_section(c, "symbols", where)
+    section = "tensors"
     try:
-        sig = json.loads(bytes(c.section("signature").data))
-        tables = json.loads(bytes(c.section("tensors").data))
-        symbols = json.loads(bytes(c.section("symbols").data))
         tensors = [_tensor(t) for t in tables]
+        section = "signature"
         inputs, outputs = list(sig["inputs"]), list(sig["outputs"])
-    except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
-        raise H3pcError(f"{where}: malformed table section ({type(exc).__name__}: {exc})") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise H3pcError(f"{where}: malformed {section} section ({type(exc).__name__}: {exc})") from None
     _check_tables(tensors, inputs, outputs, symbols, where)
     streams = {t: decode_stream(c.section(f"stream.{t}").data, f"{where}: stream.{t}") for t in ENGINES}
     weights = _aligned(c.section("weights").data)
@@ -135,6 +133,13 @@ def from_container(c: container.Container, where: str) -> Program:
 _DTYPES = frozenset(str(d) for _, d, _ in ELEMENT_TYPES)
 _ROLES = frozenset({"input", "const", "value", "folded", "token"})
 _HOMES = frozenset({"buffer", "offchip", ""})
+
+
+def _json_section(c: container.Container, name: str, where: str) -> Any:
+    try:
+        return json.loads(bytes(c.section(name).data))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting
+        raise H3pcError(f"{where}: malformed {name} section (not valid JSON: {type(exc).__name__})") from None
 
 
 def _int(v: Any) -> int:

@@ -33,9 +33,10 @@ def measured(argv: list[str]) -> dict[str, Any]:
     """Run a command; its wall time, exit code and peak resident set (MiB)."""
     t = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace").strip()  # before waiting: a full pipe would block the child
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
     return {"argv": [Path(argv[0]).name] + argv[1:], "wall_s": time.perf_counter() - t,
             "exit": proc.returncode, "peak_mb": usage.ru_maxrss / 1024, "stderr": err.splitlines()[-1:] or []}
 
@@ -68,6 +69,9 @@ def main() -> int:
                       f"{file_mb:.0f} MiB file, {r['wall_s']:6.1f} s  {'PASS' if ok else 'FAIL'}"
                       + (f"  ({r['stderr'][0]})" if r["exit"] else ""))
             rows.append(row)
+    if not rows:  # nothing measured: keep the results file as it was
+        print("no model measured")
+        return 1
     Path(args.out).write_text(json.dumps({"target_over_file": TARGET, "cpus": os.cpu_count(), "models": rows},
                                          indent=1) + "\n")
     print(f"wrote {args.out}")

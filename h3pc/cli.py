@@ -166,7 +166,7 @@ def write_text(text: str, path: str | None) -> None:
 
 def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     from h3pc.backends import container
-    from h3pc.backends.program import check_constants, to_container
+    from h3pc.backends.program import to_container
     from h3pc.compiler import compile_model
     from h3pc.runtime.emulator import estimate
     from h3pc.runtime.report import summary
@@ -180,7 +180,6 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
         write_text(print_ir(compiled.imported.module, args.print_op_generic), args.ir_out)
         return 0
     compiled = compile_model(args.model, args.target, args.hw, shapes, stage1=stage1)
-    check_constants(compiled.program, args.model)
     two = compiled.stage1.stage2 if compiled.stage1 is not None else None
     if two is not None and not two.after_quality.passed:  # nothing written: the quality is not met
         raise H3pcError(f"stage two: no remap meets --tolerance {two.after_quality.tolerance:g} "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from h3pc.backends.codegen import generate
-from h3pc.backends.program import Program
+from h3pc.backends.program import Program, check_constants
 from h3pc.context import make_context
 from h3pc.frontend.importer import ImportedModel, import_model
 from h3pc.hardware.schema import load_hardware
@@ -61,6 +61,7 @@ def compile_model(path: str, target: str = "hybrid", hw: str = "h3pimap",
         return Compiled(None, imported, timings, stage)
     t = time.perf_counter()
     program = generate(imported.module, imported.weights, config)
+    check_constants(program, path)  # every caller (CLI, sweeps, benchmarks) gets a NaN weight refused
     timings["codegen"] = time.perf_counter() - t
     return Compiled(program, imported, timings, stage)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zipfile
 import zlib
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from h3pc.diagnostics import H3pcError
+from h3pc.dialects.types import MAX_TENSOR_ELEMENTS
 
 #: what numpy and zipfile raise on a damaged or foreign file
 _UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError)
@@ -21,16 +23,23 @@ def _check_declared_sizes(z: np.lib.npyio.NpzFile, path: str | Path) -> None:
         with z.zip.open(info) as f:
             try:
                 version = np.lib.format.read_magic(f)
+                # 3.0 differs from 2.0 only in allowing utf-8 field names
                 header = {(1, 0): np.lib.format.read_array_header_1_0,
-                          (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                          (2, 0): np.lib.format.read_array_header_2_0,
+                          (3, 0): np.lib.format.read_array_header_2_0}.get(version)
                 if header is None:
-                    continue
+                    raise H3pcError(f"{path}: member '{info.filename}' has .npy format version "
+                                    f"{version[0]}.{version[1]}, which numpy does not read")
                 shape, _, dtype = header(f)
             except ValueError:
                 continue  # not an .npy member (or a damaged header): reported when it is read
             if dtype.hasobject:
                 continue
-            need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            elements = math.prod(shape)
+            if elements > MAX_TENSOR_ELEMENTS:
+                raise H3pcError(f"{path}: member '{info.filename}' declares shape {list(shape)}: more than the "
+                                f"{MAX_TENSOR_ELEMENTS} elements per tensor supported")
+            need = elements * dtype.itemsize
             have = info.file_size - f.tell()
             if need > have:
                 raise H3pcError(f"{path}: member '{info.filename}' declares shape {list(shape)} of {dtype} "

@@ -28,7 +28,7 @@ def main_args(argv: list[str]) -> int:
     from h3pc.backends.isa import disassemble
     from h3pc.backends.program import from_container
     from h3pc.diagnostics import H3pcError
-    from h3pc.runtime.report import symbol_of
+    from h3pc.runtime.report import entry_of
 
     try:
         raw = Path(args.program).read_bytes()
@@ -52,9 +52,8 @@ def main_args(argv: list[str]) -> int:
             instrs = prog.streams[tier]
             out += ["", f"stream.{tier}: {len(instrs)} instructions"]
             for i, ins in enumerate(instrs):
-                sym = symbol_of(ins)
-                note = (f"  ; {prog.symbols[sym]['node']} ({prog.symbols[sym]['op']})"
-                        if sym is not None and sym < len(prog.symbols) else "")
+                entry = entry_of(prog, ins)
+                note = f"  ; {entry['node']} ({entry['op']})" if entry is not None else ""
                 out.append(f"  {i:>6}: {disassemble(ins)}{note}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0

@@ -21,7 +21,7 @@ from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime import noise
 from h3pc.runtime import report as reports
-from h3pc.runtime.report import symbol_of
+from h3pc.runtime.report import node_of
 from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.reference import Windows, prop
 from h3pc.runtime.quantize import adc_step, crossbar_matmul, fake_quantize, quantize
@@ -131,8 +131,7 @@ class Emulator:
         if make is None:
             return None
         if ins.op in ("PMM", "PROG", "MVM"):
-            sym = symbol_of(ins)
-            exact = self.ideal or (sym is not None and self.prog.symbols[sym]["node"] in self.exact)
+            exact = self.ideal or node_of(self.prog, ins) in self.exact
             return make(tier, ins.args, exact)
         return make(tier, ins.args)
 

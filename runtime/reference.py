@@ -636,8 +636,9 @@ def _lrn(op: Operation) -> Kernel:
 # pooling, resize
 
 
-def _pool_pads(op: Operation) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(declared pads, extra end pads that ceil_mode needs), per spatial dim, from the op's types."""
+def _pool_pads(op: Operation) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[int]]:
+    """(declared pads, extra end pads that ceil_mode needs) per spatial dim, from the op's types, and
+    both together as _pad_spatial's begin pads then end pads."""
     k, s, d, p = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations"), prop(op, "pads")
     in_sp = op.operands[0].type.get_shape()[2:]  # type: ignore[attr-defined]
     nsp = len(in_sp)
@@ -648,15 +649,13 @@ def _pool_pads(op: Operation) -> tuple[list[tuple[int, int]], list[tuple[int, in
         need = (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1
         have = in_sp[i] + p[i] + p[nsp + i]
         extra.append((0, max(0, need - have)))
-    return declared, extra
+    return declared, extra, [a for a, _ in declared] + [b + e for (_, b), (_, e) in zip(declared, extra)]
 
 
 @kernel("nn.max_pool")
 def _max_pool(op: Operation) -> Kernel:
     k, s, d = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations")
-    declared, extra = _pool_pads(op)
-    pads = [(a, b + e[1]) for (a, b), e in zip(declared, extra)]
-    flat = [p[0] for p in pads] + [p[1] for p in pads]
+    *_, flat = _pool_pads(op)
 
     def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -670,19 +669,18 @@ def _max_pool(op: Operation) -> Kernel:
 def _avg_pool(op: Operation) -> Kernel:
     k, s, d = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations")
     include = prop(op, "count_include_pad")
-    declared, extra = _pool_pads(op)
+    declared, extra, flat = _pool_pads(op)
+    # how many cells each window averages depends only on the shapes: counted once, here
+    ones = np.ones((1, 1) + tuple(op.operands[0].type.get_shape()[2:]), dtype=result_dtype(op))  # type: ignore[attr-defined]
+    if include:
+        mask = np.pad(np.pad(ones, [(0, 0), (0, 0)] + declared, constant_values=1), [(0, 0), (0, 0)] + extra)
+    else:
+        mask = _pad_spatial(ones, flat)
+    count = window_reduce(mask, k, s, d, np.add)
 
     def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
-        pads = [(a, b + e[1]) for (a, b), e in zip(declared, extra)]
-        xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+        xp = _pad_spatial(x, flat)
         ksum = window_reduce(xp, k, s, d, np.add)
-        ones = np.ones((1, 1) + x.shape[2:], dtype=x.dtype)
-        if include:
-            ones = np.pad(ones, [(0, 0), (0, 0)] + declared, constant_values=1)
-            mask = np.pad(ones, [(0, 0), (0, 0)] + extra)
-        else:
-            mask = np.pad(ones, [(0, 0), (0, 0)] + pads)
-        count = window_reduce(mask, k, s, d, np.add)
         return ((ksum / count).astype(x.dtype),)
 
     return run

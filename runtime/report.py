@@ -21,10 +21,17 @@ def symbol_of(ins: Instr) -> int | None:
     return ins.args[-1] if fields and fields[-1] == "sym" else None
 
 
+def entry_of(prog: Program, ins: Instr) -> dict[str, Any] | None:
+    """The symbol-table entry (ONNX node and op) of an instruction; None when it has none, e.g. in a
+    program whose (debug-only) table is empty, which the reader accepts."""
+    sym = symbol_of(ins)
+    return prog.symbols[sym] if sym is not None and sym < len(prog.symbols) else None
+
+
 def node_of(prog: Program, ins: Instr) -> str | None:
     """The ONNX node an instruction came from (None when it carries no symbol in the table)."""
-    sym = symbol_of(ins)
-    return prog.symbols[sym]["node"] if sym is not None and sym < len(prog.symbols) else None
+    entry = entry_of(prog, ins)
+    return entry["node"] if entry is not None else None
 
 
 def _rows(prog: Program, ev: Event) -> int:
@@ -47,10 +54,10 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         tiers[bucket]["energy_j"] += e
         for c, v in ev.cost.energy.items():
             components[c] = components.get(c, 0.0) + v
-        sym = symbol_of(ev.ins)
-        if sym is None:
+        entry = entry_of(prog, ev.ins)
+        if entry is None:
             continue
-        node = prog.symbols[sym]["node"] or prog.symbols[sym]["op"]
+        node = entry["node"] or entry["op"]
         row = layers.setdefault(node, {"node": node, "start_s": ev.start, "end_s": ev.end, "energy_j": 0.0,
                                        "tiers": {}})
         row["start_s"] = min(row["start_s"], ev.start)
@@ -108,10 +115,9 @@ def trace(prog: Program, events: list[Event]) -> dict[str, Any]:
     for ev in events:
         if ev.end <= ev.start and ev.ins.op in ("SIGNAL", "WAIT", "HALT"):
             continue
-        sym = symbol_of(ev.ins)
         args = {"energy_pj": ev.cost.energy_j * 1e12}
-        if sym is not None:
-            args["node"] = prog.symbols[sym]["node"]
+        if (node := node_of(prog, ev.ins)) is not None:
+            args["node"] = node
         out.append({"name": ev.ins.op, "ph": "X", "pid": 0, "tid": tid[ev.tier], "ts": ev.start * 1e6,
                     "dur": (ev.end - ev.start) * 1e6, "args": args})
     return {"traceEvents": out, "displayTimeUnit": "ns"}

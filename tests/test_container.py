@@ -75,3 +75,41 @@ def test_missing_section_is_named() -> None:
 def test_trailing_bytes_refused() -> None:
     with pytest.raises(H3pcError, match="trailing bytes"):
         decode(encode(sample()) + b"\0")
+
+
+def test_a_program_without_symbol_names_runs_and_disassembles(tmp_path, capsys) -> None:
+    """The symbol table only names ONNX nodes: emptied, a program still runs, reports and disassembles."""
+    import dataclasses
+
+    import numpy as np
+
+    from conftest import model_path
+    from h3pc.backends import isa
+    from h3pc.backends.isa import decode_stream, encode_stream
+    from h3pc.backends.program import to_container
+    from h3pc.compiler import compile_model
+    from h3pc.runtime.report import symbol_of
+    from h3pc.objdump import main as objdump
+    from h3pc.run import main as run
+
+    prog = compile_model(str(model_path("cnn_digits")), "hybrid").program
+    c = to_container(prog)
+
+    def unnamed(section):  # every instruction names symbol 0, which an empty table may hold
+        if section.name == "symbols":
+            return dataclasses.replace(section, data=b"[]")
+        if section.name.startswith("stream."):
+            instrs = decode_stream(bytes(section.data), section.name)
+            return dataclasses.replace(section, data=encode_stream([isa.Instr(i.op, i.args[:-1] + (0,))
+                                                                    if symbol_of(i) is not None else i
+                                                                    for i in instrs]))
+        return section
+
+    empty = [unnamed(s) for s in c.sections]
+    (tmp_path / "p.bin").write_bytes(encode(dataclasses.replace(c, sections=empty)))
+    data = np.load(model_path("cnn_digits").with_suffix(".npz"))
+    np.savez(tmp_path / "x.npz", **{k[3:]: data[k] for k in data.files if k.startswith("in/")})
+    assert run([str(tmp_path / "p.bin"), "--inputs", str(tmp_path / "x.npz"), "--outputs", str(tmp_path / "y.npz"),
+                "--report", str(tmp_path / "r.json"), "--trace", str(tmp_path / "t.json")]) == 0
+    assert objdump([str(tmp_path / "p.bin")]) == 0
+    assert "PMM" in capsys.readouterr().out

@@ -114,6 +114,13 @@ def test_a_calibration_file_that_is_not_an_npz_is_one_line(tmp_path, capsys) -> 
     assert code == 1 and err.count("\n") == 1 and "not a readable .npz file" in err, err
 
 
+@pytest.mark.parametrize("grid", ["product", "zip"])
+def test_no_axes_is_the_base_point_in_either_grid(tmp_path, grid) -> None:
+    (tmp_path / "m.onnx").write_bytes(model_path("mlp_digits").read_bytes())
+    spec = load_spec(write(tmp_path, f"models: [m.onnx]\ngrid: {grid}\n"))
+    assert [p.id for p in spec.points] == ["hw00"] and spec.points[0].values == {}
+
+
 def test_spec_expands_axes_through_the_schema(tmp_path) -> None:
     (tmp_path / "m.onnx").write_bytes(model_path("mlp_digits").read_bytes())
     spec = load_spec(write(tmp_path, "models: [m.onnx]\naxes:\n  photonic.freq_mhz: [1000, 2000]\n"

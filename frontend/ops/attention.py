@@ -29,7 +29,8 @@ def _binary(ctx: NodeContext, cls: type, a: SSAValue, b: SSAValue, shape) -> SSA
     return ctx.emit(cls, [a, b], result_types=[TensorType(a.type.element_type, list(shape))]).results[0]
 
 
-@importer("Attention", to=["nn.matmul", "nn.softmax", "nn.transpose", "nn.reshape", "nn.add", "nn.mul"],
+@importer("Attention", to=["nn.matmul", "nn.softmax", "nn.transpose", "nn.reshape", "nn.add", "nn.mul", "nn.concat",
+                           "nn.gather", "nn.pad", "nn.div", "nn.tanh", "nn.reduce_max", "nn.greater", "nn.where"],
           note="opset 23: 3-D/4-D, GQA, causal, bool/float mask, past KV, softcap")
 def attention(ctx: NodeContext) -> list:
     if len(ctx.node.output) > 3 and ctx.node.output[3]:

@@ -19,6 +19,7 @@ from h3pc.stage1.cpsat import Point
 from h3pc.stage1.mappings import MAPPINGS, PICKS, SearchOptions, pick
 from h3pc.stage1.placement import read_pins, to_json
 from h3pc.stage1.problem import MAX_CHUNKS, Problem, build_problem
+from h3pc.stage2 import MAX_TRIALS
 from h3pc.transforms.place import set_bits, set_split
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class StageOneOptions:
     tolerance: float | None = None
     quality_seed: int = 0
     precision: bool = True  # after the remap, lower per-layer bit widths while the metric holds
-    precision_trials: int = 40
+    precision_trials: int = MAX_TRIALS
 
 
 @dataclass

@@ -191,24 +191,26 @@ def _stage_one(task: PointTask, calib: str | None):
     time limit, so that a point's row repeats on any engine."""
     from h3pc.stage1.mappings import search_options
     from h3pc.stage1.partition import StageOneOptions
-    from h3pc.stage2 import MAX_TRIALS
 
     s = task.solver
     objective = task.objective or "latency"
     search = search_options(objective, objective != "latency", s["points"], s["samples"], s["seed"], 1,
                             s["solve_time"], progress=False)
-    q = task.quality or {}
-    return StageOneOptions(task.mapping or "cpsat", "latency", search, None, calib=calib,
-                           metric=q.get("metric", "top1"), tolerance=q.get("tolerance"), quality_seed=s["seed"],
-                           precision=q.get("precision", True), precision_trials=q.get("precision_trials", MAX_TRIALS))
+    q = task.quality
+    if q is None:
+        return StageOneOptions(task.mapping or "cpsat", "latency", search)
+    return StageOneOptions(task.mapping or "cpsat", "latency", search, None, calib=calib, metric=q["metric"],
+                           tolerance=q["tolerance"], quality_seed=s["seed"], precision=q["precision"],
+                           precision_trials=q["precision_trials"])
 
 
 def _head(path: Path, n: int) -> None:
     """Keep the first n samples of every array of a calibration file (a cheaper quality estimate)."""
     import numpy as np
 
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: (z[k][:n] if z[k].ndim else z[k]) for k in z.files}
+    from h3pc.npz import read_npz
+
+    arrays = {k: (v[:n] if v.ndim else v) for k, v in read_npz(path).items()}
     with open(path, "wb") as f:
         np.savez(f, **arrays)
 

@@ -396,7 +396,7 @@ def _expand(base: HardwareConfig, axes: dict[str, list[Any]], grid: str, where: 
         if len(lengths) > 1:
             raise H3pcError(f"{where}: grid: zip needs axes of one length, got "
                             + ", ".join(f"{k} {len(v)}" for k, v in axes.items()))
-        combos = list(zip(*axes.values()))
+        combos = list(zip(*axes.values())) if axes else [()]  # no axes: the base point, as for product
     else:
         combos = list(itertools.product(*axes.values()))
     points = []
