@@ -1,14 +1,33 @@
-"""Shared fixtures: where the development models are."""
+"""Shared fixtures: where the development models are.
+
+The twelve models live in the repository (`tests/models/`): four verbatim, eight as skeletons that
+`tests/models/generate.py` refills with seeded weights into the user's cache folder on first use. `MODELS`
+is that folder; `H3PC_MODELS` points the tests at another folder holding NAME.onnx + NAME.npz instead.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = Path(os.environ.get("H3PC_MODELS", ROOT.parent / "shared" / "models"))
+
+
+def _generator() -> ModuleType:
+    """tests/models/generate.py, loaded by path: it is a script as well as a module, not a package."""
+    spec = importlib.util.spec_from_file_location("h3pc_devmodels", ROOT / "tests" / "models" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GENERATOR = _generator()
+MODELS = Path(os.environ["H3PC_MODELS"]) if os.environ.get("H3PC_MODELS") else GENERATOR.build()
 DEV_MODELS = sorted(p.stem for p in MODELS.glob("*.onnx")) if MODELS.is_dir() else []
 
 
@@ -18,4 +37,4 @@ def model_path(name: str) -> Path:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not DEV_MODELS:
-        raise pytest.UsageError(f"no development models found in {MODELS} (set H3PC_MODELS)")
+        raise pytest.UsageError(f"no development models found in {MODELS} (H3PC_MODELS overrides the folder)")
