@@ -2,7 +2,8 @@
 
     python benchmarks/import.py [MODEL_DIR ...] [--json out.json]
 
-Default folders: ../shared/models and $H3PC_MODELS_EXTRA (the large models of make_models.py).
+Default folders: the development models (benchmarks/common.py) and, when `make models` has made them,
+the large models in its folder (${XDG_CACHE_HOME:-~/.cache}/h3pc/models; $H3PC_MODELS_EXTRA overrides).
 Targets (issue 2): < 2 s per 100 MB of weights; peak RSS < 2x the file size. Peak RSS includes the
 interpreter and libraries (`base`), so the model's own cost is `peak - base`.
 """
@@ -11,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from common import DEV_MODELS, RSS_MB
+from common import DEV_MODELS, EXTRA_MODELS, RSS_MB
 
 CHILD = RSS_MB + r"""
 import json, resource, sys, time
@@ -52,8 +52,7 @@ def main() -> int:
     ap.add_argument("dirs", nargs="*", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    dirs = args.dirs or [DEV_MODELS] + (
-        [Path(os.environ["H3PC_MODELS_EXTRA"])] if os.environ.get("H3PC_MODELS_EXTRA") else [])
+    dirs = args.dirs or [DEV_MODELS] + ([EXTRA_MODELS] if EXTRA_MODELS.is_dir() else [])
     rows = [measure(p) for d in dirs for p in sorted(d.glob("*.onnx"))]
     print(f"{'model':26} {'file MB':>8} {'import s':>9} {'s/100MB':>8} {'peak MB':>8} {'base MB':>8} "
           f"{'peak/file':>9} {'(peak-base)/file':>16} {'nn ops':>7}")

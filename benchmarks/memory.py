@@ -3,7 +3,8 @@ fresh process), against the size of the .onnx file.
 
     python benchmarks/memory.py [--models gpt2_small,vit_base] [--out benchmarks/results/memory.json]
 
-Per model (from $H3PC_MODELS_EXTRA, default /work/models-extra; `tools/make_models.py` makes them):
+Per model (from the large-model folder: `make models` writes ${XDG_CACHE_HOME:-~/.cache}/h3pc/models,
+$H3PC_MODELS_EXTRA overrides):
   * compile: `h3pc MODEL.onnx -o program.bin --target hybrid` (stage one's CP-SAT split);
   * emulate: `h3pc-run program.bin --inputs MODEL.npz --outputs y.npz`, once `--ideal` and once with
     the default number formats and noise.
@@ -37,7 +38,9 @@ def measured(argv: list[str]) -> dict[str, Any]:
     err = proc.stderr.read().decode(errors="replace").strip()  # before waiting: a full pipe would block the child
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"argv": [Path(argv[0]).name] + argv[1:], "wall_s": time.perf_counter() - t,
+    # file names only: the results file is committed, and a machine's paths say nothing about the run
+    shown = [Path(argv[0]).name] + [Path(x).name if os.sep in x else x for x in argv[1:]]
+    return {"argv": shown, "wall_s": time.perf_counter() - t,
             "exit": proc.returncode, "peak_mb": usage.ru_maxrss / 1024, "stderr": err.splitlines()[-1:] or []}
 
 
@@ -51,7 +54,7 @@ def main() -> int:
         for name in args.models.split(","):
             model = EXTRA_MODELS / f"{name}.onnx"
             if not model.exists():
-                print(f"{name}: skipped, {model} not found (tools/make_models.py makes it)")
+                print(f"{name}: skipped, {model} not found (`make models` makes it)")
                 continue
             file_mb = model.stat().st_size / 2**20  # MiB, as ru_maxrss / 1024 is
             prog, out = Path(tmp) / f"{name}.bin", Path(tmp) / f"{name}.npz"

@@ -2,9 +2,10 @@
 
     python benchmarks/partition.py [--models SUBSTR] [--solve-time S] [--out benchmarks/results/partition.json]
 
-Models: gpt2_tiny, llama_tiny, vit_tiny, mobilenet_v2, efficientnet_lite0_real from $H3PC_MODELS
-(default ../shared/models) and gpt2_small from $H3PC_MODELS_EXTRA (default /work/models-extra;
-skipped with a note when absent).
+Models: gpt2_tiny, llama_tiny, vit_tiny, mobilenet_v2, efficientnet_lite0_real from the development
+models (benchmarks/common.py; $H3PC_MODELS overrides) and gpt2_small from the large-model folder (`make
+models`, ${XDG_CACHE_HOME:-~/.cache}/h3pc/models; $H3PC_MODELS_EXTRA overrides; skipped with a note when
+absent).
 
 Per model, latency and energy of:
   * the four homogeneous targets (`--target photonic|sram-pim|reram-pim|electronic`, compiled; the
@@ -140,7 +141,7 @@ def main() -> None:
         if args.models not in name:
             continue
         if not model_path(name).exists():
-            print(f"{name}: skipped ({model_path(name)} not found; tools/make_models.py makes it)")
+            print(f"{name}: skipped ({model_path(name)} not found; `make models` makes it)")
             continue
         row = run_model(name, args.solve_time)
         plot(row, out.with_name(f"partition_{name}.png"))

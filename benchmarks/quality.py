@@ -150,7 +150,7 @@ def main() -> None:
         if args.models not in label:
             continue
         if not (folder / f"{name}.onnx").exists():
-            print(f"  {label}: skipped ({folder / f'{name}.onnx'} not found; tools/make_models.py builds it)")
+            print(f"  {label}: skipped ({folder / f'{name}.onnx'} not found; `make models` makes it)")
             continue
         results.append(run_model(label, args.solve_time, args.precision_trials))
         s = results[-1]["summary"]

@@ -2,8 +2,9 @@
 
     python benchmarks/speed.py [--models SUBSTR] [--repeat N] [--target hybrid] [--out benchmarks/results/speed.json]
 
-Models: every *.onnx of $H3PC_MODELS (default ../shared/models) and gpt2_small from $H3PC_MODELS_EXTRA
-(default /work/models-extra; skipped with a note when absent). Inputs are the `in/<name>` arrays of the
+Models: every development model (benchmarks/common.py; $H3PC_MODELS overrides) and gpt2_small from the
+large-model folder (`make models`, ${XDG_CACHE_HOME:-~/.cache}/h3pc/models; $H3PC_MODELS_EXTRA overrides;
+skipped with a note when absent). Inputs are the `in/<name>` arrays of the
 model's .npz, so the emulator and onnxruntime see the same feeds; `out/<name>` gives the max |error|
 of the emulator's outputs on the way (ideal: should be ~1e-6; quantized: the tiers' number formats).
 
@@ -157,7 +158,7 @@ def model_paths(filter_: str | None) -> tuple[list[Path], list[str]]:
     if large.exists() and large.with_suffix(".npz").exists():
         paths.append(large)
     else:
-        notes.append(f"{LARGE} skipped: {large} (and its .npz) not found; set H3PC_MODELS_EXTRA")
+        notes.append(f"{LARGE} skipped: {large} (and its .npz) not found; run `make models` or set H3PC_MODELS_EXTRA")
     if filter_:
         paths = [p for p in paths if filter_ in p.stem]
     return paths, notes
