@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lit bench docs fuzz clean
+.PHONY: demo test lit bench docs fuzz models clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,26 @@ fuzz: $(STAMP)
 	H3PC_FUZZ_PROFILE=long H3PC_FUZZ_EXAMPLES=$${H3PC_FUZZ_EXAMPLES:-5000} H3PC_FUZZ_STEPS=$${H3PC_FUZZ_STEPS:-10} \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_differential.py tests/test_fuzz_program.py --hypothesis-show-statistics
 
+# the large benchmark models (gpt2_small, bert_base, vit_base, resnet50, minilm_l6_real), made by
+# tools/make_models.py in a separate venv with its own pins (torch first, the CPU build), written to
+# $${XDG_CACHE_HOME:-~/.cache}/h3pc/models, where benchmarks/common.py reads them (H3PC_MODELS_EXTRA overrides)
+MODELS_VENV  ?= .venv-models
+MODELS_STAMP := $(MODELS_VENV)/.installed
+MODEL_GROUPS ?= real,large
+MODEL_ONLY   ?= minilm_l6_real,gpt2_small,bert_base,vit_base,resnet50
+
+$(MODELS_STAMP): tools/make_models.py
+	$(PYTHON) -m venv $(MODELS_VENV)
+	$(MODELS_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(MODELS_VENV)/bin/python -m pip install --quiet transformers==5.23.0 onnx==1.23.2 onnxruntime==1.31.1 \
+		onnxscript==0.7.2 scikit-learn==1.9.1 pillow==13.0.0
+	touch $(MODELS_STAMP)
+
+models: $(MODELS_STAMP)
+	$(MODELS_VENV)/bin/python tools/make_models.py --groups $(MODEL_GROUPS) --only $(MODEL_ONLY)
+
 docs: $(STAMP)
 	$(BIN)/python -m h3pc.docgen
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(MODELS_VENV) build *.egg-info
