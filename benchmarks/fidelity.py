@@ -5,7 +5,7 @@
 H3PIMAP (Yin et al., arXiv 2503.07778) Table 4 reports Pythia-70M on 100% SRAM-PIM, 100% ReRAM-PIM
 and 100% photonic (TeMPO). The absolute numbers cannot be compared (the paper gives neither the
 sequence length nor the batch size), but the *ratios* SRAM : ReRAM : photonic are the calibration
-target of the hardware model (research/hardware-model.md b.6): latency 11.2 : 16.2 : 1 and energy
+target of the hardware model (docs/hardware-model.md b.6): latency 11.2 : 16.2 : 1 and energy
 1.55 : 1.51 : 1.
 
 This script builds a model with the shape of Pythia-70M (GPT-NeoX: 6 layers, d_model 512, 8 heads of
@@ -55,7 +55,7 @@ PAPER = {
     "reram-pim": {"latency_ms": 14.73, "energy_mj": 13.44},
     "photonic": {"latency_ms": 0.91, "energy_mj": 8.92},
 }
-#: the calibration ratios of research/hardware-model.md b.6 (rounded from Table 4)
+#: the calibration ratios of docs/hardware-model.md b.6 (rounded from Table 4)
 PAPER_RATIOS = {"latency": {"sram-pim": 11.2, "reram-pim": 16.2, "photonic": 1.0},
                 "energy": {"sram-pim": 1.55, "reram-pim": 1.51, "photonic": 1.0}}
 COMPARED = ("sram-pim", "reram-pim", "photonic")

@@ -3,10 +3,10 @@
     python benchmarks/quality.py [--models SUBSTR] [--solve-time S] [--precision-trials N]
                                  [--out benchmarks/results/quality.json]
 
-Per model (metric, tolerance: the paper's matched-quality thresholds, DESIGN.md section 4):
+Per model (metric, tolerance: the paper's matched-quality thresholds, docs/hardware-model.md a.5):
 mlp_digits and cnn_digits (accuracy on eval/x, eval/y; 0.02), charlm_llama (bits per character on
 the next byte, `bpc`, also given as perplexity; see CHARLM_BITS), minilm_l6_real (cosine of each sentence
-embedding with the fp32 one; 0.01, plus the paraphrase-pair gap of research models/README.md) and
+embedding with the fp32 one; 0.01, plus the paraphrase-pair gap of tests/models/README.md) and
 efficientnet_lite0_real (top-1 agreement with PyTorch on eval/images; 0.02). Mappings: each
 homogeneous target (all GEMMs on one tier), naive (every layer split equally), stage one alone
 (cpsat, min latency) and stage one + two (row remap and precision refinement against the metric).
@@ -48,7 +48,7 @@ MODELS: dict[str, tuple[str, str, float, Path]] = {
     "efficientnet_lite0_real": ("efficientnet_lite0_real", "top1", 0.02, DEV_MODELS),
 }
 HOMOGENEOUS = ("photonic", "sram-pim", "reram-pim")
-PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7))  # minilm's paraphrase rows (models/README.md)
+PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7))  # minilm's paraphrase rows (tests/models/README.md)
 
 
 def paraphrase_gap(emb) -> dict[str, float]:
