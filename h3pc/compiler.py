@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from h3pc import progress
 from h3pc.backends.codegen import generate
 from h3pc.backends.program import Program, check_constants
 from h3pc.context import make_context
@@ -33,36 +34,36 @@ def compile_model(path: str, target: str = "hybrid", hw: str = "h3pimap",
                   after_pass: Callable[[str, object], None] | None = None, codegen: bool = True,
                   stage1: "StageOneOptions | None" = None) -> Compiled:
     """`stage1` chooses the hybrid target's split (default: CP-SAT, min latency); the mapping `rule`
-    runs the `place` pass instead. Homogeneous targets always use `place`."""
+    runs the `place` pass instead. Homogeneous targets always use `place`. Each phase's time goes
+    into `timings` and, with `progress.configure(verbose=True)`, to stderr as the phase ends; long
+    phases show progress (h3pc/progress.py)."""
     from h3pc.context import PASSES
     from h3pc.stage1.partition import StageOneOptions, partition
 
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    config = load_hardware(hw)
-    imported = import_model(path, input_shapes or {})
-    timings["import"] = time.perf_counter() - t0
+    with progress.phase("import", timings), progress.task(f"import {Path(path).name}"):
+        config = load_hardware(hw)
+        imported = import_model(path, input_shapes or {})
     ctx = make_context()
     stage1 = stage1 or StageOneOptions()
     stage = None
     for name in PIPELINE:
-        t = time.perf_counter()
         if name == "place" and target == "hybrid" and stage1.mapping != "rule":
+            with progress.phase("stage-one", timings):
+                stage = partition(imported.module, imported.weights, config, stage1)
             name = "stage-one"
-            stage = partition(imported.module, imported.weights, config, stage1)
         else:
-            cls = PASSES[name]()
-            p = cls(hw=hw, target=target) if name == "place" else cls(hw=hw)
-            p.apply(ctx, imported.module)
-        timings[name] = time.perf_counter() - t
+            with progress.phase(name, timings), progress.task(f"{name} ({target})"):
+                cls = PASSES[name]()
+                p = cls(hw=hw, target=target) if name == "place" else cls(hw=hw)
+                p.apply(ctx, imported.module)
         if after_pass is not None:
             after_pass(name, imported.module)
     if not codegen:
         return Compiled(None, imported, timings, stage)
-    t = time.perf_counter()
-    program = generate(imported.module, imported.weights, config)
-    check_constants(program, path)  # every caller (CLI, sweeps, benchmarks) gets a NaN weight refused
-    timings["codegen"] = time.perf_counter() - t
+    with progress.phase("codegen", timings), progress.task("code generation"):
+        program = generate(imported.module, imported.weights, config)
+        check_constants(program, path)  # every caller (CLI, sweeps, benchmarks) gets a NaN weight refused
     return Compiled(program, imported, timings, stage)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from h3pc import progress
 from h3pc.backends.isa import Instr, tensors_of
 from h3pc.backends.program import Program, check_constants
 from h3pc.charges import Charges
@@ -48,6 +49,7 @@ class Emulator:
         self.ideal = ideal
         self.noisy = noise and not ideal
         self.seed = seed
+        self.where = where
         # one generator per run (reseeded in `run`); program load draws from its own
         self._rng = [np.random.default_rng([seed, 0])]
         self.kernels = Kernels.of(prog, where)
@@ -99,12 +101,16 @@ class Emulator:
             raise H3pcError("inputs disagree on the number of samples (extra leading axis)")
         return samples.pop() if samples else 0
 
-    def run(self, feeds: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, Any], list[Event]]:
-        """Outputs (stacked when the inputs were), the report of one inference and its events."""
+    def run(self, feeds: Mapping[str, np.ndarray], label: str | None = None
+            ) -> tuple[dict[str, np.ndarray], dict[str, Any], list[Event]]:
+        """Outputs (stacked when the inputs were), the report of one inference and its events. A run
+        taking long shows progress per sample (`label`, default: the mode and the program)."""
         stacked = self.check_inputs(feeds)
         outs: list[dict[str, np.ndarray]] = []
         env = self.env
-        with np.errstate(all="ignore"):  # a model may compute NaN or Inf, as under onnxruntime: no warnings
+        mode = "ideal" if self.ideal else "noisy" if self.noisy else "quantized"
+        label = label or f"emulate {self.where} ({mode})"
+        with np.errstate(all="ignore"), progress.task(label, max(stacked, 1), "sample") as task:
             for s in range(max(stacked, 1)):
                 if self.noisy:  # sample s: its own noise, from the seed
                     self._rng[0] = np.random.default_rng([self.seed, 1, s])
@@ -114,13 +120,14 @@ class Emulator:
                 for fn in self._plan:
                     fn()
                 outs.append({o["name"]: np.array(env[o["tensor"]]) for o in self.prog.outputs})
+                task.advance()
         result = {k: (np.stack([o[k] for o in outs]) if stacked else outs[0][k]) for k in outs[0]}
         if self._report is None:
             self._report = reports.build(self.prog, self.makespan, self.events, self.load_cost,
                                          self.load_writes, "emulator")
         rep = dict(self._report)
         rep["samples"] = max(stacked, 1)
-        rep["mode"] = "ideal" if self.ideal else "noisy" if self.noisy else "quantized"
+        rep["mode"] = mode
         if self.noisy:
             rep["seed"] = self.seed
         return result, rep, self.events

@@ -11,7 +11,8 @@ are integer picoseconds and energies integer 1e-17 J, far below the tables' own 
 
 The solver facade: time limit, workers, seed; `interleave_search` with a deterministic time limit
 so that the same inputs give the same objective values; statistics (status, objective, bound, gap,
-wall time) per solve; a progress line on stderr for solves that run longer than a second.
+wall time) per solve; each solution found is the live note of the sweep's progress task
+(h3pc/progress.py); CP-SAT's own log stays off unless `SolverOptions.log` asks for it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
+
+from h3pc import progress
 
 from h3pc.stage1.problem import Problem, Streams
 from h3pc.stage1.timeline import Segment
@@ -43,7 +46,8 @@ class SolverOptions:
     time_limit_s: float = 2.0  # per sweep, split over its solves (the CLI gives a --pareto sweep 10)
     workers: int = 2
     seed: int = 0
-    progress: bool = True
+    progress: bool = True  # notes on the progress task (h3pc/progress.py); False in sweep workers
+    log: bool = False  # CP-SAT's own search log on stderr
 
 
 @dataclass
@@ -75,19 +79,25 @@ class Point:
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    """A progress line on a terminal's stderr for solves running longer than a second."""
+    """Each solution the search finds becomes the live note of the solve's progress task."""
 
-    def __init__(self, label: str, enabled: bool) -> None:
+    def __init__(self, label: str, objective: str, task: progress.Task) -> None:
         super().__init__()
-        self.label, self.t0, self.last, self.shown = label, time.perf_counter(), 0.0, False
-        self.enabled = enabled and sys.stderr.isatty()
+        self.label, self.task = label, task
+        self.scale, self.unit = (PS * 1e6, "us") if objective == "latency" else (EU * 1e6, "uJ")
 
     def on_solution_callback(self) -> None:
-        now = time.perf_counter()
-        if self.enabled and now - self.t0 > 1.0 and now - self.last > 0.25:
-            self.last, self.shown = now, True
-            print(f"\r  stage one {self.label}: {now - self.t0:5.1f} s, objective {self.objective_value:.4g}, "
-                  f"bound {self.best_objective_bound:.4g}  ", end="", file=sys.stderr, flush=True)
+        self.task.note(f"{self.label}: {self.objective_value * self.scale:.4g} {self.unit}, "
+                       f"bound {self.best_objective_bound * self.scale:.4g}")
+
+
+def quiet_solver(s: cp_model.CpSolver, log: bool = False) -> None:
+    """CP-SAT prints nothing unless asked (`log`: its search log, to stderr, never to stdout where
+    h3pc writes its results)."""
+    s.parameters.log_search_progress = log
+    s.parameters.log_to_stdout = False
+    if log:
+        s.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -229,10 +239,11 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
 
 def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: float, label: str = "solve",
           pins: dict[int, dict[str, int]] | None = None, lat_le_s: float | None = None,
-          energy_le_j: float | None = None, hint: tuple[list[dict[str, int]], Streams | None] | None = None
-          ) -> tuple[Solve, tuple[list[dict[str, int]], Streams] | None]:
+          energy_le_j: float | None = None, hint: tuple[list[dict[str, int]], Streams | None] | None = None,
+          task: progress.Task | None = None) -> tuple[Solve, tuple[list[dict[str, int]], Streams] | None]:
     """Minimise latency or energy, optionally under latency / energy bounds, starting from `hint`
-    (a feasible split and its streamed parts: the search then always has a solution to improve)."""
+    (a feasible split and its streamed parts: the search then always has a solution to improve).
+    Each solution found becomes the note of `task` (the sweep's progress line)."""
     built = build(problem, pins)
     m, lat, energy = built.model, built.latency, built.energy
     hinted = _complete_hint(built, *hint) if hint is not None else None
@@ -253,12 +264,14 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     # probing and symmetry detection cost seconds on these models and find little
     s.parameters.cp_model_probing_level = 0
     s.parameters.symmetry_level = 0
-    cb = _Progress(label, opts.progress)
+    quiet_solver(s, opts.log)
     t0 = time.perf_counter()
-    status = s.solve(m, cb)
+    if task is not None and opts.progress:
+        task.note(f"{label}: searching")
+        status = s.solve(m, _Progress(label, objective, task))
+    else:
+        status = s.solve(m)
     wall = time.perf_counter() - t0
-    if cb.shown:
-        print(file=sys.stderr)
     name = s.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Solve(name, None, None, None, wall), None
@@ -287,6 +300,7 @@ def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams |
                 fixed.add(fixed.get_bool_var_from_proto_index(b.index) == int(opt == o))
     fixed.minimize(fixed.get_int_var_from_proto_index(built.latency.index))
     s = cp_model.CpSolver()
+    quiet_solver(s)
     s.parameters.num_workers = 1
     s.parameters.max_deterministic_time = 5.0
     if s.solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from h3pc import progress
 from h3pc.diagnostics import H3pcError
 from h3pc.stage1 import cpsat, nsga2, warmstart
 from h3pc.stage1.cpsat import Point, SolverOptions
@@ -104,6 +105,13 @@ def seeds(problem: Problem, pins: dict[int, dict[str, int]] | None) -> list[list
 
 def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
     n = max(2, opts.points)
+    solves = 2 if opts.points <= 1 else 4 + (n - 2)  # the fastest point (2), the leanest (2), the bounds
+    with progress.task(f"stage one: cpsat over {len(problem.layers)} layers", total=solves, unit="solve",
+                       enabled=opts.solver.progress) as task:
+        return _cpsat_front(problem, opts, n, task)
+
+
+def _cpsat_front(problem: Problem, opts: SearchOptions, n: int, task: progress.Task) -> list[Point]:
     per = opts.solver.time_limit_s / (n + 2 if opts.points > 1 else 2)
     pins = opts.pins
 
@@ -111,7 +119,8 @@ def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
         """Solve from `hint` (which meets the bounds); the hint itself when the solver finds nothing
         better within its time."""
         st, found = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds,
-                                hint=(hint.chunks, hint.streams))
+                                hint=(hint.chunks, hint.streams), task=task)
+        task.advance(note=f"{label} ({objective}): {st.status}")
         if found is None:
             return None
         p = point_of(problem, found[0], label, st, found[1])
@@ -120,6 +129,7 @@ def cpsat_front(problem: Problem, opts: SearchOptions) -> list[Point]:
         return p
 
     starts = [point_of(problem, c, "seed") for c in seeds(problem, pins)]
+    task.note("sequential warm start")
     for objective in ("latency", "energy"):
         seq = warmstart.sequential(problem, objective, pins, opts.solver.seed, per / 4)
         if seq is not None:
@@ -186,16 +196,19 @@ def random_search(problem: Problem, opts: SearchOptions) -> list[Point]:
     best: Point | None = None
     drawn = tries = 0
     t0 = time.perf_counter()
-    while drawn < opts.samples and tries < opts.samples * 50:
-        tries += 1
-        chunks = [opts.pins[layer.index] if opts.pins and layer.index in opts.pins else _random_split(rng, layer)
-                  for layer in problem.layers]
-        if not feasible(problem, chunks):
-            continue
-        drawn += 1
-        p = point_of(problem, chunks, "random")
-        if best is None or score(p, opts.objective) < score(best, opts.objective):
-            best = p
+    with progress.task("stage one: random splits", total=opts.samples, unit="sample",
+                       enabled=opts.solver.progress) as task:
+        while drawn < opts.samples and tries < opts.samples * 50:
+            tries += 1
+            chunks = [opts.pins[layer.index] if opts.pins and layer.index in opts.pins else _random_split(rng, layer)
+                      for layer in problem.layers]
+            if not feasible(problem, chunks):
+                continue
+            drawn += 1
+            p = point_of(problem, chunks, "random")
+            if best is None or score(p, opts.objective) < score(best, opts.objective):
+                best = p
+            task.advance(note=f"best {best.latency_s * 1e6:.4g} us, {best.energy_j * 1e6:.4g} uJ, {tries} draws")
     if best is None:
         raise H3pcError(f"random: no valid split in {tries} draws; {explain_infeasible(problem, opts.pins)}")
     best.extra = {"samples": drawn, "draws": tries, "wall_s": time.perf_counter() - t0}

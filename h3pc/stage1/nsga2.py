@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from h3pc import progress
 from h3pc.diagnostics import H3pcError
 from h3pc.stage1.cpsat import Point
 from h3pc.stage1.problem import Layer, Problem
@@ -100,7 +101,13 @@ def nsga2(problem: Problem, opts) -> list[Point]:
     gens = getattr(opts, "generations", None)
     limit = ("n_gen", gens) if gens else ("time", max(1.0, opts.solver.time_limit_s))
     t0 = time.perf_counter()
-    res = minimize(Moo(), algo, limit, seed=opts.seed, verbose=False)
+    with progress.task("stage one: nsga2", total=gens, unit="generation", enabled=opts.solver.progress) as task:
+        def generation(algorithm) -> None:
+            """pymoo calls this after every generation."""
+            task.advance(note=f"{len(seen)} splits evaluated, {time.perf_counter() - t0:.1f} of "
+                              f"{limit[1] if limit[0] == 'time' else '-'} s")
+
+        res = minimize(Moo(), algo, limit, seed=opts.seed, verbose=False, callback=generation)
     wall = time.perf_counter() - t0
     pop = res.pop
     points = []

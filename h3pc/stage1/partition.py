@@ -13,6 +13,7 @@ from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
+from h3pc import progress
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.stage1.cpsat import Point
@@ -73,7 +74,8 @@ def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptio
         raise H3pcError(f"unknown --mapping '{opts.mapping}' (expected one of {', '.join(MAPPINGS)})")
     if opts.pick not in PICKS + ("edp",):
         raise H3pcError(f"unknown --pick '{opts.pick}' (expected one of {', '.join(PICKS)})")
-    problem = build_problem(module, weights, hw, opts.max_chunks)
+    with progress.task("stage one: cost tables", enabled=opts.search.solver.progress):
+        problem = build_problem(module, weights, hw, opts.max_chunks)
     pins = read_pins(opts.placement_in, problem) if opts.placement_in else {}
     search = SearchOptions(**{**opts.search.__dict__, "pins": pins})
     front = MAPPINGS[opts.mapping](problem, search)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from h3pc.stage1.cpsat import quiet_solver
 from h3pc.stage1.problem import Problem, Streams
 
 PS = 1e-12  # latency unit (s)
@@ -108,6 +109,7 @@ def sequential(problem: Problem, objective: str, pins: dict[int, dict[str, int]]
     static = round(problem.static_power_w * PS / EU)
     m.minimize(lat if objective == "latency" else sum(energy_terms) + static * lat)
     s = cp_model.CpSolver()
+    quiet_solver(s)
     s.parameters.num_workers = 1  # deterministic
     s.parameters.random_seed = seed
     s.parameters.max_deterministic_time = max(0.05, time_limit_s)

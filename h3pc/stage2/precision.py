@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from h3pc import progress
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.quality import Oracle, Quality
 from h3pc.runtime.emulator import estimate
@@ -61,7 +62,8 @@ class Precision:
 
 class _Search:
     def __init__(self, problem: Problem, module, weights, hw: HardwareConfig, point: Point, oracle: Oracle,
-                 budget: int) -> None:
+                 budget: int, task: progress.Task) -> None:
+        self.task = task
         self.problem, self.module, self.weights, self.hw, self.oracle = problem, module, weights, hw, oracle
         self.ops = [layer.op for layer in problem.layers]
         self.rows = problem.rows(point.chunks)
@@ -81,15 +83,20 @@ class _Search:
         """The starting widths' estimate becomes the current one (their quality stage two measured)."""
         self.report = estimate(self.program(bits))
 
-    def holds(self, bits: Bits) -> Quality | None:
+    def holds(self, bits: Bits, what: str) -> Quality | None:
         """The quality of the program with `bits` if it saves enough and meets the tolerance (None
-        otherwise); the estimate of an accepted program becomes the current one."""
+        otherwise); the estimate of an accepted program becomes the current one. Each trial is
+        logged as it ends (`what` changed, the metric, latency and energy)."""
         prog = self.program(bits)
         est = estimate(prog)
         if est["energy_j"] > self.report["energy_j"] * (1 - MIN_GAIN) and est["latency_s"] >= self.report["latency_s"]:
             return None
         self.trials += 1
         q = self.oracle.measure(prog, self.hw)
+        self.task.advance(note=f"{q.metric} {q.value:.4g}")
+        self.task.log(f"stage two: precision trial {self.trials}/{self.budget}: {what}: {q.metric} {q.value:.4g} "
+                      f"({'kept' if q.passed else 'outside tolerance'}), {est['latency_s'] * 1e6:.4g} us, "
+                      f"{est['energy_j'] * 1e6:.4g} uJ")
         if not q.passed:
             return None
         self.report = est
@@ -109,12 +116,18 @@ def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, poin
                      quality: Quality, budget: int = MAX_TRIALS) -> Precision:
     """Lower bit widths from `point` at the default widths, whose `quality` (stage two's measure of it,
     on the same oracle) meets the tolerance."""
-    s = _Search(problem, module, weights, hw, point, oracle, budget)
+    with progress.task("stage two: precision refinement", total=budget, unit="trial") as task:
+        return _refine(_Search(problem, module, weights, hw, point, oracle, budget, task), quality, budget)
+
+
+def _refine(s: _Search, quality: Quality, budget: int) -> Precision:
+    problem = s.problem
     n = len(problem.layers)
     bits: Bits = [{} for _ in range(n)]
     s.start(bits)
     q = quality
     s.trials += 1  # the start counts against the budget, as when it was measured here
+    s.task.advance()
     steps: list[dict[str, Any]] = []
     base = s.cost
     for key in s.used():  # 1. uniform, by bisection: the lowest width every layer keeps
@@ -122,7 +135,7 @@ def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, poin
         while lo < hi and s.trials < budget:
             mid = (lo + hi) // 2
             trial = [{**b, key: mid} for b in bits]
-            got = s.holds(trial)
+            got = s.holds(trial, f"{key} {mid} bits on every layer")
             if got is not None:
                 hi, q = mid, got
             else:
@@ -146,7 +159,7 @@ def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, poin
                     break
                 trial = [dict(b) for b in bits]
                 trial[i][key] = width
-                got = s.holds(trial)
+                got = s.holds(trial, f"{key} {width} bits on {node}")
                 if got is None:
                     break
                 bits, q = trial, got

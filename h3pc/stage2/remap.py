@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from h3pc import progress
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.quality import Oracle, Quality
 from h3pc.stage1.cpsat import Point
@@ -82,13 +83,26 @@ class Remapper:
 
 def row_remap(problem: Problem, module, weights, hw: HardwareConfig, start: Point, oracle: Oracle,
               search: SearchOptions, max_steps: int = 200) -> StageTwo:
-    r = Remapper(problem, module, weights, hw, oracle)
+    with progress.task("stage two: row remap", unit="trial") as task:
+        return _remap(Remapper(problem, module, weights, hw, oracle), start, search, max_steps, task)
+
+
+def _remap(r: Remapper, start: Point, search: SearchOptions, max_steps: int, task: progress.Task) -> StageTwo:
+    """Each measurement advances `task`; each move is logged as it is measured (move, metric, cost)."""
+    problem = r.problem
     q0 = r.quality(start)
+    task.advance(note=f"start: {q0.metric} {q0.value:.4g}")
+    task.log(f"stage two: start: {q0.line()}; {start.latency_s * 1e6:.4g} us, {start.energy_j * 1e6:.4g} uJ")
     if q0.passed:
         return StageTwo(start, q0, start, q0, {}, {})
+    task.note("measuring each tier's SNR")
     snr = r.tier_snr()
+    task.advance()
+    task.log("stage two: tier SNR " + ", ".join(f"{t} {v:.3g} dB" for t, v in snr.items()))
     rank = sorted(TIERS, key=lambda t: snr[t])  # least accurate first
+    task.note(f"measuring the sensitivity of {len(problem.layers)} layers")
     sens = r.sensitivity(start)
+    task.advance()
     order = sorted(problem.layers, key=lambda layer: sens[layer.node])  # lowest SNR: most sensitive
     chunks = [dict(s) for s in start.chunks]
     q, steps, moved = q0, [], set()
@@ -103,14 +117,22 @@ def row_remap(problem: Problem, module, weights, hw: HardwareConfig, start: Poin
         q = r.quality(p)
         steps.append({"node": layer.node, "rows": n * layer.chunk, "from": src, "to": dst,
                       "quality": q.value, "latency_s": p.latency_s, "energy_j": p.energy_j})
+        task.advance(note=f"{q.metric} {q.value:.4g}")
+        task.log(f"stage two: move {len(steps)}: {n * layer.chunk} rows of {layer.node} {src} -> {dst}: "
+                 f"{q.metric} {q.value:.4g} ({'within' if q.passed else 'outside'} tolerance "
+                 f"{q.tolerance:g}), {p.latency_s * 1e6:.4g} us, {p.energy_j * 1e6:.4g} uJ")
     after = point_of(problem, chunks, "stage-two")
     two = StageTwo(start, q0, after, q, snr, sens, steps)
     if q.passed and moved:  # re-optimise the rest around the accuracy-critical layers
         pins = {li: dict(chunks[li]) for li in moved}
         opts = SearchOptions(**{**search.__dict__, "pins": pins, "points": 1})
+        task.note("re-optimising around the moved layers")
         best = cpsat_front(problem, opts)[0]
         if best.latency_s < after.latency_s:
             qb = r.quality(best)
+            task.advance()
+            task.log(f"stage two: re-optimised: {qb.metric} {qb.value:.4g} ({'kept' if qb.passed else 'rejected'}), "
+                     f"{best.latency_s * 1e6:.4g} us, {best.energy_j * 1e6:.4g} uJ")
             if qb.passed:
                 two.after, two.after_quality, two.reoptimised = best, qb, True
     return two
