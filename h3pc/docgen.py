@@ -1,7 +1,8 @@
 """Generate docs from the code's own tables (`make docs`); a test keeps them current.
 
 docs/supported-ops.md from the importer table, docs/instruction-set.md from the ISA table,
-docs/cli.md from the command-line parsers.
+docs/cli.md from the command-line parsers, docs/samples.md from the sample-layout and key tables of
+h3pc/quality.py.
 """
 
 from __future__ import annotations
@@ -60,6 +61,19 @@ def instruction_set_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def shown_default(a) -> str:
+    """What happens without the flag: a switch (store_true / store_false / --x/--no-x) is `off` or
+    `on` as a flag, whatever its destination holds (`--no-precision` stores True in `precision` by
+    default, but the flag itself is off); a value is shown as given, nothing when there is none."""
+    import argparse
+
+    if isinstance(a, argparse.BooleanOptionalAction):
+        return "on" if a.default else "off"
+    if isinstance(a, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        return "off"
+    return "" if a.default in (None, [], argparse.SUPPRESS) else f"`{a.default}`"
+
+
 def cli_markdown() -> str:
     """Every flag of every tool, from the argparse parsers the tools themselves use."""
     import argparse
@@ -83,14 +97,41 @@ def cli_markdown() -> str:
                     name += " " + "\\|".join(str(c) for c in a.choices)
                 elif a.metavar and a.option_strings:
                     name += " " + str(a.metavar).replace("|", "\\|")
-                default = "" if a.default in (None, False, [], argparse.SUPPRESS) else f"`{a.default}`"
+                default = shown_default(a)
                 lines.append(f"| {name} | {default} | {(a.help or '').replace('|', '/')} |")
             lines.append("")
     return "\n".join(lines)
 
 
+def samples_markdown() -> str:
+    """The one sample layout of `--inputs` and `--calib`, the keys read and the default quality
+    check's inputs, from h3pc/quality.py's own tables."""
+    from h3pc import quality
+
+    lines = ["# Samples: `--inputs`, `--calib` and the default quality check", "",
+             "Generated from `h3pc/quality.py` by `make docs`; do not edit by hand. Both `h3pc-run --inputs` and "
+             "`--calib` (of `h3pc` and `h3pc-run`) read an `.npz` through `quality.sample_layout`.", "",
+             "## Layout", "", quality.LAYOUT_DOC, "",
+             "## Keys of the inputs", "",
+             "Tried in this order for every graph input `NAME`; a key without `NAME` only for a model with "
+             "a single input.", "", "| use | keys, in order |", "|---|---|"]
+    uses = {"inputs": "`h3pc-run --inputs`", "calib": "`--calib`"}
+    for use, keys in quality.INPUT_KEYS.items():
+        lines.append(f"| {uses[use]} | {', '.join('`' + k.format(name='NAME') + '`' for k in keys)} |")
+    lines += ["", "## Label keys", "",
+              "The first of these present (and not read as an input) holds the labels; `--metric` says what "
+              "they mean.", "", "| key | meaning |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in quality.LABEL_KEYS.items()]
+    doc = quality.CHECK_DOC.replace("CHECK_SAMPLES", str(quality.CHECK_SAMPLES)).replace(
+        "DEFAULT_INT_BOUND", str(quality.DEFAULT_INT_BOUND))
+    lines += ["", "## The default quality check", "", doc, ""]
+    return "\n".join(lines)
+
+
+SAMPLES_DOC = DOCS / "samples.md"
 #: generated file -> its generator
-GENERATED = {DOC: supported_ops_markdown, ISA_DOC: instruction_set_markdown, CLI_DOC: cli_markdown}
+GENERATED = {DOC: supported_ops_markdown, ISA_DOC: instruction_set_markdown, CLI_DOC: cli_markdown,
+             SAMPLES_DOC: samples_markdown}
 
 
 def main() -> int:
