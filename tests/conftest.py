@@ -26,9 +26,19 @@ def _generator() -> ModuleType:
     return module
 
 
+def _models() -> tuple[Path, str | None]:
+    """The models' folder, and why it could not be built (reported once, as a usage error)."""
+    if os.environ.get("H3PC_MODELS"):
+        return Path(os.environ["H3PC_MODELS"]), None
+    try:
+        return GENERATOR.build(), None
+    except OSError as exc:  # an unwritable cache folder, a full disk
+        return GENERATOR.cache_root() / "devmodels", f"cannot build the development models there: {exc}"
+
+
 GENERATOR = _generator()
-MODELS = Path(os.environ["H3PC_MODELS"]) if os.environ.get("H3PC_MODELS") else GENERATOR.build()
-DEV_MODELS = sorted(p.stem for p in MODELS.glob("*.onnx")) if MODELS.is_dir() else []
+MODELS, BUILD_ERROR = _models()
+DEV_MODELS = sorted(p.stem for p in MODELS.glob("*.onnx")) if MODELS.is_dir() and not BUILD_ERROR else []
 
 
 def model_path(name: str) -> Path:
@@ -37,4 +47,5 @@ def model_path(name: str) -> Path:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not DEV_MODELS:
-        raise pytest.UsageError(f"no development models found in {MODELS} (H3PC_MODELS overrides the folder)")
+        why = BUILD_ERROR or "no development models found there"
+        raise pytest.UsageError(f"{MODELS}: {why} (set XDG_CACHE_HOME, or H3PC_MODELS to a folder of models)")
