@@ -70,6 +70,20 @@ _wake = threading.Condition(_lock)
 _ticker: threading.Thread | None = None
 
 
+def _after_fork_in_child() -> None:
+    """A forked worker (a sweep's process pool) starts with no tasks, a free lock and no ticker: the
+    parent's ticker may have held the lock at the fork."""
+    global _lock, _wake, _open, _ticker
+    _lock = threading.RLock()
+    _wake = threading.Condition(_lock)
+    _open = []
+    _ticker = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def configure(quiet: bool = False, verbose: bool = False, name: str | None = None,
               stream: IO[str] | None = None, tty: bool | None = None) -> None:
     """Set the mode for the whole process (drivers call it once from `--quiet` / `-v`). `name`
@@ -149,34 +163,27 @@ class Task:
 
     # -- what callers do ---------------------------------------------------------------------
     def advance(self, n: int = 1, note: str | None = None) -> None:
-        """`n` more steps done (and the latest detail)."""
-        if not self.enabled:
-            return
-        with _lock:
-            self.n += n
-            if note is not None:
-                self.detail = note
-            self._tick(time.monotonic())
+        """`n` more steps done (and the latest detail). Cheap enough for every emulated sample: it
+        only counts; the ticker thread draws."""
+        self.n += n
+        if note is not None:
+            self.detail = note
 
     def note(self, text: str) -> None:
         """The live detail shown beside the count (the latest only)."""
-        if not self.enabled:
-            return
-        with _lock:
-            self.detail = text
-            if self._bar is not None:
-                self._tick(time.monotonic())
+        self.detail = text
 
     def log(self, line: str) -> None:
         """A line of its own (a trial's result): now if the task shows, else when it does."""
         if not self.enabled:
             return
         with _lock:
+            if not self.shown:
+                self._tick(time.monotonic())  # shows the task (and its kept lines) if it is due
             if self.shown:
                 _write(f"{_mode.name}: {line}")
             else:
                 self._pending.append(line)
-                self._tick(time.monotonic())
 
     @property
     def elapsed_s(self) -> float:
@@ -275,7 +282,8 @@ def task(label: str, total: int | None = None, unit: str = "", enabled: bool = T
         yield t
     finally:
         with _lock:
-            _open.remove(t)
+            if t in _open:  # (not in a forked child's fresh list)
+                _open.remove(t)
             t._close()
 
 
