@@ -1,4 +1,15 @@
-"""Cost reports (JSON) and Perfetto traces from a scheduled run, for the compiler and the emulator alike."""
+"""Cost reports (JSON) and Perfetto traces from a scheduled run, for the compiler and the emulator alike.
+
+One vocabulary for both (docs/reports.md): the engines are `tiers.ENGINES` (the four tiers and the
+DMA engine), each a report row under `tiers` and a trace track of the same name. An engine's
+`busy_s` is the sum of its instructions' durations, i.e. of its trace slices, split by activity
+(`ACTIVITY`): `compute_s` (PMM, MVM, GEMM, VOP), `load_s` (LD, FILL: operands and weights into the
+engine or the buffer), `store_s` (ST), `program_s` (PROG: crossbar writes during a run) and
+`sync_s` (SIGNAL, WAIT, HALT; zero with the presets). `utilisation` = busy_s / latency_s. Energy:
+`dynamic_energy_j` is what the engine's instructions cost (the trace's `energy_pj` summed over the
+track), `static_energy_j` what the tier draws because it is powered for the whole run, busy or not
+(listed apart, with the reason, under `static_energy`), and `energy_j` their sum.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +20,15 @@ from h3pc.backends.program import Program
 from h3pc.backends.plan_buffer import summary as buffer_summary
 from h3pc.cost import COMPONENTS, Cost, inferences_to_wear_out, pim_crossbars, pim_program, static_energy
 from h3pc.runtime.schedule import Event, max_overlap
-from h3pc.tiers import ENGINES, PIM_TIERS, TIERS, pim_tier
+from h3pc.tiers import ENGINES, PIM_TIERS, pim_tier
 
-#: instructions that move data through the global buffer (their time and energy is the buffer's)
-_MOVES = ("LD", "ST", "FILL")
+#: what an instruction spends its engine's time on (report fields `<activity>_s`, trace `cat`)
+ACTIVITY = {"LD": "load", "FILL": "load", "ST": "store", "PROG": "program", "SIGNAL": "sync", "WAIT": "sync",
+            "HALT": "sync", "PMM": "compute", "MVM": "compute", "GEMM": "compute", "VOP": "compute"}
+ACTIVITIES = ("compute", "load", "store", "program", "sync")
+#: why a tier costs energy while idle (the report's `static_energy.reason`)
+STATIC_REASON = ("leakage and bias of the tiers that are powered for the whole run, busy or idle "
+                 "(static_power_mw x latency); the photonic laser is charged only while its cores compute")
 _COMPUTE_OUT = {"PMM": 2, "MVM": 2, "GEMM": 2}  # position of the `out` operand
 
 
@@ -44,14 +60,16 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
           source: str) -> dict[str, Any]:
     """The report of one inference (`source`: "compiler" estimate or "emulator" run)."""
     hw = prog.hw
-    tiers = {t: {"busy_s": 0.0, "energy_j": 0.0} for t in (*TIERS, "buffer")}
+    tiers = {t: {"busy_s": 0.0, **{f"{a}_s": 0.0 for a in ACTIVITIES}, "utilisation": 0.0,
+                 "energy_j": 0.0, "dynamic_energy_j": 0.0, "static_energy_j": 0.0} for t in ENGINES}
     components = {c: 0.0 for c in COMPONENTS}
     layers: dict[str, dict[str, Any]] = {}
     for ev in events:
         e = ev.cost.energy_j
-        bucket = "buffer" if ev.ins.op in _MOVES or ev.tier == "dma" else ev.tier
-        tiers[bucket]["busy_s"] += ev.cost.latency_s
-        tiers[bucket]["energy_j"] += e
+        row_t = tiers[ev.tier]
+        row_t["busy_s"] += ev.cost.latency_s
+        row_t[f"{ACTIVITY[ev.ins.op]}_s"] += ev.cost.latency_s
+        row_t["dynamic_energy_j"] += e
         for c, v in ev.cost.energy.items():
             components[c] = components.get(c, 0.0) + v
         entry = entry_of(prog, ev.ins)
@@ -68,9 +86,11 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         tier_row["busy_s"] += ev.cost.latency_s
         tier_row["energy_j"] += e
     static = static_energy(hw, makespan)
-    for t, e in static.items():
-        tiers[t]["energy_j"] += e
-        components["static"] += e
+    for t, v in tiers.items():
+        v["static_energy_j"] = static.get(t, 0.0)
+        v["energy_j"] = v["dynamic_energy_j"] + v["static_energy_j"]
+        v["utilisation"] = v["busy_s"] / makespan if makespan > 0 else 0.0
+    components["static"] += sum(static.values())
     energy = sum(v["energy_j"] for v in tiers.values())
     per_inference_writes = {t: 0 for t in PIM_TIERS}
     spans: dict[str, list[tuple[int, int]]] = {t: [] for t in PIM_TIERS}
@@ -98,6 +118,9 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         "worst_crossbar_writes": worst,
         "inferences_to_wear_out": {t: inferences_to_wear_out(pim_tier(hw, t), w) for t, w in worst.items()},
         "tiers": tiers,
+        "static_energy": {"energy_j": sum(static.values()), "reason": STATIC_REASON,
+                          "tiers": {t: {"power_w": getattr(hw, t).static_power_mw * 1e-3, "energy_j": e}
+                                    for t, e in static.items()}},
         "buffer_plan": buffer_summary(prog, events, makespan),
         "energy_breakdown_j": {c: v for c, v in components.items() if v},
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
@@ -106,20 +129,21 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
 
 
 def trace(prog: Program, events: list[Event]) -> dict[str, Any]:
-    """Chrome / Perfetto trace: one track per tier, one slice per instruction (times in microseconds)."""
+    """Chrome / Perfetto trace: one track per engine (the report's `tiers` rows, same names), one
+    slice per instruction (times in microseconds; `cat` is its activity, as in the report's
+    `<activity>_s` fields), so a track's slices sum to its row's `busy_s` and `dynamic_energy_j`."""
     out: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": 0, "args": {"name": "h3pc"}}]
-    engines = [t for t in ENGINES if t != "dma" or prog.streams.get("dma")]
-    for i, t in enumerate(engines):
+    for i, t in enumerate(ENGINES):
         out.append({"name": "thread_name", "ph": "M", "pid": 0, "tid": i, "args": {"name": t}})
-    tid = {t: i for i, t in enumerate(engines)}
+    tid = {t: i for i, t in enumerate(ENGINES)}
     for ev in events:
-        if ev.end <= ev.start and ev.ins.op in ("SIGNAL", "WAIT", "HALT"):
+        if ev.end <= ev.start and ev.cost.energy_j == 0 and ev.ins.op in ("SIGNAL", "WAIT", "HALT"):
             continue
         args = {"energy_pj": ev.cost.energy_j * 1e12}
         if (node := node_of(prog, ev.ins)) is not None:
             args["node"] = node
-        out.append({"name": ev.ins.op, "ph": "X", "pid": 0, "tid": tid[ev.tier], "ts": ev.start * 1e6,
-                    "dur": (ev.end - ev.start) * 1e6, "args": args})
+        out.append({"name": ev.ins.op, "cat": ACTIVITY[ev.ins.op], "ph": "X", "pid": 0, "tid": tid[ev.tier],
+                    "ts": ev.start * 1e6, "dur": (ev.end - ev.start) * 1e6, "args": args})
     return {"traceEvents": out, "displayTimeUnit": "ns"}
 
 
@@ -145,9 +169,17 @@ def summary(rep: dict[str, Any]) -> str:
     lines = [f"{head}: latency {_si(rep['latency_s'], 's')} per inference, energy {_si(rep['energy_j'], 'J')}",
              f"  program load: {_si(rep['program_load']['latency_s'], 's')}, {_si(rep['program_load']['energy_j'], 'J')}, "
              f"{sum(rep['program_load']['writes'].values())} cell writes",
-             f"  {'tier':<10} {'busy':>10} {'energy':>10}"]
+             f"  {'engine':<10} {'busy':>9} {'util':>6} {'compute':>9} {'load':>9} {'store':>9} "
+             f"{'energy':>9} {'static':>9}"]
     for t, v in rep["tiers"].items():
-        lines.append(f"  {t:<10} {_si(v['busy_s'], 's'):>10} {_si(v['energy_j'], 'J'):>10}")
+        lines.append(f"  {t:<10} {_si(v['busy_s'], 's'):>9} {v['utilisation']:>6.1%} {_si(v['compute_s'], 's'):>9} "
+                     f"{_si(v['load_s'], 's'):>9} {_si(v['store_s'], 's'):>9} {_si(v['dynamic_energy_j'], 'J'):>9} "
+                     f"{_si(v['static_energy_j'], 'J'):>9}")
+    st = rep.get("static_energy")
+    if st and st["energy_j"]:
+        powers = ", ".join(f"{t} {_si(v['power_w'], 'W')}" for t, v in st["tiers"].items() if v["power_w"])
+        lines.append(f"  static {_si(st['energy_j'], 'J')}: the tiers are powered for the whole run, busy or idle "
+                     f"({powers})")
     b = rep.get("buffer_plan")
     if b:
         lines.append(f"  buffer: peak {_bytes(b['peak_bytes'])} of {_bytes(b['capacity_bytes'])}, "

@@ -20,7 +20,7 @@ from h3pc.context import make_context
 from h3pc.frontend.importer import import_model
 from h3pc.hardware.schema import load_hardware
 from h3pc.runtime.emulator import Emulator, estimate
-from h3pc.tiers import TARGETS, TIERS
+from h3pc.tiers import ENGINES, TARGETS, TIERS
 from h3pc.transforms.allocate_crossbars import AllocateCrossbars
 from h3pc.transforms.lower_tiers import LowerTiers
 from h3pc.transforms.place import Place, set_split, split_of
@@ -171,13 +171,14 @@ def test_cli_compile_run_objdump(tmp_path, capsys) -> None:
     est, emu = json.loads(rep.read_text()), json.loads(rrep.read_text())
     for key in ("latency_s", "energy_j", "program_load", "tiers", "layers"):
         assert key in est and key in emu
-    assert set(emu["tiers"]) == {*TIERS, "buffer"}
-    assert all({"busy_s", "energy_j"} <= set(v) for v in emu["tiers"].values())
+    assert set(emu["tiers"]) == set(ENGINES) and set(est["tiers"]) == set(ENGINES)  # the trace's tracks
+    assert all({"busy_s", "compute_s", "load_s", "store_s", "utilisation", "energy_j", "static_energy_j"} <= set(v)
+               for v in emu["tiers"].values())
     assert emu["latency_s"] == pytest.approx(est["latency_s"], rel=0.02)
     assert all(row["node"] and row["tiers"] for row in emu["layers"])
     tr = json.loads(trace.read_text())
     tracks = {e["args"]["name"] for e in tr["traceEvents"] if e.get("name") == "thread_name"}
-    assert tracks == {*TIERS, "dma"}  # gpt2_tiny stages weights: the DMA engine has its own track
+    assert tracks == set(ENGINES)  # the same names as the report's rows
     assert emu["buffer_plan"]["peak_bytes"] <= emu["buffer_plan"]["capacity_bytes"]
     assert emu["buffer_plan"] == est["buffer_plan"]
     assert any(e.get("ph") == "X" and e.get("args", {}).get("node") for e in tr["traceEvents"])
