@@ -18,6 +18,10 @@ from xdsl.ir import Attribute
 #: no tensor may have more elements (16 GiB of fp32): the importer refuses a declared 10^12-element input or an
 #: Expand to such a shape, and the program reader a table declaring one
 MAX_TENSOR_ELEMENTS = 1 << 32
+#: bytes the frontend may materialise at compile time beyond the model's own mapped weights: constants folded
+#: in one onnxruntime session, and external payloads copied into the graph's attributes (a tiny model must not
+#: make the compiler allocate without limit; larger folded results stay ops)
+MAX_FOLD_BYTES = 1 << 28
 
 ELEMENT_TYPES: list[tuple[int, np.dtype, Attribute]] = [
     (1, np.dtype(np.float32), Float32Type()),

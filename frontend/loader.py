@@ -4,18 +4,28 @@ The file is memory-mapped and its protobuf wire format scanned just deep enough 
 initializer's raw bytes; those become zero-copy numpy views in the weight store. What protobuf parses
 is a *skeleton*: the same model with large initializer payloads left out. So a 500 MB model costs a
 few MB of Python objects, and a broken file is reported with the byte offset where it breaks.
+
+External data (a tensor whose bytes live in another file) is resolved here and nowhere else: `ExternalData`
+opens only regular files inside the model's own folder, reads exactly the declared bytes at the declared
+offset, and every external reference, initializer or tensor-valued attribute at any depth (subgraphs,
+model-local functions, sparse tensors, training graphs), is resolved before the model leaves this module.
+So neither onnx's helpers nor onnxruntime, which resolve `location` against the working directory, ever
+see one.
 """
 
 from __future__ import annotations
 
 import mmap
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from h3pc.diagnostics import H3pcError, UnsupportedError
-from h3pc.dialects.types import ELEMENT_TYPES
+from h3pc.dialects.types import ELEMENT_TYPES, MAX_FOLD_BYTES
 from h3pc.frontend.weights import WeightStore
 
 #: newest ONNX IR version we read (onnx 1.23), and the ai.onnx opsets the importers handle.
@@ -125,6 +135,7 @@ def load_onnx(path: str | Path) -> LoadedModel:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     buf = memoryview(mm)
     wire = _Wire(buf, path)
+    external = ExternalData(path)
     store = WeightStore()
     skeleton = bytearray()
     saw_graph = False
@@ -134,7 +145,7 @@ def load_onnx(path: str | Path) -> LoadedModel:
             ir_version = a
         if field == 7 and wtype == 2:
             saw_graph = True
-            skeleton += _ld(7, _scan_graph(wire, a, b, store, mm, path))
+            skeleton += _ld(7, _scan_graph(wire, a, b, store, mm, external))
         else:
             skeleton += bytes(buf[tag:b])
     if not saw_graph or ir_version is None:
@@ -147,6 +158,7 @@ def load_onnx(path: str | Path) -> LoadedModel:
         model = onnx.ModelProto.FromString(bytes(skeleton))
     except Exception as exc:  # protobuf's DecodeError and friends
         raise H3pcError(f"{path}: not a valid ONNX model: {exc}") from None
+    external.inline_all(model)
     _check_opsets(model, path)
     _check_declared(model, path)
     return LoadedModel(path, model, store, size)
@@ -220,27 +232,30 @@ def _check_payload(t: "onnx.TensorProto", what: str, path: Path) -> None:  # noq
             raise H3pcError(f"{path}: {what}: {n} values for {count} elements (shape {dims})")
 
 
-def _scan_graph(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap.mmap, path: Path) -> bytes:
+def _scan_graph(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap.mmap, external: "ExternalData"
+                ) -> bytes:
     """Copy a GraphProto, moving large initializer payloads into the store."""
     out = bytearray()
     for field, wtype, a, b, tag in wire.fields(start, end):
         if field == 5 and wtype == 2:
-            out += _ld(5, _scan_tensor(wire, a, b, store, mm, path))
+            out += _ld(5, _scan_tensor(wire, a, b, store, mm, external))
         else:
             out += bytes(wire.buf[tag:b])
     return bytes(out)
 
 
-def _scan_tensor(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap.mmap, path: Path) -> bytes:
+def _scan_tensor(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap.mmap, external: "ExternalData"
+                 ) -> bytes:
     """Register one initializer in the store; return its TensorProto bytes, payload dropped if large."""
     import onnx
     from onnx import numpy_helper
 
+    path = external.model
     dims: list[int] = []
     dtype = 0
     name = ""
     raw: tuple[int, int] | None = None
-    external = False
+    external_flag = False
     kept = bytearray()
     payload = 0
     for field, wtype, a, b, tag in wire.fields(start, end):
@@ -257,7 +272,7 @@ def _scan_tensor(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap
         elif field == 8 and wtype == 2:
             name = bytes(wire.buf[a:b]).decode("utf-8", "replace")
         elif field == 14 and wtype == 0:
-            external = a == 1
+            external_flag = a == 1
         if field == 9 and wtype == 2:
             raw = (a, b)
             payload += b - a
@@ -268,9 +283,8 @@ def _scan_tensor(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap
     if any(d < 0 for d in dims):
         raise H3pcError(f"{path}: initializer '{name}' has a negative dimension {dims}")
     count = int(np.prod(dims, dtype=object)) if dims else 1
-    if external:
-        _add_external(store, name, dtype, dims, bytes(wire.buf[start:end]), path)
-        return bytes(wire.buf[start:end])
+    if external_flag:
+        return _add_external(store, name, bytes(wire.buf[start:end]), external)
     np_dtype = _NP_BY_ONNX.get(dtype)
     if raw is not None and np_dtype is not None:
         a, b = raw
@@ -302,30 +316,170 @@ def _scan_tensor(wire: _Wire, start: int, end: int, store: WeightStore, mm: mmap
     return blob if payload <= INLINE_BYTES else bytes(kept)
 
 
-def _add_external(store: WeightStore, name: str, dtype: int, dims: list[int], blob: bytes, path: Path) -> None:
+def _add_external(store: WeightStore, name: str, blob: bytes, external: "ExternalData") -> bytes:
+    """An initializer stored in another file: a zero-copy view in the store; in the skeleton its values
+    when small (shape inference reads them), else its dims only. The skeleton never keeps the reference."""
     import onnx
 
     tensor = onnx.TensorProto.FromString(blob)
-    info = {e.key: e.value for e in tensor.external_data}
-    loc = info.get("location", "")
-    target = (path.parent / loc).resolve()
-    if not loc or Path(loc).is_absolute() or path.parent.resolve() not in target.parents:
-        raise H3pcError(f"{path}: initializer '{name}': external data location '{loc}' is outside the model folder")
-    np_dtype = _NP_BY_ONNX.get(dtype)
-    if np_dtype is None:
-        raise UnsupportedError(f"{path}: initializer '{name}': external data of type {dtype} is not supported")
-    try:
-        offset = int(info.get("offset", 0))
-    except ValueError:
-        offset = -1
-    if offset < 0:
-        raise H3pcError(f"{path}: initializer '{name}': external data offset '{info['offset']}' is not a "
-                        "non-negative integer")
-    count = int(np.prod(dims, dtype=object)) if dims else 1
-    if not target.is_file() or target.stat().st_size < offset + count * np_dtype.itemsize:
-        raise H3pcError(f"{path}: initializer '{name}': external file '{loc}' is missing or too short")
-    if count == 0:  # mmap cannot map zero bytes
-        store.add(name, np.empty(tuple(dims), np_dtype))
-        return
-    store.add_lazy(name, np_dtype, tuple(dims),
-                   lambda: np.memmap(target, np_dtype, "r", offset, (count,)))
+    arr = external.array(tensor, f"initializer '{name}'")
+    store.add_lazy(name, arr.dtype, arr.shape, lambda: arr)
+    del tensor.external_data[:]
+    tensor.ClearField("data_location")
+    if arr.nbytes <= INLINE_BYTES:
+        tensor.raw_data = arr.tobytes()
+    return tensor.SerializeToString()
+
+
+class ExternalData:
+    """The one way a model's external data is read: only regular files inside the model's folder.
+
+    `location` is resolved against the folder of the model file (never the working directory), symlinks
+    included, and must stay strictly inside it; the target is `stat`ed before it is opened (a FIFO or a
+    device is refused without opening it) and opened non-blocking without following a last symlink. Exactly
+    `count x itemsize` bytes are used at `offset`; a given `length` must say the same; the file must hold
+    them. Each file is mapped once and shared by the tensors stored in it."""
+
+    def __init__(self, model: Path) -> None:
+        self.model = model
+        self.folder = Path(os.path.realpath(model.parent if str(model.parent) else "."))
+        self._maps: dict[str, mmap.mmap | None] = {}
+        self._sizes: dict[str, int] = {}
+        self.inlined = 0  # bytes copied into tensor-valued attributes, bounded by MAX_FOLD_BYTES
+
+    def _fail(self, what: str, msg: str) -> H3pcError:
+        return H3pcError(f"{self.model}: {what}: {msg}")
+
+    def _target(self, loc: str, what: str) -> str:
+        """The real path of `loc` inside the model folder, or a refusal naming it."""
+        if not loc:
+            raise self._fail(what, "external data without a location")
+        if "\0" in loc:
+            raise self._fail(what, f"external data location {loc!r} holds a NUL character")
+        if os.path.isabs(loc):
+            raise self._fail(what, f"external data location '{loc}' is outside the model folder (absolute path)")
+        real = os.path.realpath(os.path.join(self.folder, loc))
+        if os.path.commonpath([real, str(self.folder)]) != str(self.folder) or real == str(self.folder):
+            raise self._fail(what, f"external data location '{loc}' is outside the model folder")
+        return real
+
+    def _map(self, real: str, loc: str, what: str) -> tuple[mmap.mmap | None, int]:
+        if real in self._maps:
+            return self._maps[real], self._sizes[real]
+        try:
+            st = os.stat(real)
+        except FileNotFoundError:
+            raise self._fail(what, f"external file '{loc}' is missing or too short") from None
+        except OSError as exc:
+            raise self._fail(what, f"external file '{loc}' cannot be read ({exc.strerror})") from None
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise self._fail(what, f"external data location '{loc}' is {kind}")
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(real, flags)
+        except OSError as exc:
+            raise self._fail(what, f"external file '{loc}' cannot be opened ({exc.strerror})") from None
+        try:
+            st2 = os.fstat(fd)
+            if not stat.S_ISREG(st2.st_mode) or (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
+                raise self._fail(what, f"external data location '{loc}' changed while it was opened")
+            mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if st2.st_size else None
+        finally:
+            os.close(fd)
+        self._maps[real], self._sizes[real] = mm, st2.st_size
+        return mm, st2.st_size
+
+    def array(self, tensor: "onnx.TensorProto", what: str) -> np.ndarray:  # noqa: F821
+        """The tensor's values: a read-only view of the mapped file, shaped as declared."""
+        info = {e.key: e.value for e in tensor.external_data}
+        loc = info.get("location", "")
+        real = self._target(loc, what)
+        np_dtype = _NP_BY_ONNX.get(tensor.data_type)
+        if np_dtype is None:
+            raise UnsupportedError(f"{self.model}: {what}: external data of type {tensor.data_type} is not supported")
+        dims = list(tensor.dims)
+        if any(d < 0 for d in dims):
+            raise self._fail(what, f"has a negative dimension {dims}")
+        count = int(np.prod(dims, dtype=object)) if dims else 1
+        nbytes = count * np_dtype.itemsize
+        offset = _non_negative(info.get("offset", "0"))
+        if offset is None:
+            raise self._fail(what, f"external data offset '{info['offset']}' is not a non-negative integer")
+        if "length" in info:
+            length = _non_negative(info["length"])
+            if length is None:
+                raise self._fail(what, f"external data length '{info['length']}' is not a non-negative integer")
+            if length != nbytes:
+                raise self._fail(what, f"external data length {length} does not match {count} x {np_dtype.name} "
+                                       f"({nbytes} bytes, shape {dims})")
+        mm, size = self._map(real, loc, what)
+        if offset + nbytes > size:
+            raise self._fail(what, f"external file '{loc}' is missing or too short: {nbytes} bytes at offset "
+                                   f"{offset}, but it has {size}")
+        if count == 0:
+            return np.empty(tuple(dims), np_dtype)
+        return np.frombuffer(mm, np_dtype, count, offset).reshape(dims)
+
+    def inline_all(self, model: "onnx.ModelProto") -> None:  # noqa: F821
+        """Copy every remaining external tensor's bytes into the model (attributes, subgraphs, functions),
+        so no later reader resolves a location on its own; the copies together stay within MAX_FOLD_BYTES."""
+        for tensor, what in model_tensors(model):
+            if tensor.data_location != 1:
+                continue
+            arr = self.array(tensor, what)
+            self.inlined += arr.nbytes
+            if self.inlined > MAX_FOLD_BYTES:
+                raise self._fail(what, f"external tensors inside the graph hold more than {MAX_FOLD_BYTES} bytes; "
+                                       "store large tensors as initializers")
+            del tensor.external_data[:]
+            tensor.ClearField("data_location")
+            tensor.raw_data = arr.tobytes()
+
+
+def _non_negative(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def model_tensors(model: "onnx.ModelProto") -> Iterator[tuple["onnx.TensorProto", str]]:  # noqa: F821
+    """Every TensorProto of a model with a description of where it is: initializers, sparse initializers,
+    tensor-valued attributes, at any depth (subgraphs, model-local functions, training graphs)."""
+    yield from _graph_tensors(model.graph, "")
+    for f in model.functions:
+        yield from _node_tensors(f.node, f"function '{f.name}': ")
+    for info in model.training_info:
+        yield from _graph_tensors(info.initialization, "training initialization: ")
+        yield from _graph_tensors(info.algorithm, "training algorithm: ")
+
+
+def _graph_tensors(g: "onnx.GraphProto", where: str) -> Iterator[tuple["onnx.TensorProto", str]]:  # noqa: F821
+    for t in g.initializer:
+        yield t, f"{where}initializer '{t.name}'"
+    for sp in g.sparse_initializer:
+        yield sp.values, f"{where}sparse initializer '{sp.values.name}'"
+        yield sp.indices, f"{where}sparse initializer '{sp.values.name}' indices"
+    yield from _node_tensors(g.node, where)
+
+
+def _node_tensors(nodes, where: str) -> Iterator[tuple["onnx.TensorProto", str]]:  # noqa: F821
+    for node in nodes:
+        for a in node.attribute:
+            what = f"{where}node '{node.name or node.op_type}' ({node.op_type}) attribute '{a.name}'"
+            if a.HasField("t"):
+                yield a.t, what
+            for t in a.tensors:
+                yield t, what
+            sparse = ([a.sparse_tensor] if a.HasField("sparse_tensor") else []) + list(a.sparse_tensors)
+            for sp in sparse:
+                yield sp.values, what
+                yield sp.indices, f"{what} indices"
+            inner = f"{what} subgraph: "
+            if a.HasField("g"):
+                yield from _graph_tensors(a.g, inner)
+            for sub in a.graphs:
+                yield from _graph_tensors(sub, inner)
+
+
+def external_tensors(model: "onnx.ModelProto") -> list[str]:  # noqa: F821
+    """Where `model` still refers to external data (empty for every model `load_onnx` returns)."""
+    return [what for t, what in model_tensors(model) if t.data_location == 1]
