@@ -4,23 +4,40 @@ Exporters compute shapes at run time (Shape -> Gather -> Concat -> Reshape, Cons
 Expand ...). Once the inputs are pinned these are constants; we evaluate them with onnxruntime (the
 reference our tests compare against) and feed the results back to ONNX shape inference until
 nothing changes. The importer then only sees static shapes.
+
+The work is bounded before it is done, whatever a tiny file declares: shape inference runs without onnx's
+data propagation (which materialises every 1-D tensor it meets, element by element: a `Range` to 10^7 costs
+it 1.4 GB); every node's inferred output is checked against MAX_TENSOR_ELEMENTS; and a node is evaluated
+only when its output size is known (inferred, computed from its constant inputs for the ops whose size comes
+from values, or bounded by its inputs') and fits, with each onnxruntime session within MAX_FOLD_BYTES.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from h3pc.diagnostics import H3pcError, UnsupportedError
-from h3pc.frontend.loader import LoadedModel
+from h3pc.dialects.types import ELEMENT_TYPES, MAX_FOLD_BYTES, MAX_TENSOR_ELEMENTS
+from h3pc.frontend.loader import LoadedModel, external_tensors
+from h3pc.frontend.native import quiet_stderr
 from h3pc.frontend.weights import WeightStore
 
 #: ops that are folded when all their inputs are constant; most ops qualify.
 NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 #: do not materialise folded tensors larger than this many elements (keep them as ops instead).
 MAX_FOLD_ELEMENTS = 1 << 26
+#: shape inference + folding rounds before giving up; a chain of data-dependent shapes (one Reshape per layer
+#: of a dynamically exported transformer) takes one round per link
+MAX_ROUNDS = 64
+#: ops whose output size comes from the *values* of their inputs: folded only once their size is known
+VALUE_SIZED = {"Range", "ConstantOfShape", "Expand", "Tile", "Resize", "Upsample", "Pad", "OneHot", "MaxUnpool",
+               "CenterCropPad", "Col2Im", "DFT", "STFT", "MelWeightMatrix", "BlackmanWindow", "HannWindow",
+               "HammingWindow", "AffineGrid"}
+_ITEMSIZE = {o: d.itemsize for o, d, _ in ELEMENT_TYPES}
 
 
 @dataclass
@@ -49,8 +66,12 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     import onnx
 
     model = loaded.model
+    unresolved = external_tensors(model)
+    if unresolved:  # only load_onnx reads external data; onnx and onnxruntime would use the working directory
+        raise H3pcError(f"{loaded.path}: {unresolved[0]}: external data not resolved inside the model folder")
     if model.functions:
-        model = onnx.inliner.inline_local_functions(model)
+        with quiet_stderr():
+            model = onnx.inliner.inline_local_functions(model)
     graph = model.graph
     store = loaded.weights
     _check_graph(model, loaded.path)
@@ -58,9 +79,10 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     _constant_nodes_to_initializers(graph, store, constants)
     _pin_inputs(graph, constants, input_shapes or {}, loaded.path)
     folded = 0
-    for _ in range(16):
+    for _ in range(MAX_ROUNDS):
         model, types, elem_types = _infer(model, loaded.path)
-        n = _fold_once(model, store, constants, types, elem_types)
+        _check_sizes(model, types, constants, loaded.path)
+        n = _fold_once(model, store, constants, types, elem_types, loaded.path)
         folded += n
         if n == 0:
             break
@@ -163,7 +185,7 @@ def _add_initializer(graph, store: WeightStore, name: str, arr: np.ndarray) -> N
 
     store.add(name, arr)
     if arr.nbytes <= INLINE_BYTES:
-        graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        graph.initializer.append(numpy_helper.from_array(np.array(arr, order="C", copy=True), name))  # 0-d stays 0-d
     else:
         t = numpy_helper.from_array(np.zeros((0,), arr.dtype), name)
         del t.dims[:]
@@ -206,7 +228,8 @@ def _infer(model, path):
     import onnx
 
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+        with quiet_stderr():
+            inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=False)
     except Exception as exc:  # noqa: BLE001 - onnx raises several types
         msg = str(exc).strip().splitlines()
         raise H3pcError(f"{path}: ONNX shape inference failed: {msg[-1] if msg else type(exc).__name__}") from None
@@ -224,43 +247,79 @@ def _infer(model, path):
     return inferred, types, elem_types
 
 
-def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types: dict[str, int]) -> int:
-    """Fold every node computable now (constant inputs, or Shape/Size of a static tensor)."""
+def _check_sizes(model, types, constants: set[str], path) -> None:
+    """Every graph input and every node output that inference sized within MAX_TENSOR_ELEMENTS, named."""
+    graph = model.graph
+    for vi in graph.input:
+        if vi.name not in constants and vi.name in types:
+            n = _count(types[vi.name][1])
+            if n > MAX_TENSOR_ELEMENTS:
+                raise UnsupportedError(f"{path}: graph input '{vi.name}' has {n} elements (shape "
+                                       f"{list(types[vi.name][1])}); at most {MAX_TENSOR_ELEMENTS} per tensor are "
+                                       "supported")
+    for node in graph.node:
+        for o in node.output:
+            if o and o in types and _count(types[o][1]) > MAX_TENSOR_ELEMENTS:
+                raise _too_big(node, o, _count(types[o][1]), path, f" (shape {list(types[o][1])})")
+
+
+def _too_big(node, out: str, n: int, path, shape: str = "") -> UnsupportedError:
+    return UnsupportedError(f"{path}: node '{node.name or node.op_type}' ({node.op_type}): output '{out}' would "
+                            f"have {n} elements{shape}; at most {MAX_TENSOR_ELEMENTS} per tensor are supported")
+
+
+def _count(shape) -> int:
+    return int(np.prod(shape, dtype=object)) if len(shape) else 1
+
+
+def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types: dict[str, int], path) -> int:
+    """Fold every node computable now (constant inputs, or Shape/Size of a static tensor) whose output size is
+    known to fit; the others wait for the next round (or stay ops when too large to fold)."""
     import onnx
     from onnx import helper
 
     graph = model.graph
     foldable: list = []
     direct: dict[str, np.ndarray] = {}
-    produced: set[str] = set()
+    produced: dict[str, int] = {}  # folded this round -> element count (an upper bound when not inferred)
+    spent = 0
     for node in graph.node:
         if node.domain not in ("", "ai.onnx") or node.op_type in NEVER_FOLD:
             continue
         if node.op_type in ("Shape", "Size") and node.input[0] in types:
             shape = types[node.input[0]][1]
             if node.op_type == "Size":
-                direct[node.output[0]] = np.asarray(int(np.prod(shape)), np.int64)
+                direct[node.output[0]] = np.asarray(_count(shape), np.int64)
             else:
                 attrs = {a.name: a.i for a in node.attribute}
                 r = len(shape)
                 start, end = attrs.get("start", 0), attrs.get("end", r)
                 start, end = max(0, min(r, start + r if start < 0 else start)), max(0, min(r, end + r if end < 0 else end))
                 direct[node.output[0]] = np.asarray(shape[start:end], np.int64)
-            produced.add(node.output[0])
+            produced[node.output[0]] = direct[node.output[0]].size
             foldable.append(node)
             continue
         if node.op_type in ("If", "Loop", "Scan"):
             continue
         ins = [i for i in node.input if i]
-        if all(i in constants or i in produced for i in ins) and _small_enough(node, types):
-            foldable.append(node)
-            produced.update(o for o in node.output if o)
+        if not all(i in constants or i in produced for i in ins):
+            continue
+        size = _fold_size(node, types, store, constants, produced, path)
+        if size is None or size > MAX_FOLD_ELEMENTS:
+            continue
+        nbytes = size * max((_ITEMSIZE.get(elem_types.get(o, 0), 8) for o in node.output if o), default=8)
+        if spent + nbytes > MAX_FOLD_BYTES:
+            continue
+        spent += nbytes
+        foldable.append(node)
+        per_output = size  # each output is at most the node's total
+        produced.update((o, per_output) for o in node.output if o)
     if not foldable:
         return 0
     graph_nodes = [n for n in foldable if n.output[0] not in direct]
     values = dict(direct)
     if graph_nodes:
-        needed = sorted({i for n in graph_nodes for i in n.input if i and i not in produced} )
+        needed = sorted({i for n in graph_nodes for i in n.input if i and i not in produced})
         feeds = {name: np.asarray(store.array(store.key_of(name))) for name in needed}
         outs = sorted({o for n in graph_nodes for o in n.output if o})
         # Shape/Size results needed inside the subgraph are fed as inputs too.
@@ -290,29 +349,96 @@ def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types
     return len(foldable)
 
 
+def _fold_size(node, types, store: WeightStore, constants: set[str], produced: dict[str, int], path) -> int | None:
+    """Elements a node would produce if folded now (all outputs together), or None when not yet known.
+    Inferred shapes are exact; an op sized by its input values is sized from them (refused, named, when
+    larger than any tensor may be); any other op produces no more than the product of its inputs' sizes."""
+    outs = [o for o in node.output if o]
+    if outs and all(o in types for o in outs):
+        return sum(_count(types[o][1]) for o in outs)
+    if node.op_type in VALUE_SIZED:
+        n = _value_sized_count(node, types, store, constants, path)
+        if n is not None and n > MAX_TENSOR_ELEMENTS:
+            raise _too_big(node, outs[0], n, path)
+        return n
+    sizes = []
+    for i in node.input:
+        if not i:
+            continue
+        if i in produced:
+            sizes.append(produced[i])
+        else:
+            sizes.append(_count(store.entry(store.key_of(i)).shape))
+    return max(sum(sizes), math.prod(max(1, n) for n in sizes)) * max(1, len(outs))
+
+
+def _value_sized_count(node, types, store: WeightStore, constants: set[str], path) -> int | None:
+    """Output elements of Range, ConstantOfShape, Expand and Tile from their constant inputs (None for the
+    other value-sized ops, and when an input is not a constant yet)."""
+    def value(i: int) -> np.ndarray | None:
+        if i >= len(node.input) or node.input[i] not in constants:
+            return None
+        return np.asarray(store.array(store.key_of(node.input[i])))
+
+    def shape(i: int) -> tuple[int, ...] | None:
+        name = node.input[i]
+        if name in constants:
+            return store.entry(store.key_of(name)).shape
+        return types[name][1] if name in types else None
+
+    where = f"{path}: node '{node.name or node.op_type}' ({node.op_type})"
+    op = node.op_type
+    if op == "Range":
+        vals = [value(i) for i in range(3)]
+        if any(v is None or v.size != 1 for v in vals):
+            return None
+        start, limit, delta = (v.reshape(()).item() for v in vals)
+        if not all(math.isfinite(x) for x in (start, limit, delta)):
+            raise H3pcError(f"{where}: start, limit and delta must be finite")
+        if delta == 0:
+            raise H3pcError(f"{where}: delta is 0")
+        return max(0, math.ceil((limit - start) / delta))
+    if op == "ConstantOfShape":
+        dims = value(0)
+        if dims is None:
+            return None
+        if (dims < 0).any():
+            raise H3pcError(f"{where}: negative dimension in shape {dims.tolist()}")
+        return _count([int(d) for d in dims.reshape(-1)])
+    if op in ("Expand", "Tile"):
+        base, arg = shape(0), value(1)
+        if base is None or arg is None:
+            return None
+        arg_dims = [int(d) for d in arg.reshape(-1)]
+        if any(d < 0 for d in arg_dims):
+            raise H3pcError(f"{where}: negative value in {'shape' if op == 'Expand' else 'repeats'} {arg_dims}")
+        if op == "Tile":
+            return _count([a * b for a, b in zip(base, arg_dims)]) if len(arg_dims) == len(base) else None
+        rank = max(len(base), len(arg_dims))
+        a = [1] * (rank - len(base)) + list(base)
+        b = [1] * (rank - len(arg_dims)) + arg_dims
+        return _count([max(x, y) for x, y in zip(a, b)])
+    return None
+
+
 def _run_subgraph(submodel, feeds: dict[str, np.ndarray], first) -> list[np.ndarray]:
     """Evaluate a constant subgraph with onnxruntime, the reference every test compares against."""
     import onnxruntime as ort
 
+    ort.set_default_logger_severity(4)  # fatal only: a failure is reported once, as our own line
     opts = ort.SessionOptions()
-    opts.log_severity_level = 3
+    opts.log_severity_level = 4
     opts.intra_op_num_threads = 1
     try:
-        sess = ort.InferenceSession(submodel.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-        return sess.run(None, feeds)
+        with quiet_stderr():
+            sess = ort.InferenceSession(submodel.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+            return sess.run(None, feeds)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
         msg = str(exc).strip().splitlines()
         raise H3pcError(
             f"constant folding failed near node '{first.name or first.op_type}' ({first.op_type}): "
             f"{msg[-1] if msg else type(exc).__name__}"
         ) from None
-
-
-def _small_enough(node, types) -> bool:
-    for o in node.output:
-        if o and o in types and int(np.prod(types[o][1], dtype=np.int64)) > MAX_FOLD_ELEMENTS:
-            return False
-    return True
 
 
 def used_names(graph, nodes=None) -> set[str]:

@@ -10,13 +10,24 @@ from h3pc.frontend.importer import NodeContext
 from h3pc.frontend.registry import importer
 
 
+def check_not_empty(ctx: NodeContext, *inputs: int) -> None:
+    """The tiers and the emulator have no zero-size matrix: an empty operand is refused here, by name,
+    rather than compiled into a program that fails (or divides by zero) later."""
+    for i in inputs:
+        if ctx.has_input(i) and 0 in ctx.shape(i):
+            raise ctx.fail(f"input {i} ('{ctx.node.input[i]}') is empty (shape {list(ctx.shape(i))}); zero-size "
+                           "operands are not supported")
+
+
 @importer("MatMul", to=["nn.matmul"], note="batched, broadcasting; dynamic x dynamic allowed")
 def matmul(ctx: NodeContext) -> list:
+    check_not_empty(ctx, 0, 1)
     return [ctx.emit(nn.MatMulOp, [ctx.input(0), ctx.input(1)]).results[0]]
 
 
 @importer("Gemm", to=["nn.gemm"], note="alpha, beta, transA, transB, optional C")
 def gemm(ctx: NodeContext) -> list:
+    check_not_empty(ctx, 0, 1, 2)
     props = {
         "alpha": float_attr(ctx.attr("alpha", 1.0)),
         "beta": float_attr(ctx.attr("beta", 1.0)),
@@ -52,26 +63,78 @@ def window_attrs(ctx: NodeContext, kernel: list[int]) -> tuple[list[int], list[i
         pads = list(ctx.attr("pads", [0] * (2 * nsp)))
     else:
         raise ctx.fail(f"unknown auto_pad '{auto}'")
+    check_window(ctx, kernel, strides, pads, dilations)
     return strides, pads, dilations
+
+
+def check_positive(ctx: NodeContext, nsp: int, **values: list[int]) -> None:
+    """kernel_shape, strides, dilations: one value >= 1 per spatial axis."""
+    for name, vals in values.items():
+        if len(vals) != nsp or any(v < 1 for v in vals):
+            raise ctx.fail(f"{name} {list(vals)} must be {nsp} value(s) >= 1 (one per spatial axis)")
+
+
+def check_window(ctx: NodeContext, kernel: list[int], strides: list[int], pads: list[int],
+                 dilations: list[int]) -> None:
+    """A sliding window the runtime can run: sane attributes, and a (dilated) kernel no larger than the
+    padded input on any axis (ONNX shape inference then gives a zero or negative output size)."""
+    x = ctx.shape(0)
+    nsp = len(x) - 2
+    if nsp < 1:
+        raise ctx.fail(f"input of shape {list(x)} has no spatial axis")
+    check_positive(ctx, nsp, kernel_shape=kernel, strides=strides, dilations=dilations)
+    if len(pads) != 2 * nsp or any(p < 0 for p in pads):
+        raise ctx.fail(f"pads {list(pads)} must be {2 * nsp} non-negative values")
+    for i in range(nsp):
+        span = dilations[i] * (kernel[i] - 1) + 1
+        padded = x[2 + i] + pads[i] + pads[nsp + i]
+        if span > padded:
+            what = f"kernel {list(kernel)}" + (f" (dilated to {span})" if span != kernel[i] else "")
+            raise ctx.fail(f"{what} is larger than the padded input on spatial axis {i} ({x[2 + i]} + pads "
+                           f"{pads[i]}+{pads[nsp + i]} = {padded})")
+
+
+def check_groups(ctx: NodeContext, group: int, c_in: int, c_out: int, w_in: int, transposed: bool) -> None:
+    """`group` must divide both channel counts and match the weight's per-group channels."""
+    if group < 1:
+        raise ctx.fail(f"group {group} must be >= 1")
+    if c_in % group or c_out % group:
+        raise ctx.fail(f"group {group} does not divide the channels (in {c_in}, out {c_out})")
+    if w_in * (1 if transposed else group) != c_in:
+        raise ctx.fail(f"weight {list(ctx.shape(1))} does not fit input channels {c_in} with group {group}")
 
 
 @importer("Conv", to=["nn.conv"], note="groups, dilations, strides, pads, auto_pad; 1-D to 3-D")
 def conv(ctx: NodeContext) -> list:
-    kernel = list(ctx.attr("kernel_shape", ctx.shape(1)[2:]))
+    check_not_empty(ctx, 0, 1, 2)
+    x, w = ctx.shape(0), ctx.shape(1)
+    kernel = list(ctx.attr("kernel_shape", w[2:]))
+    if len(w) != len(x) or tuple(kernel) != tuple(w[2:]):
+        raise ctx.fail(f"weight {list(w)} does not match input {list(x)} and kernel_shape {kernel}")
     strides, pads, dilations = window_attrs(ctx, kernel)
+    group = ctx.attr("group", 1)
+    check_groups(ctx, group, x[1], w[0], w[1], transposed=False)
     props = {"strides": ints_attr(strides), "pads": ints_attr(pads), "dilations": ints_attr(dilations),
-             "group": int_attr(ctx.attr("group", 1))}
+             "group": int_attr(group)}
     return [ctx.emit(nn.ConvOp, [ctx.input(0), ctx.input(1), ctx.opt_input(2)], props).results[0]]
 
 
 @importer("ConvTranspose", to=["nn.conv_transpose"], note="output_shape/auto_pad resolved to pads")
 def conv_transpose(ctx: NodeContext) -> list:
+    check_not_empty(ctx, 0, 1, 2)
     x, w = ctx.shape(0), ctx.shape(1)
     nsp = len(x) - 2
     kernel = list(ctx.attr("kernel_shape", w[2:]))
     strides = list(ctx.attr("strides", [1] * nsp))
     dilations = list(ctx.attr("dilations", [1] * nsp))
     out_pad = list(ctx.attr("output_padding", [0] * nsp))
+    if nsp < 1 or len(w) != len(x) or tuple(kernel) != tuple(w[2:]):
+        raise ctx.fail(f"weight {list(w)} does not match input {list(x)} and kernel_shape {kernel}")
+    check_positive(ctx, nsp, kernel_shape=kernel, strides=strides, dilations=dilations)
+    group = ctx.attr("group", 1)
+    check_groups(ctx, group, x[1], w[1] * max(group, 1), w[0], transposed=True)
+    if 0 in ctx.out_shape() or any(d < 0 for d in ctx.out_shape()):
+        raise ctx.fail(f"output shape {list(ctx.out_shape())} is empty")
     auto = ctx.attr("auto_pad", "NOTSET")
     out = ctx.out_shape()[2:]
     if ctx.attr("output_shape") is not None or auto in ("SAME_UPPER", "SAME_LOWER"):
@@ -91,5 +154,5 @@ def conv_transpose(ctx: NodeContext) -> list:
     else:
         pads = list(ctx.attr("pads", [0] * (2 * nsp)))
     props = {"strides": ints_attr(strides), "pads": ints_attr(pads), "dilations": ints_attr(dilations),
-             "group": int_attr(ctx.attr("group", 1)), "output_padding": ints_attr(out_pad)}
+             "group": int_attr(group), "output_padding": ints_attr(out_pad)}
     return [ctx.emit(nn.ConvTransposeOp, [ctx.input(0), ctx.input(1), ctx.opt_input(2)], props).results[0]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from xdsl.dialects.builtin import StringAttr, TensorType
 
 from h3pc.dialects import nn
@@ -83,20 +84,40 @@ def slice_(ctx: NodeContext) -> list:
 
 
 @importer("Gather", to=["nn.gather"])
+def check_indices(ctx: NodeContext, idx: np.ndarray | None, size: int, axis: int) -> None:
+    """Constant indices within [-size, size): the runtime's numpy indexing would fail (or wrap) otherwise."""
+    if idx is None or idx.size == 0:
+        return
+    bad = idx[(idx < -size) | (idx >= size)]
+    if bad.size:
+        raise ctx.fail(f"index {int(bad.reshape(-1)[0])} is out of range for axis {axis} of size {size}")
+
+
+@importer("Gather", to=["nn.gather"])
 def gather(ctx: NodeContext) -> list:
     axis = ctx.attr("axis", 0) % len(ctx.shape(0))
+    check_indices(ctx, ctx.maybe_const(1), ctx.shape(0)[axis], axis)
     return [ctx.emit(nn.GatherOp, [ctx.input(0), ctx.input(1)], {"axis": int_attr(axis)}).results[0]]
 
 
 @importer("GatherElements", to=["nn.gather_elements"])
 def gather_elements(ctx: NodeContext) -> list:
     axis = ctx.attr("axis", 0) % len(ctx.shape(0))
+    check_indices(ctx, ctx.maybe_const(1), ctx.shape(0)[axis], axis)
     return [ctx.emit(nn.GatherElementsOp, [ctx.input(0), ctx.input(1)], {"axis": int_attr(axis)}).results[0]]
 
 
 @importer("GatherND", to=["nn.gather_nd"])
 def gather_nd(ctx: NodeContext) -> list:
-    props = {"batch_dims": int_attr(ctx.attr("batch_dims", 0))}
+    batch = ctx.attr("batch_dims", 0)
+    idx, data = ctx.maybe_const(1), ctx.shape(0)
+    if idx is not None and idx.ndim and idx.size:
+        depth = idx.shape[-1]
+        if batch + depth > len(data):
+            raise ctx.fail(f"indices address {depth} axes after {batch} batch axes of a rank-{len(data)} input")
+        for j in range(depth):
+            check_indices(ctx, idx[..., j], data[batch + j], batch + j)
+    props = {"batch_dims": int_attr(batch)}
     return [ctx.emit(nn.GatherNDOp, [ctx.input(0), ctx.input(1)], props).results[0]]
 
 
