@@ -490,13 +490,14 @@ def random_inputs(prog: Program, seed: int = 0, samples: int = CHECK_SAMPLES) ->
 
 @dataclass(frozen=True)
 class QualityResult:
-    """The report's `quality`: checked by the task metric (`--calib`), by the default check, or not."""
+    """The report's `quality`: the task metric (`--calib`), the default check or `h3pc-run
+    --compare-ideal` (per-output deviation from fp32), both of the last two with `--calib`, or none."""
 
     checked: bool
-    how: str  # "calib" | "default" | "none"
+    how: str  # "calib" | "default" | "compare-ideal" | "calib+compare-ideal" | "none"
     reason: str = ""  # why not checked
     task: Quality | None = None  # --calib
-    outputs: dict[str, Deviation] | None = None  # default check, per output
+    outputs: dict[str, Deviation] | None = None  # per output: default check, --compare-ideal
     inputs: dict[str, str] | None = None  # default check: how each input was drawn
     samples: int = 0
     seed: int = 0
@@ -512,24 +513,48 @@ class QualityResult:
     def to_json(self) -> dict[str, Any]:
         if not self.checked:
             return {"checked": False, "how": "none", "reason": self.reason}
+        out: dict[str, Any] = {"checked": True, "how": self.how}
         if self.task is not None:
-            return {"checked": True, "how": "calib", **self.task.to_json()}
-        return {"checked": True, "how": "default", "samples": self.samples, "seed": self.seed,
-                "snr_db": _finite(self.snr_db), "cosine": self.cosine,
-                "outputs": {k: d.to_json() for k, d in self.outputs.items()}, "inputs": self.inputs,
-                "reference": "exact fp32 emulation of the same program on the same inputs"}
+            out.update(self.task.to_json())
+        if self.outputs is not None:
+            out.update({"samples": self.samples, "seed": self.seed, "snr_db": _finite(self.snr_db),
+                        "cosine": self.cosine, "outputs": {k: d.to_json() for k, d in self.outputs.items()},
+                        "reference": "exact fp32 emulation of the same program on the same inputs"})
+            if self.inputs is not None:
+                out["inputs"] = self.inputs
+            if self.task is not None:  # the task's own samples and seed stay with it
+                out.update({"samples": self.task.samples, "seed": self.task.seed,
+                            "deviation_samples": self.samples})
+        return out
+
+    def lines(self) -> list[str]:
+        """What the tools print: one line, or the task's line and one per output for --compare-ideal."""
+        if not self.checked:
+            return [f"quality: not checked ({self.reason})"]
+        out = [self.task.line()] if self.task is not None else []
+        if self.outputs is not None and self.how == "default":
+            worst = min(self.outputs, key=lambda k: self.outputs[k].snr_db)
+            d = self.outputs[worst]
+            out.append(f"quality: default check, noisy vs fp32 on {self.samples} seeded random inputs (seed "
+                       f"{self.seed}): SNR {d.snr_db:.3g} dB, cosine {d.cosine:.4f}, max rel. error "
+                       f"{d.max_rel_error:.3g}" + (f" (worst output '{worst}')" if len(self.outputs) > 1 else "")
+                       + "; not a task metric: --calib measures one")
+        elif self.outputs is not None:
+            out += [f"quality: {line}" for line in deviation_lines(self.outputs)]
+        return out
 
     def line(self) -> str:
-        if not self.checked:
-            return f"quality: not checked ({self.reason})"
-        if self.task is not None:
-            return self.task.line()
-        worst = min(self.outputs, key=lambda k: self.outputs[k].snr_db)
-        d = self.outputs[worst]
-        return (f"quality: default check, noisy vs fp32 on {self.samples} seeded random inputs (seed {self.seed}): "
-                f"SNR {d.snr_db:.3g} dB, cosine {d.cosine:.4f}, max rel. error {d.max_rel_error:.3g}"
-                + (f" (worst output '{worst}')" if len(self.outputs) > 1 else "")
-                + "; not a task metric: --calib measures one")
+        return "\n".join(self.lines())
+
+
+def run_quality(task: Quality | None = None, deviation_: dict[str, Deviation] | None = None,
+                samples: int = 1, seed: int = 0) -> QualityResult:
+    """`h3pc-run`'s `quality`: the --calib measure, the --compare-ideal deviation of its own outputs
+    (`compare_ideal`), both, or not checked (the same key in every report)."""
+    if task is None and deviation_ is None:
+        return QualityResult(False, "none", reason="no --calib and no --compare-ideal")
+    how = "+".join(h for h, v in (("calib", task), ("compare-ideal", deviation_)) if v is not None)
+    return QualityResult(True, how, task=task, outputs=deviation_, samples=samples, seed=seed)
 
 
 def default_check(prog: Program, seed: int = 0, samples: int = CHECK_SAMPLES,

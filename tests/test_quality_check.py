@@ -134,3 +134,24 @@ def test_calib_and_inputs_read_the_same_file_the_same_way(tmp_path, mlp) -> None
         assert calib.samples == inputs.samples == 6
         np.testing.assert_array_equal(calib.feeds["x"], inputs.feeds["x"])
         Emulator(mlp.program, ideal=True).run(inputs.feeds)
+
+
+def test_run_quality_for_h3pc_run(mlp) -> None:
+    """h3pc-run's `quality`: not checked, --compare-ideal, --calib, or both, always the same key."""
+    from h3pc.quality import Oracle, run_quality
+
+    none = run_quality()
+    assert none.to_json()["checked"] is False and none.lines() == ["quality: not checked (no --calib and no --compare-ideal)"]
+    feeds, _ = random_inputs(mlp.program, 0, 3)
+    noisy = Emulator(mlp.program).run(feeds)[0]
+    dev = compare_ideal(mlp.program, feeds, noisy)
+    cmp = run_quality(deviation_=dev, samples=3)
+    rep = cmp.to_json()
+    assert rep["how"] == "compare-ideal" and rep["samples"] == 3 and set(rep["outputs"]) == set(dev)
+    assert [line.split(":")[1] for line in cmp.lines()] == [f" deviation from fp32, '{k}'" for k in dev]
+    calib = load_calib(model_path("mlp_digits").with_suffix(".npz"), program_inputs(mlp.program))
+    q = Oracle(calib.head(20), "top1").measure(mlp.program)
+    both = run_quality(q, dev, 3)
+    j = both.to_json()
+    assert j["how"] == "calib+compare-ideal" and j["metric"] == "top1" and j["samples"] == 20 and j["deviation_samples"] == 3
+    assert len(both.lines()) == 1 + len(dev) and json.dumps(j, allow_nan=False)
