@@ -248,7 +248,8 @@ def _infer(model, path):
 
 
 def _check_sizes(model, types, constants: set[str], path) -> None:
-    """Every graph input and every node output that inference sized within MAX_TENSOR_ELEMENTS, named."""
+    """Every graph input and every node output that inference sized: within MAX_TENSOR_ELEMENTS and with no
+    negative dimension (which no program can hold), else refused naming the node."""
     graph = model.graph
     for vi in graph.input:
         if vi.name not in constants and vi.name in types:
@@ -259,8 +260,14 @@ def _check_sizes(model, types, constants: set[str], path) -> None:
                                        "supported")
     for node in graph.node:
         for o in node.output:
-            if o and o in types and _count(types[o][1]) > MAX_TENSOR_ELEMENTS:
-                raise _too_big(node, o, _count(types[o][1]), path, f" (shape {list(types[o][1])})")
+            if not o or o not in types:
+                continue
+            shape = types[o][1]
+            if any(d < 0 for d in shape):  # e.g. Pad with negative pads larger than the axis
+                raise UnsupportedError(f"{path}: node '{node.name or node.op_type}' ({node.op_type}): output "
+                                       f"'{o}' would have a negative dimension (shape {list(shape)})")
+            if _count(shape) > MAX_TENSOR_ELEMENTS:
+                raise _too_big(node, o, _count(shape), path, f" (shape {list(shape)})")
 
 
 def _too_big(node, out: str, n: int, path, shape: str = "") -> UnsupportedError:

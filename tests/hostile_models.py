@@ -271,6 +271,16 @@ RUNNABLE = [
                                              [f32("w", (4, 0))], [2, 4]), ("'mm'", "empty")),
     ("run-gemm-zero-size-input", model_of([N("Gemm", ["x", "w"], ["y"], name="gm")],
                                           [f32("w", (0, 3))], [2, 0]), ("'gm'", "empty")),
+    ("run-gemm-bias-not-broadcastable", model_of([N("Gemm", ["x", "w", "b"], ["y"], name="gm")],
+                                                 [f32("w", (4, 3)), f32("b", (2,))], [2, 4]), ("'gm'", "bias")),
+    ("run-pad-negative-dimension", model_of([N("Pad", ["x", "p"], ["y"], name="pad")], [i64("p", [0, -2, 0, -2])],
+                                            [2, 3]), ("'pad'", "negative dimension")),
+    ("run-lrn-size-zero", model_of([N("LRN", ["x"], ["y"], name="lrn", size=0)], [], [1, 3, 4, 4]),
+     ("'lrn'", "size 0")),
+    ("run-reduce-max-over-empty-axis", model_of([N("ReduceMax", ["x"], ["y"], name="rmax", keepdims=0)], [],
+                                                [2, 0]), ("'rmax'", "empty")),
+    ("run-softmax-over-empty-axis", model_of([N("Softmax", ["x"], ["y"], name="sm", axis=1)], [], [2, 0]),
+     ("'sm'", "empty")),
 ]
 
 

@@ -45,8 +45,12 @@ def softmax(ctx: NodeContext) -> list:
     rank = len(shape)
     if ctx.opset >= 13:
         axis = ctx.attr("axis", -1) % max(rank, 1)
+        if rank and shape[axis] == 0:  # the runtime's max over an empty row has no value
+            raise ctx.fail(f"normalises axis {axis} of input shape {list(shape)}, which is empty")
         return [ctx.emit(cls, [ctx.input(0)], {"axis": int_attr(axis)}).results[0]]
     axis = ctx.attr("axis", 1) % max(rank, 1)
+    if 0 in shape[axis:]:
+        raise ctx.fail(f"normalises axes {axis}.. of input shape {list(shape)}, which are empty")
     if all(d == 1 for d in shape[axis + 1 :]) or axis == rank - 1:
         # the flattened row is exactly one axis: same as per-axis softmax on it
         return [ctx.emit(cls, [ctx.input(0)], {"axis": int_attr(axis)}).results[0]]
@@ -58,6 +62,9 @@ def softmax(ctx: NodeContext) -> list:
 
 @importer("LRN", to=["nn.lrn"])
 def lrn(ctx: NodeContext) -> list:
-    props = {"size": int_attr(ctx.attr("size")), "alpha": float_attr(ctx.attr("alpha", 1e-4)),
+    size = ctx.attr("size")
+    if size is None or size < 1:
+        raise ctx.fail(f"size {size} must be >= 1")
+    props = {"size": int_attr(size), "alpha": float_attr(ctx.attr("alpha", 1e-4)),
              "beta": float_attr(ctx.attr("beta", 0.75)), "bias": float_attr(ctx.attr("bias", 1.0))}
     return [ctx.emit(nn.LRNOp, [ctx.input(0)], props).results[0]]

@@ -17,6 +17,20 @@ REDUCE = {
 }
 
 
+#: reductions with no value over an empty axis (numpy raises, or warns and gives NaN, at run time)
+NO_IDENTITY = {"ReduceMax", "ReduceMin", "ReduceMean", "ReduceLogSumExp", "ArgMax", "ArgMin"}
+
+
+def check_reduced_not_empty(ctx: NodeContext, axes: list[int] | None) -> None:
+    """A max, min, mean or arg-reduction over a zero-size axis has no result the runtime can compute."""
+    if ctx.node.op_type not in NO_IDENTITY:
+        return
+    shape = ctx.shape(0)
+    for a in range(len(shape)) if not axes else [a % max(len(shape), 1) for a in axes]:
+        if a < len(shape) and shape[a] == 0:
+            raise ctx.fail(f"reduces axis {a} of input shape {list(shape)}, which is empty")
+
+
 def reduce(ctx: NodeContext) -> list:
     cls, since = REDUCE[ctx.node.op_type]
     axes = ctx.attr_or_input("axes", 1, default=None, since=since)
@@ -30,6 +44,7 @@ def reduce(ctx: NodeContext) -> list:
         if ctx.node.op_type == "ReduceLogSum":
             return [ctx.unary(nn.LogOp, x)]
         return [x]  # ReduceLogSumExp: log(exp(x)) == x
+    check_reduced_not_empty(ctx, axes)
     props = {"axes": ints_attr(axes or []), "keepdims": BoolAttr.from_bool(bool(ctx.attr("keepdims", 1)))}
     return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
 
@@ -41,6 +56,7 @@ for _t, (_c, _) in REDUCE.items():
 @importer("ArgMax", "ArgMin", to=["nn.arg_max", "nn.arg_min"])
 def arg(ctx: NodeContext) -> list:
     cls = nn.ArgMaxOp if ctx.node.op_type == "ArgMax" else nn.ArgMinOp
+    check_reduced_not_empty(ctx, [ctx.attr("axis", 0)])
     props = {"axis": int_attr(ctx.attr("axis", 0)), "keepdims": BoolAttr.from_bool(bool(ctx.attr("keepdims", 1))),
              "select_last_index": BoolAttr.from_bool(bool(ctx.attr("select_last_index", 0)))}
     return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
