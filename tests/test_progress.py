@@ -56,18 +56,14 @@ class Reader(threading.Thread):
         raise AssertionError(f"{needle!r} never arrived in {seen[-2000:]!r}")
 
 
-QUIET = ("from h3pc import progress; from h3pc.cli import main; import sys; "
-         "progress.configure(quiet=True); sys.exit(main(sys.argv[1:]))")
-
-
 def test_progress_appears_before_the_end(tmp_path) -> None:
     master, slave = pty.openpty()
     env = {**os.environ, "COLUMNS": "120"}
     tty = subprocess.Popen(long_command(tmp_path, "tty"), stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)
     plain = subprocess.Popen(long_command(tmp_path, "plain"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    quiet = subprocess.Popen([sys.executable, "-c", QUIET, *long_command(tmp_path, "quiet")[3:]],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    quiet = subprocess.Popen([*long_command(tmp_path, "quiet"), "--quiet"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
     on_tty, on_pipe = Reader(master), Reader(plain.stderr.fileno())
     on_tty.start()
     on_pipe.start()
@@ -79,7 +75,8 @@ def test_progress_appears_before_the_end(tmp_path) -> None:
     on_pipe.join(5)
     os.close(master)
     for name, (_, out, _, rc) in outs.items():
-        assert rc == 0 and "stage one:" in out and "wrote" in out, (name, out)
+        assert rc == 0 and (tmp_path / f"{name}.bin").exists(), name
+        assert name == "quiet" or ("stage one:" in out and "wrote" in out), (name, out)
     # a terminal: a live line (tqdm redraws it with \r) that shows before the process ends
     shown = on_tty.first("stage one: cpsat")
     assert "\r" in on_tty.text() and "solve" in on_tty.text()
@@ -89,7 +86,7 @@ def test_progress_appears_before_the_end(tmp_path) -> None:
     assert "\r" not in on_pipe.text()
     assert first < outs["plain"][0] - 1.0
     assert "done" in on_pipe.text()
-    # quiet: nothing on stderr, the results on stdout as usual
+    # --quiet: nothing on stderr (no progress, no CP-SAT log), the program written all the same
     assert outs["quiet"][2] == ""
 
 
@@ -168,3 +165,30 @@ def test_stage_two_reports_each_trial_as_it_goes(captured) -> None:
     trials = [line for line in log.splitlines() if "stage two: precision trial" in line]
     assert trials and len(trials) == c.stage1.precision.trials - 1  # the start was measured by the remap
     assert all("top1" in line and " us, " in line for line in trials)
+
+
+def test_calibration_run_shows_progress_on_a_terminal(tmp_path) -> None:
+    """`h3pc-run --calib`: the emulated samples of the fp32 reference and the noisy run show as they go."""
+    import numpy as np
+
+    name = "charlm_llama" if "charlm_llama" in DEV_MODELS else LONG_MODEL
+    prog = tmp_path / "p.bin"
+    subprocess.run([sys.executable, "-m", "h3pc.cli", str(model_path(name)), "-o", str(prog), "--target",
+                    "sram-pim", "--quiet"], check=True)
+    data = dict(np.load(model_path(name).with_suffix(".npz")))
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, **{k: np.repeat(v, 96 // len(v) + 1, axis=0)[:96] if k.startswith("eval/") else v
+                       for k, v in data.items()})
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "h3pc.run", str(prog), "--inputs", str(calib), "--calib", str(calib),
+                          "--metric", "snr"],
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    r = Reader(master)
+    r.start()
+    out, _ = p.communicate(timeout=600)
+    end = time.monotonic()
+    r.join(5)
+    os.close(master)
+    assert p.returncode == 0 and b"quality snr" in out
+    assert r.first("on 96 samples") < end - 1.0 and "\r" in r.text()
