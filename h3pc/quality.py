@@ -16,7 +16,7 @@ Metrics (`--metric`), each with a degradation that `--tolerance` bounds:
 - `bpc`: the same cross-entropy in bits per token (bits per character for a byte-level model), i.e.
   log2 of the perplexity; degradation = candidate - reference in bits. Unlike ΔPPL it does not depend
   on the reference's scale: the default tolerance is the paper's ΔPPL <= 1.0 at its Pythia-70M
-  reference (PPL 20.329, research/hardware-model.md a.6), log2(21.329 / 20.329) = 0.0693 bits per token.
+  reference (PPL 20.329, docs/hardware-model.md a.6), log2(21.329 / 20.329) = 0.0693 bits per token.
 - `cosine`: mean cosine similarity of each sample's output with the reference; degradation = 1 - it.
 - `snr`: signal-to-noise ratio of all outputs against the reference, in dB; the tolerance is the
   lowest acceptable SNR (degradation = -SNR).

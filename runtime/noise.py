@@ -1,6 +1,6 @@
 """Each analog tier's noise, as the emulator applies it on top of quantisation (the default run).
 
-Sources (research/hardware-model.md c):
+Sources (docs/hardware-model.md c):
 
 - Photonic (H3PIMAP 3.3, after TeMPO): X~ = X_q + dX, dX ~ N(0, (sigma |X_q|)^2), on both quantised
   operands (`noise_sigma`, 0.0031). Optional, after Lightening-Transformer: input phase noise, a

@@ -36,7 +36,7 @@ def fake_quantize(x: np.ndarray, bits: int) -> np.ndarray:
 def adc_step(rows_used: int, cell_bits: int, adc_bits: int) -> float:
     """Resolution lost by a crossbar column read: a column sums rows_used cells of (2^cell_bits - 1)
     levels against 1-bit inputs; an ADC with fewer bits than that range reads in steps of 2^deficit
-    (ISAAC's ADC sizing, research/hardware-model.md b.2). First order: the step is applied to the
+    (ISAAC's ADC sizing, docs/hardware-model.md b.2). First order: the step is applied to the
     crossbar block's integer partial sum."""
     needed = math.ceil(math.log2(rows_used * (2**cell_bits - 1) + 1))
     return float(2 ** max(0, needed - adc_bits))

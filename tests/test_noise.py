@@ -1,4 +1,4 @@
-"""The emulator's noise models against their definitions (research/hardware-model.md c), measured
+"""The emulator's noise models against their definitions (docs/hardware-model.md c), measured
 through whole programs: statistics within sampling error, reproducible under a seed."""
 
 from __future__ import annotations

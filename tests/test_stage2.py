@@ -24,7 +24,7 @@ QUICK = SearchOptions(solver=SolverOptions(time_limit_s=1.0, progress=False))
 
 def harsh():
     """A noisy photonic corner: 3-bit converters (Table 1 allows 4-6) with Lightening-Transformer's
-    output noise x4 and phase noise 5 deg (research/hardware-model.md c)."""
+    output noise x4 and phase noise 5 deg (docs/hardware-model.md c)."""
     d = load_hardware("h3pimap").to_dict()
     d["photonic"].update(in_bits=3, w_bits=3, output_noise_sigma=0.2, phase_noise_deg=5.0)
     d["name"] = "harsh-photonic"

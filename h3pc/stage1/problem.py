@@ -13,7 +13,7 @@ split: it is the `Timeline` of one reference lowering.
 The latency model is the emulator's schedule, not a sum over layers: every tier runs its parts in
 program order, a part starts when its tier is free and its operands are ready, the digital tier runs
 the timeline's segments, the PIM tails and the joins in between, and LAT is the last tier's finish.
-A layer still waits for its slowest tier (the paper's max, research/hardware-model.md a.3) before
+A layer still waits for its slowest tier (the paper's max, docs/hardware-model.md a.3) before
 anything reads its output, but independent layers on different tiers overlap (Q/K/V projections,
 gate/up, a tier's GEMM beside the digital tier's softmax). Energy is the sum of the parts, the joins,
 the timeline, and every tier's static power over LAT.

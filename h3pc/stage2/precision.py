@@ -1,6 +1,6 @@
 """Stage two's precision refinement: per-layer bit widths as low as the quality metric allows.
 
-The widths set the analog tiers' converters (research/hardware-model.md b.1, b.2): a photonic DAC
+The widths set the analog tiers' converters (docs/hardware-model.md b.1, b.2): a photonic DAC
 costs 2^b/(b+1) per conversion and an ADC linearly in bits; a PIM tier reads its inputs bit-serially,
 so its MVM time and energy grow linearly in input bits, and its ADC energy in ADC bits. The knobs
 are `place.BIT_KNOBS` (never above the tier's own width, never below MIN_BITS). The search:

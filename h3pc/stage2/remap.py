@@ -1,4 +1,4 @@
-"""Stage two's accuracy-driven row remap (the paper's Alg. 2, research/hardware-model.md a.4, improved).
+"""Stage two's accuracy-driven row remap (the paper's Alg. 2, docs/hardware-model.md a.4, improved).
 
 1. Measure every tier's accuracy on the workload itself: the model with every layer a tier can run
    placed on it (the rest exact), its outputs' SNR against fp32 (`tier_snr`); digital is exact.
