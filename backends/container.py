@@ -14,6 +14,7 @@ past the end, overlapping sections and any checksum mismatch, each with a one-li
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from collections.abc import Iterator, Mapping
@@ -89,7 +90,7 @@ def _fixed(text: str, size: int, what: str) -> bytes:
     return raw.ljust(size, b"\0")
 
 
-def _chunks(container: Container) -> Iterator[bytes | memoryview]:
+def chunks(container: Container) -> Iterator[bytes | memoryview]:
     """The file as a sequence of pieces: the header, then each payload and its padding (no copies)."""
     names = [s.name for s in container.sections]
     if len(set(names)) != len(names):
@@ -118,12 +119,28 @@ def _chunks(container: Container) -> Iterator[bytes | memoryview]:
 
 
 def encode(container: Container) -> bytes:
-    return b"".join(_chunks(container))
+    return b"".join(chunks(container))
 
 
 def write(path: str | Path, container: Container) -> int:
     """Write the file atomically, streaming the sections (weights are not copied again); returns its size."""
-    return atomic_write(path, _chunks(container))
+    return atomic_write(path, chunks(container))
+
+
+def map_file(path: str | Path, flag: str | None = None) -> memoryview | bytes:
+    """A program file mapped read-only (its pages are read as they are used, never all at once); a
+    FIFO, folder or device is refused before it is opened."""
+    import mmap
+
+    from h3pc.files import open_input
+
+    with open_input(path, flag) as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return b""
+        try:
+            return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+        except (OSError, ValueError) as exc:
+            raise H3pcError(f"{path}: cannot map the file: {exc}") from None
 
 
 def decode(data: bytes | memoryview, where: str = "program.bin") -> Container:

@@ -10,8 +10,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from h3pc import __version__
-from h3pc.diagnostics import H3pcError, UnsupportedError, atomic_write, run_main
+from h3pc import __version__, progress
+from h3pc.diagnostics import ArgumentParser, H3pcError, UnsupportedError, check_number, run_main
+from h3pc.files import Outputs, check_input
+from h3pc.npz import npz_keys
 from h3pc.hardware.schema import preset_names
 from h3pc.quality import add_arguments as add_quality_arguments
 from h3pc.stage1.mappings import MAPPINGS
@@ -22,7 +24,7 @@ EMIT_STAGES = ("nn", "tiers")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="h3pc",
         description="Compile an ONNX model for a hybrid electronic-photonic-PIM accelerator.",
     )
@@ -71,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pin a dynamic input shape, e.g. input_ids=1x128 (repeatable)")
     p.add_argument("--print-op-generic", action="store_true", help="print IR in generic form")
     p.add_argument("-v", "--verbose", action="store_true", help="print phase timings to stderr")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing but errors and the requested IR or statistics (no progress, no summary)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     p.add_argument("--version", action="version", version=f"h3pc {__version__}")
     return p
@@ -122,19 +126,72 @@ def print_ir(module, generic: bool) -> str:
     return buf.getvalue()
 
 
+#: output flags of h3pc, by attribute name (what `Outputs` calls them in messages)
+OUTPUT_FLAGS = {"output": "-o", "report": "--report", "pareto": "--pareto", "placement_out": "--placement-out",
+                "ir_out": "--ir-out"}
+#: bounds of the numeric flags: beyond them a run is a mistake, not a request (solve time: one day)
+MAX_SOLVE_TIME_S = 86_400.0
+MAX_POINTS = 1_000
+MAX_WORKERS = 256
+MAX_SAMPLES = 1_000_000
+MAX_SEED = 2**31 - 1
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Every numeric flag in range (one line naming it) before any file is read."""
+    check_number("--points", args.points, 1, MAX_POINTS)
+    check_number("--workers", args.workers, 1, MAX_WORKERS)
+    check_number("--samples", args.samples, 1, MAX_SAMPLES)
+    check_number("--precision-trials", args.precision_trials, 1, MAX_TRIALS * 100)
+    check_number("--seed", args.seed, 0, MAX_SEED)
+    check_number("--solve-time", args.solve_time, 0, MAX_SOLVE_TIME_S, low_open=True)
+    check_number("--tolerance", args.tolerance, -1e6, 1e6)
+
+
+def check_hw(spec: str) -> str | None:
+    """The --hw file (None for a preset name), checked as an input: a FIFO or folder is refused unopened."""
+    if not Path(spec).suffix and spec in preset_names():
+        return None
+    if not Path(spec).exists() and not Path(spec).is_symlink():
+        raise H3pcError(f"--hw {spec}: no such preset or file (presets: {', '.join(preset_names())})")
+    check_input(spec, "--hw")
+    return spec
+
+
+def plan_files(args: argparse.Namespace) -> Outputs:
+    """Check every input file and declare every output before any work: a command that fails
+    writes nothing, and no output may replace an input or something that is not a regular file."""
+    check_input(args.model)
+    inputs = {"the model": args.model, "--hw": check_hw(args.hw)}
+    for flag, path in (("--placement-in", args.placement_in), ("--calib", args.calib)):
+        if path is not None:
+            check_input(path, flag)
+            inputs[flag] = path
+    if args.calib is not None:
+        npz_keys(args.calib, "--calib")  # a file that is no .npz at all is refused now, not after stage one
+    outs = Outputs(inputs)
+    for attr, flag in OUTPUT_FLAGS.items():
+        outs.declare(flag, getattr(args, attr))
+    return outs
+
+
 def main_args(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    progress.configure(quiet=args.quiet, verbose=args.verbose, name="h3pc")
+    check_flags(args)
     if args.op_stats:
+        check_input(args.model)
         return print_op_stats(args.model, args.format)
     from h3pc.frontend.folding import parse_input_shapes
 
     shapes = parse_input_shapes(args.input_shape)
-    if args.emit == "nn" or not (args.output or args.report or args.emit):
-        return import_only(args, shapes)
-    return compile_(args, shapes)
+    with plan_files(args) as outs:
+        if args.emit == "nn" or not (args.output or args.report or args.emit or args.pareto or args.placement_out):
+            return import_only(args, shapes, outs)
+        return compile_(args, shapes, outs)
 
 
-def import_only(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
+def import_only(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outputs) -> int:
     from h3pc.frontend.importer import import_model
 
     t0 = time.perf_counter()
@@ -145,7 +202,9 @@ def import_only(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
               f"{imported.folded_nodes} folded, {len(imported.weights)} tensors, "
               f"{imported.weights.nbytes / 1e6:.1f} MB)", file=sys.stderr)
     if args.emit == "nn":
-        write_text(print_ir(imported.module, args.print_op_generic), args.ir_out)
+        write_text(print_ir(imported.module, args.print_op_generic), outs)
+        return 0
+    if args.quiet:
         return 0
     fn = imported.func
     nn_counts = Counter(op.name for op in fn.body.block.ops)
@@ -157,14 +216,16 @@ def import_only(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     return 0
 
 
-def write_text(text: str, path: str | None) -> None:
-    if path:
-        atomic_write(path, text)
+def write_text(text: str, outs: Outputs) -> None:
+    """IR to --ir-out (committed at once: the only output of an --emit run) or to stdout."""
+    if "--ir-out" in outs:
+        outs.write("--ir-out", text)
+        outs.commit()
     else:
         sys.stdout.write(text)
 
 
-def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
+def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outputs) -> int:
     from h3pc.backends import container
     from h3pc.backends.program import to_container
     from h3pc.compiler import compile_model
@@ -172,12 +233,16 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     from h3pc.runtime.report import summary
 
     stage1 = stage_one_options(args)
-    if args.calib and (args.target != "hybrid" or args.mapping == "rule"):
-        raise H3pcError("--calib (stage two) needs --target hybrid and a --mapping other than rule")
+    if args.target != "hybrid" or args.mapping == "rule":
+        if args.calib:
+            raise H3pcError("--calib (stage two) needs --target hybrid and a --mapping other than rule")
+        if args.placement_out or args.pareto or args.placement_in:
+            raise H3pcError("--placement-in/--placement-out/--pareto need --target hybrid and a --mapping other "
+                            "than rule")
     if args.emit == "tiers":
         compiled = compile_model(args.model, args.target, args.hw, shapes, codegen=False, stage1=stage1)
         compiled.imported.module.verify()
-        write_text(print_ir(compiled.imported.module, args.print_op_generic), args.ir_out)
+        write_text(print_ir(compiled.imported.module, args.print_op_generic), outs)
         return 0
     compiled = compile_model(args.model, args.target, args.hw, shapes, stage1=stage1)
     two = compiled.stage1.stage2 if compiled.stage1 is not None else None
@@ -189,38 +254,44 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]]) -> int:
     report["model"] = str(args.model)
     report["target"] = args.target
     compiled.timings["estimate"] = time.perf_counter() - t
+    lines: list[str] = []  # printed once every output is in place
     if args.output:
         t = time.perf_counter()
-        size = container.write(args.output, to_container(compiled.program))
+        size = outs.write("-o", container.chunks(to_container(compiled.program)))
         compiled.timings["write"] = time.perf_counter() - t
-        print(f"wrote {args.output} ({size / 1e6:.2f} MB, target {args.target}, hardware {compiled.program.hw.name})")
+        lines.append(f"wrote {args.output} ({size / 1e6:.2f} MB, target {args.target}, "
+                     f"hardware {compiled.program.hw.name})")
     stage = compiled.stage1
     if stage is not None:
         report["stage1"] = stage.to_json()
         if args.placement_out:
-            atomic_write(args.placement_out, json.dumps(stage.placement(), indent=1) + "\n")
+            outs.write("--placement-out", json.dumps(stage.placement(), indent=1) + "\n")
         if args.pareto:
-            atomic_write(args.pareto, json.dumps(report["stage1"], indent=1) + "\n")
+            outs.write("--pareto", json.dumps(report["stage1"], indent=1) + "\n")
         p = stage.chosen
-        print(f"stage one: {stage.options.mapping} over {len(stage.problem.layers)} layers, point "
-              f"'{p.label}' of {len(stage.front)}: predicted {p.latency_s * 1e6:.4g} us, {p.energy_j * 1e6:.4g} uJ"
-              + (f" ({p.solve.status}, {p.solve.wall_s:.2f} s)" if p.solve else ""))
+        lines.append(f"stage one: {stage.options.mapping} over {len(stage.problem.layers)} layers, point "
+                     f"'{p.label}' of {len(stage.front)}: predicted {p.latency_s * 1e6:.4g} us, "
+                     f"{p.energy_j * 1e6:.4g} uJ" + (f" ({p.solve.status}, {p.solve.wall_s:.2f} s)" if p.solve else ""))
         if stage.stage2 is not None:
             two = stage.stage2
-            print(f"stage two: before {two.before_quality.line()}")
-            print(f"stage two: after {len(two.steps)} row moves{' and re-optimisation' if two.reoptimised else ''}: "
-                  f"{two.after_quality.line()}; {two.after.latency_s * 1e6:.4g} us, {two.after.energy_j * 1e6:.4g} uJ")
+            lines.append(f"stage two: before {two.before_quality.line()}")
+            lines.append(f"stage two: after {len(two.steps)} row moves"
+                         f"{' and re-optimisation' if two.reoptimised else ''}: {two.after_quality.line()}; "
+                         f"{two.after.latency_s * 1e6:.4g} us, {two.after.energy_j * 1e6:.4g} uJ")
         if stage.precision is not None:
             pr = stage.precision
-            print(f"stage two: precision refinement lowered {sum(len(b) for b in pr.bits.values())} bit widths "
-                  f"over {len(pr.bits)} layers in {pr.trials} trials: energy {pr.before['energy_j'] * 1e6:.4g} -> "
-                  f"{pr.after['energy_j'] * 1e6:.4g} uJ ({pr.energy_saved:.1%} saved), latency "
-                  f"{pr.before['latency_s'] * 1e6:.4g} -> {pr.after['latency_s'] * 1e6:.4g} us; {pr.quality.line()}")
-
-    elif args.placement_out or args.pareto or args.placement_in:
-        raise H3pcError("--placement-in/--placement-out/--pareto need --target hybrid and a --mapping other than rule")
+            lines.append(f"stage two: precision refinement lowered {sum(len(b) for b in pr.bits.values())} bit "
+                         f"widths over {len(pr.bits)} layers in {pr.trials} trials: energy "
+                         f"{pr.before['energy_j'] * 1e6:.4g} -> {pr.after['energy_j'] * 1e6:.4g} uJ "
+                         f"({pr.energy_saved:.1%} saved), latency {pr.before['latency_s'] * 1e6:.4g} -> "
+                         f"{pr.after['latency_s'] * 1e6:.4g} us; {pr.quality.line()}")
     if args.report:
-        atomic_write(args.report, json.dumps(report, indent=1, sort_keys=True) + "\n")
+        outs.write("--report", json.dumps(report, indent=1, sort_keys=True) + "\n")
+    outs.commit()  # every output at once, after every check and every computation
+    if args.quiet:
+        return 0
+    for line in lines:
+        print(line)
     if args.verbose:
         print("h3pc: " + ", ".join(f"{k} {v:.3f}s" for k, v in compiled.timings.items()), file=sys.stderr)
     print(summary(report))
@@ -231,11 +302,6 @@ def stage_one_options(args: argparse.Namespace):
     from h3pc.stage1.mappings import search_options
     from h3pc.stage1.partition import StageOneOptions
 
-    for flag in ("points", "workers", "samples", "precision_trials"):
-        if getattr(args, flag) < 1:
-            raise H3pcError(f"--{flag.replace('_', '-')} must be at least 1")
-    if args.solve_time is not None and args.solve_time <= 0:
-        raise H3pcError("--solve-time must be positive")
     front = bool(args.pareto) or args.pick != "latency" or args.objective != "latency"
     search = search_options(args.objective, front, args.points, args.samples, args.seed, args.workers,
                             args.solve_time)

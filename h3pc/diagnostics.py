@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-import tempfile
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
     """Run a tool's main; turn every exception into one `prog: error: ...` line unless --debug."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("H3PC_DEBUG") == "1"
+    from h3pc.files import Interrupted, install_signal_handlers
+
+    install_signal_handlers()
     try:
         return main(args)
     except H3pcError as exc:
@@ -38,6 +42,9 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
             raise
         print(f"{prog}: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except Interrupted as exc:  # SIGTERM or SIGINT: staged outputs and temporary folders are gone by now
+        print(f"{prog}: interrupted ({exc})", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
@@ -58,18 +65,37 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
 
 
 def atomic_write(path: str | Path, data: bytes | str | Iterable[bytes | memoryview]) -> int:
-    """Write a file so that readers see either the old content or the whole new one, never a part.
+    """Write a file so that readers see either the old content or the whole new one, never a part,
+    under the output rules of h3pc.files (regular files only, permissions kept, temporaries removed).
     `data` may be a sequence of chunks (written in order, never joined). Returns the bytes written."""
-    path = Path(path)
-    chunks = [data.encode()] if isinstance(data, str) else [data] if isinstance(data, (bytes, bytearray)) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                size += f.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return size
+    from h3pc.files import write_file
+
+    return write_file(path, data)
+
+
+def check_number(flag: str, value: float | int | None, lo: float, hi: float, *, low_open: bool = False) -> None:
+    """Refuse NaN, infinities and absurd values of a numeric flag up front, in one line: a solver or
+    a loop handed `--solve-time inf` or `--points 10**9` would otherwise run until killed."""
+    if value is None:
+        return
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        raise H3pcError(f"{flag}: {value} is not a finite number")
+    if value < lo or (low_open and value == lo) or value > hi:
+        low = f"above {lo:g}" if low_open else f"at least {lo:g}"
+        raise H3pcError(f"{flag}: {value:g} is out of range (must be {low} and at most {hi:g})")
+
+
+class UsageError(H3pcError):
+    """A command line argparse cannot parse (exit code 2, as argparse's own)."""
+
+    exit_code = 2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one `prog: error: ...` line like every other error (argparse
+    prints its usage block first), raised so that run_main reports it."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")

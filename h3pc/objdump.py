@@ -6,12 +6,12 @@ import argparse
 import sys
 
 from h3pc import __version__
-from h3pc.diagnostics import run_main
+from h3pc.diagnostics import ArgumentParser, run_main
 from h3pc.tiers import ENGINES
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="h3pc-objdump", description="Show the contents of an h3pc program.bin.")
+    p = ArgumentParser(prog="h3pc-objdump", description="Show the contents of an h3pc program.bin.")
     p.add_argument("program", help="program.bin")
     p.add_argument("-H", "--headers", action="store_true", help="header and section table only")
     p.add_argument("--stream", choices=ENGINES, action="append", help="disassemble only this tier (repeatable)")
@@ -22,18 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main_args(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from pathlib import Path
-
     from h3pc.backends import container
     from h3pc.backends.isa import disassemble
     from h3pc.backends.program import from_container
-    from h3pc.diagnostics import H3pcError
     from h3pc.runtime.report import entry_of
 
-    try:
-        raw = Path(args.program).read_bytes()
-    except OSError as exc:
-        raise H3pcError(f"{args.program}: {exc.strerror or exc}") from None
+    raw = container.map_file(args.program)  # mapped, not read: a 3 GB program costs no 3 GB of memory
     c = container.decode(raw, args.program)
     prog = from_container(c, args.program)
     out = [f"{args.program}: h3pc program, format {container.FORMAT_VERSION}, tool {c.tool_version}, "

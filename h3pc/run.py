@@ -6,21 +6,25 @@ import argparse
 import io
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from h3pc import __version__
-from h3pc.diagnostics import H3pcError, atomic_write, run_main
-from h3pc.npz import read_npz
+from h3pc import __version__, progress
+from h3pc.diagnostics import ArgumentParser, H3pcError, check_number, run_main
+from h3pc.files import Outputs, check_input
+from h3pc.hardware.schema import preset_names
+from h3pc.npz import npz_keys, read_npz
 from h3pc.quality import add_arguments as add_quality_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="h3pc-run", description="Emulate a compiled h3pc program.bin.")
+    p = ArgumentParser(prog="h3pc-run", description="Emulate a compiled h3pc program.bin.")
     p.add_argument("program", help="program.bin written by `h3pc -o`")
-    p.add_argument("--inputs", required=True, metavar="X.npz",
+    p.add_argument("--inputs", metavar="X.npz",
                    help="inputs by graph input name (an extra leading axis holds several samples); "
-                        "in the model corpus format (keys in/NAME) the in/ keys are read and out/, eval/ keys ignored")
+                        "in the model corpus format (keys in/NAME) the in/ keys are read; other keys (labels, "
+                        "out/, eval/) are ignored with a note (default: the --calib samples)")
     p.add_argument("--outputs", metavar="Y.npz", help="write the outputs here (atomically)")
     p.add_argument("--report", metavar="R.json", help="write the cost report of one inference (JSON)")
     p.add_argument("--trace", metavar="T.json", help="write a Chrome/Perfetto trace, one track per tier")
@@ -33,17 +37,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hw", metavar="PRESET|FILE",
                    help="cost and number formats from this description instead of the embedded one "
                         "(its tier geometry must match the program's)")
-    p.add_argument("-q", "--quiet", action="store_true", help="do not print the cost summary")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="do not print the cost summary or progress (errors, the quality line and notes still print)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     p.add_argument("--version", action="version", version=f"h3pc-run {__version__}")
     return p
 
 
-def read_inputs(path: str) -> dict[str, np.ndarray]:
-    data = read_npz(path)
-    if any(k.startswith("in/") for k in data):  # the model corpus format: in/, out/, eval/ groups
-        data = {k[3:]: v for k, v in data.items() if k.startswith("in/") or "/" not in k}
-    return data
+def read_inputs(path: str, inputs: dict[str, tuple[tuple[int, ...], str]]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The program's inputs from an .npz file in the one sample layout of --inputs and --calib
+    (h3pc.quality.sample_layout), and the keys left aside (labels, out/ groups, anything else). Only
+    the members that can hold an input or a label are decompressed."""
+    from h3pc.quality import INPUT_KEYS, LABEL_KEYS, sample_layout
+
+    keys = npz_keys(path, "--inputs")
+    tried = {n: {f.format(name=n) for f in INPUT_KEYS["inputs"] if "{name}" in f or len(inputs) == 1} for n in inputs}
+    if all(tried[n] & set(keys) for n in inputs):
+        data = read_npz(path, [k for k in keys if k in set().union(*tried.values(), LABEL_KEYS)], "--inputs")
+    else:  # an input without samples: sample_layout's error lists every key of the file
+        data = read_npz(path, None, "--inputs")
+    got = sample_layout(data, inputs, path, "inputs")
+    used = set(data) - set(got.ignored)
+    return got.feeds, sorted(k for k in keys if k not in used)
 
 
 def check_geometry(program_hw, hw) -> None:
@@ -56,8 +71,41 @@ def check_geometry(program_hw, hw) -> None:
                                 f"compiled for {getattr(a, key)}; recompile with this --hw")
 
 
+#: output flags of h3pc-run, by attribute name
+OUTPUT_FLAGS = {"outputs": "--outputs", "report": "--report", "trace": "--trace"}
+
+
+def plan_files(args: argparse.Namespace) -> Outputs:
+    """Check every input and declare every output before any work (h3pc.files)."""
+    check_input(args.program)
+    inputs = {"the program": args.program}
+    if args.hw and not (not Path(args.hw).suffix and args.hw in preset_names()):
+        if not Path(args.hw).exists():
+            raise H3pcError(f"--hw {args.hw}: no such preset or file (presets: {', '.join(preset_names())})")
+        check_input(args.hw, "--hw")
+        inputs["--hw"] = args.hw
+    for flag, path in (("--inputs", args.inputs), ("--calib", args.calib)):
+        if path is not None:
+            check_input(path, flag)
+            inputs[flag] = path
+    outs = Outputs(inputs)
+    for attr, flag in OUTPUT_FLAGS.items():
+        outs.declare(flag, getattr(args, attr))
+    return outs
+
+
 def main_args(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    progress.configure(quiet=args.quiet, name="h3pc-run")
+    if args.inputs is None and args.calib is None:
+        raise H3pcError("nothing to run: give --inputs X.npz (or --calib DATA.npz to run its samples)")
+    check_number("--seed", args.seed, 0, 2**31 - 1)
+    check_number("--tolerance", args.tolerance, -1e6, 1e6)
+    with plan_files(args) as outs:
+        return run(args, outs)
+
+
+def run(args: argparse.Namespace, outs: Outputs) -> int:
     from h3pc.backends.program import read
     from h3pc.hardware.schema import load_hardware
     from h3pc.runtime.emulator import Emulator
@@ -68,29 +116,45 @@ def main_args(argv: list[str]) -> int:
     if args.hw:
         hw = load_hardware(args.hw)
         check_geometry(prog.hw, hw)
-    feeds = read_inputs(args.inputs)
+    calib = None
+    ignored: list[str] = []
+    if args.calib:
+        from h3pc.quality import load_calib, program_inputs
+
+        calib = load_calib(args.calib, program_inputs(prog))
+    if args.inputs is not None:
+        from h3pc.quality import program_inputs
+
+        feeds, ignored = read_inputs(args.inputs, program_inputs(prog))
+    else:
+        feeds = calib.feeds  # the calibration samples, in the program's input layout
     emu = Emulator(prog, hw, ideal=args.ideal, where=args.program, seed=args.seed, noise=not args.no_noise)
     outputs, report, events = emu.run(feeds)
     quality = None
-    if args.calib:
-        from h3pc.quality import Oracle, load_calib, program_inputs
+    if calib is not None:
+        from h3pc.quality import Oracle
 
-        oracle = Oracle(load_calib(args.calib, program_inputs(prog)), args.metric, args.tolerance, args.seed)
+        oracle = Oracle(calib, args.metric, args.tolerance, args.seed)
         quality = oracle.measure(prog, hw)
         report["quality"] = quality.to_json()
-    # every check has passed and every value is computed: only now write anything
+    # every check has passed and every value is computed: only now write anything, all at once
     if args.outputs:
         buf = io.BytesIO()
         np.savez(buf, **outputs)
-        atomic_write(args.outputs, buf.getvalue())
+        outs.write("--outputs", buf.getbuffer())
     if args.report:
-        atomic_write(args.report, json.dumps(report, indent=1, sort_keys=True) + "\n")
+        outs.write("--report", json.dumps(report, indent=1, sort_keys=True) + "\n")
     if args.trace:
-        atomic_write(args.trace, json.dumps(trace(prog, events)) + "\n")
+        outs.write("--trace", json.dumps(trace(prog, events)) + "\n")
+    outs.commit()
     if not args.quiet:
         print(summary(report))
     if quality is not None:
         print(quality.line())
+    if ignored:
+        shown = ", ".join(ignored[:8]) + (f" and {len(ignored) - 8} more" if len(ignored) > 8 else "")
+        print(f"h3pc-run: note: {args.inputs}: ignored {shown} (neither an input of the program nor a label key)",
+              file=sys.stderr)
     return 0
 
 

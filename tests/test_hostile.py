@@ -1,25 +1,35 @@
-"""Hostile input, one table: malformed ONNX models, damaged program.bin files, bad hardware files and bad
-input sets. Each must fail with a non-zero exit code, exactly one `<prog>: error: ...` line naming what is
-wrong, no traceback, and nothing left behind in the output folder (no output file, no temporary file).
+"""Hostile input, one table: malformed ONNX models, damaged program.bin files, bad hardware, sweep,
+placement and IR files, bad input sets, special files (FIFO, folder, device) for every file flag,
+outputs that would destroy an input or are not regular files, absurd flags, and helper modules' cases
+(tests/hostile_models.py). Each must fail with a non-zero exit code, exactly one `<prog>: error: ...`
+line naming what is wrong, no traceback, under an address-space cap and a timeout, without opening
+anything outside the case's model folder (a FIFO canary and an audit hook), with every input and every
+pre-existing output byte-identical afterwards (and their permission bits), and nothing left behind in
+the output folder or in the child's TMPDIR.
 
-A case writes its hostile file(s) into a fresh folder and returns the tool's arguments; the runner adds
-every output flag the tool has, pointing into an empty `out/` folder that must still be empty afterwards.
-Cases that declare huge sizes run in a subprocess under an address-space cap, so a reader that believed
-the declared size and allocated it fails the test instead of the machine.
+A case writes its hostile file(s) into a fresh `in/` folder and returns the tool's arguments; unless it
+is about outputs, the runner adds every output flag the tool has, each naming a pre-existing file in
+`out/`. Every case runs in a child forked from one server process (see the runner below). Set
+H3PC_HOSTILE_STATS=FILE to record each case's time and peak memory, and print the table of figures with
+`python tests/test_hostile.py FILE`.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import resource
+import os
+import signal
+import stat
 import struct
 import subprocess
 import sys
+import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -30,18 +40,12 @@ from conftest import MODELS, model_path
 from h3pc.backends import container, isa
 from h3pc.cli import main as h3pc_main
 from h3pc.hardware.schema import PRESETS
-from h3pc.objdump import main as objdump_main
 from h3pc.run import main as run_main
 from h3pc.tiers import ENGINES
 
 #: the sections of every program.bin, in file order (checked against the compiled program below)
 SECTIONS = [f"stream.{t}" for t in ENGINES] + ["hardware", "signature", "tensors", "kernels", "symbols", "weights"]
-#: address-space cap of an isolated case: a normal compile of a small model peaks below 0.6 GB
-AS_CAP = 2 << 30
 _HEADER, _ENTRY = 64, 48  # sizes of the container header and of one section-table entry
-
-MAINS: dict[str, Callable[[list[str]], int]] = {"h3pc": h3pc_main, "h3pc-run": run_main, "h3pc-objdump": objdump_main}
-MODULES = {"h3pc": "h3pc.cli", "h3pc-run": "h3pc.run", "h3pc-objdump": "h3pc.objdump"}
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,14 @@ class Case:
     make: Callable[[Path, Valid], list[str]]
     #: substrings the error line must contain (each one; a tuple inside: any one of its alternatives)
     expect: tuple[str | tuple[str, ...], ...]
-    #: run in a subprocess under an address-space cap (declared sizes that must never be allocated)
+    #: kept for the cases' own documentation: every case now runs in a child process under the caps;
+    #: True marks the ones that declare sizes which must never be allocated
     isolate: bool = False
+    #: whether the runner adds every output flag of the tool (pointing at pre-existing files in out/);
+    #: cases about outputs pass their own
+    outputs: bool = True
+    #: a file outside the model folder the tool must never open (besides the runner's own FIFO canary)
+    canary: Path | None = None
 
 
 # --- ONNX builders ---------------------------------------------------------------------------
@@ -520,7 +530,7 @@ ONNX_CASES = [
 ]
 
 PROGRAM_CASES = [
-    Case("prog-missing-file", "program", lambda d, v: [str(d / "nope.bin")], ("No such file",)),
+    Case("prog-missing-file", "program", lambda d, v: [str(d / "nope.bin")], ("no such file",)),
     Case("prog-directory", "program", lambda d, v: [str(d)], ("directory",)),
     Case("prog-empty-file", "program", raw_file(b"", "bad.bin"), ("truncated",)),
     Case("prog-cut-in-header", "program", cut(lambda v: 10), ("truncated",)),
@@ -634,17 +644,15 @@ HW_CASES = [
 NPZ_CASES = [
     Case("npz-missing-file", "h3pc-run", lambda d, v: [str(v.program), "--inputs", str(d / "nope.npz")],
          ("no such file",)),
-    Case("npz-wrong-name", "h3pc-run", npz(other=x), ("missing input 'x'",)),
-    Case("npz-extra-name", "h3pc-run", npz(x=x, extra=x), ("unknown input 'extra'",)),
-    Case("npz-empty", "h3pc-run", npz(), ("missing input 'x'",)),
+    Case("npz-wrong-name", "h3pc-run", npz(other=x), ("no samples for input 'x'", "found other")),
+    Case("npz-empty", "h3pc-run", npz(), ("no samples for input 'x'", "found none")),
     Case("npz-wrong-shape", "h3pc-run", npz(x=lambda v: x(v)[..., :-1]), ("'x'", "has shape")),
     Case("npz-scalar", "h3pc-run", npz(x=lambda v: np.float32(1.0)), ("'x'", "has shape")),
     Case("npz-zero-samples", "h3pc-run", npz(x=lambda v: np.zeros((0, *x(v).shape), np.float32)),
          ("'x'", "no samples")),
-    Case("npz-float64", "h3pc-run", npz(x=lambda v: x(v).astype(np.float64)), ("'x'", "has dtype float64")),
     Case("npz-int32", "h3pc-run", npz(x=lambda v: x(v).astype(np.int32)), ("'x'", "has dtype int32")),
     Case("npz-complex", "h3pc-run", npz(x=lambda v: x(v).astype(np.complex64)), ("'x'", "has dtype complex64")),
-    Case("npz-strings", "h3pc-run", npz(x=lambda v: np.full(x(v).shape, "a")), ("'x'", "has dtype")),
+    Case("npz-strings", "h3pc-run", npz(x=lambda v: np.full(x(v).shape, "a")), ("no samples for input 'x'",)),
     Case("npz-nan", "h3pc-run", npz(x=lambda v: np.full_like(x(v), np.nan)), ("'x'", "NaN or Inf")),
     Case("npz-inf", "h3pc-run", npz(x=lambda v: np.where(np.arange(x(v).size).reshape(x(v).shape) == 3,
                                                           np.float32(np.inf), x(v))), ("'x'", "NaN or Inf")),
@@ -661,16 +669,513 @@ NPZ_CASES = [
     Case("npz-zip-of-text", "h3pc-run", npz_bytes(zip_of_text), ("not a readable .npz",)),
 ]
 
-CASES = ONNX_CASES + PROGRAM_CASES + HW_CASES + NPZ_CASES
+
+# --- files the tools read and write (h3pc/files.py): limits, outputs, special files --------------------
+
+
+def mlp(d: Path) -> str:
+    """A copy of mlp_digits inside the case folder (so the runner hashes it before and after)."""
+    m = d / "m.onnx"
+    if not m.exists():
+        m.write_bytes(model_path("mlp_digits").read_bytes())
+    return str(m)
+
+
+def out_of(d: Path) -> Path:
+    return d.parent / "out"
+
+
+def previous(p: Path) -> str:
+    """A pre-existing output file (its bytes and mode must survive a refused command)."""
+    p.write_bytes(b"previous contents of " + p.name.encode() + b"\n")
+    p.chmod(0o640)
+    return str(p)
+
+
+def laughs(levels: int = 9) -> str:
+    """The billion laughs: 10 aliases per level, 10^levels values once expanded, a few hundred bytes."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def duplicated_in_tier(tier: str, key: str, value: str) -> str:
+    """The preset with `key: value` written a second time inside `tier`."""
+    out = []
+    for line in PRESET.splitlines():
+        out.append(line)
+        if line.startswith(f"{tier}:"):
+            out.append(f"  {key}: {value}")
+    return "\n".join(out) + "\n"
+
+
+def sweep_yaml(d: Path, body: str, model: str | None = None) -> str:
+    """A sweep file over `model` (default: mlp_digits copied beside it) with `body` appended."""
+    p = d / "sweep.yaml"
+    p.write_text(f"models: [{json.dumps(model or mlp(d))}]\n" + body)
+    return str(p)
+
+
+def sweep_case(body: str) -> Callable[[Path, Valid], list[str]]:
+    return lambda d, v: [sweep_yaml(d, body)]
+
+
+def placement(data: str | bytes, *extra: str) -> Callable[[Path, Valid], list[str]]:
+    def make(d: Path, v: Valid) -> list[str]:
+        p = d / "place.json"
+        p.write_bytes(data.encode() if isinstance(data, str) else data)
+        return [mlp(d), "--mapping", "naive", "--placement-in", str(p), *extra]
+    return make
+
+
+def special(kind: str, d: Path) -> str:
+    """A file argument that is not a regular file: a FIFO (opening it would block), a folder, a device."""
+    if kind == "device":
+        return "/dev/zero"
+    p = d / "special"
+    if kind == "fifo":
+        os.mkfifo(p)
+    else:
+        p.mkdir()
+    return str(p)
+
+
+#: every file flag of every tool, as arguments around the file `f` (a FIFO, folder or device)
+FILE_FLAGS: dict[str, tuple[str, Callable[[Path, Valid, str], list[str]]]] = {
+    "h3pc-model": ("h3pc", lambda d, v, f: [f]),
+    "h3pc-hw": ("h3pc", lambda d, v, f: [mlp(d), "--hw", f]),
+    "h3pc-placement-in": ("h3pc", lambda d, v, f: [mlp(d), "--mapping", "naive", "--placement-in", f]),
+    "h3pc-calib": ("h3pc", lambda d, v, f: [mlp(d), "--calib", f]),
+    "run-program": ("h3pc-run", lambda d, v, f: [f, "--inputs", str(v.inputs)]),
+    "run-inputs": ("h3pc-run", lambda d, v, f: [str(v.program), "--inputs", f]),
+    "run-calib": ("h3pc-run", lambda d, v, f: [str(v.program), "--inputs", str(v.inputs), "--calib", f]),
+    "run-hw": ("h3pc-run", lambda d, v, f: [str(v.program), "--inputs", str(v.inputs), "--hw", f]),
+    "objdump-program": ("h3pc-objdump", lambda d, v, f: [f]),
+    "opt-input": ("h3pc-opt", lambda d, v, f: [f]),
+    "sweep-file": ("h3pc sweep", lambda d, v, f: [f]),
+    "sweep-model": ("h3pc sweep", lambda d, v, f: [sweep_yaml(d, "", f)]),
+    "sweep-hardware": ("h3pc sweep", lambda d, v, f: [sweep_yaml(d, f"hardware: {json.dumps(f)}\n")]),
+    "sweep-calib": ("h3pc sweep", lambda d, v, f: [sweep_yaml(d, f"quality: {{calib: {json.dumps(f)}}}\n")]),
+}
+KIND_WORDS = {"fifo": "FIFO", "dir": "directory", "device": "character device"}
+
+
+def file_flag_case(name: str, kind: str) -> Case:
+    tool, args = FILE_FLAGS[name]
+    return Case(f"file-{kind}-as-{name}", tool, lambda d, v: args(d, v, special(kind, d)),
+                (KIND_WORDS[kind], ("special", "/dev/zero")))
+
+
+def outputs_case(id: str, tool: str, make: Callable[[Path, Valid], list[str]],
+                 expect: tuple[str | tuple[str, ...], ...]) -> Case:
+    """A case that passes its own output flags (quiet, as the runner's flags are)."""
+    quiet = ["-q"] if tool in ("h3pc", "h3pc-run", "h3pc sweep") else []
+    return Case(id, tool, lambda d, v: make(d, v) + quiet, expect, outputs=False)
+
+
+def o_as(link: Callable[[Path, Path], None]) -> Callable[[Path, Valid], list[str]]:
+    """-o names the model through a hard or symbolic link made in out/."""
+    def make(d: Path, v: Valid) -> list[str]:
+        m = Path(mlp(d))
+        target = out_of(d) / "p.bin"
+        link(m, target)
+        return [str(m), "-o", str(target)]
+    return make
+
+
+def run_copy(d: Path, v: Valid) -> tuple[str, str]:
+    """The valid program and inputs copied into the case folder."""
+    p, x_ = d / "p.bin", d / "x.npz"
+    p.write_bytes(v.raw)
+    x_.write_bytes(v.inputs.read_bytes())
+    return str(p), str(x_)
+
+
+def hw_is_report(d: Path) -> list[str]:
+    hw = d / "hw.yaml"
+    hw.write_text(PRESET)
+    return [mlp(d), "--hw", str(hw), "--report", str(hw)]
+
+
+def dangling(d: Path) -> list[str]:
+    target = out_of(d) / "p.bin"
+    target.symlink_to(out_of(d) / "missing.bin")
+    return [mlp(d), "-o", str(target)]
+
+
+def fifo_out(d: Path) -> list[str]:
+    os.mkfifo(out_of(d) / "p.bin")
+    return [mlp(d), "-o", str(out_of(d) / "p.bin")]
+
+
+def dir_out(d: Path) -> list[str]:
+    (out_of(d) / "p.bin").mkdir()
+    return [mlp(d), "-o", str(out_of(d) / "p.bin")]
+
+
+def late_failure(d: Path, v: Valid) -> list[str]:
+    """Every check passes and stage two runs, then no remap meets an unreachable SNR: the outputs
+    (pre-existing p.bin and r.json) stay as they were."""
+    ref = np.load(MODELS / "mlp_digits.npz")
+    calib = d / "calib.npz"
+    np.savez(calib, **{k[3:]: ref[k][:4] for k in ref.files if k.startswith("in/")})
+    o = out_of(d)
+    return [mlp(d), "--mapping", "naive", "--no-precision", "-o", previous(o / "p.bin"), "--report",
+            previous(o / "r.json"), "--calib", str(calib), "--metric", "snr", "--tolerance", "1000"]
+
+
+def results_with(d: Path, name: str, folder: bool) -> list[str]:
+    """A sweep whose -o results folder already holds a file of the user's (or is a file)."""
+    res = out_of(d) / "results"
+    if folder:
+        res.mkdir()
+        previous(res / name)
+    else:
+        previous(res)
+    return [sweep_yaml(d, ""), "-o", str(res)]
+
+
+def npz_with_bomb(v: Valid) -> bytes:
+    """x in the wrong dtype (an integer for a float input) beside a member declaring 10^12 elements:
+    reading only the member used names x; reading every member would name the bomb (or allocate it)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("junk.npy", zipfile.ZipFile(io.BytesIO(huge_npz(v))).read("x.npy"))
+        arr = io.BytesIO()
+        np.save(arr, x(v).astype(np.int32))
+        z.writestr("x.npy", arr.getvalue())
+    return buf.getvalue()
+
+
+def mlir(text: str | bytes) -> Callable[[Path, Valid], list[str]]:
+    def make(d: Path, v: Valid) -> list[str]:
+        p = d / "in.mlir"
+        p.write_bytes(text.encode() if isinstance(text, str) else text)
+        return [str(p)]
+    return make
+
+
+FILE_CASES = [file_flag_case(name, kind) for name in FILE_FLAGS for kind in KIND_WORDS]
+
+YAML_CASES = [
+    Case("yaml-billion-laughs-hw", "h3pc", hw_text(laughs()), ("hw.yaml", "aliases are expanded")),
+    Case("yaml-billion-laughs-run-hw", "h3pc-run", hw_text(laughs(), "h3pc-run"), ("hw.yaml", "aliases are expanded")),
+    Case("yaml-billion-laughs-sweep", "h3pc sweep", sweep_case(laughs()), ("sweep.yaml", "aliases are expanded")),
+    Case("yaml-alias-to-itself", "h3pc", hw_text("name: x\nphotonic: &a [*a]\n"), ("hw.yaml", "refers to itself")),
+    Case("yaml-nested-65-levels", "h3pc", hw_text("name: " + "{a: " * 65 + "1" + "}" * 65 + "\n"),
+         ("hw.yaml", "more than 64 levels")),
+    Case("yaml-nested-sweep", "h3pc sweep", sweep_case("solver: " + "[" * 100 + "]" * 100 + "\n"),
+         ("sweep.yaml", "nested too deeply")),
+    Case("yaml-duplicate-key", "h3pc", hw_text(PRESET + "name: again\n"), ("hw.yaml", "duplicate key 'name'")),
+    Case("yaml-duplicate-nested-key", "h3pc", hw_text(duplicated_in_tier("photonic", "tiles", "3")),
+         ("hw.yaml", "duplicate key 'tiles'")),
+    Case("yaml-duplicate-key-sweep", "h3pc sweep", sweep_case("grid: product\ngrid: zip\n"),
+         ("sweep.yaml", "duplicate key 'grid'")),
+    Case("yaml-long-string", "h3pc", hw_text("name: " + "a" * (2 << 20) + "\n"), ("hw.yaml", "characters")),
+    Case("yaml-huge-file", "h3pc", hw_text("#" * (17 << 20) + "\n"), ("hw.yaml", "bytes, more than")),
+]
+
+JSON_CASES = [
+    Case("json-placement-deep-lists", "h3pc", placement("[" * 100_000), ("place.json", "nested too deeply")),
+    Case("json-placement-deep-objects", "h3pc", placement('{"a":' * 70 + "1" + "}" * 70),
+         ("place.json", "more than 64 levels")),
+    Case("json-placement-duplicate-key", "h3pc",
+         placement('{"format": "h3pc-placement", "layers": [], "format": "x"}'), ("place.json", "duplicate key 'format'")),
+    Case("json-placement-many-values", "h3pc", placement("[" + "0," * 1_100_000 + "0]"),
+         ("place.json", "more than 1000000 values")),
+    Case("json-placement-long-string", "h3pc", placement('{"format": "' + "a" * (2 << 20) + '"}'),
+         ("place.json", "a string of more than")),
+    Case("json-placement-huge-file", "h3pc", placement(" " * (17 << 20) + "{}"), ("place.json", "bytes, more than")),
+    Case("json-placement-not-utf8", "h3pc", placement(b'\xff\xfe{"format": 1}'), ("place.json", "UTF-8")),
+]
+
+OUTPUT_CASES = [
+    outputs_case("out-o-is-the-model", "h3pc", lambda d, v: [mlp(d), "-o", mlp(d)], ("-o", "is also the model")),
+    outputs_case("out-o-hard-link-to-the-model", "h3pc", o_as(lambda m, t: os.link(m, t)), ("-o", "is also the model")),
+    outputs_case("out-o-symlink-to-the-model", "h3pc", o_as(lambda m, t: t.symlink_to(m)), ("-o", "is also the model")),
+    outputs_case("out-report-is-the-model", "h3pc",
+                 lambda d, v: [mlp(d), "-o", previous(out_of(d) / "p.bin"), "--report", mlp(d)],
+                 ("--report", "is also the model")),
+    outputs_case("out-ir-out-is-the-model", "h3pc", lambda d, v: [mlp(d), "--emit", "nn", "--ir-out", mlp(d)],
+                 ("--ir-out", "is also the model")),
+    outputs_case("out-placement-out-is-placement-in", "h3pc",
+                 lambda d, v: [mlp(d), "--placement-in", previous(d / "pl.json"), "--placement-out", str(d / "pl.json")],
+                 ("--placement-out", "is also the --placement-in file")),
+    outputs_case("out-report-is-the-hw-file", "h3pc", lambda d, v: hw_is_report(d), ("--report", "is also the --hw file")),
+    outputs_case("out-outputs-is-inputs", "h3pc-run",
+                 lambda d, v: (lambda p, xs: [p, "--inputs", xs, "--outputs", xs])(*run_copy(d, v)),
+                 ("--outputs", "is also the --inputs file")),
+    outputs_case("out-report-is-the-program", "h3pc-run",
+                 lambda d, v: (lambda p, xs: [p, "--inputs", xs, "--report", p])(*run_copy(d, v)),
+                 ("--report", "is also the program")),
+    outputs_case("out-trace-is-calib", "h3pc-run",
+                 lambda d, v: (lambda p, xs: [p, "--inputs", xs, "--calib", xs, "--trace", xs])(*run_copy(d, v)),
+                 ("--trace", "is also the --")),
+    outputs_case("out-two-outputs-one-file", "h3pc",
+                 lambda d, v: [mlp(d), "-o", previous(out_of(d) / "a"), "--report", str(out_of(d) / "a")],
+                 ("--report", "also given as -o")),
+    outputs_case("out-is-a-fifo", "h3pc", lambda d, v: fifo_out(d), ("-o", "FIFO")),
+    outputs_case("out-is-a-folder", "h3pc", lambda d, v: dir_out(d), ("-o", "directory")),
+    outputs_case("out-is-a-device", "h3pc", lambda d, v: [mlp(d), "-o", "/dev/null"], ("-o", "character device")),
+    outputs_case("out-run-report-is-a-device", "h3pc-run",
+                 lambda d, v: [str(v.program), "--inputs", str(v.inputs), "--report", "/dev/full"],
+                 ("--report", "character device")),
+    outputs_case("out-dangling-symlink", "h3pc", lambda d, v: dangling(d), ("-o", "symbolic link to a missing file")),
+    outputs_case("out-missing-folder", "h3pc", lambda d, v: [mlp(d), "-o", str(out_of(d) / "nope" / "p.bin")],
+                 ("-o", "no such folder")),
+    outputs_case("out-late-failure-writes-nothing", "h3pc", late_failure, ("stage two", "no remap meets")),
+    outputs_case("out-opt-o-is-the-input", "h3pc-opt",
+                 lambda d, v: (lambda a: a + ["-o", a[0]])(mlir("builtin.module {\n}\n")(d, v)),
+                 ("-o", "is also the input")),
+    outputs_case("out-sweep-results-hold-user-files", "h3pc sweep", lambda d, v: results_with(d, "notes.md", True),
+                 ("results", "holds files no sweep wrote")),
+    outputs_case("out-sweep-results-is-a-file", "h3pc sweep", lambda d, v: results_with(d, "", False),
+                 ("results", "not a folder")),
+]
+
+SWEEP_CASES = [
+    Case("sweep-grid-of-a-million", "h3pc sweep", sweep_case(
+        "axes:\n" + "".join(f"  {k}: {list(range(1, 101))}\n" for k in
+                            ("photonic.tiles", "sram_pim.tiles", "reram_pim.tiles"))),
+         ("1000000 points", "more than the 100000")),
+    Case("sweep-axis-too-long", "h3pc sweep", sweep_case(f"axes:\n  photonic.tiles: {list(range(1, 20_002))}\n"),
+         ("axes.photonic.tiles", "20001 values")),
+    Case("sweep-mappings-multiply", "h3pc sweep", sweep_case(
+        "mappings: [hybrid/cpsat, hybrid/nsga2, hybrid/random]\nobjectives: [latency, energy, edp]\n"
+        f"axes:\n  photonic.tiles: {list(range(1, 10_001))}\n  sram_pim.tiles: [1, 2]\n"),
+         ("180000 points", "9 mapping/objective run(s)")),
+]
+
+NPZ_LAZY_CASES = [
+    Case("npz-unused-member-not-read", "h3pc-run", npz_bytes(npz_with_bomb), ("'x'", "dtype int32"),
+         isolate=True),
+    Case("npz-inputs-huge-member-used", "h3pc-run", npz_bytes(huge_npz), ("'x.npy'", "declares shape"), isolate=True),
+]
+
+FLAG_CASES = [
+    *[Case(f"flag-h3pc-{flag.strip('-')}-{label}", "h3pc", (lambda f, val: lambda d, v: [mlp(d), f, val])(flag, value),
+           (flag,)) for flag, label, value in (
+        ("--solve-time", "inf", "inf"), ("--solve-time", "nan", "nan"), ("--solve-time", "1e12", "1e12"),
+        ("--solve-time", "zero", "0"), ("--points", "huge", "1000000"), ("--workers", "huge", "100000"),
+        ("--samples", "huge", "1000000000"), ("--seed", "negative", "-1"), ("--seed", "huge", str(2**70)),
+        ("--tolerance", "nan", "nan"), ("--tolerance", "inf", "inf"), ("--precision-trials", "huge", "1000000000"))],
+    Case("flag-run-seed-negative", "h3pc-run", lambda d, v: [str(v.program), "--inputs", str(v.inputs), "--seed", "-5"],
+         ("--seed",)),
+    Case("flag-run-tolerance-inf", "h3pc-run",
+         lambda d, v: [str(v.program), "--inputs", str(v.inputs), "--tolerance=-inf"], ("--tolerance",)),
+    Case("flag-sweep-jobs-huge", "h3pc sweep", lambda d, v: [sweep_yaml(d, ""), "--jobs", "1000000"], ("--jobs",)),
+    Case("flag-sweep-point-timeout-nan", "h3pc sweep", lambda d, v: [sweep_yaml(d, ""), "--point-timeout", "nan"],
+         ("--point-timeout",)),
+    Case("flag-sweep-solve-time-inf", "h3pc sweep", sweep_case("solver: {solve_time: .inf}\n"),
+         ("solver.solve_time", "finite")),
+    Case("flag-sweep-points-huge", "h3pc sweep", sweep_case("solver: {points: 1000000000}\n"), ("solver.points",)),
+    Case("flag-sweep-seed-negative", "h3pc sweep", sweep_case("solver: {seed: -1}\n"), ("solver.seed",)),
+    Case("flag-sweep-file-point-timeout-nan", "h3pc sweep", sweep_case("point_timeout: .nan\n"), ("point_timeout",)),
+    Case("flag-sweep-tolerance-inf", "h3pc sweep", sweep_case("quality: {tolerance: .inf}\n"), ("quality.tolerance",)),
+]
+
+OPT_CASES = [
+    Case("opt-unterminated-string", "h3pc-opt",
+         mlir('"test.op"() {a = "k0' + "(tensor<1x1x128xf32>) " * 20 + "\n"), ("in.mlir:1:", "string literal")),
+    Case("opt-bad-escape", "h3pc-opt", mlir('"test.op"() {a = "\\q"} : () -> ()\n'), ("in.mlir:1:", "string literal")),
+    Case("opt-deep-nesting", "h3pc-opt", mlir("builtin.module {" + "[" * 50_000), ("in.mlir",)),
+    Case("opt-not-utf8", "h3pc-opt", mlir(b"\xff\xfe\x00builtin.module {}\n"), ("in.mlir", "UTF-8")),
+    Case("opt-parse-error", "h3pc-opt", mlir("builtin.module {\n  %0 = \n}\n"), ("in.mlir:",)),
+    Case("opt-unknown-op", "h3pc-opt", mlir('builtin.module {\n  "nope.op"() : () -> ()\n}\n'), ("in.mlir:2",)),
+    Case("opt-missing-file", "h3pc-opt", lambda d, v: [str(d / "nope.mlir")], ("no such file",)),
+]
+
+# --- helper H2's model cases (tests/hostile_models.py), when that module is there ----------------------
+try:
+    import hostile_models
+except ModuleNotFoundError as exc:
+    if exc.name != "hostile_models":
+        raise
+    hostile_models = None
+
+
+def _model_case(c: dict) -> Case:
+    make = c["make"]
+    return Case(c["id"], c["tool"], lambda d, v: [str(a) for a in make(d)], tuple(c["expect"]),
+                bool(c.get("isolate", False)), canary=c.get("canary"))
+
+
+MODEL_CASES = [_model_case(c) for c in getattr(hostile_models, "CASES", [])]
+
+CASES = (ONNX_CASES + PROGRAM_CASES + HW_CASES + NPZ_CASES + FILE_CASES + YAML_CASES + JSON_CASES + OUTPUT_CASES
+         + SWEEP_CASES + NPZ_LAZY_CASES + FLAG_CASES + OPT_CASES + MODEL_CASES)
+
+
+def case_class(case_id: str) -> str:
+    """The class a case counts in (the figures of issue 18): its id's first word."""
+    return case_id.split("-", 1)[0]
 
 
 def test_table_is_well_formed() -> None:
     ids = [c.id for c in CASES]
-    assert len(ids) == len(set(ids))
-    assert len(CASES) >= 40
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert len(CASES) >= 200
+    assert {case_class(i) for i in ids} >= {"onnx", "prog", "hw", "npz", "file", "yaml", "json", "out", "sweep",
+                                            "flag", "opt"}
 
 
 # --- the runner ------------------------------------------------------------------------------------------
+#
+# Every case runs in a child process forked from one server that has imported the tools once (a fresh
+# interpreter per case would cost 1-2 s of imports). The child gets an address-space cap, a timeout,
+# its own TMPDIR, stdin from /dev/null, and an audit hook that ends it (exit 99) the moment anything
+# opens a path under the case's `outside/` folder, where a FIFO canary also sits: an open that slipped
+# past the hook (native code) blocks on it and the timeout catches it. The server reports each child's
+# exit code, wall time and peak RSS (wait4).
+
+SERVER = r'''
+import atexit, importlib, json, os, resource, signal, sys, tempfile, time, traceback
+
+for name in ("h3pc.cli", "h3pc.run", "h3pc.objdump", "h3pc.opt", "h3pc.sweep.cli", "h3pc.sweep.spec",
+             "h3pc.sweep.driver", "h3pc.compiler", "h3pc.runtime.emulator", "h3pc.frontend.importer",
+             "h3pc.frontend.loader", "h3pc.frontend.folding", "h3pc.stage1.partition", "h3pc.quality",
+             "h3pc.backends.program", "onnx", "onnx.helper", "onnx.numpy_helper", "onnx.shape_inference",
+             "onnxruntime", "yaml"):
+    importlib.import_module(name)  # what every case would otherwise import again
+import h3pc.cli, h3pc.objdump, h3pc.opt, h3pc.run
+
+MAINS = {"h3pc": h3pc.cli.main, "h3pc-run": h3pc.run.main, "h3pc-objdump": h3pc.objdump.main,
+         "h3pc-opt": h3pc.opt.main, "h3pc sweep": lambda argv: h3pc.cli.main(["sweep", *argv])}
+
+
+def status(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def child(req):
+    os.chdir(req["cwd"])
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    for fd, path in ((1, req["stdout"]), (2, req["stderr"])):
+        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+    os.environ["TMPDIR"] = req["tmpdir"]
+    tempfile.tempdir = None
+    resource.setrlimit(resource.RLIMIT_AS, (req["as_cap"], req["as_cap"]))
+    forbidden = [os.path.realpath(p) for p in req["forbid"]]
+    state = {"pause": req.get("pause", False)}
+
+    def hook(event, args):
+        if event == "open" and args and isinstance(args[0], (str, bytes)):
+            path = os.path.realpath(os.fsdecode(args[0]))
+            if any(path == f or path.startswith(f + os.sep) for f in forbidden):
+                os.write(2, ("CANARY OPENED: " + path + "\n").encode())
+                os._exit(99)
+        elif event == "os.chmod" and state["pause"] and args and isinstance(args[0], int):
+            state["pause"] = False  # a staged output exists and is written: wait for the test's signal
+            time.sleep(30)
+
+    sys.addaudithook(hook)
+    sys.argv = [req["tool"], *req["argv"]]
+    return MAINS[req["tool"]](req["argv"])
+
+
+print(json.dumps({"rss_kb": status("VmRSS"), "vm_kb": status("VmSize")}), flush=True)
+for line in sys.stdin:
+    req = json.loads(line)
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            code = child(req)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            code = 71
+        finally:
+            try:
+                atexit._run_exitfuncs()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+    print(json.dumps({"pid": pid}), flush=True)
+    deadline = t0 + req["timeout"]
+    timed_out = False
+    while True:
+        got, st, ru = os.wait4(pid, os.WNOHANG)
+        if got:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            timed_out = True
+            got, st, ru = os.wait4(pid, 0)
+            break
+        time.sleep(0.002)
+    print(json.dumps({"code": os.waitstatus_to_exitcode(st), "wall_s": time.monotonic() - t0,
+                      "maxrss_kb": ru.ru_maxrss, "timed_out": timed_out}), flush=True)
+'''
+
+#: a case may take this long (most take well under a second); a hang is a failure, not a wait
+TIMEOUT_S = 60.0
+#: address space a case may add to the server's (the server's own is mostly libraries mapped, not used)
+AS_HEADROOM = 2 << 30
+
+
+@dataclass
+class Result:
+    code: int
+    wall_s: float
+    maxrss_kb: int
+    timed_out: bool
+    err: str
+
+
+class Server:
+    """The fork server: one child per case, run under the caps; `start` returns the child's pid so a
+    test can signal it, `finish` waits for its result."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        env.pop("H3PC_DEBUG", None)
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, env=env, cwd=Path(__file__).parent)
+        hello = json.loads(self.proc.stdout.readline())
+        self.rss_kb, self.vm_kb = hello["rss_kb"], hello["vm_kb"]
+        self.as_cap = self.vm_kb * 1024 + AS_HEADROOM
+        self._logs: tuple[Path, Path] | None = None
+
+    def start(self, tool: str, argv: list[str], cwd: Path, tmpdir: Path, forbid: list[Path], logs: Path,
+              pause: bool = False, timeout: float = TIMEOUT_S) -> int:
+        logs.mkdir(parents=True, exist_ok=True)
+        self._logs = (logs / "stdout", logs / "stderr")
+        req = {"tool": tool, "argv": argv, "cwd": str(cwd), "tmpdir": str(tmpdir), "forbid": [str(p) for p in forbid],
+               "stdout": str(self._logs[0]), "stderr": str(self._logs[1]), "as_cap": self.as_cap,
+               "timeout": timeout, "pause": pause}
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["pid"]
+
+    def finish(self) -> Result:
+        r = json.loads(self.proc.stdout.readline())
+        assert self._logs is not None
+        return Result(r["code"], r["wall_s"], r["maxrss_kb"], r["timed_out"], self._logs[1].read_text(errors="replace"))
+
+    def run(self, *args: Any, **kw: Any) -> Result:
+        self.start(*args, **kw)
+        return self.finish()
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    s = Server()
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="module")
@@ -691,28 +1196,70 @@ def valid(tmp_path_factory: pytest.TempPathFactory) -> Valid:
 
 
 def output_flags(tool: str, out: Path) -> list[str]:
-    """Every file the tool can write, all into `out`."""
+    """Every file the tool can write, all into `out`, each one a pre-existing file that must survive."""
     if tool == "h3pc":
-        return ["-o", str(out / "p.bin"), "--report", str(out / "estimate.json")]
+        # not --pareto: it turns the search into a front sweep (seconds per case)
+        return ["-o", previous(out / "p.bin"), "--report", previous(out / "estimate.json"),
+                "--placement-out", previous(out / "place.json"), "-q"]
     if tool == "h3pc-run":
-        return ["--outputs", str(out / "y.npz"), "--report", str(out / "r.json"), "--trace", str(out / "t.json"), "-q"]
+        return ["--outputs", previous(out / "y.npz"), "--report", previous(out / "r.json"),
+                "--trace", previous(out / "t.json"), "-q"]
+    if tool == "h3pc-opt":
+        return ["-o", previous(out / "out.mlir")]
+    if tool == "h3pc sweep":
+        return ["-o", str(out / "results"), "-q"]
     return []
 
 
-def limit_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (AS_CAP, AS_CAP))
+def snapshot(root: Path, extra: list[str]) -> dict[str, tuple]:
+    """Every entry under `root` (kind, content hash, permission bits; a link's target) and every
+    regular file named in the arguments: what must be identical after a refused command."""
+    import hashlib
+
+    def entry(p: Path) -> tuple:
+        st = p.lstat()
+        if p.is_symlink():
+            return ("link", os.readlink(p))
+        if not stat.S_ISREG(st.st_mode):
+            return ("special" if not p.is_dir() else "dir", stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode))
+        return ("file", hashlib.sha256(p.read_bytes()).hexdigest(), stat.S_IMODE(st.st_mode))
+
+    seen: dict[str, tuple] = {}
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            p = Path(folder) / name
+            seen[str(p.relative_to(root))] = entry(p)
+    for a in extra:
+        p = Path(a)
+        if p.is_absolute() and not p.is_relative_to(root) and p.is_file() and not str(p).startswith("/dev/"):
+            seen[str(p)] = entry(p)
+    return seen
 
 
-def run_isolated(tool: str, argv: list[str], cwd: Path) -> tuple[int, str]:
-    proc = subprocess.run([sys.executable, "-m", MODULES[tool], *argv], cwd=cwd, capture_output=True, text=True,
-                          preexec_fn=limit_address_space, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"})
-    return proc.returncode, proc.stderr
+def prepare(tmp_path: Path) -> tuple[Path, Path, Path, Path, Path]:
+    """case/{in,out,tmp,outside/secret (a FIFO)}; logs beside the case folder."""
+    root = tmp_path / "case"
+    work, out, tmp, outside = root / "in", root / "out", root / "tmp", root / "outside"
+    for p in (work, out, tmp, outside):
+        p.mkdir(parents=True)
+    os.mkfifo(outside / "secret")
+    return root, work, out, tmp, outside
+
+
+def record(case_id: str, tool: str, res: Result, server: Server) -> None:
+    """Figures for the issue's closing note, when H3PC_HOSTILE_STATS names a file (JSON lines)."""
+    path = os.environ.get("H3PC_HOSTILE_STATS")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps({"id": case_id, "class": case_class(case_id), "tool": tool, "code": res.code,
+                                "wall_s": round(res.wall_s, 4), "maxrss_kb": res.maxrss_kb,
+                                "server_rss_kb": server.rss_kb}) + "\n")
 
 
 def check_line(tool: str, code: int, err: str, expect: tuple[str | tuple[str, ...], ...], folder: Path) -> str:
     """One error line holding every expected piece outside the test's own folder name (pytest names it
     after the case, so a path could otherwise supply the expected words)."""
+    assert code != 99, f"a file outside the model folder was opened: {err}"
     assert code != 0, f"{tool} exited 0"
     assert "Traceback" not in err, err
     lines = [line for line in err.splitlines() if line.strip()]
@@ -725,22 +1272,85 @@ def check_line(tool: str, code: int, err: str, expect: tuple[str | tuple[str, ..
     return lines[0]
 
 
+def check_caps(res: Result, server: Server) -> None:
+    assert not res.timed_out, f"no answer within {TIMEOUT_S:g} s (a hang, or a FIFO opened)"
+    assert res.wall_s < TIMEOUT_S
+    assert res.maxrss_kb * 1024 < server.as_cap
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_hostile(case: Case, valid: Valid, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    work, out = tmp_path / "in", tmp_path / "out"
-    work.mkdir()
-    out.mkdir()
+def test_hostile(case: Case, valid: Valid, server: Server, tmp_path: Path) -> None:
+    root, work, out, tmp, outside = prepare(tmp_path)
     argv = case.make(work, valid)
+    forbid = [outside] + ([Path(case.canary)] if case.canary else [])
     for tool in ("h3pc-run", "h3pc-objdump") if case.tool == "program" else (case.tool,):
         if tool == "h3pc-run" and case.tool == "program":
             args = argv[:1] + ["--inputs", str(valid.inputs)] + argv[1:]
         else:
             args = list(argv)
-        args += output_flags(tool, out)
-        if case.isolate:
-            code, err = run_isolated(tool, args, tmp_path)
-        else:
-            code = MAINS[tool](args)
-            err = capsys.readouterr().err
-        check_line(tool, code, err, case.expect, tmp_path)
-        assert sorted(p.name for p in out.iterdir()) == [], "output or temporary file left behind"
+        if case.outputs:
+            args += output_flags(tool, out)
+        before = snapshot(root, args)
+        res = server.run(tool, args, root, tmp, forbid, tmp_path / "log")
+        record(case.id, tool, res, server)
+        check_caps(res, server)
+        check_line(tool, res.code, res.err, case.expect, tmp_path)
+        assert sorted(p.name for p in tmp.iterdir()) == [], "temporary files left in TMPDIR"
+        after = snapshot(root, args)
+        assert {k for k in after if k not in before} == set(), "files left behind"
+        assert after == before, "an input or a pre-existing output changed"
+
+
+# --- interrupted commands leave nothing behind ------------------------------------------------------------
+
+
+def interrupted(server: Server, valid: Valid, tmp_path: Path, tool: str, sig: signal.Signals) -> None:
+    """Start a command, wait until it has staged an output (it pauses right there), signal it: it must
+    exit 128+signal with one line, every pre-existing output as it was, nothing in out/ or TMPDIR."""
+    root, work, out, tmp, outside = prepare(tmp_path)
+    if tool == "h3pc":
+        args = [mlp(work), "--mapping", "naive"] + output_flags(tool, out)
+    else:
+        args = [str(valid.program), "--inputs", str(valid.inputs)] + output_flags(tool, out)
+    before = snapshot(root, args)
+    pid = server.start(tool, args, root, tmp, [outside], tmp_path / "log", pause=True)
+    deadline = time.monotonic() + TIMEOUT_S
+    while not any(p.name.endswith(".part") for p in out.iterdir()):
+        assert time.monotonic() < deadline, "the command never started writing"
+        time.sleep(0.005)
+    os.kill(pid, sig)
+    res = server.finish()
+    record(f"sig-{tool}-{sig.name}", tool, res, server)
+    check_caps(res, server)
+    assert res.code == 128 + sig, res.err
+    lines = [line for line in res.err.splitlines() if line.strip()]
+    assert lines == [f"{tool}: interrupted ({sig.name})"], res.err
+    assert sorted(p.name for p in tmp.iterdir()) == []
+    assert snapshot(root, args) == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("tool", ["h3pc", "h3pc-run"])
+def test_interrupt_leaves_nothing(tool: str, sig: signal.Signals, server: Server, valid: Valid,
+                                  tmp_path: Path) -> None:
+    interrupted(server, valid, tmp_path, tool, sig)
+
+
+def summary(path: str) -> str:
+    """The figures of the closing note from a stats file: cases per class, worst time and peak memory."""
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    by: dict[str, list[dict]] = {}
+    for r in rows:
+        by.setdefault(r["class"], []).append(r)
+    out = [f"{'class':<8} {'runs':>5} {'worst time':>22} {'worst peak RSS (above server)':>44}"]
+    for cls, rs in sorted(by.items()):
+        t = max(rs, key=lambda r: r["wall_s"])
+        m = max(rs, key=lambda r: r["maxrss_kb"] - r["server_rss_kb"])
+        out.append(f"{cls:<8} {len(rs):>5} {t['wall_s']:>7.2f} s {t['id'][:12]:>12} "
+                   f"{(m['maxrss_kb'] - m['server_rss_kb']) / 1024:>8.1f} MB ({m['maxrss_kb'] / 1024:.0f} MB) "
+                   f"{m['id'][:24]}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # python tests/test_hostile.py STATS.jsonl: the table of figures
+    print(summary(sys.argv[1]))

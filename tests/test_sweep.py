@@ -348,3 +348,26 @@ def test_an_unreachable_ray_address_is_a_one_line_error(tmp_path, capsys) -> Non
     spec = write(tmp_path, "models: [m.onnx]\nmappings: [naive]\n")
     code, _, err = run([str(spec), "-o", str(tmp_path / "out"), "--ray", "127.0.0.1:1", "-q"], capsys)
     assert code == 1 and err.startswith("h3pc sweep: error: --ray 127.0.0.1:1: no Ray head answers there")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_an_interrupted_sweep_leaves_no_temporary_files(tmp_path, sig) -> None:
+    """Interrupt the sweep while its workers are busy: it exits 128+signal with one line, its workers'
+    temporary folders (under TMPDIR) are gone, the results folder holds no staged file, and the points
+    it finished stay stored."""
+    spec = write(tmp_path, SMALL)
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "h3pc.sweep.cli", str(spec), "-o", str(out), "--jobs", "2", "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp)})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "points").glob("*.json"))) < 1:
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        time.sleep(0.05)
+    assert any(tmp.iterdir()), "the workers use the temporary folder"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig and err == f"h3pc sweep: interrupted ({sig.name})\n"
+    assert list(tmp.iterdir()) == []
+    assert [p.name for p in out.rglob("*.part")] == [] and list((out / "points").glob("*.json"))

@@ -243,17 +243,11 @@ def preset_names() -> list[str]:
 
 
 def parse_yaml(text: str, where: str, what: str) -> Any:
-    """YAML text as data; a syntax error names its line, nesting too deep for the parser says so."""
-    import yaml
+    """YAML text as data, with the limits of every file the tools read (h3pc.files.parse_yaml: size,
+    nesting, aliases counted as expanded, duplicate keys refused); a syntax error names its line."""
+    from h3pc.files import parse_yaml as parse
 
-    try:
-        return yaml.safe_load(text)
-    except RecursionError:
-        raise H3pcError(f"{where}: not a {what} (nested too deeply)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise H3pcError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+    return parse(text, where, what)
 
 
 def load_hardware(spec: str | Path = "h3pimap") -> HardwareConfig:
@@ -263,12 +257,9 @@ def load_hardware(spec: str | Path = "h3pimap") -> HardwareConfig:
         path = PRESETS / f"{spec}.yaml"
     if not path.exists():
         raise H3pcError(f"--hw {spec}: no such preset or file (presets: {', '.join(preset_names())})")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise H3pcError(f"--hw {spec}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise H3pcError(f"{path}: not a YAML text file (not UTF-8 at byte {exc.start})") from None
+    from h3pc.files import read_text
+
+    text = read_text(path, None, "YAML text")  # a FIFO or folder is refused unopened; the size is bounded
     data = parse_yaml(text, str(path), "hardware description")
     if data is None:
         raise H3pcError(f"{path}: empty file, expected a hardware description (a mapping)")

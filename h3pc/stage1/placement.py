@@ -11,11 +11,9 @@ On input only `node` and `split` are read; every other field is informative.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from h3pc.diagnostics import H3pcError
+from h3pc.diagnostics import H3pcError, printable
 from h3pc.stage1.cpsat import Point
 from h3pc.stage1.problem import Problem
 from h3pc.tiers import TIERS
@@ -54,12 +52,9 @@ def to_json(problem: Problem, point: Point, mapping: str, pinned: set[int]) -> d
 
 def read_pins(path: str, problem: Problem) -> dict[int, dict[str, int]]:
     """Pins (layer index -> chunks per tier) from a placement file; errors name the entry."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise H3pcError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise H3pcError(f"{path}: not a placement file: {exc}") from None
+    from h3pc.files import MAX_TEXT_BYTES, parse_json, read_bytes
+
+    data = parse_json(read_bytes(path, "--placement-in", MAX_TEXT_BYTES), str(path), "placement file")
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("layers"), list):
         raise H3pcError(f"{path}: not a placement file (expected \"format\": \"{FORMAT}\" and a \"layers\" list)")
     by_node = {layer.node: layer for layer in problem.layers}
@@ -71,13 +66,13 @@ def read_pins(path: str, problem: Problem) -> dict[int, dict[str, int]]:
             raise H3pcError(f"{where}: needs \"node\" (string) and \"split\" ({{tier: rows}})")
         layer = by_node.get(entry["node"])
         if layer is None:
-            raise H3pcError(f"{where}: node '{entry['node']}' is not a GEMM-like layer of this model")
+            raise H3pcError(f"{where}: node '{printable(entry['node'])}' is not a GEMM-like layer of this model")
         split = entry["split"]
         for t, r in split.items():
             if t not in TIERS:
-                raise H3pcError(f"{where}.split: unknown tier '{t}' (expected one of {', '.join(TIERS)})")
+                raise H3pcError(f"{where}.split: unknown tier '{printable(t)}' (expected one of {', '.join(TIERS)})")
             if not isinstance(r, int) or isinstance(r, bool) or r < 0:
-                raise H3pcError(f"{where}.split.{t}: {r!r} must be a non-negative integer")
+                raise H3pcError(f"{where}.split.{t}: {printable(repr(r))[:80]} must be a non-negative integer")
             if r % layer.chunk:
                 raise H3pcError(f"{where}.split.{t}: {r} rows is not a multiple of the layer's chunk "
                                 f"({layer.chunk} rows)")

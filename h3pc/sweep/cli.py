@@ -7,8 +7,9 @@ import argparse
 import os
 import sys
 
-from h3pc import __version__
-from h3pc.diagnostics import H3pcError, run_main
+from h3pc import __version__, progress
+from h3pc.diagnostics import ArgumentParser, check_number, run_main
+from h3pc.files import check_input
 
 
 def default_jobs() -> int:
@@ -19,7 +20,7 @@ def default_jobs() -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="h3pc sweep",
         description="Run every point of a design-space sweep through the compiler (stage one and two) and the "
                     "emulator; write a table (Parquet and CSV), plots and a summary. Points already in the "
@@ -49,13 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main_args(argv: list[str]) -> int:
     from pathlib import Path
 
-    from h3pc.sweep.spec import load_spec
+    from h3pc.sweep.spec import MAX_POINT_TIMEOUT_S, load_spec
 
     args = build_parser().parse_args(argv)
-    if args.jobs is not None and args.jobs < 1:
-        raise H3pcError("--jobs must be at least 1")
-    if args.point_timeout is not None and not args.point_timeout > 0:
-        raise H3pcError("--point-timeout must be positive")
+    progress.configure(quiet=args.quiet, name="h3pc sweep")
+    check_number("--jobs", args.jobs, 1, 1024)
+    check_number("--point-timeout", args.point_timeout, 0, MAX_POINT_TIMEOUT_S, low_open=True)
+    check_input(args.sweep)
     spec = load_spec(args.sweep)
     tasks = spec.tasks()
     if args.check:

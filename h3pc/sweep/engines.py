@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import collections
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,10 +100,11 @@ class LocalEngine:
     def describe(self) -> str:
         return f"{self.jobs} local worker process{'es' if self.jobs != 1 else ''}"
 
-    def _start(self, ctx: Any, slot: _Slot) -> None:
+    def _start(self, ctx: Any, slot: _Slot, scratch: str) -> None:
         parent, child = ctx.Pipe()
-        saved = {k: os.environ.get(k) for k in THREAD_ENV}
-        os.environ.update({k: v if v is not None else "1" for k, v in saved.items()})
+        saved = {k: os.environ.get(k) for k in (*THREAD_ENV, "TMPDIR")}
+        os.environ.update({k: v if v is not None else "1" for k, v in saved.items() if k != "TMPDIR"})
+        os.environ["TMPDIR"] = scratch  # a killed worker's temporary files are the driver's to remove
         try:  # the child inherits the environment at start, before it imports numpy
             proc = ctx.Process(target=_worker_main, args=(child, os.getpid()), daemon=True, name="h3pc-sweep-worker")
             proc.start()
@@ -109,6 +112,8 @@ class LocalEngine:
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
+                elif k == "TMPDIR":
+                    os.environ[k] = v
         child.close()
         slot.proc, slot.conn, slot.task, slot.shipped = proc, parent, None, set()
 
@@ -134,9 +139,12 @@ class LocalEngine:
         ctx = multiprocessing.get_context("spawn")
         queue = collections.deque(tasks)
         slots = [_Slot() for _ in range(max(1, min(self.jobs, len(tasks))))]
+        # the workers' temporary folder: removed here whatever becomes of them (killed on a deadline,
+        # taken down with an interrupted driver), so a sweep leaves nothing in the system temp folder
+        scratch = tempfile.mkdtemp(prefix="h3pc-sweep-")
         try:
             for slot in slots:
-                self._start(ctx, slot)
+                self._start(ctx, slot, scratch)
             while queue or any(s.task for s in slots):
                 for slot in slots:
                     if slot.task is None and queue:
@@ -160,7 +168,7 @@ class LocalEngine:
                         row = failed("crash", f"the worker process died ({why}), e.g. out of memory",
                                      wall_s=round(time.monotonic() - slot.since, 4))
                         self._stop(slot, kill=True)
-                        self._start(ctx, slot)
+                        self._start(ctx, slot, scratch)
                     slot.task = None
                     sink.finished(task, row)
                 now = time.monotonic()
@@ -169,12 +177,13 @@ class LocalEngine:
                     if slot.task is not None and limit is not None and now - slot.since > limit:
                         task = slot.task
                         self._stop(slot, kill=True)
-                        self._start(ctx, slot)
+                        self._start(ctx, slot, scratch)
                         sink.finished(task, killed_row(task, now - slot.since))
                 sink.tick()
         finally:
             for slot in slots:
                 self._stop(slot, kill=slot.task is not None)
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 # -- Ray -------------------------------------------------------------------------------------------
@@ -193,6 +202,7 @@ class RayEngine:
     def __init__(self, jobs: int, address: str | None = None) -> None:
         self.jobs = jobs
         self.address = address or "auto"
+        self._scratch: str | None = None
 
     def describe(self) -> str:
         return "a local Ray cluster" if self.address == "auto" else f"the Ray cluster at {self.address}"
@@ -221,8 +231,10 @@ class RayEngine:
             raise H3pcError("--ray needs Ray: pip install 'h3pc[ray]'") from None
         common = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
-            if self.address == "auto":
-                ray.init(address="local", num_cpus=self.jobs, _node_ip_address="127.0.0.1", **common)
+            if self.address == "auto":  # its session files in a folder of ours, removed after shutdown
+                self._scratch = tempfile.mkdtemp(prefix="h3pc-ray-")
+                ray.init(address="local", num_cpus=self.jobs, _node_ip_address="127.0.0.1",
+                         _temp_dir=self._scratch, **common)
             else:
                 ray.init(address=self.address, **common)
         except Exception as exc:  # noqa: BLE001 - Ray raises many kinds here; each is one line for the user
@@ -234,11 +246,15 @@ class RayEngine:
         return ray
 
     def run(self, tasks: list[PointTask], payloads: dict[str, bytes], sink: Sink) -> None:
-        ray = self._init()
         try:
-            self._run(ray, tasks, payloads, sink)
+            ray = self._init()
+            try:
+                self._run(ray, tasks, payloads, sink)
+            finally:
+                ray.shutdown()
         finally:
-            ray.shutdown()
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _run(self, ray: Any, tasks: list[PointTask], payloads: dict[str, bytes], sink: Sink) -> None:
         from ray.exceptions import GetTimeoutError, RayError

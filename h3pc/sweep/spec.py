@@ -13,6 +13,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from typing import Any
 
 from h3pc import __version__
 from h3pc.diagnostics import H3pcError, printable
+from h3pc.files import check_input, read_bytes, read_text
 from h3pc.hardware.schema import PRESETS, HardwareConfig, parse_hardware, parse_yaml, preset_names
 from h3pc.quality import METRICS
 from h3pc.stage1.mappings import MAPPINGS
@@ -30,6 +32,13 @@ from h3pc.tiers import TARGETS
 ROW_FORMAT = 1
 
 OBJECTIVES = ("latency", "energy", "edp")
+#: most points one sweep file may expand to (counted before anything is enumerated; docs/sweep.md)
+MAX_POINTS = 100_000
+#: most values on one axis
+MAX_AXIS_VALUES = 10_000
+#: longest solver budget and point time limit accepted (one day; one week)
+MAX_SOLVE_TIME_S = 86_400.0
+MAX_POINT_TIMEOUT_S = 7 * 86_400.0
 GRIDS = ("product", "zip")
 
 
@@ -169,16 +178,7 @@ def load_spec(path: str | Path) -> Spec:
     """Read and validate a sweep file; every hardware point is checked by the hardware schema."""
     path = Path(path).resolve()
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise H3pcError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise H3pcError(f"{where}: is a directory, not a sweep file") from None
-    except OSError as exc:
-        raise H3pcError(f"{where}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise H3pcError(f"{where}: not a YAML text file (not UTF-8 at byte {exc.start})") from None
+    text = read_text(path, None, "YAML text")  # a FIFO or folder is refused unopened; the size is bounded
     data = parse_yaml(text, where, "sweep file")
     if not isinstance(data, dict):
         raise H3pcError(f"{where}: expected a mapping with keys {', '.join(TOP_KEYS)}, got "
@@ -191,15 +191,34 @@ def load_spec(path: str | Path) -> Spec:
     grid = data.get("grid", "product")
     if grid not in GRIDS:
         raise H3pcError(f"{where}: grid: {printable(repr(grid))} is not one of {', '.join(GRIDS)}")
-    axes = _axes(data.get("axes") or {}, base, where)
-    points = _expand(base, axes, grid, where)
     choices = _mappings(data.get("mappings", ["hybrid/cpsat"]), where)
     objectives = _objectives(data.get("objectives", ["latency"]), where)
+    _count(data.get("axes") or {}, grid, len(models), choices, objectives, where)
+    axes = _axes(data.get("axes") or {}, base, where)
+    points = _expand(base, axes, grid, where)
     solver = _solver(data.get("solver") or {}, where)
     timeout = data.get("point_timeout")
     if timeout is not None:
-        timeout = _number(timeout, "point_timeout", where, positive=True)
+        timeout = _number(timeout, "point_timeout", where, positive=True, hi=MAX_POINT_TIMEOUT_S)
     return Spec(path, models, base_name, axes, points, choices, objectives, solver, quality, timeout, payloads)
+
+
+def _count(axes: Any, grid: str, models: int, choices: list[Choice], objectives: list[str], where: str) -> int:
+    """The number of points the file asks for, counted from the list lengths alone (nothing is
+    enumerated or validated yet), refused above MAX_POINTS."""
+    lengths = [len(v) if isinstance(v, list) else 1 for v in _mapping_of(axes, "axes", where).values()]
+    for path, n in zip(axes, lengths):
+        if n > MAX_AXIS_VALUES:
+            raise H3pcError(f"{where}: axes.{printable(str(path))}: {n} values, more than the {MAX_AXIS_VALUES} "
+                            f"supported per axis")
+    hw_points = (max(lengths) if lengths else 1) if grid == "zip" else math.prod(lengths)
+    runs = sum(len(objectives) if c.uses_objective else 1 for c in choices)
+    total = models * hw_points * runs
+    if total > MAX_POINTS:
+        raise H3pcError(f"{where}: {total} points ({models} model(s) x {hw_points} hardware point(s) x {runs} "
+                        f"mapping/objective run(s)), more than the {MAX_POINTS} a sweep may hold; split it into "
+                        f"several sweep files")
+    return total
 
 
 def _known(data: dict, keys: tuple[str, ...], at: str, where: str) -> None:
@@ -223,12 +242,19 @@ def _list_of(v: Any, at: str, where: str) -> list:
     return v
 
 
-def _number(v: Any, at: str, where: str, positive: bool = False, integer: bool = False) -> Any:
+def _number(v: Any, at: str, where: str, positive: bool = False, integer: bool = False,
+            hi: float | None = None) -> Any:
+    """A number from the sweep file: finite, > 0 when `positive`, at most `hi` (absurd values such as
+    a solve time of 1e300 seconds are refused here, before any point runs)."""
     ok = isinstance(v, int) if integer else isinstance(v, (int, float))
     if isinstance(v, bool) or not ok:
         raise H3pcError(f"{where}: {at}: expected {'an integer' if integer else 'a number'}, got {printable(repr(v))}")
+    if not math.isfinite(v):
+        raise H3pcError(f"{where}: {at}: expected a finite number, got {v!r}")
     if positive and not v > 0:
         raise H3pcError(f"{where}: {at}: {v!r} must be > 0")
+    if hi is not None and v > hi:
+        raise H3pcError(f"{where}: {at}: {v!r} must be <= {hi:g}")
     return v
 
 
@@ -243,16 +269,18 @@ def _file(value: Any, folder: Path, at: str, where: str) -> Path:
         raise H3pcError(f"{where}: {at}: expected a file path, got {printable(repr(value))}")
     p = Path(value).expanduser()
     p = p if p.is_absolute() else folder / p
-    if not p.is_file():
-        raise H3pcError(f"{where}: {at}: {printable(str(p))}: no such file")
+    try:
+        check_input(p)
+    except H3pcError as exc:
+        raise H3pcError(f"{where}: {at}: {exc}") from None
     return p
 
 
 def _read(p: Path, at: str, payloads: dict[str, bytes], where: str) -> str:
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise H3pcError(f"{where}: {at}: {p}: {exc.strerror or exc}") from None
+        data = read_bytes(p)
+    except H3pcError as exc:
+        raise H3pcError(f"{where}: {at}: {exc}") from None
     sha = hashlib.sha256(data).hexdigest()
     payloads[sha] = data
     return sha
@@ -298,7 +326,7 @@ def _models(v: Any, folder: Path, quality: bool, qdata: dict, payloads: dict[str
 def _check_calib(model: Path, calib: Path, at: str, where: str) -> None:
     """The calibration file has samples for every graph input (by the quality oracle's key rules)."""
     from h3pc.frontend.loader import load_onnx
-    from h3pc.npz import read_npz
+    from h3pc.npz import npz_keys
     from h3pc.quality import sample_keys
 
     try:
@@ -308,7 +336,7 @@ def _check_calib(model: Path, calib: Path, at: str, where: str) -> None:
     inits = {t.name for t in graph.initializer}
     inputs = [i.name for i in graph.input if i.name not in inits]
     try:
-        keys = set(read_npz(calib))
+        keys = set(npz_keys(calib))
     except H3pcError as exc:
         raise H3pcError(f"{where}: {at}: {exc}") from None
     found = sample_keys(inputs, keys)
@@ -330,7 +358,7 @@ def _base(v: Any, folder: Path, where: str) -> tuple[str, HardwareConfig]:
         return v, load_hardware(PRESETS / f"{v}.yaml")
     p = Path(v).expanduser()
     p = p if p.is_absolute() else folder / p
-    if not p.is_file():
+    if not p.exists():
         raise H3pcError(f"{where}: hardware: {v}: no such preset or file (presets: {', '.join(preset_names())})")
     return str(p), load_hardware(p)
 
@@ -442,10 +470,18 @@ def _solver(v: Any, where: str) -> Solver:
     s = Solver()
     budget = v.get("solve_time")
     return Solver(
-        solve_time=None if budget is None else float(_number(budget, "solver.solve_time", where, positive=True)),
-        points=_number(v.get("points", s.points), "solver.points", where, positive=True, integer=True),
-        seed=_number(v.get("seed", s.seed), "solver.seed", where, integer=True),
-        samples=_number(v.get("samples", s.samples), "solver.samples", where, positive=True, integer=True))
+        solve_time=None if budget is None else float(_number(budget, "solver.solve_time", where, positive=True,
+                                                              hi=MAX_SOLVE_TIME_S)),
+        points=_number(v.get("points", s.points), "solver.points", where, positive=True, integer=True, hi=1000),
+        seed=_seed(_number(v.get("seed", s.seed), "solver.seed", where, integer=True, hi=2**31 - 1), where),
+        samples=_number(v.get("samples", s.samples), "solver.samples", where, positive=True, integer=True,
+                        hi=1_000_000))
+
+
+def _seed(v: int, where: str) -> int:
+    if v < 0:
+        raise H3pcError(f"{where}: solver.seed: {v} must be >= 0")
+    return v
 
 
 def _quality(v: Any, where: str) -> Quality | None:
@@ -462,9 +498,10 @@ def _quality(v: Any, where: str) -> Quality | None:
     samples = v.get("samples")
     return Quality(
         metric=metric,
-        tolerance=None if tol is None else float(_number(tol, "quality.tolerance", where)),
-        samples=None if samples is None else _number(samples, "quality.samples", where, positive=True, integer=True),
+        tolerance=None if tol is None else float(_number(tol, "quality.tolerance", where, hi=1e6)),
+        samples=None if samples is None else _number(samples, "quality.samples", where, positive=True, integer=True,
+                                                     hi=1_000_000),
         stage2=_bool(v.get("stage2", q.stage2), "quality.stage2", where),
         precision=_bool(v.get("precision", q.precision), "quality.precision", where),
         precision_trials=_number(v.get("precision_trials", q.precision_trials), "quality.precision_trials", where,
-                                 positive=True, integer=True))
+                                 positive=True, integer=True, hi=MAX_TRIALS * 100))

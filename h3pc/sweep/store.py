@@ -2,7 +2,9 @@
 
 Each file is written atomically as soon as its point ends, so a killed sweep loses at most the
 points that were running; a resumed sweep runs only the keys that have no file. The table is always
-rebuilt from these files. A lock file keeps two sweeps out of one results folder.
+rebuilt from these files. A lock file keeps two sweeps out of one results folder, and marks it as a sweep's: a folder that
+exists and holds anything without that mark is refused (a sweep never overwrites a file it did not
+create).
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from h3pc.diagnostics import H3pcError, atomic_write
+from h3pc.files import MAX_TEXT_BYTES, parse_json, read_bytes
+
+
+#: the lock file, which also marks a folder as a sweep's results folder
+LOCK = ".lock"
 
 
 class Store:
@@ -26,19 +33,25 @@ class Store:
         """Create the folders and take the lock (an error when another sweep holds it)."""
         import fcntl
 
+        if self.out.is_symlink() or (self.out.exists() and not self.out.is_dir()):
+            raise H3pcError(f"{self.out}: not a folder; the results folder must be a new or empty folder, or one "
+                            f"an earlier sweep wrote")
+        if self.out.is_dir() and not (self.out / LOCK).is_file() and any(self.out.iterdir()):
+            raise H3pcError(f"{self.out}: holds files no sweep wrote; give -o a new or empty folder")
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise H3pcError(f"{self.out}: cannot create the results folder: {exc.strerror or exc}") from None
-        fd = os.open(self.out / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise H3pcError(f"{self.out}: another sweep is writing to this results folder") from None
         self._lock = fd
-        for stale in self.dir.glob(".*.json.*"):  # a write cut short by a kill (atomic_write's temporary)
-            stale.unlink(missing_ok=True)
+        for folder in (self.dir, self.out):  # writes cut short by a kill (staged temporaries of h3pc.files)
+            for stale in folder.glob(".*.part"):
+                stale.unlink(missing_ok=True)
         return self
 
     def close(self) -> None:
@@ -58,8 +71,8 @@ class Store:
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored record of a point, or None (a file that does not read back is run again)."""
         try:
-            record = json.loads(self.path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = parse_json(read_bytes(self.path(key), None, MAX_TEXT_BYTES), str(self.path(key)), "point record")
+        except H3pcError:
             return None
         if not isinstance(record, dict) or record.get("key") != key or not isinstance(record.get("row"), dict):
             return None
