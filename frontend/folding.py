@@ -79,10 +79,13 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     _constant_nodes_to_initializers(graph, store, constants)
     _pin_inputs(graph, constants, input_shapes or {}, loaded.path)
     folded = 0
+    # all folded constants together: a tiny file gets MAX_FOLD_BYTES, a large one room for a few copies of
+    # its weights (exporters fold transposes and dequantisations of every weight)
+    budget = [MAX_FOLD_BYTES + 4 * store.nbytes]
     for _ in range(MAX_ROUNDS):
         model, types, elem_types = _infer(model, loaded.path)
         _check_sizes(model, types, constants, loaded.path)
-        n = _fold_once(model, store, constants, types, elem_types, loaded.path)
+        n = _fold_once(model, store, constants, types, elem_types, loaded.path, budget)
         folded += n
         if n == 0:
             break
@@ -279,9 +282,12 @@ def _count(shape) -> int:
     return int(np.prod(shape, dtype=object)) if len(shape) else 1
 
 
-def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types: dict[str, int], path) -> int:
+def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types: dict[str, int], path,
+               budget: list[int]) -> int:
     """Fold every node computable now (constant inputs, or Shape/Size of a static tensor) whose output size is
-    known to fit; the others wait for the next round (or stay ops when too large to fold)."""
+    known to fit; the others wait for the next round, or stay ops when too large to fold. One onnxruntime
+    session holds at most MAX_FOLD_BYTES of results (beyond its first node); `budget[0]`, the bytes all
+    folds together may still produce, shrinks by what this one made."""
     import onnx
     from onnx import helper
 
@@ -315,7 +321,7 @@ def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types
         if size is None or size > MAX_FOLD_ELEMENTS:
             continue
         nbytes = size * max((_ITEMSIZE.get(elem_types.get(o, 0), 8) for o in node.output if o), default=8)
-        if spent + nbytes > MAX_FOLD_BYTES:
+        if nbytes > budget[0] - spent or (spent and spent + nbytes > MAX_FOLD_BYTES):
             continue
         spent += nbytes
         foldable.append(node)
@@ -323,6 +329,7 @@ def _fold_once(model, store: WeightStore, constants: set[str], types, elem_types
         produced.update((o, per_output) for o in node.output if o)
     if not foldable:
         return 0
+    budget[0] -= spent
     graph_nodes = [n for n in foldable if n.output[0] not in direct]
     values = dict(direct)
     if graph_nodes:

@@ -2,7 +2,7 @@
 
 A refusal must be exactly one `prog: error: ...` line, so while the frontend calls into them, fd 2 points at
 an anonymous temporary file (unlinked from the start: nothing is left behind, even if the process is
-killed). What they wrote is dropped, or copied to the real stderr when H3PC_DEBUG=1 (set by --debug).
+killed). What they wrote is dropped, or copied to the real stderr under --debug (or H3PC_DEBUG=1).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 
 def _debug() -> bool:
-    return os.environ.get("H3PC_DEBUG") == "1"
+    return os.environ.get("H3PC_DEBUG") == "1" or "--debug" in sys.argv[1:]
 
 
 @contextmanager

@@ -296,7 +296,8 @@ ONE_LINE = [
     ("log-fold-integer-division-by-zero", folded_then_used(N("Div", ["a", "b"], ["g"], name="div"),
                                                            [i64("a", [1]), i64("b", [0])]), ("'div'", "division")),
     ("log-fold-gather-out-of-bounds", folded_then_used(N("Gather", ["d", "i"], ["g"], name="gat"),
-                                                       [i64("d", [1, 2]), i64("i", [5])]), ("'gat'", "bounds")),
+                                                       [i64("d", [1, 2]), i64("i", [5])]),
+     (("'gat'", "node name: gat"), ("bounds", "out of range"))),
 ]
 
 
