@@ -197,7 +197,9 @@ def _check_yaml(root: Any, where: str, what: str) -> None:
     walk(root, 0)
 
 
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+#: a JSON string (possessive: constant memory on a long one; a plain `(?:...)*` keeps a backtracking
+#: state per character, 300 MB for a 2 MB string) or a structural character
+_JSON_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{},]')
 
 
 def parse_json(text: str | bytes, where: str, what: str) -> Any:

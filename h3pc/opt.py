@@ -26,7 +26,8 @@ from h3pc.files import Outputs, check_input, read_bytes
 MAX_IR_BYTES = 256 << 20
 
 #: an MLIR string literal as xDSL's lexer accepts it, without the nested quantifier that backtracks
-_STRING = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
+#: (and possessive, so a long literal costs no backtracking state per character)
+_STRING = re.compile(r'"(?:[^"\\\n\v\f]++|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*+"')  # possessive: constant memory
 _QUOTE_OR_COMMENT = re.compile(r'"|//')
 
 

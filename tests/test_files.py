@@ -250,3 +250,43 @@ def test_npz_reads_only_the_members_used(tmp_path: Path) -> None:
     assert read_npz(p, ["x", "absent"])["x"].tolist() == [0.0, 1.0, 2.0]
     with pytest.raises(H3pcError, match="'bomb.npy' declares shape"):
         read_npz(p)
+
+
+def test_error_suggestions_work_when_followed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each suggestion h3pc and h3pc-run print, followed literally, gets past the error."""
+    import yaml
+
+    from h3pc.hardware.schema import PRESETS
+
+    prog, x = _inputs(tmp_path)
+    model = str(model_path("mlp_digits"))
+    capsys.readouterr()
+    # nothing to run: "give --inputs X.npz"
+    assert run_main([str(prog)]) == 1 and "give --inputs X.npz" in capsys.readouterr().err
+    assert run_main([str(prog), "--inputs", str(x), "-q"]) == 0
+    # another crossbar geometry: "recompile with this --hw"
+    hw = yaml.safe_load((PRESETS / "h3pimap.yaml").read_text())
+    hw["sram_pim"]["crossbar_rows"] = 64
+    (tmp_path / "hw.yaml").write_text(yaml.safe_dump(hw))
+    hw_flag = ["--hw", str(tmp_path / "hw.yaml")]
+    assert run_main([str(prog), "--inputs", str(x), "-q", *hw_flag]) == 1
+    assert "recompile with this --hw" in capsys.readouterr().err
+    assert h3pc_main([model, "--mapping", "naive", "-q", "-o", str(tmp_path / "p64.bin"), *hw_flag]) == 0
+    assert run_main([str(tmp_path / "p64.bin"), "--inputs", str(x), "-q", *hw_flag]) == 0
+    # an output that is an input: "choose another output file"
+    assert run_main([str(prog), "--inputs", str(x), "--outputs", str(x)]) == 1
+    assert "choose another output file" in capsys.readouterr().err
+    assert run_main([str(prog), "--inputs", str(x), "--outputs", str(tmp_path / "y.npz"), "-q"]) == 0
+    # --calib on the rule mapping: "needs --target hybrid and a --mapping other than rule"
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, **{k: np.repeat(v, 4, axis=0) for k, v in np.load(x).items()})
+    assert h3pc_main([model, "--mapping", "rule", "--calib", str(calib), "--report", str(tmp_path / "r.json")]) == 1
+    assert "a --mapping other than rule" in capsys.readouterr().err
+    assert h3pc_main([model, "--mapping", "naive", "--no-precision", "-q", "--calib", str(calib), "--report",
+                      str(tmp_path / "r.json")]) == 0
+    # a command line argparse cannot parse: "(see h3pc-run --help)"
+    assert run_main([str(prog), "--seed", "x"]) == 2
+    assert capsys.readouterr().err.endswith("(see h3pc-run --help)\n")
+    with pytest.raises(SystemExit) as done:
+        run_main(["--help"])
+    assert done.value.code == 0
