@@ -804,14 +804,34 @@ def dangling(d: Path) -> list[str]:
     return [mlp(d), "-o", str(target)]
 
 
-def fifo_out(d: Path) -> list[str]:
-    os.mkfifo(out_of(d) / "p.bin")
-    return [mlp(d), "-o", str(out_of(d) / "p.bin")]
+#: every output flag of every tool, with the arguments of a run that would otherwise succeed
+OUTPUT_FLAGS: dict[str, tuple[str, str, Callable[[Path, Valid], list[str]]]] = {
+    "h3pc-o": ("h3pc", "-o", lambda d, v: [mlp(d), "--mapping", "naive"]),
+    "h3pc-report": ("h3pc", "--report", lambda d, v: [mlp(d), "--mapping", "naive"]),
+    "h3pc-pareto": ("h3pc", "--pareto", lambda d, v: [mlp(d), "--mapping", "naive"]),
+    "h3pc-placement-out": ("h3pc", "--placement-out", lambda d, v: [mlp(d), "--mapping", "naive"]),
+    "h3pc-ir-out": ("h3pc", "--ir-out", lambda d, v: [mlp(d), "--emit", "nn"]),
+    "run-outputs": ("h3pc-run", "--outputs", lambda d, v: [str(v.program), "--inputs", str(v.inputs)]),
+    "run-report": ("h3pc-run", "--report", lambda d, v: [str(v.program), "--inputs", str(v.inputs)]),
+    "run-trace": ("h3pc-run", "--trace", lambda d, v: [str(v.program), "--inputs", str(v.inputs)]),
+    "opt-o": ("h3pc-opt", "-o", lambda d, v: mlir("builtin.module {\n}\n")(d, v)),
+    "sweep-o": ("h3pc sweep", "-o", lambda d, v: [sweep_yaml(d, "")]),
+}
 
 
-def dir_out(d: Path) -> list[str]:
-    (out_of(d) / "p.bin").mkdir()
-    return [mlp(d), "-o", str(out_of(d) / "p.bin")]
+def output_flag_case(name: str, kind: str) -> Case:
+    """An output flag naming a FIFO, a folder or a device: refused before any work, nothing written."""
+    tool, flag, base = OUTPUT_FLAGS[name]
+
+    def make(d: Path, v: Valid) -> list[str]:
+        if kind == "device":
+            target = "/dev/null"
+        else:
+            target = str(out_of(d) / "target")
+            os.mkfifo(target) if kind == "fifo" else os.mkdir(target)
+        return base(d, v) + [flag, target]
+    expect = ("not a folder",) if tool == "h3pc sweep" else (f"{flag} ", KIND_WORDS[kind])
+    return outputs_case(f"out-{kind}-as-{name}", tool, make, expect)
 
 
 def late_failure(d: Path, v: Valid) -> list[str]:
@@ -857,6 +877,8 @@ def mlir(text: str | bytes) -> Callable[[Path, Valid], list[str]]:
 
 
 FILE_CASES = [file_flag_case(name, kind) for name in FILE_FLAGS for kind in KIND_WORDS]
+OUTPUT_FLAG_CASES = [output_flag_case(name, kind) for name in OUTPUT_FLAGS for kind in KIND_WORDS
+                     if not (name == "sweep-o" and kind == "dir")]  # a folder is what sweep -o names
 
 YAML_CASES = [
     Case("yaml-billion-laughs-hw", "h3pc", hw_text(laughs()), ("hw.yaml", "aliases are expanded")),
@@ -917,12 +939,6 @@ OUTPUT_CASES = [
     outputs_case("out-two-outputs-one-file", "h3pc",
                  lambda d, v: [mlp(d), "-o", previous(out_of(d) / "a"), "--report", str(out_of(d) / "a")],
                  ("--report", "also given as -o")),
-    outputs_case("out-is-a-fifo", "h3pc", lambda d, v: fifo_out(d), ("-o", "FIFO")),
-    outputs_case("out-is-a-folder", "h3pc", lambda d, v: dir_out(d), ("-o", "directory")),
-    outputs_case("out-is-a-device", "h3pc", lambda d, v: [mlp(d), "-o", "/dev/null"], ("-o", "character device")),
-    outputs_case("out-run-report-is-a-device", "h3pc-run",
-                 lambda d, v: [str(v.program), "--inputs", str(v.inputs), "--report", "/dev/full"],
-                 ("--report", "character device")),
     outputs_case("out-dangling-symlink", "h3pc", lambda d, v: dangling(d), ("-o", "symbolic link to a missing file")),
     outputs_case("out-missing-folder", "h3pc", lambda d, v: [mlp(d), "-o", str(out_of(d) / "nope" / "p.bin")],
                  ("-o", "no such folder")),
@@ -1008,6 +1024,7 @@ def _model_case(c: dict) -> Case:
 MODEL_CASES = [_model_case(c) for c in getattr(hostile_models, "CASES", [])]
 
 CASES = (ONNX_CASES + PROGRAM_CASES + HW_CASES + NPZ_CASES + FILE_CASES + YAML_CASES + JSON_CASES + OUTPUT_CASES
+         + OUTPUT_FLAG_CASES
          + SWEEP_CASES + NPZ_LAZY_CASES + FLAG_CASES + OPT_CASES + MODEL_CASES)
 
 
