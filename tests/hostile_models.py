@@ -4,7 +4,7 @@ Each case is a dict: `id`, `tool` ("h3pc"), `make(folder) -> argv` (writes the m
 file it must never read into `folder.parent / "outside"`; returns the tool's arguments, the model first),
 `expect` (substrings the one error line must hold; a nested tuple lists alternatives), `isolate` (run under
 an address-space cap) and `canary` (the outside file that must never be opened, as a path relative to the
-case folder, e.g. "../outside/secret.bin": `folder / canary`; or None).
+case folder's parent, e.g. "outside/secret.bin": `folder.parent / canary`; or None).
 
 Four classes: external data that points outside the model's folder (or at something that is not a regular
 file), shape inference and constant folding asked to build huge tensors, programs the runtime could not
@@ -301,12 +301,12 @@ ONE_LINE = [
 ]
 
 
-#: where `outside` puts the secret, relative to the case folder
-CANARY = "../outside/secret.bin"
+#: where `outside` puts the secret, relative to the case folder's parent
+CANARY = "outside/secret.bin"
 
 
 def _case(cid: str, make: Callable[[Path], list[str]], expect: tuple, isolate: bool, canary: bool) -> dict:
-    where = "../secret.bin" if cid == "ext-attr-working-directory" else CANARY
+    where = "secret.bin" if cid == "ext-attr-working-directory" else CANARY
     return {"id": cid, "tool": "h3pc", "make": make, "expect": expect, "isolate": isolate,
             "canary": where if canary else None}
 

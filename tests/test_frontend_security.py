@@ -90,7 +90,7 @@ def test_hostile_model(case: dict, tmp_path: Path, capsys: pytest.CaptureFixture
     out = tmp_path / "out"
     out.mkdir()
     argv = case["make"](folder) + ["-o", str(out / "p.bin"), "--report", str(out / "r.json")]
-    canary = os.path.realpath(folder / case["canary"]) if case["canary"] else None
+    canary = os.path.realpath(folder.parent / case["canary"]) if case["canary"] else None
     if case["isolate"]:
         code, err, seconds, rss = run_capped(argv, tmp_path)
         assert seconds < 60 and rss < 1024, (seconds, rss)
