@@ -37,6 +37,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -71,12 +72,13 @@ def _tensors(model: onnx.ModelProto) -> list[tuple[str, onnx.TensorProto]]:
 
 
 def _removable(a: np.ndarray) -> bool:
+    """A weight payload worth leaving out: large, float32, finite and not a mask-like table."""
     if a.dtype != np.float32 or a.size <= KEEP_ELEMENTS or not np.isfinite(a).all():
         return False
     return len(np.unique(a)) > KEEP_DISTINCT
 
 
-def _stats(a: np.ndarray) -> dict:
+def _stats(a: np.ndarray) -> dict[str, Any]:
     """Mean and std per tensor; per output channel for a 4-D (convolution) weight."""
     a64 = a.astype(np.float64)
     if a.ndim == 4:
@@ -107,12 +109,14 @@ def strip(src: Path, dst: Path = SKELETONS) -> None:
             np.savez_compressed(dst / f"{name}.npz", **{k: z[k] for k in z.files if k.startswith("in/")})
 
 
-def _draw(model_name: str, key: str, shape: tuple[int, ...], spec: dict) -> np.ndarray:
+def _draw(model_name: str, key: str, shape: tuple[int, ...], spec: dict[str, Any]) -> np.ndarray:
+    """The tensor's new values: the same on every machine (PCG64 and sha256 are specified bit for bit)."""
     seed = int.from_bytes(hashlib.sha256(f"{model_name}:{key}".encode()).digest()[:16], "little")
     z = np.random.Generator(np.random.PCG64(seed)).standard_normal(shape)
     if "axis0_std" in spec:  # each output channel standardised, then given its recorded moments
         rows = z.reshape(shape[0], -1)
-        rows = (rows - rows.mean(1, keepdims=True)) / rows.std(1, keepdims=True)
+        sd = rows.std(1, keepdims=True)
+        rows = (rows - rows.mean(1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
         rows = rows * np.asarray(spec["axis0_std"])[:, None] + np.asarray(spec["axis0_mean"])[:, None]
         return rows.reshape(shape).astype(np.float32)
     z = (z - z.mean()) / z.std()  # exact moments: a drawn row sum would otherwise shift every layer
