@@ -9,6 +9,7 @@ input, written only when everything succeeded), and every parse, verify or pass 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -19,7 +20,7 @@ from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseE
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from h3pc.context import DIALECTS, PASSES
-from h3pc.diagnostics import H3pcError, printable, run_main
+from h3pc.diagnostics import H3pcError, UsageError, printable, run_main
 from h3pc.files import Outputs, check_input, read_bytes
 
 #: largest IR file read (the IR of the largest model we compile is a few MB: its weights are elided)
@@ -103,10 +104,22 @@ class H3pcOptMain(xDSLOptMain):
 
 
 def main_args(argv: list[str]) -> int:
+    usage = io.StringIO()
     try:
-        opt = H3pcOptMain(args=argv)
+        with contextlib.redirect_stderr(usage):  # argparse prints a usage block before its error
+            opt = H3pcOptMain(args=argv)
+    except SystemExit as exc:
+        if exc.code in (0, None):  # --help, --version
+            raise
+        lines = usage.getvalue().strip().splitlines()
+        message = lines[-1].split("error: ", 1)[-1] if lines else "cannot parse the command line"
+        raise UsageError(f"{printable(message)} (see h3pc-opt --help)") from None
     except ArgSpecParseError as exc:
         raise H3pcError(f"-p: {printable(str(exc).splitlines()[-1])}") from None
+    except ValueError as exc:  # xdsl-opt's own refusal of a pass name
+        if not str(exc).startswith("Unrecognized passes"):
+            raise
+        raise UsageError(f"-p: {printable(str(exc))} (see h3pc-opt --help for the passes)") from None
     inputs = {}
     if opt.args.input_file is not None:
         check_input(opt.args.input_file)

@@ -1004,6 +1004,12 @@ OPT_CASES = [
     Case("opt-parse-error", "h3pc-opt", mlir("builtin.module {\n  %0 = \n}\n"), ("in.mlir:",)),
     Case("opt-unknown-op", "h3pc-opt", mlir('builtin.module {\n  "nope.op"() : () -> ()\n}\n'), ("in.mlir:2",)),
     Case("opt-missing-file", "h3pc-opt", lambda d, v: [str(d / "nope.mlir")], ("no such file",)),
+    Case("opt-unknown-pass", "h3pc-opt", lambda d, v: mlir("builtin.module {\n}\n")(d, v) + ["-p", "no-such-pass"],
+         ("-p", "no-such-pass")),
+    Case("opt-malformed-pass-pipeline", "h3pc-opt",
+         lambda d, v: mlir("builtin.module {\n}\n")(d, v) + ["-p", "canonicalize{"], ("-p",)),
+    Case("opt-unknown-flag", "h3pc-opt", lambda d, v: mlir("builtin.module {\n}\n")(d, v) + ["--bogus"],
+         ("unrecognized arguments: --bogus",)),
 ]
 
 # --- helper H2's model cases (tests/hostile_models.py), when that module is there ----------------------
