@@ -169,12 +169,12 @@ def summary(rep: dict[str, Any]) -> str:
     lines = [f"{head}: latency {_si(rep['latency_s'], 's')} per inference, energy {_si(rep['energy_j'], 'J')}",
              f"  program load: {_si(rep['program_load']['latency_s'], 's')}, {_si(rep['program_load']['energy_j'], 'J')}, "
              f"{sum(rep['program_load']['writes'].values())} cell writes",
-             f"  {'engine':<10} {'busy':>9} {'util':>6} {'compute':>9} {'load':>9} {'store':>9} "
+             f"  {'engine':<10} {'busy':>9} {'util':>6} {'compute':>9} {'load':>9} {'store':>9} {'program':>9} "
              f"{'energy':>9} {'static':>9}"]
-    for t, v in rep["tiers"].items():
-        lines.append(f"  {t:<10} {_si(v['busy_s'], 's'):>9} {v['utilisation']:>6.1%} {_si(v['compute_s'], 's'):>9} "
-                     f"{_si(v['load_s'], 's'):>9} {_si(v['store_s'], 's'):>9} {_si(v['dynamic_energy_j'], 'J'):>9} "
-                     f"{_si(v['static_energy_j'], 'J'):>9}")
+    for t, v in rep["tiers"].items():  # busy = compute + load + store + program (+ sync, free)
+        lines.append(f"  {t:<10} {_si(v['busy_s'], 's'):>9} {v['utilisation']:>6.1%} "
+                     + " ".join(f"{_si(v[f'{a}_s'], 's'):>9}" for a in ("compute", "load", "store", "program"))
+                     + f" {_si(v['dynamic_energy_j'], 'J'):>9} {_si(v['static_energy_j'], 'J'):>9}")
     st = rep.get("static_energy")
     if st and st["energy_j"]:
         powers = ", ".join(f"{t} {_si(v['power_w'], 'W')}" for t, v in st["tiers"].items() if v["power_w"])
