@@ -52,23 +52,24 @@ class Emulator:
         self.where = where
         # one generator per run (reseeded in `run`); program load draws from its own
         self._rng = [np.random.default_rng([seed, 0])]
-        self.kernels = Kernels.of(prog, where)
-        check_program(prog, self.kernels, where)
-        check_constants(prog, where)
-        self.charges = Charges.build(prog, self.hw, self.kernels)
-        self.env: list[Any] = [None] * len(prog.tensors)
-        for t, arr in prog.consts.items():
-            self.env[t] = arr
-        self.crossbars: dict[tuple[str, int], tuple[np.ndarray, Any]] = {}
-        self._bind_op = {"PMM": self._pmm, "PROG": self._prog, "MVM": self._mvm, "GEMM": self._gemm,
-                         "VOP": self._vop}
-        self._lazy = self._lazy_windows()
-        self._streamed = {(t, i.args[1]) for t, st in prog.streams.items() for i in st
-                          if i.op == "PROG" and not i.args[2]}
-        self.makespan, self.events = simulate(prog.streams, self.charges.of)
-        check_order(prog, self.events, where)
-        self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)
-        self._plan = [fn for ev in self.events if (fn := self._bind(ev.tier, ev.ins)) is not None]
+        with progress.task(f"load {where} into the emulator (checks, schedule, crossbar writes)"):
+            self.kernels = Kernels.of(prog, where)
+            check_program(prog, self.kernels, where)
+            check_constants(prog, where)
+            self.charges = Charges.build(prog, self.hw, self.kernels)
+            self.env: list[Any] = [None] * len(prog.tensors)
+            for t, arr in prog.consts.items():
+                self.env[t] = arr
+            self.crossbars: dict[tuple[str, int], tuple[np.ndarray, Any]] = {}
+            self._bind_op = {"PMM": self._pmm, "PROG": self._prog, "MVM": self._mvm, "GEMM": self._gemm,
+                             "VOP": self._vop}
+            self._lazy = self._lazy_windows()
+            self._streamed = {(t, i.args[1]) for t, st in prog.streams.items() for i in st
+                              if i.op == "PROG" and not i.args[2]}
+            self.makespan, self.events = simulate(prog.streams, self.charges.of)
+            check_order(prog, self.events, where)
+            self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)
+            self._plan = [fn for ev in self.events if (fn := self._bind(ev.tier, ev.ins)) is not None]
         self._report: dict[str, Any] | None = None
 
     # -- I/O ----------------------------------------------------------------------------------
