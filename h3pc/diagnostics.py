@@ -99,3 +99,16 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> typing.NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def shown(value: object, limit: int = 60, as_text: bool = False) -> str:
+    """A value as a diagnostic quotes it: its repr (or str, for names) on one line, cut at `limit`
+    characters (a value read from a file may be a list of 100,000 numbers; the message stays a line)."""
+    text = printable(str(value) if as_text else repr(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown_name(value: object) -> str:
+    """A name read from a file (a key, a node, a tier) as a diagnostic quotes it: one line, at most 80
+    characters."""
+    return shown(value, 80, as_text=True)

@@ -35,8 +35,13 @@ from typing import Any
 
 from h3pc.diagnostics import H3pcError, printable
 
-#: largest YAML or JSON file read (hardware descriptions, sweep files, placements, reports)
+#: largest JSON file read (placements, a sweep's stored points)
 MAX_TEXT_BYTES = 16 << 20
+#: largest YAML file read (hardware descriptions, sweep files: a few KB; a sweep axis of 10,000 values
+#: is about 60 KB). YAML is parsed in Python at about 10 us a value, so this bounds time and memory
+#: (a 256 KB list of numbers: about 3 s and 60 MB); the C parser is not used: it recurses without a
+#: limit and crashes the process on deep nesting
+MAX_YAML_BYTES = 256 << 10
 #: deepest nesting of mappings and lists in a YAML or JSON file
 MAX_DEPTH = 64
 #: most nodes in a YAML or JSON document, YAML aliases counted as expanded (no billion laughs)
@@ -125,8 +130,8 @@ def parse_yaml(text: str, where: str, what: str) -> Any:
     built, so an alias bomb costs its compact size, not its expansion."""
     import yaml
 
-    if len(text) > MAX_TEXT_BYTES:
-        raise H3pcError(f"{where}: not a {what} (more than {MAX_TEXT_BYTES} characters)")
+    if len(text) > MAX_YAML_BYTES:
+        raise H3pcError(f"{where}: not a {what} (more than the {MAX_YAML_BYTES} characters supported)")
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

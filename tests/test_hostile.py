@@ -894,8 +894,12 @@ YAML_CASES = [
          ("hw.yaml", "duplicate key 'tiles'")),
     Case("yaml-duplicate-key-sweep", "h3pc sweep", sweep_case("grid: product\ngrid: zip\n"),
          ("sweep.yaml", "duplicate key 'grid'")),
-    Case("yaml-long-string", "h3pc", hw_text("name: " + "a" * (2 << 20) + "\n"), ("hw.yaml", "characters")),
+    Case("yaml-long-string", "h3pc", hw_text("name: " + "a" * (2 << 20) + "\n"), ("hw.yaml", "bytes, more than")),
     Case("yaml-huge-file", "h3pc", hw_text("#" * (17 << 20) + "\n"), ("hw.yaml", "bytes, more than")),
+    Case("yaml-many-values", "h3pc", hw_text("name: [" + "1," * 131_000 + "1]\n"),
+         ("hw.yaml", "name: expected a string, got [1, 1, 1,", "...")),  # the value quoted, cut short
+    Case("yaml-many-values-sweep", "h3pc sweep", sweep_case("axes: {photonic.tiles: [" + "1," * 130_000 + "1]}\n"),
+         ("sweep.yaml", "more than the 10000 supported per axis")),
 ]
 
 JSON_CASES = [
@@ -903,7 +907,8 @@ JSON_CASES = [
     Case("json-placement-deep-objects", "h3pc", placement('{"a":' * 70 + "1" + "}" * 70),
          ("place.json", "more than 64 levels")),
     Case("json-placement-duplicate-key", "h3pc",
-         placement('{"format": "h3pc-placement", "layers": [], "format": "x"}'), ("place.json", "duplicate key 'format'")),
+         placement('{"format": "h3pc-placement", "layers": [], "format": "x"}'),
+         ("place.json", "duplicate key 'format'")),
     Case("json-placement-many-values", "h3pc", placement("[" + "0," * 1_100_000 + "0]"),
          ("place.json", "more than 1000000 values")),
     Case("json-placement-long-string", "h3pc", placement('{"format": "' + "a" * (2 << 20) + '"}'),
@@ -924,9 +929,11 @@ OUTPUT_CASES = [
     outputs_case("out-ir-out-is-the-model", "h3pc", lambda d, v: [mlp(d), "--emit", "nn", "--ir-out", mlp(d)],
                  ("--ir-out", "is also the model")),
     outputs_case("out-placement-out-is-placement-in", "h3pc",
-                 lambda d, v: [mlp(d), "--placement-in", previous(d / "pl.json"), "--placement-out", str(d / "pl.json")],
+                 lambda d, v: [mlp(d), "--placement-in", previous(d / "pl.json"),
+                               "--placement-out", str(d / "pl.json")],
                  ("--placement-out", "is also the --placement-in file")),
-    outputs_case("out-report-is-the-hw-file", "h3pc", lambda d, v: hw_is_report(d), ("--report", "is also the --hw file")),
+    outputs_case("out-report-is-the-hw-file", "h3pc", lambda d, v: hw_is_report(d),
+                 ("--report", "is also the --hw file")),
     outputs_case("out-outputs-is-inputs", "h3pc-run",
                  lambda d, v: (lambda p, xs: [p, "--inputs", xs, "--outputs", xs])(*run_copy(d, v)),
                  ("--outputs", "is also the --inputs file")),
@@ -1293,6 +1300,7 @@ def check_line(tool: str, code: int, err: str, expect: tuple[str | tuple[str, ..
     assert len(lines) == 1, err
     assert lines[0].startswith(f"{tool}: error: "), lines[0]
     text = lines[0].replace(str(folder), "")
+    assert len(text) < 1000, f"a line of {len(text)} characters"
     for want in expect:
         alternatives = (want,) if isinstance(want, str) else want
         assert any(a in text for a in alternatives), f"{want!r} not in {lines[0]!r}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from h3pc.diagnostics import H3pcError, printable
+from h3pc.diagnostics import H3pcError, shown, shown_name
 
 PRESETS = Path(__file__).parent / "presets"
 
@@ -176,7 +176,7 @@ def _convert(cls: type, data: Any, path: str, where: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
     unknown = sorted(set(data) - set(fields), key=str)  # YAML keys may be numbers, null, ...
     if unknown:
-        raise H3pcError(f"{where}: {_join(path, printable(str(unknown[0])))}: unknown key "
+        raise H3pcError(f"{where}: {_join(path, shown_name(unknown[0]))}: unknown key "
                         f"(expected one of {', '.join(fields)})")
     kwargs = {}
     for name, f in fields.items():
@@ -206,26 +206,26 @@ def _value(typ: Any, v: Any, key: str, where: str, meta: Any) -> Any:
         typ = next(a for a in args if a is not type(None))
     if typ is bool:
         if not isinstance(v, bool):
-            raise H3pcError(f"{where}: {key}: expected true or false, got {v!r}")
+            raise H3pcError(f"{where}: {key}: expected true or false, got {shown(v)}")
         return v
     if typ is str:
         if not isinstance(v, str):
-            raise H3pcError(f"{where}: {key}: expected a string, got {v!r}")
+            raise H3pcError(f"{where}: {key}: expected a string, got {shown(v)}")
         return v
     if typ is int:
         if isinstance(v, bool) or not isinstance(v, int):
-            raise H3pcError(f"{where}: {key}: expected an integer, got {v!r}")
+            raise H3pcError(f"{where}: {key}: expected an integer, got {shown(v)}")
     elif typ is float:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise H3pcError(f"{where}: {key}: expected a number, got {v!r}")
+            raise H3pcError(f"{where}: {key}: expected a number, got {shown(v)}")
         v = float(v)
         if not math.isfinite(v):  # NaN passes every range check below
-            raise H3pcError(f"{where}: {key}: expected a finite number, got {v!r}")
+            raise H3pcError(f"{where}: {key}: expected a finite number, got {shown(v)}")
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is not None and (v < lo or (meta.get("strict_lo") and v == lo)):
-        raise H3pcError(f"{where}: {key}: {v!r} must be {'>' if meta.get('strict_lo') else '>='} {lo}")
+        raise H3pcError(f"{where}: {key}: {shown(v)} must be {'>' if meta.get('strict_lo') else '>='} {lo}")
     if hi is not None and v > hi:
-        raise H3pcError(f"{where}: {key}: {v!r} must be <= {hi}")
+        raise H3pcError(f"{where}: {key}: {shown(v)} must be <= {hi}")
     return v
 
 
@@ -234,7 +234,8 @@ def parse_hardware(data: Any, where: str) -> HardwareConfig:
     for tier in ("sram_pim", "reram_pim"):
         t = getattr(cfg, tier)
         if t.weight_bits % t.cell_bits:
-            raise H3pcError(f"{where}: {tier}.weight_bits: {t.weight_bits} is not a multiple of cell_bits {t.cell_bits}")
+            raise H3pcError(f"{where}: {tier}.weight_bits: {t.weight_bits} is not a multiple of cell_bits "
+                            f"{t.cell_bits}")
     return dataclasses.replace(cfg, source=where)
 
 
@@ -257,9 +258,10 @@ def load_hardware(spec: str | Path = "h3pimap") -> HardwareConfig:
         path = PRESETS / f"{spec}.yaml"
     if not path.exists():
         raise H3pcError(f"--hw {spec}: no such preset or file (presets: {', '.join(preset_names())})")
-    from h3pc.files import read_text
+    from h3pc.files import MAX_YAML_BYTES, read_text
 
-    text = read_text(path, None, "YAML text")  # a FIFO or folder is refused unopened; the size is bounded
+    # a FIFO or folder is refused unopened; the size is bounded
+    text = read_text(path, None, "YAML text", MAX_YAML_BYTES)
     data = parse_yaml(text, str(path), "hardware description")
     if data is None:
         raise H3pcError(f"{path}: empty file, expected a hardware description (a mapping)")

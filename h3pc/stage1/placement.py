@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from h3pc.diagnostics import H3pcError, printable
+from h3pc.diagnostics import H3pcError, shown, shown_name
 from h3pc.stage1.cpsat import Point
 from h3pc.stage1.problem import Problem
 from h3pc.tiers import TIERS
@@ -66,13 +66,15 @@ def read_pins(path: str, problem: Problem) -> dict[int, dict[str, int]]:
             raise H3pcError(f"{where}: needs \"node\" (string) and \"split\" ({{tier: rows}})")
         layer = by_node.get(entry["node"])
         if layer is None:
-            raise H3pcError(f"{where}: node '{printable(entry['node'])}' is not a GEMM-like layer of this model")
+            raise H3pcError(f"{where}: node '{shown_name(entry['node'])}' is not a GEMM-like layer "
+                            f"of this model")
         split = entry["split"]
         for t, r in split.items():
             if t not in TIERS:
-                raise H3pcError(f"{where}.split: unknown tier '{printable(t)}' (expected one of {', '.join(TIERS)})")
+                raise H3pcError(f"{where}.split: unknown tier '{shown_name(t)}' "
+                                f"(expected one of {', '.join(TIERS)})")
             if not isinstance(r, int) or isinstance(r, bool) or r < 0:
-                raise H3pcError(f"{where}.split.{t}: {printable(repr(r))[:80]} must be a non-negative integer")
+                raise H3pcError(f"{where}.split.{t}: {shown(r)} must be a non-negative integer")
             if r % layer.chunk:
                 raise H3pcError(f"{where}.split.{t}: {r} rows is not a multiple of the layer's chunk "
                                 f"({layer.chunk} rows)")

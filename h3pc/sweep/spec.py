@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from h3pc import __version__
-from h3pc.diagnostics import H3pcError, printable
-from h3pc.files import check_input, read_bytes, read_text
+from h3pc.diagnostics import H3pcError, shown, shown_name
+from h3pc.files import MAX_YAML_BYTES, check_input, read_bytes, read_text
 from h3pc.hardware.schema import PRESETS, HardwareConfig, parse_hardware, parse_yaml, preset_names
 from h3pc.quality import METRICS
 from h3pc.stage1.mappings import MAPPINGS
@@ -178,7 +178,8 @@ def load_spec(path: str | Path) -> Spec:
     """Read and validate a sweep file; every hardware point is checked by the hardware schema."""
     path = Path(path).resolve()
     where = str(path)
-    text = read_text(path, None, "YAML text")  # a FIFO or folder is refused unopened; the size is bounded
+    # a FIFO or folder is refused unopened; the size is bounded
+    text = read_text(path, None, "YAML text", MAX_YAML_BYTES)
     data = parse_yaml(text, where, "sweep file")
     if not isinstance(data, dict):
         raise H3pcError(f"{where}: expected a mapping with keys {', '.join(TOP_KEYS)}, got "
@@ -190,7 +191,7 @@ def load_spec(path: str | Path) -> Spec:
     base_name, base = _base(data.get("hardware", "h3pimap"), path.parent, where)
     grid = data.get("grid", "product")
     if grid not in GRIDS:
-        raise H3pcError(f"{where}: grid: {printable(repr(grid))} is not one of {', '.join(GRIDS)}")
+        raise H3pcError(f"{where}: grid: {shown(grid)} is not one of {', '.join(GRIDS)}")
     choices = _mappings(data.get("mappings", ["hybrid/cpsat"]), where)
     objectives = _objectives(data.get("objectives", ["latency"]), where)
     _count(data.get("axes") or {}, grid, len(models), choices, objectives, where)
@@ -209,7 +210,7 @@ def _count(axes: Any, grid: str, models: int, choices: list[Choice], objectives:
     lengths = [len(v) if isinstance(v, list) else 1 for v in _mapping_of(axes, "axes", where).values()]
     for path, n in zip(axes, lengths):
         if n > MAX_AXIS_VALUES:
-            raise H3pcError(f"{where}: axes.{printable(str(path))}: {n} values, more than the {MAX_AXIS_VALUES} "
+            raise H3pcError(f"{where}: axes.{shown_name(path)}: {n} values, more than the {MAX_AXIS_VALUES} "
                             f"supported per axis")
     hw_points = (max(lengths) if lengths else 1) if grid == "zip" else math.prod(lengths)
     runs = sum(len(objectives) if c.uses_objective else 1 for c in choices)
@@ -225,7 +226,7 @@ def _known(data: dict, keys: tuple[str, ...], at: str, where: str) -> None:
     for k in data:
         if k not in keys:
             name = f"{at}.{k}" if at else str(k)
-            raise H3pcError(f"{where}: {printable(name)}: unknown key (expected one of {', '.join(keys)})")
+            raise H3pcError(f"{where}: {shown_name(name)}: unknown key (expected one of {', '.join(keys)})")
 
 
 def _mapping_of(v: Any, at: str, where: str) -> dict:
@@ -238,7 +239,7 @@ def _list_of(v: Any, at: str, where: str) -> list:
     if isinstance(v, (str, int, float)):
         return [v]
     if not isinstance(v, list) or not v:
-        raise H3pcError(f"{where}: {at}: expected a non-empty list, got {printable(repr(v))}")
+        raise H3pcError(f"{where}: {at}: expected a non-empty list, got {shown(v)}")
     return v
 
 
@@ -248,25 +249,25 @@ def _number(v: Any, at: str, where: str, positive: bool = False, integer: bool =
     a solve time of 1e300 seconds are refused here, before any point runs)."""
     ok = isinstance(v, int) if integer else isinstance(v, (int, float))
     if isinstance(v, bool) or not ok:
-        raise H3pcError(f"{where}: {at}: expected {'an integer' if integer else 'a number'}, got {printable(repr(v))}")
+        raise H3pcError(f"{where}: {at}: expected {'an integer' if integer else 'a number'}, got {shown(v)}")
     if not math.isfinite(v):
-        raise H3pcError(f"{where}: {at}: expected a finite number, got {v!r}")
+        raise H3pcError(f"{where}: {at}: expected a finite number, got {shown(v)}")
     if positive and not v > 0:
-        raise H3pcError(f"{where}: {at}: {v!r} must be > 0")
+        raise H3pcError(f"{where}: {at}: {shown(v)} must be > 0")
     if hi is not None and v > hi:
-        raise H3pcError(f"{where}: {at}: {v!r} must be <= {hi:g}")
+        raise H3pcError(f"{where}: {at}: {shown(v)} must be <= {hi:g}")
     return v
 
 
 def _bool(v: Any, at: str, where: str) -> bool:
     if not isinstance(v, bool):
-        raise H3pcError(f"{where}: {at}: expected true or false, got {printable(repr(v))}")
+        raise H3pcError(f"{where}: {at}: expected true or false, got {shown(v)}")
     return v
 
 
 def _file(value: Any, folder: Path, at: str, where: str) -> Path:
     if not isinstance(value, str) or not value:
-        raise H3pcError(f"{where}: {at}: expected a file path, got {printable(repr(value))}")
+        raise H3pcError(f"{where}: {at}: expected a file path, got {shown(value)}")
     p = Path(value).expanduser()
     p = p if p.is_absolute() else folder / p
     try:
@@ -301,9 +302,9 @@ def _models(v: Any, folder: Path, quality: bool, qdata: dict, payloads: dict[str
         path = _file(entry["path"], folder, f"{at}.path", where)
         name = entry.get("name", path.stem)
         if not isinstance(name, str) or not name:
-            raise H3pcError(f"{where}: {at}.name: expected a string, got {printable(repr(name))}")
+            raise H3pcError(f"{where}: {at}.name: expected a string, got {shown(name)}")
         if any(m.name == name for m in out):
-            raise H3pcError(f"{where}: {at}: a second model named '{printable(name)}' (give it a `name:`)")
+            raise H3pcError(f"{where}: {at}: a second model named '{shown_name(name)}' (give it a `name:`)")
         sha = _read(path, f"{at}.path", payloads, where)
         calib = calib_sha = None
         if quality:
@@ -343,8 +344,8 @@ def _check_calib(model: Path, calib: Path, at: str, where: str) -> None:
     missing = [n for n in inputs if n not in found]
     if missing:
         n = missing[0]
-        raise H3pcError(f"{where}: {at}: {calib} has no calibration samples for input '{printable(n)}' of "
-                        f"{model.name} (expected key '{printable(n)}' or 'eval/{printable(n)}')")
+        raise H3pcError(f"{where}: {at}: {calib} has no calibration samples for input '{shown_name(n)}' "
+                        f"of {model.name} (expected key '{shown_name(n)}' or 'eval/{shown_name(n)}')")
 
 
 def _base(v: Any, folder: Path, where: str) -> tuple[str, HardwareConfig]:
@@ -353,7 +354,7 @@ def _base(v: Any, folder: Path, where: str) -> tuple[str, HardwareConfig]:
 
     if not isinstance(v, str) or not v:
         raise H3pcError(f"{where}: hardware: expected a preset ({', '.join(preset_names())}) or a file, "
-                        f"got {printable(repr(v))}")
+                        f"got {shown(v)}")
     if not Path(v).suffix and v in preset_names():
         return v, load_hardware(PRESETS / f"{v}.yaml")
     p = Path(v).expanduser()
@@ -370,7 +371,7 @@ def _axes(v: Any, base: HardwareConfig, where: str) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for path, values in v.items():
         if not isinstance(path, str):
-            raise H3pcError(f"{where}: axes: {printable(repr(path))}: expected a hardware key path such as "
+            raise H3pcError(f"{where}: axes: {shown(path)}: expected a hardware key path such as "
                             f"photonic.cores_per_tile")
         at = f"axes.{path}"
         _resolve(d, path, at, where)
@@ -380,7 +381,7 @@ def _axes(v: Any, base: HardwareConfig, where: str) -> dict[str, list[Any]]:
             cfg = parse_hardware(_set(d, path, value), f"{where}: {at}[{i}]")  # the schema's error, naming the key
             value = _get(cfg.to_dict(), path)  # as the schema normalised it (1 -> 1.0 for a float key)
             if value in seen:
-                raise H3pcError(f"{where}: {at}[{i}]: {printable(repr(value))} is listed twice")
+                raise H3pcError(f"{where}: {at}[{i}]: {shown(value)} is listed twice")
             seen.append(value)
         out[path] = seen
     return out
@@ -394,7 +395,7 @@ def _resolve(d: dict, path: str, at: str, where: str) -> None:
         if not isinstance(node, dict):
             raise H3pcError(f"{where}: {at}: unknown hardware key ({here} is a value, not a section)")
         if part not in node:
-            raise H3pcError(f"{where}: {at}: unknown hardware key '{printable(part)}' ({here} has: "
+            raise H3pcError(f"{where}: {at}: unknown hardware key '{shown_name(part)}' ({here} has: "
                             f"{', '.join(node)})")
         node = node[part]
     if isinstance(node, dict):
@@ -446,7 +447,7 @@ def _unique(v: Any, key: str, table: Mapping[str, Any], expected: str, where: st
     out: list[Any] = []
     for i, entry in enumerate(_list_of(v, key, where)):
         if entry not in table:
-            raise H3pcError(f"{where}: {key}[{i}]: unknown {key[:-1]} {printable(repr(entry))} "
+            raise H3pcError(f"{where}: {key}[{i}]: unknown {key[:-1]} {shown(entry)} "
                             f"(expected one of {expected})")
         value = table[entry]
         if value in out:
@@ -492,7 +493,7 @@ def _quality(v: Any, where: str) -> Quality | None:
     q = Quality()
     metric = v.get("metric", q.metric)
     if metric not in METRICS:
-        raise H3pcError(f"{where}: quality.metric: unknown metric {printable(repr(metric))} "
+        raise H3pcError(f"{where}: quality.metric: unknown metric {shown(metric)} "
                         f"(expected one of {', '.join(METRICS)})")
     tol = v.get("tolerance")
     samples = v.get("samples")

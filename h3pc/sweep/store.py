@@ -2,9 +2,9 @@
 
 Each file is written atomically as soon as its point ends, so a killed sweep loses at most the
 points that were running; a resumed sweep runs only the keys that have no file. The table is always
-rebuilt from these files. A lock file keeps two sweeps out of one results folder, and marks it as a sweep's: a folder that
-exists and holds anything without that mark is refused (a sweep never overwrites a file it did not
-create).
+rebuilt from these files. A lock file keeps two sweeps out of one results folder, and marks it as a
+sweep's: a folder that exists and holds anything without that mark is refused (a sweep never
+overwrites a file it did not create).
 """
 
 from __future__ import annotations
