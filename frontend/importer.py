@@ -300,4 +300,25 @@ def import_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
     _check_sizes(static, loaded.path)
     imported = ModuleImporter(static).run(loaded.path)
     imported.op_counts = counts
+    verify_imported(imported)
     return imported
+
+
+def verify_imported(imported: ImportedModel) -> None:
+    """The nn dialect's verifiers, run now and reported per ONNX node: the runtime verifies the kernels it
+    reads back from a program, so a module that fails them compiles into a program that cannot run."""
+    from xdsl.utils.exceptions import VerifyException
+
+    for op in imported.func.body.block.ops:
+        try:
+            op.verify()
+        except VerifyException as exc:
+            node = op.attributes.get("onnx_node")
+            where = f"node '{node.data}'" if isinstance(node, StringAttr) else f"'{op.name}'"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UnsupportedError(f"{imported.source}: {where}: {first}") from None
+    try:
+        imported.module.verify()
+    except VerifyException as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnsupportedError(f"{imported.source}: the imported module does not verify: {first}") from None

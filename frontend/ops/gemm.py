@@ -28,10 +28,6 @@ def matmul(ctx: NodeContext) -> list:
 @importer("Gemm", to=["nn.gemm"], note="alpha, beta, transA, transB, optional C")
 def gemm(ctx: NodeContext) -> list:
     check_not_empty(ctx, 0, 1, 2)
-    if ctx.has_input(2):  # C broadcasts one way to [M, N] (ONNX shape inference does not check it)
-        out, c = ctx.out_shape(), ctx.shape(2)
-        if len(c) > 2 or any(d not in (1, o) for d, o in zip(reversed(c), reversed(out))):
-            raise ctx.fail(f"bias C of shape {list(c)} does not broadcast to the output {list(out)}")
     props = {
         "alpha": float_attr(ctx.attr("alpha", 1.0)),
         "beta": float_attr(ctx.attr("beta", 1.0)),

@@ -139,6 +139,11 @@ def pad(ctx: NodeContext) -> list:
             for i, a in enumerate(axes):
                 full[a], full[rank + a] = pads[i], pads[len(axes) + i]
             pads = full
+    shape = ctx.shape(0)
+    for a in range(rank):
+        if mode != "constant" and shape[a] == 0 and (pads[a] or pads[rank + a]):
+            raise ctx.fail(f"mode '{mode}' pads axis {a}, which is empty (shape {list(shape)}): there is nothing to "
+                           "reflect, repeat or wrap")
     props = {"pads": ints_attr(pads), "mode": StringAttr(mode), "value": float_attr(value)}
     return [ctx.unary(nn.PadOp, props=props)]
 
