@@ -124,15 +124,29 @@ def load_onnx(path: str | Path) -> LoadedModel:
     import onnx
 
     path = Path(path)
-    if not path.exists():
-        raise H3pcError(f"{path}: no such file")
-    if path.is_dir():
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise H3pcError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise H3pcError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
         raise H3pcError(f"{path}: is a directory, not an ONNX file")
-    size = path.stat().st_size
-    if size == 0:
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the open, a device has no end
+        raise H3pcError(f"{path}: not a regular file, not an ONNX model")
+    if st.st_size == 0:
         raise H3pcError(f"{path}: empty file, not an ONNX model")
-    with open(path, "rb") as f:
-        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise H3pcError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise H3pcError(f"{path}: not a regular file, not an ONNX model")
+        size = os.fstat(fd).st_size
+        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    finally:
+        os.close(fd)
     buf = memoryview(mm)
     wire = _Wire(buf, path)
     external = ExternalData(path)
@@ -185,6 +199,8 @@ def _check_declared(model: "onnx.ModelProto", path: Path) -> None:  # noqa: F821
     from onnx import AttributeProto
 
     g = model.graph
+    if g.sparse_initializer:
+        raise UnsupportedError(f"{path}: sparse initializer '{g.sparse_initializer[0].values.name}' is not supported")
     inits: set[str] = set()
     for t in g.initializer:
         if t.name in inits:

@@ -259,6 +259,24 @@ def test_folding_refuses_a_model_with_unresolved_external_data(tmp_path: Path) -
         folding.make_static(loaded)
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_model_path_that_is_not_a_regular_file_is_refused_unopened(kind: str, tmp_path: Path) -> None:
+    path = {"fifo": tmp_path / "m.onnx", "device": Path("/dev/zero"), "folder": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)  # an open would block this test forever
+    with pytest.raises(H3pcError, match="regular file|directory"):
+        load_onnx(path)
+
+
+def test_sparse_initializer_is_refused_by_name(tmp_path: Path) -> None:
+    sparse = helper.make_sparse_tensor(numpy_helper.from_array(np.ones(2, np.float32), "w"),
+                                       numpy_helper.from_array(np.array([0, 5], np.int64), "w_idx"), [4, 3])
+    model = hm.build([N("MatMul", ["x", "w"], ["y"], name="mm")])
+    model.graph.sparse_initializer.append(sparse)
+    with pytest.raises(H3pcError, match="sparse initializer 'w'"):
+        load_onnx(hm.save(model, tmp_path)[0])
+
+
 # --- bounded folding ---------------------------------------------------------------------------------------
 
 
