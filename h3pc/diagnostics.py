@@ -32,9 +32,10 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
     """Run a tool's main; turn every exception into one `prog: error: ...` line unless --debug."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("H3PC_DEBUG") == "1"
-    from h3pc.files import Interrupted, install_signal_handlers
+    from h3pc.files import Interrupted, begin_command, install_signal_handlers
 
     install_signal_handlers()
+    begin_command()
     try:
         return main(args)
     except H3pcError as exc:

@@ -80,7 +80,29 @@ def check_input(path: str | Path, flag: str | None = None) -> os.stat_result:
         raise H3pcError(f"{_label(path, flag)}: {what}, not a regular file")
     if not os.access(path, os.R_OK):
         raise H3pcError(f"{_label(path, flag)}: permission denied")
+    _READ.setdefault((st.st_dev, st.st_ino), flag or printable(str(path)))
     return st
+
+
+#: every file this process has read through this module, (st_dev, st_ino) -> how it was named: an
+#: output found among them at commit time (an input discovered while working, such as a model's
+#: external data) is refused like a declared input
+_READ: dict[tuple[int, int], str] = {}
+
+
+def begin_command() -> None:
+    """Forget the files read by an earlier command run in this process (tests run many in one)."""
+    _READ.clear()
+
+
+def note_input(path: str | Path, what: str) -> None:
+    """Record a file the command reads that no flag names (a model's external data file), so that no
+    output of the same command may replace it. Readers that go through `check_input` need not call it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    _READ.setdefault((st.st_dev, st.st_ino), what)
 
 
 def open_input(path: str | Path, flag: str | None = None):
@@ -322,6 +344,8 @@ class Outputs:
     """
 
     inputs: dict[str, str | Path | None] = field(default_factory=dict)
+    #: refuse at commit an output that is any file read through this module (see `commit`)
+    guard_reads: bool = True
     _outs: dict[str, _Out] = field(default_factory=dict)
     _ids: dict[tuple[int, int], str] = field(default_factory=dict)
 
@@ -445,8 +469,21 @@ class Outputs:
 
     def commit(self) -> None:
         """Rename every staged output into place. SIGINT and SIGTERM are held until the last rename,
-        so an interrupt cannot leave some outputs new and others old."""
+        so an interrupt cannot leave some outputs new and others old. An output that turned out to
+        be a file the command read (`note_input`, `check_input`) is refused, and nothing is renamed."""
         staged = [o for o in self._outs.values() if o.tmp is not None]
+        if self.guard_reads:
+            for out in staged:
+                try:
+                    st = os.stat(out.dest)
+                except OSError:
+                    continue
+                what = _READ.get((st.st_dev, st.st_ino))
+                if what is not None:
+                    self.discard()
+                    label = f"the {what} file" if what.startswith("-") else what
+                    raise H3pcError(f"{out.flag} {printable(str(out.path))}: is also {label}, read by this "
+                                    f"command; writing it would destroy that input (choose another output file)")
         held = {signal.SIGINT, signal.SIGTERM}
         old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
         try:
@@ -470,7 +507,7 @@ class Outputs:
 def write_file(path: str | Path, data: bytes | str | Iterable[bytes | memoryview], flag: str = "output") -> int:
     """One output written atomically under the rules of `Outputs` (regular file or new, permissions
     kept). For files a command writes as it goes (a sweep's store); returns the bytes written."""
-    outs = Outputs()
+    outs = Outputs(guard_reads=False)  # a store rewrites files it read itself
     outs.declare(flag, path)
     with outs:
         size = outs.write(flag, data)

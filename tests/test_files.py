@@ -150,6 +150,23 @@ def test_an_output_that_is_an_input_is_refused(tmp_path: Path) -> None:
     assert model.read_text() == "model"
 
 
+def test_an_input_found_while_working_is_not_overwritten(tmp_path: Path) -> None:
+    """A file read after the outputs were declared (a model's external data) is refused at commit."""
+    from h3pc.files import begin_command, note_input
+
+    data = tmp_path / "weights.bin"
+    data.write_bytes(b"weights")
+    begin_command()
+    outs = Outputs()
+    outs.declare("-o", data)
+    outs.write("-o", "program")
+    note_input(data, "external data of m.onnx")
+    with pytest.raises(H3pcError, match="-o .*weights.bin: is also external data of m.onnx, read by this command"):
+        outs.commit()
+    assert data.read_bytes() == b"weights" and sorted(p.name for p in tmp_path.iterdir()) == ["weights.bin"]
+    begin_command()  # the next command in this process starts with nothing read
+
+
 def test_outputs_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "dangling").symlink_to(tmp_path / "missing")
