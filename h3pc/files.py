@@ -17,7 +17,12 @@ Writing (`Outputs`):
     together by `commit()`, with SIGINT/SIGTERM held off between the first and the last rename: a
     command writes all its outputs or none;
   * a replaced file keeps its permission bits; a new file gets 0666 minus the umask (as `open` would);
-  * staged files are removed when the command fails, is interrupted (SIGINT, SIGTERM) or exits.
+    a file the user may not write (read-only) is refused, not replaced;
+  * an output found at commit to be a file the command read without a flag naming it (a model's
+    external data: `note_input`) is refused, and nothing is written;
+  * staged files are removed when the command fails, is interrupted (SIGINT, SIGTERM) or exits; a
+    SIGKILL cannot be caught, and leaves its `.NAME.XXXXXXXX.part` file (a sweep's store removes its own
+    at the next run).
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from __future__ import annotations
 import atexit
 import os
 import re
-import signal
 import secrets
+import signal
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -407,6 +412,8 @@ class Outputs:
             what = _not_regular(st.st_mode)
             if what is not None:
                 raise H3pcError(f"{shown}: {what}; outputs are written only to regular files")
+            if not os.access(path, os.W_OK):
+                raise H3pcError(f"{shown}: is read-only; refusing to replace it")
             mode = stat.S_IMODE(st.st_mode)
         folder = dest.parent
         if not folder.is_dir():

@@ -183,6 +183,18 @@ def test_outputs_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "missing").exists()
 
 
+def test_a_read_only_output_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file its owner made read-only is not replaced (root may write anything, so access is faked)."""
+    ro = tmp_path / "ro.json"
+    ro.write_text("keep")
+    ro.chmod(0o444)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: False if (Path(p) == ro and m & os.W_OK) else real_access(p, m))
+    with pytest.raises(H3pcError, match="ro.json: is read-only; refusing to replace it"):
+        Outputs().declare("--report", ro)
+    assert ro.read_text() == "keep"
+
+
 def test_a_symlinked_output_replaces_its_target_and_keeps_the_link(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     target = tmp_path / "real" / "p.bin"
