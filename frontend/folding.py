@@ -437,7 +437,8 @@ def _value_sized_count(node, types, store: WeightStore, constants: set[str], pat
 
 def _run_subgraph(submodel, feeds: dict[str, np.ndarray], first) -> list[np.ndarray]:
     """Evaluate a constant subgraph with onnxruntime, the reference every test compares against."""
-    import onnxruntime as ort
+    with quiet_stderr():  # its first import may warn (providers, CPU features) on its own
+        import onnxruntime as ort
 
     ort.set_default_logger_severity(4)  # fatal only: a failure is reported once, as our own line
     opts = ort.SessionOptions()
