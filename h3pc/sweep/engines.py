@@ -61,7 +61,10 @@ def _worker_main(conn: Any, parent: int) -> None:
     if os.getppid() != parent:
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    from h3pc import progress
     from h3pc.sweep.point import run_point, warm
+
+    progress.configure(quiet=True)  # the driver's line is the sweep's progress; a worker's would interleave
 
     warm()
 
@@ -189,7 +192,10 @@ class LocalEngine:
 # -- Ray -------------------------------------------------------------------------------------------
 def _ray_point(task: PointTask, model: bytes, calib: bytes | None) -> dict[str, Any]:
     """The Ray task: its ObjectRef arguments arrive resolved (bytes from the object store)."""
+    from h3pc import progress
     from h3pc.sweep.point import run_point
+
+    progress.configure(quiet=True)  # the driver's line is the sweep's progress
 
     return run_point(task, model, calib)
 
