@@ -313,8 +313,11 @@ def test_killed_sweep_resumes_without_recomputing(local_small, tmp_path, capsys)
     _, uninterrupted = local_small
     spec = write(tmp_path, SMALL)
     out = tmp_path / "out"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "h3pc.sweep.cli", str(spec), "-o", str(out), "--jobs", "1", "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TMPDIR": str(tmp)})
     points = out / "points"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(points.glob("*.json"))) < 3:
@@ -322,6 +325,7 @@ def test_killed_sweep_resumes_without_recomputing(local_small, tmp_path, capsys)
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
+    assert list(tmp.iterdir()) == [] and list(out.glob(".scratch-*"))  # a SIGKILL leaves its scratch here
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in points.glob("*.json")}
     assert 3 <= len(before) < 12 and not (out / "sweep.parquet").exists()
     code, stdout, err = run([str(spec), "-o", str(out), "--jobs", "2"], capsys)
@@ -331,6 +335,7 @@ def test_killed_sweep_resumes_without_recomputing(local_small, tmp_path, capsys)
     assert len(after) == 12 and all(after[name] == stamp for name, stamp in before.items())
     runs = {json.loads(p.read_text())["run"] for p in points.glob("*.json")}
     assert len(runs) == 2  # the killed run's points and the resumed run's, nothing else
+    assert list(out.glob(".scratch-*")) == []  # the killed run's scratch removed by the next
     assert strip(read_table(out / "sweep.parquet")) == strip(uninterrupted)
 
 
@@ -365,9 +370,10 @@ def test_an_interrupted_sweep_leaves_no_temporary_files(tmp_path, sig) -> None:
     while time.monotonic() < deadline and len(list((out / "points").glob("*.json"))) < 1:
         assert proc.poll() is None, "the sweep ended before it could be interrupted"
         time.sleep(0.05)
-    assert any(tmp.iterdir()), "the workers use the temporary folder"
+    assert list(out.glob(".scratch-*/h3pc-sweep-*")), "the workers' temporary files are in the results folder"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig and err == f"h3pc sweep: interrupted ({sig.name})\n"
     assert list(tmp.iterdir()) == []
     assert [p.name for p in out.rglob("*.part")] == [] and list((out / "points").glob("*.json"))
+    assert list(out.glob(".scratch-*")) == []

@@ -4,6 +4,7 @@ it arrives, showing progress, and rebuilding the table and report from the store
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 import uuid
@@ -134,12 +135,15 @@ def run_sweep(spec: Spec, out: Path, engine: str = "local", jobs: int = 1, addre
             progress.write(f"h3pc sweep: {len(by_key)} points, {have} already in {out}, {len(todo)} to run on "
                            f"{runner.describe()}\n")
         bar.show(force=True)
+        run = uuid.uuid4().hex[:12]
+        scratch = store.scratch(run)  # the workers' temporary files: in the results folder, never left in /tmp
         try:
             if todo:
-                sink = _Sink(store, by_key, bar, uuid.uuid4().hex[:12])
-                runner.run([point_task(t, spec, timeout) for t in todo], spec.payloads, sink)
+                sink = _Sink(store, by_key, bar, run)
+                runner.run([point_task(t, spec, timeout) for t in todo], spec.payloads, sink, str(scratch))
         finally:
             bar.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         rows = []
         for t in tasks:
             record = store.get(t.key) if t.key in rerun else stored[t.key]  # the lock is held: unchanged

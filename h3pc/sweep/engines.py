@@ -135,16 +135,21 @@ class LocalEngine:
         slot.conn.close()
         slot.proc = None
 
-    def run(self, tasks: list[PointTask], payloads: dict[str, bytes], sink: Sink) -> None:
+    def run(self, tasks: list[PointTask], payloads: dict[str, bytes], sink: Sink, scratch: str | None = None) -> None:
+        """Run `tasks`; the workers' temporary files go under `scratch` (the driver's folder, removed
+        by the driver whatever happens: a SIGKILLed sweep leaves it in its results folder, not in the
+        system temp folder), or under a temporary folder of this engine's own."""
         import multiprocessing
         from multiprocessing.connection import wait
 
         ctx = multiprocessing.get_context("spawn")
         queue = collections.deque(tasks)
         slots = [_Slot() for _ in range(max(1, min(self.jobs, len(tasks))))]
-        # the workers' temporary folder: removed here whatever becomes of them (killed on a deadline,
-        # taken down with an interrupted driver), so a sweep leaves nothing in the system temp folder
-        scratch = tempfile.mkdtemp(prefix="h3pc-sweep-")
+        # the workers' temporary folder: removed whatever becomes of them (killed on a deadline, taken
+        # down with an interrupted driver), so a sweep leaves nothing in the system temp folder
+        own = scratch is None
+        if scratch is None:
+            scratch = tempfile.mkdtemp(prefix="h3pc-sweep-")
         try:
             for slot in slots:
                 self._start(ctx, slot, scratch)
@@ -186,7 +191,8 @@ class LocalEngine:
         finally:
             for slot in slots:
                 self._stop(slot, kill=slot.task is not None)
-            shutil.rmtree(scratch, ignore_errors=True)
+            if own:
+                shutil.rmtree(scratch, ignore_errors=True)
 
 
 # -- Ray -------------------------------------------------------------------------------------------
@@ -251,7 +257,9 @@ class RayEngine:
             raise H3pcError(f"--ray {self.address}: cannot start or reach Ray: {first}{hint}") from None
         return ray
 
-    def run(self, tasks: list[PointTask], payloads: dict[str, bytes], sink: Sink) -> None:
+    def run(self, tasks: list[PointTask], payloads: dict[str, bytes], sink: Sink, scratch: str | None = None) -> None:
+        """Run `tasks` as Ray tasks (their temporary files are on the nodes that run them; `scratch`,
+        a folder of the driver's, is not theirs)."""
         try:
             ray = self._init()
             try:

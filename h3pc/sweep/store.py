@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from h3pc.files import MAX_TEXT_BYTES, parse_json, read_bytes
 
 #: the lock file, which also marks a folder as a sweep's results folder
 LOCK = ".lock"
+#: prefix of a run's scratch folder (its workers' temporary files) inside the results folder
+SCRATCH = ".scratch-"
 
 
 class Store:
@@ -52,7 +55,16 @@ class Store:
         for folder in (self.dir, self.out):  # writes cut short by a kill (staged temporaries of h3pc.files)
             for stale in folder.glob(".*.part"):
                 stale.unlink(missing_ok=True)
+        for stale in self.out.glob(f"{SCRATCH}*"):  # a killed run's workers' temporary files
+            shutil.rmtree(stale, ignore_errors=True)
         return self
+
+    def scratch(self, run: str) -> Path:
+        """A new folder for the temporary files of this run's workers (removed by the driver, or by
+        the next sweep here if this one is killed)."""
+        path = self.out / f"{SCRATCH}{run}"
+        path.mkdir()
+        return path
 
     def close(self) -> None:
         if self._lock is not None:
