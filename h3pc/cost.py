@@ -2,8 +2,8 @@
 
 The partitioner's estimates and the emulator's charges both call these functions, so what stage one
 promises is what the emulator reports. Every result carries an energy breakdown by component.
-Formulas follow research/hardware-model.md b.1 (SimPhony cycle model), b.2/b.3 (ISAAC/PUMA crossbar
-accounting) and b.6 (the v0 parameter set).
+Formulas follow docs/hardware-model.md §b.1 (SimPhony cycle model), §b.2/§b.3 (ISAAC/PUMA crossbar
+accounting) and §b.6 (the v0 parameter set).
 """
 
 from __future__ import annotations

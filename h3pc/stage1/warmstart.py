@@ -1,6 +1,6 @@
 """The paper's sequential model as a warm start for the schedule model.
 
-Research/hardware-model.md a.3 sums the layers: LAT = rest + sum_l (slowest part + join). As a
+docs/hardware-model.md §a.3 sums the layers: LAT = rest + sum_l (slowest part + join). As a
 multiple-choice knapsack (one boolean per non-dominated split of each layer, exactly one per layer)
 its LP relaxation is tight and CP-SAT proves its optimum in a fraction of a second even on
 gpt2_small. That optimum is a feasible split of the schedule model (`cpsat.build`), which sees
