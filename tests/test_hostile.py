@@ -76,8 +76,9 @@ class Case:
     #: whether the runner adds every output flag of the tool (pointing at pre-existing files in out/);
     #: cases about outputs pass their own
     outputs: bool = True
-    #: a file outside the model folder the tool must never open (besides the runner's own FIFO canary)
-    canary: Path | None = None
+    #: a file outside the model folder the tool must never open (besides the runner's own FIFO canary
+    #: and everything else under `outside/`), relative to the case folder (the model folder's parent)
+    canary: str | Path | None = None
 
 
 # --- ONNX builders ---------------------------------------------------------------------------
@@ -1318,7 +1319,7 @@ def check_caps(res: Result, server: Server) -> None:
 def test_hostile(case: Case, valid: Valid, server: Server, tmp_path: Path) -> None:
     root, work, out, tmp, outside = prepare(tmp_path)
     argv = case.make(work, valid)
-    forbid = [outside] + ([Path(case.canary)] if case.canary else [])
+    forbid = [outside] + ([root / case.canary] if case.canary else [])  # relative to the model folder's parent
     for tool in ("h3pc-run", "h3pc-objdump") if case.tool == "program" else (case.tool,):
         if tool == "h3pc-run" and case.tool == "program":
             args = argv[:1] + ["--inputs", str(valid.inputs)] + argv[1:]
@@ -1335,6 +1336,19 @@ def test_hostile(case: Case, valid: Valid, server: Server, tmp_path: Path) -> No
         after = snapshot(root, args)
         assert {k for k in after if k not in before} == set(), "files left behind"
         assert after == before, "an input or a pre-existing output changed"
+
+
+def test_the_runner_catches_an_open_outside_and_a_hang(server: Server, valid: Valid, tmp_path: Path) -> None:
+    """The runner's own checks can fail: a file opened under outside/ ends the child (exit 99), and a
+    child past its time limit is killed and reported."""
+    root, work, out, tmp, outside = prepare(tmp_path)
+    (outside / "hw.yaml").write_text(PRESET)
+    res = server.run("h3pc", [mlp(work), "--hw", str(outside / "hw.yaml"), "-q", "--report", str(out / "r.json")],
+                     root, tmp, [outside], tmp_path / "log")
+    assert res.code == 99 and "CANARY OPENED" in res.err
+    res = server.run("h3pc", [str(model_path("cnn_digits")), "-q", "--solve-time", "20", "--pareto",
+                              str(out / "front.json")], root, tmp, [outside], tmp_path / "log", timeout=1.0)
+    assert res.timed_out and res.code == -signal.SIGKILL
 
 
 # --- interrupted commands leave nothing behind ------------------------------------------------------------
