@@ -5,9 +5,9 @@ Expand ...). Once the inputs are pinned these are constants; we evaluate them wi
 reference our tests compare against) and feed the results back to ONNX shape inference until
 nothing changes. The importer then only sees static shapes.
 
-The work is bounded before it is done, whatever a tiny file declares: shape inference runs without onnx's
-data propagation (which materialises every 1-D tensor it meets, element by element: a `Range` to 10^7 costs
-it 1.4 GB); every node's inferred output is checked against MAX_TENSOR_ELEMENTS; and a node is evaluated
+The work is bounded before it is done, whatever a tiny file declares: onnx's data propagation (which
+materialises every 1-D tensor it meets, element by element: a `Range` to 10^7 costs it 1.4 GB) runs only
+when all 1-D tensors are known to be small; every node's inferred output is checked against MAX_TENSOR_ELEMENTS; and a node is evaluated
 only when its output size is known (inferred, computed from its constant inputs for the ops whose size comes
 from values, or bounded by its inputs') and fits, with each onnxruntime session within MAX_FOLD_BYTES.
 """
@@ -30,14 +30,13 @@ from h3pc.frontend.weights import WeightStore
 NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 #: do not materialise folded tensors larger than this many elements (keep them as ops instead).
 MAX_FOLD_ELEMENTS = 1 << 26
-#: shape inference + folding rounds before giving up; a chain of data-dependent shapes (one Reshape per layer
-#: of a dynamically exported transformer) takes one round per link
-MAX_ROUNDS = 64
 #: ops whose output size comes from the *values* of their inputs: folded only once their size is known
 VALUE_SIZED = {"Range", "ConstantOfShape", "Expand", "Tile", "Resize", "Upsample", "Pad", "OneHot", "MaxUnpool",
                "CenterCropPad", "Col2Im", "DFT", "STFT", "MelWeightMatrix", "BlackmanWindow", "HannWindow",
                "HammingWindow", "AffineGrid"}
 _ITEMSIZE = {o: d.itemsize for o, d, _ in ELEMENT_TYPES}
+#: all 1-D tensors of a model together, in elements, below which onnx's data propagation may run
+DATA_PROP_ELEMENTS = 1 << 20
 
 
 @dataclass
@@ -82,7 +81,10 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     # all folded constants together: a tiny file gets MAX_FOLD_BYTES, a large one room for a few copies of
     # its weights (exporters fold transposes and dequantisations of every weight)
     budget = [MAX_FOLD_BYTES + 4 * store.nbytes]
-    for _ in range(MAX_ROUNDS):
+    # Rounds of shape inference and folding until nothing folds. A chain of data-dependent shapes (a Reshape
+    # per layer of a dynamically exported transformer) takes a round per link; every productive round removes
+    # at least one node, so the node count bounds the rounds.
+    for _ in range(len(graph.node) + 1):
         model, types, elem_types = _infer(model, loaded.path)
         _check_sizes(model, types, constants, loaded.path)
         n = _fold_once(model, store, constants, types, elem_types, loaded.path, budget)
@@ -228,26 +230,71 @@ def _pin_inputs(graph, constants: set[str], shapes: dict[str, tuple[int, ...]], 
 
 
 def _infer(model, path):
+    """Shapes and element types of every tensor ONNX shape inference can tell. First without data
+    propagation; then, if some shapes are still open, with it, but only when every 1-D tensor is small
+    enough (DATA_PROP_ELEMENTS together) that onnx's element-by-element copies of them stay cheap."""
+    inferred = _run_inference(model, path, data_prop=False)
+    types, elem_types, ranks = _collect(inferred)
+    used = used_names(inferred.graph)
+    open_ = [o for n in inferred.graph.node for o in n.output if o and o in used and o not in types]
+    if open_ and _data_prop_is_bounded(inferred.graph, types, ranks):
+        inferred = _run_inference(model, path, data_prop=True)
+        types, elem_types, _ = _collect(inferred)
+    return inferred, types, elem_types
+
+
+def _run_inference(model, path, data_prop: bool):
     import onnx
 
     try:
         with quiet_stderr():
-            inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=False)
+            return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=data_prop)
     except Exception as exc:  # noqa: BLE001 - onnx raises several types
         msg = str(exc).strip().splitlines()
         raise H3pcError(f"{path}: ONNX shape inference failed: {msg[-1] if msg else type(exc).__name__}") from None
+
+
+def _collect(inferred):
+    """(name -> (elem type, static shape), name -> elem type, name -> rank) from an inferred model."""
     types: dict[str, tuple[int, tuple[int, ...]]] = {}
     elem_types: dict[str, int] = {}
+    ranks: dict[str, int] = {}
     g = inferred.graph
     for vi in list(g.input) + list(g.value_info) + list(g.output):
         tt = vi.type.tensor_type
-        if vi.type.HasField("tensor_type") and tt.elem_type:
+        if not vi.type.HasField("tensor_type"):
+            continue
+        if tt.elem_type:
             elem_types[vi.name] = tt.elem_type
-        if vi.type.HasField("tensor_type") and tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
-            types[vi.name] = (tt.elem_type, tuple(d.dim_value for d in tt.shape.dim))
+        if tt.HasField("shape"):
+            ranks[vi.name] = len(tt.shape.dim)
+            if all(d.HasField("dim_value") for d in tt.shape.dim):
+                types[vi.name] = (tt.elem_type, tuple(d.dim_value for d in tt.shape.dim))
     for t in g.initializer:
         types[t.name] = (t.data_type, tuple(t.dims))
-    return inferred, types, elem_types
+        ranks[t.name] = len(t.dims)
+    return types, elem_types, ranks
+
+
+def _data_prop_is_bounded(graph, types, ranks) -> bool:
+    """onnx's data propagation copies 1-D tensors (and scalars) element by element, ~150 bytes each (a Range
+    to 10^7 before a Cast: 1.4 GB). Allowed only when every tensor that is or may be 1-D has a known size and
+    all of them together stay within DATA_PROP_ELEMENTS."""
+    total = 0
+    names = ({vi.name for vi in graph.input} | {t.name for t in graph.initializer}
+             | {o for n in graph.node for o in n.output if o})
+    for name in names:
+        rank = ranks.get(name)
+        if rank is None:
+            return False  # unknown rank: may be a long vector
+        if rank > 1:
+            continue
+        if name not in types:
+            return False  # a vector of unknown length
+        total += _count(types[name][1])
+        if total > DATA_PROP_ELEMENTS:
+            return False
+    return True
 
 
 def _check_sizes(model, types, constants: set[str], path) -> None:

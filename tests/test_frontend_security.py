@@ -318,6 +318,47 @@ def test_folded_constants_share_one_budget(tmp_path: Path) -> None:
     assert rss < 1024, rss
 
 
+def _reshape_chain(layers: int) -> onnx.ModelProto:
+    """A dynamically exported stack: each layer reshapes to a target computed from Shape of its input, so
+    the shapes of layer k are known only once layer k-1's are."""
+    nodes: list[onnx.NodeProto] = []
+    prev = "x"
+    for i in range(layers):
+        p = f"l{i}_"
+        nodes += [N("Relu", [prev], [p + "a"]), N("Shape", [p + "a"], [p + "shape"]),
+                  N("Gather", [p + "shape", "zero"], [p + "batch"], axis=0),
+                  N("Concat", [p + "batch", "minus1"], [p + "target"], axis=0),
+                  N("Reshape", [p + "a", p + "target"], [p + "out" if i < layers - 1 else "y"])]
+        prev = p + "out"
+    inits = [hm.i64("zero", [0]), hm.i64("minus1", [-1])]
+    g = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
+
+
+def test_a_long_chain_of_computed_shapes_folds_in_few_inference_passes(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every 1-D tensor small, data propagation runs and resolves the whole chain at once (without it,
+    one round per link: 100 layers would be 100 rounds of inference)."""
+    passes = []
+    real = folding._run_inference
+    monkeypatch.setattr(folding, "_run_inference", lambda m, p, data_prop: passes.append(data_prop) or real(m, p, data_prop))
+    static = folding.make_static(load_onnx(hm.save(_reshape_chain(100), tmp_path)[0]), {"x": (2, 4)})
+    assert static.types["y"][1] == (2, 4)
+    assert len(passes) <= 6, passes
+
+
+def test_data_propagation_only_over_small_vectors() -> None:
+    small = helper.make_graph([N("Cast", ["v"], ["y"], to=TensorProto.FLOAT)], "g", [],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [hm.i64("v", [1, 2])])
+    types = {"v": (7, (2,)), "y": (1, (2,))}
+    assert folding._data_prop_is_bounded(small, types, {"v": 1, "y": 1})
+    big = {"v": (7, (2,)), "y": (1, (folding.DATA_PROP_ELEMENTS + 1,))}
+    assert not folding._data_prop_is_bounded(small, big, {"v": 1, "y": 1})
+    assert not folding._data_prop_is_bounded(small, {"v": (7, (2,))}, {"v": 1, "y": 1})  # a vector of unknown length
+    assert not folding._data_prop_is_bounded(small, {"v": (7, (2,))}, {"v": 1})  # unknown rank
+
+
 def test_value_sized_ops_are_sized_from_their_constants() -> None:
     store = WeightStore()
     consts = {}
