@@ -233,7 +233,7 @@ class RayEngine:
             raise H3pcError(f"--ray {self.address}: no Ray head answers there ({exc.strerror or exc}); start one "
                             f"with `ray start --head --port {port}`") from None
 
-    def _init(self) -> Any:
+    def _init(self, scratch: str | None = None) -> Any:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         if self.address != "auto":
             self._reachable()
@@ -245,8 +245,11 @@ class RayEngine:
         try:
             if self.address == "auto":  # its session files in a folder of ours, removed after shutdown
                 self._scratch = tempfile.mkdtemp(prefix="h3pc-ray-")
+                # the workers run on this machine: their temporary files go to the driver's scratch
+                # folder too (a task cancelled past its deadline is killed before it can clean up)
+                env = {"runtime_env": {"env_vars": {"TMPDIR": scratch}}} if scratch else {}
                 ray.init(address="local", num_cpus=self.jobs, _node_ip_address="127.0.0.1",
-                         _temp_dir=self._scratch, **common)
+                         _temp_dir=self._scratch, **common, **env)
             else:
                 ray.init(address=self.address, **common)
         except Exception as exc:  # noqa: BLE001 - Ray raises many kinds here; each is one line for the user
@@ -258,10 +261,10 @@ class RayEngine:
         return ray
 
     def run(self, tasks: list[PointTask], payloads: dict[str, bytes], sink: Sink, scratch: str | None = None) -> None:
-        """Run `tasks` as Ray tasks (their temporary files are on the nodes that run them; `scratch`,
-        a folder of the driver's, is not theirs)."""
+        """Run `tasks` as Ray tasks. On a local Ray (`auto`) the workers' temporary files go under
+        `scratch` (the driver's folder); on a cluster they stay on the nodes that run them."""
         try:
-            ray = self._init()
+            ray = self._init(scratch)
             try:
                 self._run(ray, tasks, payloads, sink)
             finally:
