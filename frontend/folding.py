@@ -280,6 +280,8 @@ def _data_prop_is_bounded(graph, types, ranks) -> bool:
     """onnx's data propagation copies 1-D tensors (and scalars) element by element, ~150 bytes each (a Range
     to 10^7 before a Cast: 1.4 GB). Allowed only when every tensor that is or may be 1-D has a known size and
     all of them together stay within DATA_PROP_ELEMENTS."""
+    if any(a.g.node or a.graphs for n in graph.node for a in n.attribute):
+        return False  # a subgraph's tensors are not listed here: no telling how long its vectors are
     total = 0
     names = ({vi.name for vi in graph.input} | {t.name for t in graph.initializer}
              | {o for n in graph.node for o in n.output if o})
