@@ -1,5 +1,7 @@
 """The sweep driver: which points still have to run, running them on an engine, storing each row as
-it arrives, showing progress, and rebuilding the table and report from the store at the end."""
+it arrives, showing progress (h3pc.progress: a live line on a terminal, plain lines in a log, nothing
+for a sweep done within two seconds or with --quiet), and rebuilding the table and report from the
+store at the end."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from h3pc import progress as live
 from h3pc.diagnostics import atomic_write
 from h3pc.sweep.engines import ENGINES
 from h3pc.sweep.point import TRANSIENT, PointTask
@@ -39,67 +42,51 @@ def _duration(s: float) -> str:
 
 
 class Progress:
-    """One line on stderr: points done, failed, running, and the time left at this run's pace."""
+    """The sweep's progress, as every tool shows it (h3pc.progress): points done of all, and beside
+    the count the failed and running points and the time left at this run's pace."""
 
-    def __init__(self, total: int, done: int, failed: int, stream: TextIO | None) -> None:
-        self.total, self.done, self.failed, self.running = total, done, failed, 0
-        self.stream = stream
-        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+    def __init__(self, task: live.Task, done: int, failed: int) -> None:
+        self.task, self.failed, self.running = task, failed, 0
         self.t0 = time.monotonic()
         self.ran = 0
-        self.last = 0.0
+        task.advance(done, note=self.detail())  # points already stored count as done
 
-    def line(self) -> str:
-        left = self.total - self.done
+    def detail(self) -> str:
+        left = (self.task.total or 0) - self.task.n
         if left == 0:
             eta = "done"
         elif self.ran:
             eta = "ETA " + _duration((time.monotonic() - self.t0) / self.ran * left)
         else:
             eta = "ETA ?"
-        return (f"h3pc sweep: {self.done}/{self.total} done, {self.failed} failed, {self.running} running, "
-                f"{eta}")
+        return f"{self.failed} failed, {self.running} running, {eta}"
 
-    def show(self, force: bool = False) -> None:
-        if self.stream is None:
-            return
-        now = time.monotonic()
-        if not force and now - self.last < (0.5 if self.tty else 30.0):
-            return
-        self.last = now
-        if self.tty:
-            self.stream.write("\r\033[K" + self.line())
-        else:
-            self.stream.write(self.line() + "\n")
-        self.stream.flush()
+    def started(self) -> None:
+        self.running += 1
+        self.task.note(self.detail())
 
-    def close(self) -> None:
-        if self.stream is not None and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+    def finished(self, ok: bool) -> None:
+        self.running -= 1
+        self.ran += 1
+        self.failed += not ok
+        self.task.advance(note=self.detail())
 
 
 class _Sink:
     """Stores each row the moment it arrives (atomically), then updates the progress line."""
 
-    def __init__(self, store: Store, tasks: dict[str, Task], progress: Progress, run: str) -> None:
-        self.store, self.tasks, self.progress, self.run = store, tasks, progress, run
+    def __init__(self, store: Store, tasks: dict[str, Task], bar: Progress, run: str) -> None:
+        self.store, self.tasks, self.bar, self.run = store, tasks, bar, run
 
     def started(self, task: PointTask) -> None:
-        self.progress.running += 1
-        self.progress.show()
+        self.bar.started()
 
     def finished(self, task: PointTask, result: dict[str, Any]) -> None:
         self.store.put(task.key, {**identity(self.tasks[task.key]), **result}, self.run)
-        p = self.progress
-        p.running -= 1
-        p.done += 1
-        p.ran += 1
-        p.failed += result["status"] != "ok"
-        p.show(force=True)
+        self.bar.finished(result["status"] == "ok")
 
     def tick(self) -> None:
-        self.progress.show()
+        self.bar.task.note(self.bar.detail())  # the ETA moves on while points run
 
 
 @dataclass
@@ -114,7 +101,9 @@ class Outcome:
 def run_sweep(spec: Spec, out: Path, engine: str = "local", jobs: int = 1, address: str | None = None,
               timeout_s: float | None = None, retry_failed: bool = False,
               progress: TextIO | None = sys.stderr) -> Outcome:
-    """Run every point of `spec` that has no row in `out`'s store yet; write the table and report."""
+    """Run every point of `spec` that has no row in `out`'s store yet; write the table and report.
+    `progress`: None for silence, else say what will run (on that stream) and show progress
+    (h3pc.progress, on stderr; nothing when quiet)."""
     t0 = time.monotonic()
     out = Path(out).resolve()
     tasks = spec.tasks()
@@ -130,19 +119,17 @@ def run_sweep(spec: Spec, out: Path, engine: str = "local", jobs: int = 1, addre
         have = len(by_key) - len(todo)
         failed = sum(1 for k, r in stored.items() if r is not None and r["row"].get("status") != "ok"
                      and k not in rerun)
-        bar = Progress(len(by_key), have, failed, progress)
-        if progress is not None:
+        if progress is not None and not live.quiet():
             progress.write(f"h3pc sweep: {len(by_key)} points, {have} already in {out}, {len(todo)} to run on "
                            f"{runner.describe()}\n")
-        bar.show(force=True)
         run = uuid.uuid4().hex[:12]
         scratch = store.scratch(run)  # the workers' temporary files: in the results folder, never left in /tmp
         try:
-            if todo:
-                sink = _Sink(store, by_key, bar, run)
-                runner.run([point_task(t, spec, timeout) for t in todo], spec.payloads, sink, str(scratch))
+            with live.task("points", total=len(by_key), unit="point", enabled=progress is not None) as line:
+                if todo:
+                    sink = _Sink(store, by_key, Progress(line, have, failed), run)
+                    runner.run([point_task(t, spec, timeout) for t in todo], spec.payloads, sink, str(scratch))
         finally:
-            bar.close()
             shutil.rmtree(scratch, ignore_errors=True)
         rows = []
         for t in tasks:
