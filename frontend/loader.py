@@ -26,6 +26,7 @@ import numpy as np
 
 from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.dialects.types import ELEMENT_TYPES, MAX_FOLD_BYTES
+from h3pc.files import note_input
 from h3pc.frontend.weights import WeightStore
 
 #: newest ONNX IR version we read (onnx 1.23), and the ai.onnx opsets the importers handle.
@@ -404,6 +405,7 @@ class ExternalData:
         finally:
             os.close(fd)
         self._maps[real], self._sizes[real] = mm, st2.st_size
+        note_input(real, f"external data of {self.model.name}")  # no output of this command may replace it
         return mm, st2.st_size
 
     def array(self, tensor: "onnx.TensorProto", what: str) -> np.ndarray:  # noqa: F821

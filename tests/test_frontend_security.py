@@ -248,6 +248,19 @@ def test_exact_length_reads_only_what_is_declared(tmp_path: Path) -> None:
     assert loaded.weights.array(loaded.weights.key_of("w")).nbytes == 48
 
 
+def test_output_over_the_models_external_data_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The external data file is an input of the command: `-o` naming it writes nothing."""
+    data = np.arange(12, dtype=np.float32).tobytes()
+    (tmp_path / "w.bin").write_bytes(data)
+    t = hm.external_tensor("w.bin", [4, 3], TensorProto.FLOAT)
+    t.name = "w"
+    argv = hm.save(hm.build([N("MatMul", ["x", "w"], ["y"], name="mm")], [t]), tmp_path)
+    code = h3pc_main(argv + ["-o", str(tmp_path / "w.bin"), "-q"])
+    one_line(code, capsys.readouterr().err, ("w.bin", "external data of m.onnx"))
+    assert (tmp_path / "w.bin").read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "w.bin"]
+
+
 def test_folding_refuses_a_model_with_unresolved_external_data(tmp_path: Path) -> None:
     """Only load_onnx resolves external data; a model that reaches folding any other way is refused before
     onnx or onnxruntime could resolve a location against the working directory."""
