@@ -381,3 +381,41 @@ def test_an_interrupted_sweep_leaves_no_temporary_files(tmp_path, sig) -> None:
     assert list(tmp.iterdir()) == []
     assert [p.name for p in out.rglob("*.part")] == [] and list((out / "points").glob("*.json"))
     assert list(out.glob(".scratch-*")) == []
+
+
+def test_sweep_progress_shows_on_a_terminal_before_the_end(tmp_path) -> None:
+    """On a terminal the sweep's line (h3pc.progress, tqdm: redrawn with \\r) appears while points run."""
+    import pty
+    import threading
+
+    spec = write(tmp_path, SMALL)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "h3pc.sweep.cli", str(spec), "-o", str(tmp_path / "out"),
+                             "--jobs", "1"], stdout=subprocess.PIPE, stderr=slave, env={**os.environ, "COLUMNS": "120"})
+    os.close(slave)
+    chunks: list[tuple[float, str]] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append((time.monotonic(), data.decode(errors="replace")))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    out, _ = proc.communicate(timeout=600)
+    ended = time.monotonic()
+    reader.join(5)
+    os.close(master)
+    assert proc.returncode == 0 and "12 points (12 run now)" in out.decode()
+    seen, shown = "", None
+    for when, chunk in chunks:
+        seen += chunk
+        if shown is None and "\rpoints:" in seen:
+            shown = when
+    assert shown is not None and "/12 [" in seen and "running" in seen, seen[-500:]
+    assert shown < ended - 0.3, "the progress line only appeared at the end"
