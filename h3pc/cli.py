@@ -249,16 +249,14 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
     if two is not None and not two.after_quality.passed:  # nothing written: the quality is not met
         raise H3pcError(f"stage two: no remap meets --tolerance {two.after_quality.tolerance:g} "
                         f"({args.metric} loss {two.after_quality.degradation:.4g} after {len(two.steps)} row moves)")
-    t = time.perf_counter()
-    report = estimate(compiled.program)
+    with progress.phase("estimate", compiled.timings):  # -v: each phase's time as it ends
+        report = estimate(compiled.program)
     report["model"] = str(args.model)
     report["target"] = args.target
-    compiled.timings["estimate"] = time.perf_counter() - t
     lines: list[str] = []  # printed once every output is in place
     if args.output:
-        t = time.perf_counter()
-        size = outs.write("-o", container.chunks(to_container(compiled.program)))
-        compiled.timings["write"] = time.perf_counter() - t
+        with progress.phase("write", compiled.timings):
+            size = outs.write("-o", container.chunks(to_container(compiled.program)))
         lines.append(f"wrote {args.output} ({size / 1e6:.2f} MB, target {args.target}, "
                      f"hardware {compiled.program.hw.name})")
     stage = compiled.stage1
@@ -292,8 +290,8 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
         return 0
     for line in lines:
         print(line)
-    if args.verbose:
-        print("h3pc: " + ", ".join(f"{k} {v:.3f}s" for k, v in compiled.timings.items()), file=sys.stderr)
+    if args.verbose:  # the phases were shown as they ended; their sum closes the list
+        print(f"h3pc: total {sum(compiled.timings.values()):.3f}s", file=sys.stderr)
     print(summary(report))
     return 0
 
