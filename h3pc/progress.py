@@ -46,8 +46,11 @@ from typing import IO, TypeVar
 
 T = TypeVar("T")
 
-#: a task that ends sooner prints nothing
+#: a task that ends sooner prints nothing on a terminal
 DELAY_S = 2.0
+#: not on a terminal (a log), a task shows later: a refused model on a loaded machine can take a few
+#: seconds to import, and a refusal must still be its one error line
+PLAIN_DELAY_S = 5.0
 #: how often a plain (not a terminal) progress line repeats
 PLAIN_EVERY_S = 10.0
 #: how often the ticker redraws a terminal line
@@ -202,7 +205,7 @@ class Task:
         return f"{_mode.name}: {self.label} {', '.join(parts)}{' done' if end else ''}{tail}"
 
     def _tick(self, now: float) -> None:
-        if not self.enabled or now - self.t0 < DELAY_S:
+        if not self.enabled or now - self.t0 < (DELAY_S if _is_tty() else max(DELAY_S, PLAIN_DELAY_S)):
             return
         if not self.shown:
             self.shown = True
@@ -231,16 +234,18 @@ class Task:
             self._last_plain = now
             _write(self._plain_line(now))
 
-    def _close(self) -> None:
+    def _close(self, failed: bool = False) -> None:
         if not self.shown:
             return
         if self._bar is not None:
+            if failed:
+                self._bar.leave = False  # cleared: the error line follows
             self._bar.n = self.n
             if self.detail:
                 self._bar.set_postfix_str(self.detail[:80], refresh=False)
             self._bar.close()
             self._bar = None
-        else:
+        elif not failed:
             _write(self._plain_line(time.monotonic(), end=True))
 
 
@@ -278,13 +283,15 @@ def task(label: str, total: int | None = None, unit: str = "", enabled: bool = T
             _ticker = threading.Thread(target=_tick_all, name="h3pc-progress", daemon=True)
             _ticker.start()
         _wake.notify_all()
+    failed = True
     try:
         yield t
+        failed = False
     finally:
         with _lock:
             if t in _open:  # (not in a forked child's fresh list)
                 _open.remove(t)
-            t._close()
+            t._close(failed)
 
 
 def track(items: Iterable[T], label: str, total: int | None = None, unit: str = "",

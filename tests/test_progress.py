@@ -110,9 +110,20 @@ def captured(monkeypatch):
     """Progress into a buffer, shown after 50 ms, as if on a log (not a terminal)."""
     buf = io.StringIO()
     monkeypatch.setattr(progress, "DELAY_S", 0.05)
+    monkeypatch.setattr(progress, "PLAIN_DELAY_S", 0.05)
     progress.configure(stream=buf, tty=False)
     yield buf
     progress.configure()
+
+
+def test_a_failed_task_prints_no_end_line(captured) -> None:
+    """The error that ends a task is its last word: no `done` line after a shown task fails."""
+    with pytest.raises(ValueError), progress.task("import big.onnx") as t:
+        time.sleep(0.2)
+        t._tick(time.monotonic())  # shown (as the ticker would)
+        raise ValueError("refused")
+    text = captured.getvalue()
+    assert "import big.onnx" in text and "done" not in text
 
 
 def test_log_lines_wait_for_their_task_and_quiet_drops_everything(captured) -> None:
