@@ -951,6 +951,8 @@ OUTPUT_CASES = [
     outputs_case("out-missing-folder", "h3pc", lambda d, v: [mlp(d), "-o", str(out_of(d) / "nope" / "p.bin")],
                  ("-o", "no such folder")),
     outputs_case("out-late-failure-writes-nothing", "h3pc", late_failure, ("stage two", "no remap meets")),
+    outputs_case("out-o-is-the-external-data", "h3pc", lambda d, v: external("data.bin", [4, 3])(d, v)
+                 + ["--mapping", "naive", "-o", str(d / "data.bin")], ("-o", "is also external data of m.onnx")),
     outputs_case("out-opt-o-is-the-input", "h3pc-opt",
                  lambda d, v: (lambda a: a + ["-o", a[0]])(mlir("builtin.module {\n}\n")(d, v)),
                  ("-o", "is also the input")),
