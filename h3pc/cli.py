@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "--metric stays within --tolerance)")
     s2.add_argument("--precision-trials", type=int, default=MAX_TRIALS, metavar="N",
                     help=f"programs emulated by precision refinement at most (default {MAX_TRIALS})")
+    s2.add_argument("--check-quality", action=argparse.BooleanOptionalAction, default=True,
+                    help="without --calib, compare the noisy emulation with fp32 on a seeded random input drawn "
+                         "from the input signature and report SNR and cosine as `quality` (docs/quality.md); "
+                         "--no-check-quality skips it and the report says quality was not checked")
     p.add_argument("--emit", choices=EMIT_STAGES,
                    help="stop after this stage and print its IR (nn: imported; tiers: placed and lowered)")
     p.add_argument("--ir-out", metavar="FILE", help="write the --emit IR to FILE (atomically) instead of stdout")
@@ -229,6 +233,7 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
     from h3pc.backends import container
     from h3pc.backends.program import to_container
     from h3pc.compiler import compile_model
+    from h3pc.quality import compile_quality
     from h3pc.runtime.emulator import estimate
     from h3pc.runtime.report import summary
 
@@ -253,6 +258,9 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
         report = estimate(compiled.program)
     report["model"] = str(args.model)
     report["target"] = args.target
+    with progress.phase("quality", compiled.timings):  # never silent: --calib, the default check, or why not
+        quality = compile_quality(compiled, args.check_quality, args.seed)
+    report["quality"] = quality.to_json()
     lines: list[str] = []  # printed once every output is in place
     if args.output:
         with progress.phase("write", compiled.timings):
@@ -293,6 +301,8 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
     if args.verbose:  # the phases were shown as they ended; their sum closes the list
         print(f"h3pc: total {sum(compiled.timings.values()):.3f}s", file=sys.stderr)
     print(summary(report))
+    for line in quality.lines():  # after the figures it qualifies
+        print(line)
     return 0
 
 

@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the noise models (the same seed, the same outputs)")
     add_quality_arguments(p, "snr", "also measure output quality on these samples (stacked; input names or "
                           "eval/NAME keys, optional labels) against the program's exact fp32 run")
+    p.add_argument("--compare-ideal", action="store_true",
+                   help="also run the program exactly (fp32) on the same inputs and report each output's "
+                        "deviation: SNR in dB, cosine, max relative error")
     p.add_argument("--hw", metavar="PRESET|FILE",
                    help="cost and number formats from this description instead of the embedded one "
                         "(its tier geometry must match the program's)")
@@ -130,13 +133,12 @@ def run(args: argparse.Namespace, outs: Outputs) -> int:
         feeds = calib.feeds  # the calibration samples, in the program's input layout
     emu = Emulator(prog, hw, ideal=args.ideal, where=args.program, seed=args.seed, noise=not args.no_noise)
     outputs, report, events = emu.run(feeds)
-    quality = None
-    if calib is not None:
-        from h3pc.quality import Oracle
+    from h3pc.quality import Oracle, compare_ideal, run_quality
 
-        oracle = Oracle(calib, args.metric, args.tolerance, args.seed)
-        quality = oracle.measure(prog, hw)
-        report["quality"] = quality.to_json()
+    task = Oracle(calib, args.metric, args.tolerance, args.seed).measure(prog, hw) if calib is not None else None
+    dev = compare_ideal(prog, feeds, outputs, hw) if args.compare_ideal else None
+    quality = run_quality(task, dev, report.get("samples", 1), args.seed)
+    report["quality"] = quality.to_json()  # the same key in every report: measured, or why not
     # every check has passed and every value is computed: only now write anything, all at once
     if args.outputs:
         buf = io.BytesIO()
@@ -149,8 +151,9 @@ def run(args: argparse.Namespace, outs: Outputs) -> int:
     outs.commit()
     if not args.quiet:
         print(summary(report))
-    if quality is not None:
-        print(quality.line())
+    if quality.checked or not args.quiet:
+        for line in quality.lines():
+            print(line)
     if ignored:
         shown = ", ".join(ignored[:8]) + (f" and {len(ignored) - 8} more" if len(ignored) > 8 else "")
         print(f"h3pc-run: note: {args.inputs}: ignored {shown} (neither an input of the program nor a label key)",
