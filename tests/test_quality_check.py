@@ -155,3 +155,34 @@ def test_run_quality_for_h3pc_run(mlp) -> None:
     j = both.to_json()
     assert j["how"] == "calib+compare-ideal" and j["metric"] == "top1" and j["samples"] == 20 and j["deviation_samples"] == 3
     assert len(both.lines()) == 1 + len(dev) and json.dumps(j, allow_nan=False)
+
+
+def test_the_drivers_say_whether_quality_was_checked(tmp_path, capsys) -> None:
+    """h3pc prints and reports quality after every compile (checked by default, or why not);
+    h3pc-run's report always has the key and --compare-ideal gives the deviation per output."""
+    from h3pc.cli import main as h3pc_main
+    from h3pc.run import main as run_main
+
+    prog, est = tmp_path / "p.bin", tmp_path / "e.json"
+    args = [str(model_path("mlp_digits")), "-o", str(prog), "--report", str(est), "--mapping", "naive"]
+    assert h3pc_main(args) == 0
+    out = capsys.readouterr().out
+    assert "quality: default check" in out.splitlines()[-1]  # the last word, after the cost summary
+    q = json.loads(est.read_text())["quality"]
+    assert q["checked"] and q["how"] == "default" and q["snr_db"] > 20
+    assert h3pc_main([*args, "--no-check-quality"]) == 0
+    assert "quality: not checked (--no-check-quality" in capsys.readouterr().out
+    assert json.loads(est.read_text())["quality"] == {"checked": False, "how": "none", "reason": NOT_CHECKED}
+
+    rep = tmp_path / "r.json"
+    feeds = tmp_path / "x.npz"
+    np.savez(feeds, x=np.random.default_rng(0).random((4, 1, 64), np.float32))
+    assert run_main([str(prog), "--inputs", str(feeds), "--report", str(rep), "-q"]) == 0
+    assert json.loads(rep.read_text())["quality"]["checked"] is False
+    assert run_main([str(prog), "--inputs", str(feeds), "--report", str(rep), "-q", "--compare-ideal"]) == 0
+    assert "deviation from fp32, 'logits'" in capsys.readouterr().out
+    q = json.loads(rep.read_text())["quality"]
+    assert q["how"] == "compare-ideal" and 0.99 < q["outputs"]["logits"]["cosine"] <= 1.0
+    assert run_main([str(prog), "--inputs", str(feeds), "--report", str(rep), "-q", "--compare-ideal",
+                     "--ideal"]) == 0  # the exact run against itself
+    assert json.loads(rep.read_text())["quality"]["outputs"]["logits"]["snr_db"] is None  # infinite: identical
