@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -35,7 +34,7 @@ from h3pc.backends.program import ALIGN, Program, Tensor
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
 from h3pc.runtime.kernels import Kernels
-from h3pc.runtime.schedule import Event, max_overlap, simulate
+from h3pc.runtime.schedule import lifetimes, simulate
 from h3pc.tiers import TIERS
 
 #: planning rounds before giving up (each evicts at least one tensor; real models settle in 2-3)
@@ -130,40 +129,6 @@ def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int
     return dataclasses.replace(prog, streams=streams, tensors=tensors)
 
 
-def _views(prog: Program) -> dict[int, list[int]]:
-    """View tensors (results of data-free ops: no store) -> the stored tensors they read."""
-    stored = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "ST"}
-    out: dict[int, list[int]] = {}
-    for ins in prog.streams.get("digital", []):
-        if ins.op == "VOP" and not any(o in stored for o in ins.args[2]):
-            src = [s for i in ins.args[1] for s in out.get(i, [i])]
-            for o in ins.args[2]:
-                out[o] = src
-    return out
-
-
-def lifetimes(prog: Program, events: list[Event], makespan: float) -> dict[int, tuple[float, float]]:
-    """[first write, last read) in seconds of every tensor that lives in the global buffer."""
-    views = _views(prog)
-    home = {i for i, t in enumerate(prog.tensors) if t.home == "buffer"}
-    life: dict[int, list[float]] = {i["tensor"]: [0.0, 0.0] for i in prog.inputs if i["tensor"] in home}
-    for ev in events:
-        ins = ev.ins
-        if ins.op not in ("ST", "FILL", "LD"):
-            continue
-        t = ins.args[0]
-        if ins.op != "LD" and t in home and t not in life:
-            life[t] = [ev.start, ev.end]
-        for s in views.get(t, (t,)):
-            if s in life:
-                life[s][1] = max(life[s][1], ev.end)
-    for o in prog.outputs:
-        for s in views.get(o["tensor"], (o["tensor"],)):
-            if s in life:
-                life[s][1] = makespan
-    return {t: (a, b) for t, (a, b) in life.items()}
-
-
 def allocate(life: dict[int, tuple[float, float]], sizes: dict[int, int], capacity: int,
              later: set[int] = frozenset()) -> tuple[dict[int, int], set[int]]:
     """Addresses of the tensors that fit (those not in `later` first, then largest first, each at the
@@ -192,30 +157,6 @@ def allocate(life: dict[int, tuple[float, float]], sizes: dict[int, int], capaci
         placed += 1
         addrs[t] = addr
     return addrs, evicted
-
-
-def summary(prog: Program, events: list[Event], makespan: float) -> dict[str, Any]:
-    """The report's view of the plan: capacity, peak use (addresses and live bytes), staging, spills."""
-    life = lifetimes(prog, events, makespan)
-    ts = prog.tensors
-    planned = [t for t in life if ts[t].addr >= 0]
-    peak_addr = max((ts[t].addr + ts[t].nbytes for t in planned), default=0)
-    live_peak = max_overlap([life[t] for t in life], [ts[t].nbytes for t in life])
-    fills = [ins.args[0] for ins in prog.streams.get("dma", []) if ins.op == "FILL"]
-    loaded = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "LD"}
-    direct = [i for i in loaded if ts[i].role == "const" and ts[i].home == "offchip"]
-    spilled = [i for i, t in enumerate(ts) if t.role in ("input", "value") and t.home == "offchip"]
-    return {
-        "capacity_bytes": prog.hw.memory.buffer_bytes,
-        "peak_bytes": int(peak_addr),
-        "live_peak_bytes": int(live_peak),
-        "prefetch_depth": prog.hw.memory.prefetch_depth,
-        "staged_weights": len(fills),
-        "staged_bytes": int(sum(ts[t].nbytes for t in fills)),
-        "direct_weight_bytes": int(sum(ts[t].nbytes for t in direct)),
-        "spilled_tensors": len(spilled),
-        "spilled_bytes": int(sum(ts[t].nbytes for t in spilled)),
-    }
 
 
 def verify(prog: Program) -> None:

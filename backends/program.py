@@ -225,6 +225,24 @@ def _check_refs(streams: dict[str, list[Instr]], tensors: list[Tensor], symbols:
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) has symbol {sym} of {ns}")
 
 
+def symbol_of(ins: Instr) -> int | None:
+    fields = BY_NAME[ins.op].fields
+    return ins.args[-1] if fields and fields[-1] == "sym" else None
+
+
+def entry_of(prog: Program, ins: Instr) -> dict[str, Any] | None:
+    """The symbol-table entry (ONNX node and op) of an instruction; None when it has none, e.g. in a
+    program whose (debug-only) table is empty, which the reader accepts."""
+    sym = symbol_of(ins)
+    return prog.symbols[sym] if sym is not None and sym < len(prog.symbols) else None
+
+
+def node_of(prog: Program, ins: Instr) -> str | None:
+    """The ONNX node an instruction came from (None when it carries no symbol in the table)."""
+    entry = entry_of(prog, ins)
+    return entry["node"] if entry is not None else None
+
+
 def check_constants(prog: Program, where: str) -> None:
     """A NaN weight makes every result it touches meaningless, and the PIM noise models index their tables
     with weight codes: refuse it up front, naming the node that reads it (Inf stays legal: masks use it)."""
@@ -234,8 +252,6 @@ def check_constants(prog: Program, where: str) -> None:
 
 
 def _reader(prog: Program, tid: int) -> str:
-    from h3pc.runtime.report import node_of  # the report module builds on this one
-
     for instrs in prog.streams.values():
         for ins in instrs:
             if tid in tensors_of(ins) and (node := node_of(prog, ins)) is not None:

@@ -1,44 +1,15 @@
-"""The MLIR context with every h3pc dialect loaded (and lazily registered for parsing)."""
+"""The h3pc dialects and passes by name (h3pc-opt, xdsl-opt's universe and the compiler read them here)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from xdsl.context import Context
-from xdsl.ir import Dialect
 
+from h3pc.dialects import DIALECTS, load_dialects
 
-def _nn() -> Dialect:
-    from h3pc.dialects.nn import NN
+__all__ = ["DIALECTS", "PASSES", "make_context"]
 
-    return NN
-
-
-def _photonic() -> Dialect:
-    from h3pc.dialects.photonic import Photonic
-
-    return Photonic
-
-
-def _pim() -> Dialect:
-    from h3pc.dialects.pim import PIM
-
-    return PIM
-
-
-def _digital() -> Dialect:
-    from h3pc.dialects.digital import Digital
-
-    return Digital
-
-
-#: dialect name -> factory (lazy, as xDSL's own registry)
-DIALECTS: dict[str, Callable[[], Dialect]] = {
-    "nn": _nn,
-    "photonic": _photonic,
-    "pim": _pim,
-    "digital": _digital,
-}
 
 def _place() -> type:
     from h3pc.transforms.place import Place
@@ -67,12 +38,5 @@ PASSES: dict[str, Callable[[], type]] = {
 
 
 def make_context() -> Context:
-    from xdsl.dialects.builtin import Builtin
-    from xdsl.dialects.func import Func
-
-    ctx = Context()
-    ctx.load_dialect(Builtin)
-    ctx.load_dialect(Func)
-    for name, factory in DIALECTS.items():
-        ctx.register_dialect(name, factory)
-    return ctx
+    """A context that parses builtin, func and every h3pc dialect."""
+    return load_dialects(Context())

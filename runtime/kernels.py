@@ -11,12 +11,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation, SSAValue
 
 from h3pc.cost import Cost, digital_vector
 from h3pc.diagnostics import H3pcError
+from h3pc.dialects import load_dialects
 from h3pc.dialects.types import numpy_dtype
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime.reference import Kernel, compile_op
@@ -55,10 +57,8 @@ class Kernels:
         from xdsl.parser import Parser
         from xdsl.utils.exceptions import ParseError, VerifyException
 
-        from h3pc.context import make_context
-
         try:
-            module = Parser(make_context(), text, where).parse_module()
+            module = Parser(load_dialects(Context()), text, where).parse_module()
             module.verify()
         except (ParseError, VerifyException) as exc:
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__

@@ -16,10 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from h3pc.backends.isa import BY_NAME, Instr
-from h3pc.backends.program import Program
-from h3pc.backends.plan_buffer import summary as buffer_summary
+from h3pc.backends.program import Program, entry_of, node_of, symbol_of
 from h3pc.cost import COMPONENTS, Cost, inferences_to_wear_out, pim_crossbars, pim_program, static_energy
-from h3pc.runtime.schedule import Event, max_overlap
+from h3pc.runtime.schedule import Event, lifetimes, max_overlap
 from h3pc.tiers import ENGINES, PIM_TIERS, pim_tier
 
 #: what an instruction spends its engine's time on (report fields `<activity>_s`, trace `cat`)
@@ -32,22 +31,28 @@ STATIC_REASON = ("leakage and bias of the tiers that are powered for the whole r
 _COMPUTE_OUT = {"PMM": 2, "MVM": 2, "GEMM": 2}  # position of the `out` operand
 
 
-def symbol_of(ins: Instr) -> int | None:
-    fields = BY_NAME[ins.op].fields
-    return ins.args[-1] if fields and fields[-1] == "sym" else None
-
-
-def entry_of(prog: Program, ins: Instr) -> dict[str, Any] | None:
-    """The symbol-table entry (ONNX node and op) of an instruction; None when it has none, e.g. in a
-    program whose (debug-only) table is empty, which the reader accepts."""
-    sym = symbol_of(ins)
-    return prog.symbols[sym] if sym is not None and sym < len(prog.symbols) else None
-
-
-def node_of(prog: Program, ins: Instr) -> str | None:
-    """The ONNX node an instruction came from (None when it carries no symbol in the table)."""
-    entry = entry_of(prog, ins)
-    return entry["node"] if entry is not None else None
+def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[str, Any]:
+    """The report's view of the plan: capacity, peak use (addresses and live bytes), staging, spills."""
+    life = lifetimes(prog, events, makespan)
+    ts = prog.tensors
+    planned = [t for t in life if ts[t].addr >= 0]
+    peak_addr = max((ts[t].addr + ts[t].nbytes for t in planned), default=0)
+    live_peak = max_overlap([life[t] for t in life], [ts[t].nbytes for t in life])
+    fills = [ins.args[0] for ins in prog.streams.get("dma", []) if ins.op == "FILL"]
+    loaded = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "LD"}
+    direct = [i for i in loaded if ts[i].role == "const" and ts[i].home == "offchip"]
+    spilled = [i for i, t in enumerate(ts) if t.role in ("input", "value") and t.home == "offchip"]
+    return {
+        "capacity_bytes": prog.hw.memory.buffer_bytes,
+        "peak_bytes": int(peak_addr),
+        "live_peak_bytes": int(live_peak),
+        "prefetch_depth": prog.hw.memory.prefetch_depth,
+        "staged_weights": len(fills),
+        "staged_bytes": int(sum(ts[t].nbytes for t in fills)),
+        "direct_weight_bytes": int(sum(ts[t].nbytes for t in direct)),
+        "spilled_tensors": len(spilled),
+        "spilled_bytes": int(sum(ts[t].nbytes for t in spilled)),
+    }
 
 
 def _rows(prog: Program, ev: Event) -> int:

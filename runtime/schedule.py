@@ -3,7 +3,9 @@
 Each tier runs its stream in order on its own clock. WAIT blocks a tier until another tier has
 SIGNALled the tensor; the loop always advances the tier that can start earliest, so overlap between
 tiers is modelled and the numeric execution (when given) sees every value after it was produced.
-Resident PROG instructions belong to program load and are skipped here.
+Resident PROG instructions belong to program load and are skipped here. `lifetimes` reads a schedule's
+events back as the buffer lifetime of every tensor: the buffer planner allocates by it and the report
+states its peak, so both sit above this module.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from h3pc.backends.isa import Instr
+from h3pc.backends.program import Program
 from h3pc.cost import Cost
 from h3pc.diagnostics import H3pcError
 from h3pc.tiers import ENGINES
@@ -104,3 +107,37 @@ def max_overlap(spans: list[tuple[float, float]], weights: list[int] | None = No
         cur += d
         best = max(best, cur)
     return best
+
+
+def _views(prog: Program) -> dict[int, list[int]]:
+    """View tensors (results of data-free ops: no store) -> the stored tensors they read."""
+    stored = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "ST"}
+    out: dict[int, list[int]] = {}
+    for ins in prog.streams.get("digital", []):
+        if ins.op == "VOP" and not any(o in stored for o in ins.args[2]):
+            src = [s for i in ins.args[1] for s in out.get(i, [i])]
+            for o in ins.args[2]:
+                out[o] = src
+    return out
+
+
+def lifetimes(prog: Program, events: list[Event], makespan: float) -> dict[int, tuple[float, float]]:
+    """[first write, last read) in seconds of every tensor that lives in the global buffer."""
+    views = _views(prog)
+    home = {i for i, t in enumerate(prog.tensors) if t.home == "buffer"}
+    life: dict[int, list[float]] = {i["tensor"]: [0.0, 0.0] for i in prog.inputs if i["tensor"] in home}
+    for ev in events:
+        ins = ev.ins
+        if ins.op not in ("ST", "FILL", "LD"):
+            continue
+        t = ins.args[0]
+        if ins.op != "LD" and t in home and t not in life:
+            life[t] = [ev.start, ev.end]
+        for s in views.get(t, (t,)):
+            if s in life:
+                life[s][1] = max(life[s][1], ev.end)
+    for o in prog.outputs:
+        for s in views.get(o["tensor"], (o["tensor"],)):
+            if s in life:
+                life[s][1] = makespan
+    return {t: (a, b) for t, (a, b) in life.items()}

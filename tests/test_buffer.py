@@ -10,14 +10,14 @@ import pytest
 import yaml
 
 from conftest import model_path
-from h3pc.backends.plan_buffer import allocate, lifetimes, verify
+from h3pc.backends.plan_buffer import allocate, verify
 from h3pc.charges import Charges
 from h3pc.compiler import compile_model
 from h3pc.cost import offchip_transfer
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import load_hardware
 from h3pc.runtime.emulator import Emulator, estimate
-from h3pc.runtime.schedule import simulate
+from h3pc.runtime.schedule import lifetimes, simulate
 from test_end_to_end import max_rel_err, reference, through_binary
 
 

@@ -86,9 +86,8 @@ def test_a_program_without_symbol_names_runs_and_disassembles(tmp_path, capsys) 
     from conftest import model_path
     from h3pc.backends import isa
     from h3pc.backends.isa import decode_stream, encode_stream
-    from h3pc.backends.program import to_container
+    from h3pc.backends.program import symbol_of, to_container
     from h3pc.compiler import compile_model
-    from h3pc.runtime.report import symbol_of
     from h3pc.objdump import main as objdump
     from h3pc.run import main as run
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ortools.sat.python import cp_model
 
@@ -317,3 +318,17 @@ def _ps(seconds: float) -> int:
 
 def _eu(joules: float) -> int:
     return int(round(joules / EU))
+
+
+T = TypeVar("T")
+
+
+def non_dominated(points: list[T], cost: Callable[[T], tuple[float, float]] = lambda p: (p.latency_s, p.energy_j)
+                  ) -> list[T]:
+    """Points no other point beats on both latency and energy (ties: the first kept), by latency;
+    `cost` gives a point's (latency, energy)."""
+    out: list[T] = []
+    for p in sorted(points, key=cost):
+        if not out or cost(p)[1] < cost(out[-1])[1] * (1 - 1e-9):
+            out.append(p)
+    return out

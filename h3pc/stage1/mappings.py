@@ -23,17 +23,13 @@ import random as _random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from h3pc import progress
 from h3pc.diagnostics import H3pcError
 from h3pc.stage1 import cpsat, nsga2, warmstart
-from h3pc.stage1.cpsat import Point, SolverOptions
-from h3pc.stage1.problem import Problem, Streams
+from h3pc.stage1.cpsat import Point, SolverOptions, non_dominated
+from h3pc.stage1.problem import Problem, Streams, explain_infeasible
 from h3pc.tiers import TIERS
-
-T = TypeVar("T")
-
 
 @dataclass(frozen=True)
 class SearchOptions:
@@ -71,17 +67,6 @@ def point_of(problem: Problem, chunks: list[dict[str, int]], label: str, solve=N
         streams = problem.fit(chunks)
     lat, energy = problem.evaluate(chunks, streams)
     return Point(chunks, lat, energy, solve, label, streams=streams)
-
-
-def non_dominated(points: list[T], cost: Callable[[T], tuple[float, float]] = lambda p: (p.latency_s, p.energy_j)
-                  ) -> list[T]:
-    """Points no other point beats on both latency and energy (ties: the first kept), by latency;
-    `cost` gives a point's (latency, energy)."""
-    out: list[T] = []
-    for p in sorted(points, key=cost):
-        if not out or cost(p)[1] < cost(out[-1])[1] * (1 - 1e-9):
-            out.append(p)
-    return out
 
 
 def feasible(problem: Problem, chunks: list[dict[str, int]]) -> bool:
@@ -255,31 +240,3 @@ def pick(front: list[Point], how: str) -> Point:
         return (1 - x - y) / math.sqrt(2)
 
     return max(front, key=below)
-
-
-def explain_infeasible(problem: Problem, pins: dict[int, dict[str, int]] | None) -> str:
-    """Which limit makes the problem infeasible, demand against bound, and what would fix it."""
-    pins = pins or {}
-    for li, pin in pins.items():
-        layer = problem.layers[li]
-        for t, c in pin.items():
-            if t not in layer.allowed:
-                return (f"infeasible: layer '{layer.node}' is pinned to {t}, which cannot run it "
-                        f"({layer.why_not.get(t, 'unsupported')}); pin it to one of {', '.join(layer.allowed)}")
-        if sum(pin.values()) != layer.chunks:
-            return (f"infeasible: layer '{layer.node}' is pinned to {sum(pin.values()) * layer.chunk} rows, "
-                    f"it has {layer.rows}; pin exactly {layer.rows} rows")
-    for t, cap in problem.capacity.items():
-        if t in problem.reprogram:
-            continue  # what does not fit streams
-        pinned = sum(problem.layers[li].table[t][pin.get(t, 0)].crossbars for li, pin in pins.items()
-                     if t in problem.layers[li].table)
-        if pinned > cap:
-            return (f"infeasible: {t} capacity: the pinned layers need {pinned} crossbars for their static "
-                    f"weights, the tier has {cap} ({t}.tiles x {t}.crossbars_per_tile); unpin "
-                    f"{pinned - cap} crossbars' worth of rows, enlarge the tier, or let it stream weights "
-                    f"that do not fit ({t}.allow_reprogramming: true)")
-    for layer in problem.layers:
-        if not layer.allowed:
-            return f"infeasible: no tier can run layer '{layer.node}'"
-    return "infeasible: the constraints admit no split (no single limit explains it)"

@@ -18,8 +18,8 @@ import numpy as np
 
 from h3pc import progress
 from h3pc.diagnostics import H3pcError
-from h3pc.stage1.cpsat import Point
-from h3pc.stage1.problem import Layer, Problem
+from h3pc.stage1.cpsat import Point, non_dominated
+from h3pc.stage1.problem import Layer, Problem, explain_infeasible
 
 POPULATION = 40
 
@@ -67,7 +67,6 @@ def nsga2(problem: Problem, opts) -> list[Point]:
         from pymoo.optimize import minimize
     except ImportError:
         raise H3pcError("--mapping nsga2 needs pymoo: pip install 'h3pc[search]'") from None
-    from h3pc.stage1.mappings import non_dominated
 
     pins = opts.pins or {}
     upper = np.concatenate([[layer.chunks] * len(layer.allowed) if layer.splittable else [len(layer.allowed) - 1]
@@ -121,7 +120,5 @@ def nsga2(problem: Problem, opts) -> list[Point]:
                             {"evaluations": len(seen), "generations": int(res.algorithm.n_gen), "wall_s": wall},
                             streams))
     if not points:
-        from h3pc.stage1.mappings import explain_infeasible
-
         raise H3pcError(f"nsga2: no feasible split in {len(seen)} evaluations; {explain_infeasible(problem, pins)}")
     return non_dominated(points)

@@ -366,3 +366,31 @@ def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int
     static_w = sum(static_energy(hw, 1.0).values())  # joules per second of latency
     return Problem(hw, layers, timeline, static_w, {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS},
                    reprogram)
+
+
+def explain_infeasible(problem: Problem, pins: dict[int, dict[str, int]] | None) -> str:
+    """Which limit makes the problem infeasible, demand against bound, and what would fix it."""
+    pins = pins or {}
+    for li, pin in pins.items():
+        layer = problem.layers[li]
+        for t, c in pin.items():
+            if t not in layer.allowed:
+                return (f"infeasible: layer '{layer.node}' is pinned to {t}, which cannot run it "
+                        f"({layer.why_not.get(t, 'unsupported')}); pin it to one of {', '.join(layer.allowed)}")
+        if sum(pin.values()) != layer.chunks:
+            return (f"infeasible: layer '{layer.node}' is pinned to {sum(pin.values()) * layer.chunk} rows, "
+                    f"it has {layer.rows}; pin exactly {layer.rows} rows")
+    for t, cap in problem.capacity.items():
+        if t in problem.reprogram:
+            continue  # what does not fit streams
+        pinned = sum(problem.layers[li].table[t][pin.get(t, 0)].crossbars for li, pin in pins.items()
+                     if t in problem.layers[li].table)
+        if pinned > cap:
+            return (f"infeasible: {t} capacity: the pinned layers need {pinned} crossbars for their static "
+                    f"weights, the tier has {cap} ({t}.tiles x {t}.crossbars_per_tile); unpin "
+                    f"{pinned - cap} crossbars' worth of rows, enlarge the tier, or let it stream weights "
+                    f"that do not fit ({t}.allow_reprogramming: true)")
+    for layer in problem.layers:
+        if not layer.allowed:
+            return f"infeasible: no tier can run layer '{layer.node}'"
+    return "infeasible: the constraints admit no split (no single limit explains it)"
