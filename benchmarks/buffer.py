@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from h3pc import progress
+
 from common import DEV_MODELS, EXTRA_MODELS, RESULTS
 
 
@@ -45,7 +47,7 @@ def main() -> None:
         hw0.write_text(yaml.safe_dump(no_prefetch.to_dict()))
         print(f"  {'model':<24} {'latency us':>11} {'(depth 0)':>11} {'energy uJ':>10} {'peak KiB':>9} "
               f"{'staged':>7} {'spilled KiB':>11} {'plan s':>7}")
-        for path in models:
+        for path in progress.track(models, "buffer: models", unit="model"):
             if args.models not in path.stem or not path.exists():
                 continue
             c = compile_model(str(path), "hybrid", stage1=StageOneOptions("rule"), codegen=False)

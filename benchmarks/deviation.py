@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from h3pc import progress
 from h3pc.compiler import compile_model
 from h3pc.runtime.emulator import Emulator
 from h3pc.tiers import TARGETS
@@ -32,7 +33,8 @@ def main() -> int:
     args = ap.parse_args()
     rows = []
     print(f"{'model':<24}" + "".join(f"{t:>12}" for t in TARGETS) + "   (quantised; --ideal worst shown last)")
-    for path in sorted(Path(args.models).glob("*.onnx")):
+    paths = sorted(Path(args.models).glob("*.onnx"))
+    for path in progress.track(paths, "deviation: models", unit="model"):
         ref = np.load(path.with_suffix(".npz"))
         feeds = {k[3:]: ref[k] for k in ref.files if k.startswith("in/")}
         want = {k[4:]: ref[k] for k in ref.files if k.startswith("out/")}

@@ -44,6 +44,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from h3pc import progress
 from h3pc.compiler import compile_model
 from h3pc.runtime.emulator import estimate
 
@@ -494,7 +495,7 @@ def main() -> int:
         t = time.perf_counter()
         model = build_pythia70m(path, args.seq, args.seed, lm_head=not args.no_lm_head)
         model["build_s"] = time.perf_counter() - t
-        for target in TARGETS:
+        for target in progress.track(TARGETS, "fidelity: targets", unit="target"):
             res[target] = run_target(path, target, args.hw)
         if args.verify:
             model["verify"] = verify(path, args.seq, args.seed, args.hw)

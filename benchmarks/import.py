@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from h3pc import progress
+
 from common import DEV_MODELS, EXTRA_MODELS, RSS_MB
 
 CHILD = RSS_MB + r"""
@@ -53,7 +55,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     dirs = args.dirs or [DEV_MODELS] + ([EXTRA_MODELS] if EXTRA_MODELS.is_dir() else [])
-    rows = [measure(p) for d in dirs for p in sorted(d.glob("*.onnx"))]
+    paths = [p for d in dirs for p in sorted(d.glob("*.onnx"))]
+    rows = [measure(p) for p in progress.track(paths, "import: models", unit="model")]
     print(f"{'model':26} {'file MB':>8} {'import s':>9} {'s/100MB':>8} {'peak MB':>8} {'base MB':>8} "
           f"{'peak/file':>9} {'(peak-base)/file':>16} {'nn ops':>7}")
     for r in rows:

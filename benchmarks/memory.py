@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from h3pc import progress
+
 from common import EXTRA_MODELS, RESULTS
 
 TARGET = 3.0  # peak RSS / .onnx file size
@@ -51,7 +53,7 @@ def main() -> int:
     args = ap.parse_args()
     rows, failed = [], False
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.models.split(","):
+        for name in progress.track(args.models.split(","), "memory: models", unit="model"):
             model = EXTRA_MODELS / f"{name}.onnx"
             if not model.exists():
                 print(f"{name}: skipped, {model} not found (`make models` makes it)")

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from h3pc import progress
+
 from common import DEV_MODELS, EXTRA_MODELS, RESULTS
 
 MODELS = ["gpt2_tiny", "llama_tiny", "vit_tiny", "mobilenet_v2", "efficientnet_lite0_real", "gpt2_small"]
@@ -137,7 +139,7 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name in MODELS:
+    for name in progress.track(MODELS, "partition: models", unit="model"):
         if args.models not in name:
             continue
         if not model_path(name).exists():

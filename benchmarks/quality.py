@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from h3pc import progress
+
 from common import DEV_MODELS, EXTRA_MODELS, RESULTS
 
 from h3pc.quality import PAPER_BITS
@@ -146,7 +148,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(RESULTS / "quality.json"))
     args = ap.parse_args()
     results = []
-    for label, (name, _, tol, folder) in MODELS.items():
+    for label, (name, _, tol, folder) in progress.track(MODELS.items(), "quality: models", unit="model"):
         if args.models not in label:
             continue
         if not (folder / f"{name}.onnx").exists():

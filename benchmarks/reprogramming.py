@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from h3pc import progress
+
 from common import DEV_MODELS, EXTRA_MODELS, RESULTS
 
 MODELS = ["gpt2_tiny", "llama_tiny", "vit_tiny", "mobilenet_v2", "gpt2_small"]
@@ -100,7 +102,7 @@ def main() -> None:
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name in MODELS:
+    for name in progress.track(MODELS, "reprogramming: models", unit="model"):
         if args.models not in name:
             continue
         if not model_path(name).exists():

@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from h3pc import progress
+
 from common import DEV_MODELS, EXTRA_MODELS, RESULTS, RSS_MB
 
 LARGE = "gpt2_small"
@@ -176,7 +178,7 @@ def main() -> int:
 
     paths, notes = model_paths(args.models)
     rows: list[dict[str, Any]] = []
-    for path in paths:
+    for path in progress.track(paths, "speed: models", unit="model"):
         row: dict[str, Any] = {"model": path.stem, "file_mb": path.stat().st_size / 1e6}
         try:
             feeds, refs = load_feeds(path)
@@ -193,7 +195,6 @@ def main() -> int:
         except Exception as exc:  # one failing model must not hide the others
             row["error"] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         rows.append(row)
-        print(f"  {path.stem}: done", file=sys.stderr, flush=True)
 
     # ---- output -------------------------------------------------------------------------------
     cpus = os.cpu_count()

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from h3pc import progress
+
 from common import DEV_MODELS, RESULTS
 
 AXES = {"photonic.cores_per_tile": [1, 2, 4], "reram_pim.tiles": [50, 100], "memory.buffer_bytes": [65536, 2097152]}
@@ -67,7 +69,7 @@ def main() -> None:
         spec = load_spec(sweep_file(Path(tmp), models))
         n = len(spec.tasks())
         results["points"] = n
-        for engine, jobs, label in RUNS:
+        for engine, jobs, label in progress.track(RUNS, f"sweep: {n} points, runs", unit="run"):
             out = Path(tmp) / label.replace(" ", "_").replace("-", "")
             t = time.perf_counter()
             outcome = run_sweep(spec, out, engine, jobs, "auto" if engine == "ray" else None, progress=None)

@@ -31,6 +31,9 @@ What is printed (all on stderr):
   when it shows, and dropped if it never does;
 - quiet: no progress and no `log` lines (errors are not progress: they still print);
 - verbose: each `phase`'s timing as the phase ends.
+
+`H3PC_PROGRESS_DELAY_S` replaces both delays (DELAY_S, PLAIN_DELAY_S): the tests set it to 0 to see
+every task of a short run in a child process.
 """
 
 from __future__ import annotations
@@ -46,11 +49,22 @@ from typing import IO, TypeVar
 
 T = TypeVar("T")
 
+
+def _delay_from_env(default: float) -> float:
+    """`H3PC_PROGRESS_DELAY_S` (seconds, >= 0) moves both delays: the tests show every task at once in
+    a child process; an unusable value keeps the default (progress is never worth an error)."""
+    try:
+        value = float(os.environ.get("H3PC_PROGRESS_DELAY_S", ""))
+    except ValueError:
+        return default
+    return value if 0 <= value < 3600 else default
+
+
 #: a task that ends sooner prints nothing on a terminal
-DELAY_S = 2.0
+DELAY_S = _delay_from_env(2.0)
 #: not on a terminal (a log), a task shows later: a refused model on a loaded machine can take a few
 #: seconds to import, and a refusal must still be its one error line
-PLAIN_DELAY_S = 5.0
+PLAIN_DELAY_S = _delay_from_env(5.0)
 #: how often a plain (not a terminal) progress line repeats
 PLAIN_EVERY_S = 10.0
 #: how often the ticker redraws a terminal line
