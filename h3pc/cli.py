@@ -199,8 +199,9 @@ def import_only(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Ou
     from h3pc.frontend.importer import import_model
 
     t0 = time.perf_counter()
-    imported = import_model(args.model, shapes)
-    imported.module.verify()
+    with progress.task(f"import {Path(args.model).name}"):  # the same task as in a compile
+        imported = import_model(args.model, shapes)
+        imported.module.verify()
     if args.verbose:
         print(f"h3pc: import {time.perf_counter() - t0:.3f}s ({sum(imported.op_counts.values())} ONNX nodes, "
               f"{imported.folded_nodes} folded, {len(imported.weights)} tensors, "
