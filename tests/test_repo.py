@@ -24,7 +24,8 @@ OUTSIDE = {
         r"(?<![\w.~])(?:/work/|/home/\w|/Users/\w|/root/|/tmp/\w|/opt/\w|/mnt/\w|/var/folders/|/private/var/"
         r"|[A-Za-z]:\\\\?(?:Users|home)\b)"),
     "a machine path as the large-model default": re.compile(r"H3PC_MODELS_EXTRA[\"']\s*,\s*[\"'](?:/|[A-Za-z]:)"),
-    "a URL to a local file": re.compile(r"file://"),
+    # (a hostile case's `file:///../outside/x` is a traversal the loader must refuse, not a place on a machine)
+    "a URL to a local file": re.compile(r"file://(?!/\.\./)"),
 }
 #: markdown links: [text](target) and bare relative targets; external schemes are not ours to check
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -75,6 +76,7 @@ def test_no_tracked_file_points_outside_the_repository() -> None:
     "a temporary /tmp/tmpab12/gpt2_small.bin",
     r"C:\Users\bob\models",
     "# cites shared/research/hardware-model.md",
+    "models = 'file:///srv/models/gpt2.onnx'",
 ])
 def test_the_patterns_catch_paths_outside(line: str) -> None:
     assert outside_references(line)
@@ -86,6 +88,7 @@ def test_the_patterns_catch_paths_outside(line: str) -> None:
     "with open('/proc/self/status') as f:",
     "see [the design](docs/design.md#passes) and tests/models/",
     "weights shared by every call (shared verify_matmul)",
+    'constant_at(lambda d: "file:///../outside/secret.bin")',
 ])
 def test_the_patterns_spare_ordinary_text(line: str) -> None:
     assert not outside_references(line)
