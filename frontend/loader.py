@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from h3pc.diagnostics import H3pcError, UnsupportedError
+from h3pc.diagnostics import H3pcError, UnsupportedError, shown, shown_name
 from h3pc.dialects.types import ELEMENT_TYPES, MAX_FOLD_BYTES
 from h3pc.files import note_input
 from h3pc.frontend.weights import WeightStore
@@ -372,12 +372,13 @@ class ExternalData:
         if not loc:
             raise self._fail(what, "external data without a location")
         if "\0" in loc:
-            raise self._fail(what, f"external data location {loc!r} holds a NUL character")
+            raise self._fail(what, f"external data location {shown(loc)} holds a NUL character")
         if os.path.isabs(loc):
-            raise self._fail(what, f"external data location '{loc}' is outside the model folder (absolute path)")
+            raise self._fail(what, f"external data location '{shown_name(loc)}' is outside the model folder "
+                                   "(absolute path)")
         real = os.path.realpath(os.path.join(self.folder, loc))
         if os.path.commonpath([real, str(self.folder)]) != str(self.folder) or real == str(self.folder):
-            raise self._fail(what, f"external data location '{loc}' is outside the model folder")
+            raise self._fail(what, f"external data location '{shown_name(loc)}' is outside the model folder")
         return real
 
     def _map(self, real: str, loc: str, what: str) -> tuple[mmap.mmap | None, int]:
@@ -386,21 +387,21 @@ class ExternalData:
         try:
             st = os.stat(real)
         except FileNotFoundError:
-            raise self._fail(what, f"external file '{loc}' is missing or too short") from None
+            raise self._fail(what, f"external file '{shown_name(loc)}' is missing or too short") from None
         except OSError as exc:
-            raise self._fail(what, f"external file '{loc}' cannot be read ({exc.strerror})") from None
+            raise self._fail(what, f"external file '{shown_name(loc)}' cannot be read ({exc.strerror})") from None
         if not stat.S_ISREG(st.st_mode):
             kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise self._fail(what, f"external data location '{loc}' is {kind}")
+            raise self._fail(what, f"external data location '{shown_name(loc)}' is {kind}")
         flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             fd = os.open(real, flags)
         except OSError as exc:
-            raise self._fail(what, f"external file '{loc}' cannot be opened ({exc.strerror})") from None
+            raise self._fail(what, f"external file '{shown_name(loc)}' cannot be opened ({exc.strerror})") from None
         try:
             st2 = os.fstat(fd)
             if not stat.S_ISREG(st2.st_mode) or (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
-                raise self._fail(what, f"external data location '{loc}' changed while it was opened")
+                raise self._fail(what, f"external data location '{shown_name(loc)}' changed while it was opened")
             mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if st2.st_size else None
         finally:
             os.close(fd)
@@ -418,23 +419,25 @@ class ExternalData:
             raise UnsupportedError(f"{self.model}: {what}: external data of type {tensor.data_type} is not supported")
         dims = list(tensor.dims)
         if any(d < 0 for d in dims):
-            raise self._fail(what, f"has a negative dimension {dims}")
+            raise self._fail(what, f"has a negative dimension {shown(dims)}")
         count = int(np.prod(dims, dtype=object)) if dims else 1
         nbytes = count * np_dtype.itemsize
         offset = _non_negative(info.get("offset", "0"))
         if offset is None:
-            raise self._fail(what, f"external data offset '{info['offset']}' is not a non-negative integer")
+            raise self._fail(what, f"external data offset {shown(info['offset'], 30)} is not a non-negative integer")
         if "length" in info:
             length = _non_negative(info["length"])
             if length is None:
-                raise self._fail(what, f"external data length '{info['length']}' is not a non-negative integer")
+                raise self._fail(what, f"external data length {shown(info['length'], 30)} is not a non-negative "
+                                       "integer")
             if length != nbytes:
-                raise self._fail(what, f"external data length {length} does not match {count} x {np_dtype.name} "
-                                       f"({nbytes} bytes, shape {dims})")
+                raise self._fail(what, f"external data length {shown(length, 30)} does not match "
+                                       f"{shown(count, 30)} x {np_dtype.name} ({shown(nbytes, 30)} bytes, "
+                                       f"shape {shown(dims)})")
         mm, size = self._map(real, loc, what)
         if offset + nbytes > size:
-            raise self._fail(what, f"external file '{loc}' is missing or too short: {nbytes} bytes at offset "
-                                   f"{offset}, but it has {size}")
+            raise self._fail(what, f"external file '{shown_name(loc)}' is missing or too short: "
+                                   f"{shown(nbytes, 30)} bytes at offset {shown(offset, 30)}, but it has {size}")
         if count == 0:
             return np.empty(tuple(dims), np_dtype)
         return np.frombuffer(mm, np_dtype, count, offset).reshape(dims)
@@ -456,7 +459,11 @@ class ExternalData:
 
 
 def _non_negative(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() else None
+    """An offset or length key's value; more than 20 digits is past any file (and Python refuses to convert
+    more than 4300), so it counts as 10^20."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text) if len(text) <= 20 else 10**20
 
 
 def model_tensors(model: "onnx.ModelProto") -> Iterator[tuple["onnx.TensorProto", str]]:  # noqa: F821

@@ -28,6 +28,21 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+#: longest error message printed: a name read from a file (a node, a location, a path) may be megabytes long,
+#: and the one line must stay readable; the middle of a longer message is cut, keeping what it is about (the
+#: file or flag, first) and why (last)
+MAX_MESSAGE = 600
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """`text` as one printable line of at most `limit` characters (the middle cut out when longer)."""
+    text = printable(text)
+    if len(text) <= limit:
+        return text
+    head = (limit * 2) // 3
+    return f"{text[:head]} [...] {text[len(text) - (limit - head - 7):]}"
+
+
 def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None = None) -> int:
     """Run a tool's main; turn every exception into one `prog: error: ...` line unless --debug."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -41,7 +56,7 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
     except H3pcError as exc:
         if debug:
             raise
-        print(f"{prog}: error: {printable(str(exc))}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except Interrupted as exc:  # SIGTERM or SIGINT: staged outputs and temporary folders are gone by now
         print(f"{prog}: interrupted ({exc})", file=sys.stderr)
@@ -51,16 +66,18 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
         return 130
     except BrokenPipeError:
         return 0
-    except MemoryError:
+    except MemoryError as exc:
         if debug:
             raise
-        print(f"{prog}: error: out of memory", file=sys.stderr)
+        # numpy says what it could not allocate ("Unable to allocate 8.00 GiB for an array with shape ...")
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"{prog}: error: out of memory{f' ({one_line(why, 200)})' if why else ''}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence for users
         if debug:
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"{prog}: internal error: {type(exc).__name__}: {printable(first)} (rerun with --debug for a traceback)",
+        print(f"{prog}: internal error: {type(exc).__name__}: {one_line(first)} (rerun with --debug for a traceback)",
               file=sys.stderr)
         return 70
 

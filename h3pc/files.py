@@ -53,6 +53,8 @@ MAX_DEPTH = 64
 MAX_NODES = 1_000_000
 #: longest string (key or value) in a YAML or JSON document
 MAX_STRING = 1 << 20
+#: longest integer written in a YAML file (Python converts at most 4300 digits; no quantity needs 100)
+MAX_NUMBER_CHARS = 100
 
 _KIND = ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
          (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
@@ -166,6 +168,8 @@ def parse_yaml(text: str, where: str, what: str) -> Any:
             return None
         _check_yaml(node, where, what)
         return loader.construct_document(node)
+    except ValueError as exc:  # a value the constructors refuse (not a YAMLError)
+        raise H3pcError(f"{where}: not a {what} ({printable(str(exc).splitlines()[0])})") from None
     except RecursionError:
         raise H3pcError(f"{where}: not a {what} (nested too deeply)") from None
     except yaml.YAMLError as exc:
@@ -199,6 +203,9 @@ def _check_yaml(root: Any, where: str, what: str) -> None:
         if isinstance(node, yaml.ScalarNode):
             if len(node.value) > MAX_STRING:
                 raise H3pcError(f"{where}: not a {what} (a value of more than {MAX_STRING} characters{line(node)})")
+            if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_NUMBER_CHARS:
+                raise H3pcError(f"{where}: not a {what} (a number of more than {MAX_NUMBER_CHARS} "
+                                f"characters{line(node)})")
             sizes[key] = 1
             return 1
         active.add(key)

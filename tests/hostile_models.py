@@ -181,6 +181,14 @@ EXTERNAL = [
     ("ext-attr-length-mismatch", constant_at(data_inside, length="1000000"), ("'c'", "length 1000000")),
     ("ext-attr-offset-past-end", constant_at(data_inside, offset="60"), ("'c'", "too short")),
     ("ext-attr-huge-declared", constant_at(data_inside, count=10**12), ("'c'", "too short")),
+    # spellings of a location that a careless reader might resolve elsewhere, and ones that would break the line
+    ("ext-attr-location-nul", constant_at(lambda d: data_inside(d) + "\0../outside/secret.bin"), ("'c'", "NUL")),
+    ("ext-attr-location-url", constant_at(lambda d: "file:///../outside/secret.bin"), ("'c'", "missing")),
+    ("ext-attr-location-windows", constant_at(lambda d: "..\\outside\\secret.bin"), ("'c'", "missing")),
+    ("ext-attr-location-escape", constant_at(lambda d: "\x1b[2J\nsecret.bin"), ("'c'", "\\x1b[2J\\nsecret.bin")),
+    ("ext-attr-location-200k-chars", constant_at(lambda d: "a/" * 100_000), ("'c'", "a/a/a", "...'")),
+    ("ext-attr-offset-5000-digits", constant_at(data_inside, offset="9" * 5000), ("'c'", "too short")),
+    ("ext-attr-length-unicode-digit", constant_at(data_inside, length="\u0663\u0665"), ("'c'", "length")),
     ("ext-constant-of-shape-value", constant_of_shape_out, ("'cos'", "outside the model folder")),
     ("ext-if-branch-constant", if_branch_out, (("'then_c'", "'else_c'"), "subgraph", "outside the model folder")),
     ("ext-function-constant", function_out, ("AddSecret", "outside the model folder")),
@@ -203,6 +211,10 @@ def i64(name: str, value: int | list[int]) -> TensorProto:
     return _const(name, np.array(value, np.int64))
 
 
+def model_of(nodes: list[onnx.NodeProto], inits: list[TensorProto], x_shape: list[int]) -> Callable[[Path], list[str]]:
+    return lambda folder: save(build(nodes, inits, x_shape), folder)
+
+
 BOUNDED = [
     ("fold-range-1e12", reduced([N("Range", ["s", "l", "d"], ["r"], name="rng")],
                                 [i64("s", 0), i64("l", 10**12), i64("d", 1)]), ("'rng'", "elements")),
@@ -223,16 +235,16 @@ BOUNDED = [
                                         [_const("v", np.ones((1, 1, 2, 2), np.float32)),
                                          _const("sc", np.array([1, 1, 10**6, 10**6], np.float32))]),
      ("'rsz'", "elements")),
+    # a Resize of the run-time input to 1.6e9 elements: nothing to fold, so the compile must not build it either
+    ("fold-resize-of-the-input-huge", model_of([N("Resize", ["x", "", "", "sz"], ["y"], name="rsz")],
+                                               [i64("sz", [1, 1, 40_000, 40_000])], [1, 1, 2, 2]),
+     (("out of memory", "'rsz'"),)),
     ("fold-pad-huge", reduced([N("Pad", ["v", "p"], ["r"], name="pad")],
                               [i64("v", [1, 2]), i64("p", [0, 10**12])]), ("'pad'", "elements")),
 ]
 
 
 # --- compiled means runnable --------------------------------------------------------------------------------
-
-
-def model_of(nodes: list[onnx.NodeProto], inits: list[TensorProto], x_shape: list[int]) -> Callable[[Path], list[str]]:
-    return lambda folder: save(build(nodes, inits, x_shape), folder)
 
 
 def f32(name: str, shape: tuple[int, ...]) -> TensorProto:

@@ -319,3 +319,32 @@ def test_error_suggestions_work_when_followed(tmp_path: Path, capsys: pytest.Cap
     with pytest.raises(SystemExit) as done:
         run_main(["--help"])
     assert done.value.code == 0
+
+
+def test_npz_header_check_refuses_a_member_before_decompressing_it(tmp_path: Path) -> None:
+    """A reader that knows the shape it wants sees each member's declared shape first: a member of 2^28
+    zeros (1 GB, a 1 MB file) of the wrong shape is refused without its gigabyte being allocated."""
+    import resource
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (1 << 28,)})
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z, z.open("x.npy", "w", force_zip64=True) as f:
+        f.write(header.getvalue())
+        for _ in range(64):
+            f.write(bytes(1 << 24))
+    assert path.stat().st_size < 2 << 20
+    seen: list[tuple[str, tuple[int, ...], str]] = []
+
+    def want_1x64(key: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        seen.append((key, shape, dtype.str))
+        if shape != (1, 64):
+            raise H3pcError(f"{path}: '{key}' has shape {list(shape)}; input 'x' takes [1, 64]")
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(H3pcError, match=r"'x' has shape \[268435456\]"):
+        read_npz(path, ["x"], "--inputs", check=want_1x64)
+    assert seen == [("x", (1 << 28,), "<f4")]
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 << 10  # KB: far from 1 GB
+    np.savez(tmp_path / "ok.npz", x=np.ones((1, 64), np.float32))
+    assert read_npz(tmp_path / "ok.npz", None, check=want_1x64)["x"].shape == (1, 64)

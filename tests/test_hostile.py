@@ -528,6 +528,11 @@ ONNX_CASES = [
     Case("onnx-external-offset-negative", "h3pc", external("data.bin", [4, 3], offset="-8"), ("'w'", "offset")),
     Case("onnx-external-is-the-model-folder", "h3pc", external(".", [4, 3]), ("'w'", "'.'")),
     Case("onnx-external-is-a-folder", "h3pc", external_folder, ("'w'", "'sub'")),
+    # names that would break the one line: control characters, megabytes of name
+    Case("onnx-path-with-newline-and-escape", "h3pc", raw_file(b"garbage", "m\n\x1b[2Jx.onnx"),
+         ("m\\n\\x1b[2Jx.onnx", "not an ONNX model")),
+    Case("onnx-node-name-of-a-megabyte", "h3pc", two_nodes(N("Einsum", ["x"], ["y"], name="e" * (1 << 20),
+                                                             equation="ij->ji")), ("ai.onnx.Einsum", "[...]")),
 ]
 
 PROGRAM_CASES = [
@@ -899,6 +904,12 @@ YAML_CASES = [
     Case("yaml-huge-file", "h3pc", hw_text("#" * (17 << 20) + "\n"), ("hw.yaml", "bytes, more than")),
     Case("yaml-many-values", "h3pc", hw_text("name: [" + "1," * 131_000 + "1]\n"),
          ("hw.yaml", "name: expected a string, got [1, 1, 1,", "...")),  # the value quoted, cut short
+    Case("yaml-integer-of-5000-digits", "h3pc", hw_text("name: x\nphotonic: {tiles: " + "9" * 5000 + "}\n"),
+         ("hw.yaml", "a number of more than 100 characters at line 2")),  # Python converts at most 4300
+    Case("yaml-binary-integer-sweep", "h3pc sweep", sweep_case("axes: {photonic.tiles: [0b" + "1" * 20_000 + "]}\n"),
+         ("sweep.yaml", "a number of more than")),
+    Case("json-placement-integer-of-5000-digits", "h3pc", placement('{"format": ' + "9" * 5000 + "}"),
+         ("place.json", "not a placement file")),
     Case("yaml-many-values-sweep", "h3pc sweep", sweep_case("axes: {photonic.tiles: [" + "1," * 10_000 + "1]}\n"),
          ("sweep.yaml", "10001 values, more than the 10000 supported per axis")),
 ]
