@@ -9,7 +9,8 @@ operands are indices into the program's tensor table; `sym` indexes the symbol t
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
+from typing import ClassVar
 
 from h3pc.diagnostics import H3pcError
 
@@ -55,30 +56,57 @@ BY_CODE = {s.code: s for s in ISA}
 _HEAD = struct.Struct("<HH")
 
 
-@dataclass(frozen=True)
 class Instr:
-    """One decoded instruction; `args` follow the spec's fields (lists as tuples)."""
+    """An instruction. Every kind has its own record type (`LD`, `PMM`, ... below, generated from the
+    table), a frozen dataclass whose fields are the spec's, read by name: `ins.out`, `ins.w`. `op` is
+    the mnemonic; records of different kinds never compare equal."""
 
-    op: str
-    args: tuple
+    __slots__ = ()
+    op: ClassVar[str]
+    spec: ClassVar[Spec]
+    names: ClassVar[tuple[str, ...]]  # the spec's field names without the list marker
 
-    def __getattr__(self, name: str):
-        spec = BY_NAME[self.op]
-        for f, v in zip(spec.fields, self.args):
-            if f.rstrip("*") == name:
-                return v
-        raise AttributeError(name)
+    @property
+    def args(self) -> tuple:
+        """The field values in encoding order (lists as tuples). For code that walks the table's fields
+        generically (encoder, disassembler, mutators); code that means one field names it."""
+        return tuple(getattr(self, f) for f in self.names)
 
 
-def make(op: str, **kw: int | tuple[int, ...]) -> Instr:
+def _record(spec: Spec) -> type[Instr]:
+    names = tuple(f.rstrip("*") for f in spec.fields)
+    cls = make_dataclass(
+        spec.mnemonic,
+        [(n, tuple[int, ...] if f.endswith("*") else int) for n, f in zip(names, spec.fields)],
+        bases=(Instr,), frozen=True, slots=True,
+        namespace={"__doc__": f"{spec.mnemonic}: {spec.doc}."})
+    cls.op, cls.spec, cls.names = spec.mnemonic, spec, names
+    cls.__module__ = __name__  # pickled by name: the records below are this module's globals
+    return cls
+
+
+#: mnemonic -> its record type
+RECORDS: dict[str, type[Instr]] = {s.mnemonic: _record(s) for s in ISA}
+LD, ST, SIGNAL, WAIT, HALT, FILL = (RECORDS[m] for m in ("LD", "ST", "SIGNAL", "WAIT", "HALT", "FILL"))
+PMM, PROG, MVM, GEMM, VOP = (RECORDS[m] for m in ("PMM", "PROG", "MVM", "GEMM", "VOP"))
+
+
+def make(op: str, **kw: int | tuple[int, ...] | list[int]) -> Instr:
+    """The `op` instruction with its fields by name (lists become tuples, scalars ints)."""
     spec = BY_NAME[op]
-    return Instr(op, tuple(tuple(kw[f[:-1]]) if f.endswith("*") else int(kw[f]) for f in spec.fields))
+    return RECORDS[op](**{f.rstrip("*"): tuple(kw[f[:-1]]) if f.endswith("*") else int(kw[f])  # type: ignore
+                          for f in spec.fields})
+
+
+def from_args(op: str, args: tuple) -> Instr:
+    """The `op` instruction from its field values in encoding order (the decoder's and mutators' view)."""
+    return RECORDS[op](*args)
 
 
 def encode_stream(instrs: list[Instr]) -> bytes:
     out = bytearray()
     for ins in instrs:
-        spec = BY_NAME[ins.op]
+        spec = ins.spec
         words: list[int] = []
         for f, v in zip(spec.fields, ins.args):
             if f.endswith("*"):
@@ -121,7 +149,7 @@ def decode_stream(data: bytes, where: str) -> list[Instr]:
             raise H3pcError(f"{where}: {spec.mnemonic} at byte {pos} has too few operand words ({nwords})") from None
         if i != nwords:
             raise H3pcError(f"{where}: {spec.mnemonic} at byte {pos} has {nwords} words, its fields use {i}")
-        out.append(Instr(spec.mnemonic, tuple(args)))
+        out.append(RECORDS[spec.mnemonic](*args))
         pos = body + 4 * nwords
     return out
 
@@ -129,17 +157,18 @@ def decode_stream(data: bytes, where: str) -> list[Instr]:
 def tensors_of(ins: Instr, fields: frozenset[str] = TENSOR_FIELDS) -> list[int]:
     """Every tensor id an instruction names (in `fields` only, when given)."""
     out: list[int] = []
-    for f, v in zip(BY_NAME[ins.op].fields, ins.args):
-        if f.rstrip("*") in fields:
+    for f, name in zip(ins.spec.fields, ins.names):
+        if name in fields:
+            v = getattr(ins, name)
             out.extend(v if f.endswith("*") else (v,))
     return out
 
 
 def disassemble(ins: Instr) -> str:
-    spec = BY_NAME[ins.op]
+    spec = ins.spec
     parts = []
-    for f, v in zip(spec.fields, ins.args):
-        name = f.rstrip("*")
+    for f, name in zip(spec.fields, ins.names):
+        v = getattr(ins, name)
         if name == "sym":
             continue
         parts.append(f"{name}=[{','.join(f'%{t}' for t in v)}]" if f.endswith("*")

@@ -77,12 +77,12 @@ def plan_buffer(prog: Program) -> Program:
 def _fill_order(prog: Program, kernels: Kernels, costs) -> list[Fill]:
     """Weights read by exactly one LD, in the order the unstaged schedule loads them: the DMA
     engine fills in that order, so its waits never run ahead of what the tiers can reach."""
-    loads = Counter(ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "LD")
+    loads = Counter(ins.tensor for s in prog.streams.values() for ins in s if ins.op == "LD")
     once = {t for t, n in loads.items() if n == 1 and prog.tensors[t].role == "const"}
     _, events = simulate(prog.streams, Charges(prog, prog.hw, costs, kernels.gathers).of)
     order = [(ev.start, TIERS.index(ev.tier), ev.index, ev) for ev in events
-             if ev.ins.op == "LD" and ev.ins.args[0] in once]
-    return [Fill(ev.tier, ev.index, ev.ins.args[0], ev.ins.args[1]) for *_, ev in sorted(order, key=lambda o: o[:3])]
+             if ev.ins.op == "LD" and ev.ins.tensor in once]
+    return [Fill(ev.tier, ev.index, ev.ins.tensor, ev.ins.sym) for *_, ev in sorted(order, key=lambda o: o[:3])]
 
 
 def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int]) -> Program:
@@ -112,7 +112,7 @@ def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int
     for tier, instrs in prog.streams.items():
         out: list[Instr] = []
         for ins in instrs:
-            t = ins.args[0] if ins.op == "LD" else -1
+            t = ins.tensor if ins.op == "LD" else -1
             if t in slot:
                 out.append(make("WAIT", tensor=t))
             out.append(ins)

@@ -21,7 +21,7 @@ import numpy as np
 
 from h3pc import __version__
 from h3pc.backends import container
-from h3pc.backends.isa import BY_NAME, Instr, decode_stream, encode_stream, tensors_of
+from h3pc.backends.isa import Instr, decode_stream, encode_stream, tensors_of
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects.types import ELEMENT_TYPES, MAX_TENSOR_ELEMENTS
 from h3pc.hardware.schema import HardwareConfig, parse_hardware
@@ -210,12 +210,12 @@ def _check_refs(streams: dict[str, list[Instr]], tensors: list[Tensor], symbols:
     n, ns = len(tensors), len(symbols)
     for tier, instrs in streams.items():
         for i, ins in enumerate(instrs):
-            if tier not in BY_NAME[ins.op].tiers:
+            if tier not in ins.spec.tiers:
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) belongs to another tier")
             if any(t >= n for t in tensors_of(ins)):
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) names a tensor past "
                                 f"the table ({n} tensors)")
-            fields = dict(zip(BY_NAME[ins.op].fields, ins.args))
+            fields = dict(zip(ins.names, ins.args))
             bad = [f for f, v in fields.items() if f.endswith("_bits") and not 1 <= v <= 32]
             if bad:  # the quantisers compute 2 ** (bits - 1)
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) has {bad[0]} {fields[bad[0]]}, "
@@ -226,8 +226,8 @@ def _check_refs(streams: dict[str, list[Instr]], tensors: list[Tensor], symbols:
 
 
 def symbol_of(ins: Instr) -> int | None:
-    fields = BY_NAME[ins.op].fields
-    return ins.args[-1] if fields and fields[-1] == "sym" else None
+    """The symbol-table index of an instruction (None for the kinds that carry none: SIGNAL, WAIT, HALT)."""
+    return getattr(ins, "sym", None)
 
 
 def entry_of(prog: Program, ins: Instr) -> dict[str, Any] | None:

@@ -62,35 +62,35 @@ class Charges:
 
     def _compute(self, tier: str, ins: Instr) -> tuple[Cost, int]:
         hw, tensors = self.hw, self.prog.tensors
-        op, args = ins.op, ins.args
+        op = ins.op
         if op in ("LD", "ST"):
-            t = tensors[args[0]]
+            t = tensors[ins.tensor]
             cost = buffer_transfer(hw, t.nbytes)
             if t.home == "offchip":  # weights not staged by the DMA engine, spilled values
                 cost = offchip_transfer(hw, t.nbytes).then(cost) if op == "LD" else cost.then(offchip_transfer(hw, t.nbytes))
             return cost, 0
         if op == "FILL":  # the DMA engine stages a weight into the buffer; the tier's LD reads it there
-            return offchip_transfer(hw, tensors[args[0]].nbytes), 0
+            return offchip_transfer(hw, tensors[ins.tensor].nbytes), 0
         if op == "PMM":
-            g, m, k, n = _gemm_dims(tensors[args[0]].shape, tensors[args[1]].shape)
-            return photonic_gemm(hw, m, k, n, args[3], args[5], args[4]).scaled(g), 0
+            g, m, k, n = _gemm_dims(tensors[ins.a].shape, tensors[ins.b].shape)
+            return photonic_gemm(hw, m, k, n, ins.in_bits, ins.out_bits, ins.w_bits).scaled(g), 0
         if op == "PROG":
-            shape = tensors[args[0]].shape
+            shape = tensors[ins.w].shape
             g = shape[0] if len(shape) == 3 else 1
             return pim_program(pim_tier(hw, tier), shape[-2], shape[-1], g)
         if op == "MVM":
-            x, w = tensors[args[0]].shape, tensors[args[1]].shape
+            x, w = tensors[ins.x].shape, tensors[ins.w].shape
             g = w[0] if len(w) == 3 else 1
             m = math.prod(x[:-1]) // g
-            return pim_mvm(pim_tier(hw, tier), m, w[-2], w[-1], args[4], args[5], groups=g), 0
+            return pim_mvm(pim_tier(hw, tier), m, w[-2], w[-1], ins.input_bits, ins.adc_bits, groups=g), 0
         if op == "GEMM":
-            g, m, k, n = _gemm_dims(tensors[args[0]].shape, tensors[args[1]].shape)
+            g, m, k, n = _gemm_dims(tensors[ins.a].shape, tensors[ins.b].shape)
             return digital_gemm(hw, g * m, k, n), 0
         if op == "VOP":
-            cost = self.kernel_costs[args[0]]
-            if args[0] in self.gathers and tensors[args[1][0]].role == "const":
+            cost = self.kernel_costs[ins.kernel]
+            if ins.kernel in self.gathers and tensors[ins.ins[0]].role == "const":
                 # a lookup table stays off-chip (codegen loads no copy of it): only the gathered
                 # rows, i.e. the result's bytes, cross the off-chip link
-                cost = offchip_transfer(hw, tensors[args[2][0]].nbytes).then(cost)
+                cost = offchip_transfer(hw, tensors[ins.outs[0]].nbytes).then(cost)
             return cost, 0
         return _FREE, 0

@@ -439,9 +439,8 @@ def _int_bounds(prog: Program) -> dict[int, int]:
     for stream in prog.streams.values():
         for ins in stream:
             if ins.op == "VOP":
-                k, ins_, outs, _ = ins.args
-                for pos, t in enumerate(ins_):
-                    consumers.setdefault(t, []).append((k, pos, tuple(outs)))
+                for pos, t in enumerate(ins.ins):
+                    consumers.setdefault(t, []).append((ins.kernel, pos, ins.outs))
     bounds: dict[int, int] = {}
     for start in {i["tensor"] for i in prog.inputs}:
         todo, seen = [start], {start}
@@ -464,8 +463,8 @@ def ins_of(prog: Program, kernel: int, indices: int) -> int:
     """The data operand (the table) of the gather `kernel` that reads `indices`."""
     for stream in prog.streams.values():
         for ins in stream:
-            if ins.op == "VOP" and ins.args[0] == kernel and ins.args[1][1] == indices:
-                return ins.args[1][0]
+            if ins.op == "VOP" and ins.kernel == kernel and ins.ins[1] == indices:
+                return ins.ins[0]
     raise KeyError(kernel)
 
 

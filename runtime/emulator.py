@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from h3pc import progress
-from h3pc.backends.isa import Instr, tensors_of
+from h3pc.backends.isa import TENSOR_FIELDS, Instr, tensors_of
 from h3pc.backends.program import Program, check_constants
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
@@ -34,6 +34,9 @@ from h3pc.tiers import pim_tier
 def _as3(x: np.ndarray, groups: int) -> np.ndarray:
     return x.reshape(groups, -1, x.shape[-1])
 
+
+#: a product's tensor fields other than its left operand (`a`, or `x` on PIM)
+_BESIDES_LEFT = TENSOR_FIELDS - {"a", "x"}
 
 class Emulator:
     """Runs a program: the tiers' schedule is fixed by the program (costs do not depend on data), so
@@ -64,8 +67,8 @@ class Emulator:
             self._bind_op = {"PMM": self._pmm, "PROG": self._prog, "MVM": self._mvm, "GEMM": self._gemm,
                              "VOP": self._vop}
             self._lazy = self._lazy_windows()
-            self._streamed = {(t, i.args[1]) for t, st in prog.streams.items() for i in st
-                              if i.op == "PROG" and not i.args[2]}
+            self._streamed = {(t, i.base) for t, st in prog.streams.items() for i in st
+                              if i.op == "PROG" and not i.resident}
             self.makespan, self.events = simulate(prog.streams, self.charges.of)
             check_order(prog, self.events, where)
             self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)
@@ -140,8 +143,8 @@ class Emulator:
             return None
         if ins.op in ("PMM", "PROG", "MVM"):
             exact = self.ideal or node_of(self.prog, ins) in self.exact
-            return make(tier, ins.args, exact)
-        return make(tier, ins.args)
+            return make(tier, ins, exact)
+        return make(tier, ins)
 
     def _exec(self, tier: str, ins: Instr) -> None:
         fn = self._bind(tier, ins)
@@ -157,17 +160,17 @@ class Emulator:
         produced, other_use = set(), {o["tensor"] for o in self.prog.outputs}
         for stream in self.prog.streams.values():
             for ins in stream:
-                if ins.op == "VOP" and ins.args[0] in im2col:
-                    produced.update(ins.args[2])
-                    other_use.update(ins.args[1])
+                if ins.op == "VOP" and ins.kernel in im2col:
+                    produced.update(ins.outs)
+                    other_use.update(ins.ins)
                 elif ins.op in ("PMM", "GEMM", "MVM"):
-                    other_use.update(tensors_of(ins)[1:])
+                    other_use.update(tensors_of(ins, _BESIDES_LEFT))
                 elif ins.op not in ("LD", "ST", "SIGNAL", "WAIT"):
                     other_use.update(tensors_of(ins))
         return produced - other_use
 
-    def _pmm(self, tier: str, args: tuple, ideal: bool) -> Callable[[], None]:
-        a, b, out, in_bits, w_bits, out_bits, _ = args
+    def _pmm(self, tier: str, ins: Any, ideal: bool) -> Callable[[], None]:
+        a, b, out, in_bits, w_bits, out_bits = ins.a, ins.b, ins.out, ins.in_bits, ins.w_bits, ins.out_bits
         env = self.env
         if ideal:
             def run() -> None:
@@ -188,8 +191,8 @@ class Emulator:
                 env[out] = fake_quantize(y, out_bits).astype(np.float32, copy=False)
         return run
 
-    def _prog(self, tier: str, args: tuple, ideal: bool) -> Callable[[], None]:
-        w, base, _resident, weight_bits, _cell_bits, _ = args
+    def _prog(self, tier: str, ins: Any, ideal: bool) -> Callable[[], None]:
+        w, base, weight_bits = ins.w, ins.base, ins.weight_bits
         env, crossbars, noisy, box = self.env, self.crossbars, self.noise and not ideal, self._rng
         t = pim_tier(self.hw, tier)
 
@@ -208,8 +211,8 @@ class Emulator:
             crossbars[(tier, base)] = (codes, scale, var)
         return run
 
-    def _mvm(self, tier: str, args: tuple, ideal: bool) -> Callable[[], None]:
-        x, _w, out, base, input_bits, adc_bits, _ = args
+    def _mvm(self, tier: str, ins: Any, ideal: bool) -> Callable[[], None]:
+        x, out, base, input_bits, adc_bits = ins.x, ins.out, ins.base, ins.input_bits, ins.adc_bits
         env, crossbars = self.env, self.crossbars
         shape = self.prog.tensors[out].shape
         t = pim_tier(self.hw, tier)
@@ -246,16 +249,16 @@ class Emulator:
                 env[out] = y.reshape(shape).astype(np.float32, copy=False)
         return run
 
-    def _gemm(self, tier: str, args: tuple) -> Callable[[], None]:
-        a, b, out, _ = args
+    def _gemm(self, tier: str, ins: Any) -> Callable[[], None]:
+        a, b, out = ins.a, ins.b, ins.out
         env = self.env
 
         def run() -> None:
             env[out] = _product(env[a], env[b], cast=False)
         return run
 
-    def _vop(self, tier: str, args: tuple) -> Callable[[], None]:
-        k, ins, outs, _ = args
+    def _vop(self, tier: str, vop: Any) -> Callable[[], None]:
+        k, ins, outs = vop.kernel, vop.ins, vop.outs
         env = self.env
         if len(outs) == 1 and outs[0] in self._lazy:
             op = self.kernels.ops[k]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from h3pc.backends.isa import BY_NAME, Instr
+from h3pc.backends.isa import Instr
 from h3pc.backends.program import Program, entry_of, node_of, symbol_of
 from h3pc.cost import COMPONENTS, Cost, inferences_to_wear_out, pim_crossbars, pim_program, static_energy
 from h3pc.runtime.schedule import Event, lifetimes, max_overlap
@@ -28,7 +28,6 @@ ACTIVITIES = ("compute", "load", "store", "program", "sync")
 #: why a tier costs energy while idle (the report's `static_energy.reason`)
 STATIC_REASON = ("leakage and bias of the tiers that are powered for the whole run, busy or idle "
                  "(static_power_mw x latency); the photonic laser is charged only while its cores compute")
-_COMPUTE_OUT = {"PMM": 2, "MVM": 2, "GEMM": 2}  # position of the `out` operand
 
 
 def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[str, Any]:
@@ -38,8 +37,8 @@ def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[
     planned = [t for t in life if ts[t].addr >= 0]
     peak_addr = max((ts[t].addr + ts[t].nbytes for t in planned), default=0)
     live_peak = max_overlap([life[t] for t in life], [ts[t].nbytes for t in life])
-    fills = [ins.args[0] for ins in prog.streams.get("dma", []) if ins.op == "FILL"]
-    loaded = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "LD"}
+    fills = [ins.tensor for ins in prog.streams.get("dma", []) if ins.op == "FILL"]
+    loaded = {ins.tensor for s in prog.streams.values() for ins in s if ins.op == "LD"}
     direct = [i for i in loaded if ts[i].role == "const" and ts[i].home == "offchip"]
     spilled = [i for i, t in enumerate(ts) if t.role in ("input", "value") and t.home == "offchip"]
     return {
@@ -57,8 +56,7 @@ def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[
 
 def _rows(prog: Program, ev: Event) -> int:
     """Output rows (columns of the layer's product) that a tier instruction computes."""
-    pos = _COMPUTE_OUT.get(ev.ins.op)
-    return prog.tensors[ev.ins.args[pos]].shape[-1] if pos is not None else 0
+    return prog.tensors[ev.ins.out].shape[-1] if ev.ins.op in ("PMM", "MVM", "GEMM") else 0
 
 
 def build(prog: Program, makespan: float, events: list[Event], load: Cost, writes: dict[str, int],
@@ -101,11 +99,11 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
     spans: dict[str, list[tuple[int, int]]] = {t: [] for t in PIM_TIERS}
     for ev in events:
         if ev.ins.op == "PROG":
-            shape = prog.tensors[ev.ins.args[0]].shape
+            shape = prog.tensors[ev.ins.w].shape
             tier = pim_tier(hw, ev.tier)
             groups = shape[0] if len(shape) == 3 else 1
             per_inference_writes[ev.tier] += pim_program(tier, shape[-2], shape[-1], groups)[1]
-            base = ev.ins.args[1]
+            base = ev.ins.base
             spans[ev.tier].append((base, base + groups * pim_crossbars(tier, shape[-2], shape[-1])))
     worst = {t: max_overlap(v) for t, v in spans.items()}
     gemm_layers = [r for r in layers.values() if any(v["rows"] for v in r["tiers"].values())]

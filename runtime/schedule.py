@@ -31,7 +31,7 @@ class Event:
 
 
 def is_load_time(ins: Instr) -> bool:
-    return ins.op == "PROG" and ins.args[2] == 1
+    return ins.op == "PROG" and ins.resident == 1
 
 
 def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cost],
@@ -47,7 +47,7 @@ def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cos
         for t in live:
             ins = streams[t][pcs[t]]
             if ins.op == "WAIT":
-                ready = signalled.get(ins.args[0])
+                ready = signalled.get(ins.tensor)
                 if ready is None:
                     continue
                 start = max(clock[t], ready)
@@ -56,7 +56,7 @@ def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cos
             if best is None or start < best_start:
                 best, best_start = t, start
         if best is None:
-            waits = ", ".join(f"stream.{t} waits for %{streams[t][pcs[t]].args[0]}" for t in live)
+            waits = ", ".join(f"stream.{t} waits for %{streams[t][pcs[t]].tensor}" for t in live)
             raise H3pcError(f"deadlock: {waits}, which no tier signals")
         t = best
         i = pcs[t]
@@ -72,7 +72,7 @@ def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cos
         end = best_start + cost.latency_s
         clock[t] = end
         if ins.op == "SIGNAL":
-            signalled[ins.args[0]] = end
+            signalled[ins.tensor] = end
         if record:
             events.append(Event(t, i, ins, best_start, end, cost))
     return max(clock.values()), events
@@ -111,12 +111,12 @@ def max_overlap(spans: list[tuple[float, float]], weights: list[int] | None = No
 
 def _views(prog: Program) -> dict[int, list[int]]:
     """View tensors (results of data-free ops: no store) -> the stored tensors they read."""
-    stored = {ins.args[0] for s in prog.streams.values() for ins in s if ins.op == "ST"}
+    stored = {ins.tensor for s in prog.streams.values() for ins in s if ins.op == "ST"}
     out: dict[int, list[int]] = {}
     for ins in prog.streams.get("digital", []):
-        if ins.op == "VOP" and not any(o in stored for o in ins.args[2]):
-            src = [s for i in ins.args[1] for s in out.get(i, [i])]
-            for o in ins.args[2]:
+        if ins.op == "VOP" and not any(o in stored for o in ins.outs):
+            src = [s for i in ins.ins for s in out.get(i, [i])]
+            for o in ins.outs:
                 out[o] = src
     return out
 
@@ -130,7 +130,7 @@ def lifetimes(prog: Program, events: list[Event], makespan: float) -> dict[int, 
         ins = ev.ins
         if ins.op not in ("ST", "FILL", "LD"):
             continue
-        t = ins.args[0]
+        t = ins.tensor
         if ins.op != "LD" and t in home and t not in life:
             life[t] = [ev.start, ev.end]
         for s in views.get(t, (t,)):

@@ -25,7 +25,7 @@ def check_program(prog: Program, kernels: Kernels, where: str) -> None:
     signatures = kernels.signatures()
     for tier, instrs in prog.streams.items():
         # the matrix each crossbar base holds: resident weights are written at load, the others in order
-        held = {ins.args[1]: prog.tensors[ins.args[0]].shape for ins in instrs if is_load_time(ins)}
+        held = {ins.base: prog.tensors[ins.w].shape for ins in instrs if is_load_time(ins)}
         for i, ins in enumerate(instrs):
             problem = _problem(ins, prog.tensors, held, signatures)
             if problem:
@@ -66,9 +66,9 @@ def _node(prog: Program, ins: Instr) -> str:
 
 def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]],
              signatures: list[Signature]) -> str | None:
-    op, args = ins.op, ins.args
+    op = ins.op
     if op in ("PMM", "GEMM"):
-        a, b, out = (tensors[t] for t in args[:3])
+        a, b, out = tensors[ins.a], tensors[ins.b], tensors[ins.out]
         if len(a.shape) != 3 or len(b.shape) != 3 or a.shape[0] != b.shape[0]:
             return f"operands {fmt_shape(a.shape)} and {fmt_shape(b.shape)} are not grouped [g, m, k] x [g, k, n]"
         want = matmul_shape(a.shape, b.shape)
@@ -76,26 +76,26 @@ def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]]
             return want
         return _same("result", out, want)  # any dtype: the analog tiers deliver float32 whatever the table says
     if op == "PROG":
-        w = tensors[args[0]].shape
+        w = tensors[ins.w].shape
         if len(w) not in (2, 3) or 0 in w:
             return f"weights {fmt_shape(w)} are not a rows x cols (or groups x rows x cols) matrix"
-        if args[2] not in (0, 1):
-            return f"resident is {args[2]}, not 0 or 1"
+        if ins.resident not in (0, 1):
+            return f"resident is {ins.resident}, not 0 or 1"
         if not is_load_time(ins):
-            held[args[1]] = w
+            held[ins.base] = w
         return None
     if op == "MVM":
-        x, out = tensors[args[0]], tensors[args[2]]
-        w = held.get(args[3])
+        x, out = tensors[ins.x], tensors[ins.out]
+        w = held.get(ins.base)
         if w is None:
-            return f"reads crossbars at {args[3]} that no earlier PROG programmed"
-        if tensors[args[1]].shape != w:
-            return f"names weights {fmt_shape(tensors[args[1]].shape)}, but the crossbars at {args[3]} hold {fmt_shape(w)}"
+            return f"reads crossbars at {ins.base} that no earlier PROG programmed"
+        if tensors[ins.w].shape != w:
+            return f"names weights {fmt_shape(tensors[ins.w].shape)}, but the crossbars at {ins.base} hold {fmt_shape(w)}"
         if not x.shape or x.shape[-1] != w[-2] or (len(w) == 3 and (len(x.shape) != 3 or x.shape[0] != w[0])):
             return f"input {fmt_shape(x.shape)} does not match crossbars {fmt_shape(w)}"
         return _same("result", out, x.shape[:-1] + (w[-1],))
     if op == "VOP":
-        k, ins_, outs = args[0], args[1], args[2]
+        k, ins_, outs = ins.kernel, ins.ins, ins.outs
         if k >= len(signatures):
             return f"runs kernel {k}, but the kernels section has {len(signatures)}"
         want_in, want_out = signatures[k]

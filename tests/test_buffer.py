@@ -75,9 +75,9 @@ def test_double_buffering_overlaps_weight_fills_and_bounds_them(tmp_path) -> Non
     # at most `depth` staged weights of one tier are in the buffer at any time
     makespan, events = simulate(depth2.streams, Charges.build(depth2).of)
     life = lifetimes(depth2, events, makespan)
-    loader = {ins.args[0]: tier for tier, st in depth2.streams.items() for ins in st if ins.op == "LD"}
-    for tier in set(loader[ins.args[0]] for ins in fills):
-        staged = [life[ins.args[0]] for ins in fills if loader[ins.args[0]] == tier]
+    loader = {ins.tensor: tier for tier, st in depth2.streams.items() for ins in st if ins.op == "LD"}
+    for tier in set(loader[ins.tensor] for ins in fills):
+        staged = [life[ins.tensor] for ins in fills if loader[ins.tensor] == tier]
         for s, _ in staged:
             assert sum(1 for a, b in staged if a <= s < b) <= depth2.hw.memory.prefetch_depth
     verify(depth2)

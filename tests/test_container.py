@@ -99,7 +99,7 @@ def test_a_program_without_symbol_names_runs_and_disassembles(tmp_path, capsys) 
             return dataclasses.replace(section, data=b"[]")
         if section.name.startswith("stream."):
             instrs = decode_stream(bytes(section.data), section.name)
-            return dataclasses.replace(section, data=encode_stream([isa.Instr(i.op, i.args[:-1] + (0,))
+            return dataclasses.replace(section, data=encode_stream([dataclasses.replace(i, sym=0)
                                                                     if symbol_of(i) is not None else i
                                                                     for i in instrs]))
         return section

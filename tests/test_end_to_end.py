@@ -91,17 +91,17 @@ def test_embedding_lookup_fetches_rows_not_the_table() -> None:
     prog = compile_model(str(model_path("gpt2_tiny")), "hybrid").program
     kernels = Emulator(prog, ideal=True).kernels
     vops = [i for i in prog.streams["digital"]
-            if i.op == "VOP" and kernels.ops[i.args[0]].name == "nn.gather"
-            and prog.tensors[i.args[1][0]].role == "const"]
+            if i.op == "VOP" and kernels.ops[i.kernel].name == "nn.gather"
+            and prog.tensors[i.ins[0]].role == "const"]
     assert vops
-    loaded = {i.args[0] for s in prog.streams.values() for i in s if i.op == "LD"}
+    loaded = {i.tensor for s in prog.streams.values() for i in s if i.op == "LD"}
     charges = Charges.build(prog)
     for ins in vops:
-        table, rows = prog.tensors[ins.args[1][0]], prog.tensors[ins.args[2][0]]
-        assert ins.args[1][0] not in loaded and rows.nbytes < table.nbytes
+        table, rows = prog.tensors[ins.ins[0]], prog.tensors[ins.outs[0]]
+        assert ins.ins[0] not in loaded and rows.nbytes < table.nbytes
         fetch = offchip_transfer(prog.hw, rows.nbytes)
         assert charges.of("digital", ins).latency_s == pytest.approx(
-            fetch.latency_s + charges.kernel_costs[ins.args[0]].latency_s)
+            fetch.latency_s + charges.kernel_costs[ins.kernel].latency_s)
 
 
 @pytest.mark.parametrize("name", ["cnn_digits", "gpt2_tiny", "mobilenet_v2"])

@@ -13,6 +13,7 @@ H3PC_FUZZ_PROFILE=long for a random run of 20000 examples per test, or H3PC_FUZZ
 
 from __future__ import annotations
 
+import dataclasses
 import contextlib
 import hashlib
 import io
@@ -205,6 +206,6 @@ def test_instruction_fields(valid: Valid, data: st.DataObject) -> None:
             continue
         f = data.draw(st.integers(0, len(spec.fields) - 1))
         value = data.draw(st.lists(FIELD_VALUES, max_size=3).map(tuple) if spec.fields[f].endswith("*") else FIELD_VALUES)
-        instrs[i] = isa.Instr(instrs[i].op, instrs[i].args[:f] + (value,) + instrs[i].args[f + 1:])
+        instrs[i] = dataclasses.replace(instrs[i], **{instrs[i].names[f]: value})
         sections[name] = ("stream", isa.encode_stream(instrs))
     load(reseal(raw, sections), path, feeds)

@@ -120,13 +120,13 @@ def test_precision_refinement_lowers_widths_the_program_keeps() -> None:
     assert pr.after["energy_j"] < pr.before["energy_j"] and pr.energy_saved > 0
     est = estimate(c.program)
     assert est["energy_j"] == pytest.approx(pr.after["energy_j"], rel=1e-9)
-    widths = {(c.program.symbols[i.args[-1]]["node"], i.op, i.args[3:6] if i.op == "PMM" else i.args[4:6])
-              for s in c.program.streams.values() for i in s if i.op in ("PMM", "MVM")}
+    widths = {(c.program.symbols[i.sym]["node"], i.op, knob, getattr(i, knob))
+              for s in c.program.streams.values() for i in s if i.op in ("PMM", "MVM")
+              for knob in ("in_bits", "w_bits", "out_bits", "input_bits", "adc_bits") if hasattr(i, knob)}
     for node, lowered in pr.bits.items():
         for key, bits in lowered.items():
             tier, _, knob = key.partition(".")
-            pos = {"in_bits": 0, "w_bits": 1, "out_bits": 2, "input_bits": 0, "adc_bits": 1}[knob]
             op = "PMM" if tier == "photonic" else "MVM"
-            assert any(n == node and o == op and w[pos] == bits for n, o, w in widths), (node, key, bits)
+            assert (node, op, knob, bits) in widths, (node, key, bits)
     q = Oracle(load_calib(calib, program_inputs(c.program)), "top1", seed=0).measure(c.program)
     assert q.passed and q.value == pytest.approx(pr.quality.value)

@@ -87,13 +87,13 @@ def extract(prog: Program, layers: int) -> Timeline:
     """Segments, layer slots and operand readiness from a reference program's digital stream."""
     charges = Charges.build(prog)
     stream = [ins for ins in prog.streams.get("digital", []) if ins.op not in ("HALT", "SIGNAL", "WAIT")]
-    part = [ins.op in ("LD", "ST", "GEMM", "VOP") and prog.symbols[ins.args[-1]]["op"] in PART_OPS
+    part = [ins.op in ("LD", "ST", "GEMM", "VOP") and prog.symbols[ins.sym]["op"] in PART_OPS
             for ins in stream]
     gemms = [ins for ins, p in zip(stream, part) if p and ins.op == "GEMM"]
     if len(gemms) != layers:
         raise AssertionError(f"reference lowering has {len(gemms)} layer products, stage one {layers} layers")
-    out_of = {g.args[2]: li for li, g in enumerate(gemms)}  # a layer's output tensor -> layer
-    wanted = {g.args[0] for g in gemms} | {g.args[1] for g in gemms}  # every layer operand
+    out_of = {g.out: li for li, g in enumerate(gemms)}  # a layer's output tensor -> layer
+    wanted = {g.a for g in gemms} | {g.b for g in gemms}  # every layer operand
     items: list[Segment | int] = []
     ready: dict[int, Ref] = {t: ("layer", li) for t, li in out_of.items()}
     seg: Segment | None = None
@@ -106,7 +106,7 @@ def extract(prog: Program, layers: int) -> Timeline:
                 nxt += 1
                 seg = None
             continue
-        reads = [ins.args[0]] if ins.op == "LD" else list(ins.args[1]) if ins.op == "VOP" else []
+        reads = [ins.tensor] if ins.op == "LD" else list(ins.ins) if ins.op == "VOP" else []
         waits = tuple(sorted({out_of[t] for t in reads if t in out_of}))
         if seg is None or (waits and seg.latency_s > 0):
             seg = Segment(0.0, waits)
@@ -116,13 +116,13 @@ def extract(prog: Program, layers: int) -> Timeline:
         c = charges.of("digital", ins)
         seg.latency_s += c.latency_s
         energy += c.energy_j
-        made = [ins.args[0]] if ins.op == "ST" else list(ins.args[2]) if ins.op == "VOP" else []
+        made = [ins.tensor] if ins.op == "ST" else list(ins.outs) if ins.op == "VOP" else []
         if any(t in wanted for t in made):
             si = sum(isinstance(i, Segment) for i in items) - 1
             for t in made:
                 ready[t] = ("seg", si)
             seg = None  # a layer may start reading here: the next instruction opens a new segment
-    operands = [(ready.get(g.args[0]), ready.get(g.args[1])) for g in gemms]
+    operands = [(ready.get(g.a), ready.get(g.b)) for g in gemms]
     return Timeline(items, operands, energy, _spills(prog, stream, part))
 
 
@@ -134,10 +134,10 @@ def _spills(prog: Program, stream, part: list[bool]) -> list[Spills]:
         if not p:
             loads = []
         elif ins.op == "LD":
-            loads.append(ins.args[0])
+            loads.append(ins.tensor)
         elif ins.op == "GEMM":
             ts = prog.tensors
             off = [ts[t].home == "offchip" and ts[t].role != "const" for t in loads[:2]] + [False, False]
-            out.append(Spills(off[0], off[1], ts[ins.args[2]].home == "offchip"))
+            out.append(Spills(off[0], off[1], ts[ins.out].home == "offchip"))
             loads = []
     return out
