@@ -58,7 +58,7 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
             raise
         print(f"{prog}: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except Interrupted as exc:  # SIGTERM or SIGINT: staged outputs and temporary folders are gone by now
+    except Interrupted as exc:  # SIGTERM, SIGINT or SIGHUP: staged outputs and temporary folders are gone by now
         print(f"{prog}: interrupted ({exc})", file=sys.stderr)
         return 128 + exc.signum
     except KeyboardInterrupt:

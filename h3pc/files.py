@@ -14,13 +14,13 @@ Writing (`Outputs`):
   * an output that is a symbolic link to a regular file: the link is kept and its target is replaced
     (atomically, by a file staged in the target's folder), as an editor saving through a link does;
   * outputs are staged as hidden temporary files beside their destination and renamed into place
-    together by `commit()`, with SIGINT/SIGTERM held off between the first and the last rename: a
+    together by `commit()`, with SIGINT/SIGTERM/SIGHUP held off between the first and the last rename: a
     command writes all its outputs or none;
   * a replaced file keeps its permission bits; a new file gets 0666 minus the umask (as `open` would);
     a file the user may not write (read-only) is refused, not replaced;
   * an output found at commit to be a file the command read without a flag naming it (a model's
     external data: `note_input`) is refused, and nothing is written;
-  * staged files are removed when the command fails, is interrupted (SIGINT, SIGTERM) or exits; a
+  * staged files are removed when the command fails, is interrupted (SIGINT, SIGTERM, SIGHUP) or exits; a
     SIGKILL cannot be caught, and leaves its `.NAME.XXXXXXXX.part` file (a sweep's store removes its own
     at the next run).
 """
@@ -288,7 +288,7 @@ def parse_json(text: str | bytes, where: str, what: str) -> Any:
 
 # -- interrupts and staged files -------------------------------------------------------------------
 class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGINT: unwinds like KeyboardInterrupt, so every `finally` and context manager
+    """SIGTERM, SIGINT or SIGHUP: unwinds like KeyboardInterrupt, so every `finally` and context manager
     (staged outputs, temporary folders) cleans up before the process exits."""
 
     def __init__(self, signum: int) -> None:
@@ -315,13 +315,18 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted(signum)
 
 
+#: the signals that unwind a command: kill's default, Ctrl-C, and a closed terminal (SIGHUP: a careless
+#: user closes the window; ignored under nohup, and then left ignored)
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
 def install_signal_handlers() -> None:
-    """SIGTERM and SIGINT raise `Interrupted` in the main thread (a no-op elsewhere)."""
+    """SIGTERM, SIGINT and SIGHUP raise `Interrupted` in the main thread (a no-op elsewhere)."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in SIGNALS:
         if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler, _raise_interrupted):
             signal.signal(sig, _raise_interrupted)
 
@@ -482,7 +487,7 @@ class Outputs:
             self._discard(out)
 
     def commit(self) -> None:
-        """Rename every staged output into place. SIGINT and SIGTERM are held until the last rename,
+        """Rename every staged output into place. SIGINT, SIGTERM and SIGHUP are held until the last rename,
         so an interrupt cannot leave some outputs new and others old. An output that turned out to
         be a file the command read (`note_input`, `check_input`) is refused, and nothing is renamed."""
         staged = [o for o in self._outs.values() if o.tmp is not None]
@@ -498,7 +503,7 @@ class Outputs:
                     label = f"the {what} file" if what.startswith("-") else what
                     raise H3pcError(f"{out.flag} {printable(str(out.path))}: is also {label}, read by this "
                                     f"command; writing it would destroy that input (choose another output file)")
-        held = {signal.SIGINT, signal.SIGTERM}
+        held = set(SIGNALS)
         old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
         try:
             for out in staged:

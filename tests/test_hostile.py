@@ -1399,6 +1399,11 @@ def test_interrupt_leaves_nothing(tool: str, sig: signal.Signals, server: Server
     interrupted(server, valid, tmp_path, tool, sig)
 
 
+def test_a_closed_terminal_leaves_nothing(server: Server, valid: Valid, tmp_path: Path) -> None:
+    """SIGHUP (the terminal window closed under a running compile) unwinds like SIGTERM."""
+    interrupted(server, valid, tmp_path, "h3pc", signal.SIGHUP)
+
+
 def summary(path: str) -> str:
     """The figures of the closing note from a stats file: cases per class, worst time and peak memory."""
     rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
