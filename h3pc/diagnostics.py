@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import typing
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -52,7 +53,13 @@ def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None
     install_signal_handlers()
     begin_command()
     try:
-        return main(args)
+        with warnings.catch_warnings():
+            if not debug:
+                # Python warnings (numpy's RuntimeWarning on an overflow in a model's own arithmetic, a
+                # library's DeprecationWarning) are two lines each on stderr: noise beside a result and a
+                # broken promise beside a refusal, which must be the only line; --debug shows them
+                warnings.simplefilter("ignore")
+            return main(args)
     except H3pcError as exc:
         if debug:
             raise

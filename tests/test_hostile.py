@@ -964,6 +964,10 @@ OUTPUT_CASES = [
     outputs_case("out-late-failure-writes-nothing", "h3pc", late_failure, ("stage two", "no remap meets")),
     outputs_case("out-o-is-the-external-data", "h3pc", lambda d, v: external("data.bin", [4, 3])(d, v)
                  + ["--mapping", "naive", "-o", str(d / "data.bin")], ("-o", "is also external data of m.onnx")),
+    # the quality check's arithmetic overflows (numpy warns: two lines), then the commit refuses: still one line
+    outputs_case("out-refused-after-a-numpy-warning", "h3pc", lambda d, v: external(
+        "data.bin", [4, 3], data=np.full((4, 3), 3e38, np.float32).tobytes())(d, v)
+                 + ["-o", str(d / "data.bin")], ("-o", "is also external data of m.onnx")),
     outputs_case("out-opt-o-is-the-input", "h3pc-opt",
                  lambda d, v: (lambda a: a + ["-o", a[0]])(mlir("builtin.module {\n}\n")(d, v)),
                  ("-o", "is also the input")),
