@@ -11,12 +11,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# compile the bundled example for the hybrid target, emulate it, print the cost report
+# compile the bundled example for the hybrid target (with the default quality check), emulate it, print the
+# cost report and how far the noisy outputs are from the exact ones
 demo: $(STAMP)
 	mkdir -p build
 	$(BIN)/h3pc examples/mlp_digits.onnx -o build/mlp_digits.bin --target hybrid --report build/estimate.json
 	$(BIN)/h3pc-run build/mlp_digits.bin --inputs examples/mlp_digits.npz --outputs build/outputs.npz \
-		--report build/report.json --trace build/trace.json
+		--report build/report.json --trace build/trace.json --compare-ideal
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
