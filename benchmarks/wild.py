@@ -439,7 +439,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         err = err.replace("|", "\\|")
         homo = f"{s['homogeneous_ok']}/{s['homogeneous_n']}" if s["homogeneous_n"] else "not tried"
         out.append(f"| {row['model']} | {row['package']} | {row['task']} | {row.get('exporter', '')} | "
-                   f"{row.get('opset', '')} | {row.get('nodes', '')} | {ops} | {fmt_s(s['compile_s'])} | "
+                   f"{row.get('opset') or '–'} | {row.get('nodes', '')} | {ops} | {fmt_s(s['compile_s'])} | "
                    f"{fmt_s(s['emulate_s'])} | {fmt_err(s['max_rel_err'], s['max_abs_err'], row.get('reference_constant', False))} | {homo} | {err} |")
     out += ["", "## Summary", ""] + [f"- {line}" for line in summary_lines(rows)] + [""]
     return "\n".join(out)
