@@ -12,7 +12,7 @@ from h3pc.backends.codegen import generate
 from h3pc.backends.program import Program, check_constants
 from h3pc.context import make_context
 from h3pc.frontend.importer import ImportedModel, import_model
-from h3pc.hardware.schema import load_hardware
+from h3pc.hardware.schema import HardwareConfig, load_hardware
 
 if TYPE_CHECKING:
     from h3pc.stage1.partition import StageOne, StageOneOptions
@@ -29,22 +29,24 @@ class Compiled:
     stage1: "StageOne | None" = None  # the partitioner's problem, front and chosen point (hybrid)
 
 
-def compile_model(path: str, target: str = "hybrid", hw: str = "h3pimap",
+def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = "h3pimap",
                   input_shapes: dict[str, list[int]] | None = None,
                   after_pass: Callable[[str, object], None] | None = None, codegen: bool = True,
                   stage1: "StageOneOptions | None" = None) -> Compiled:
-    """`stage1` chooses the hybrid target's split (default: CP-SAT, min latency); the mapping `rule`
-    runs the `place` pass instead. Homogeneous targets always use `place`. Each phase's time goes
-    into `timings` and, with `progress.configure(verbose=True)`, to stderr as the phase ends; long
-    phases show progress (h3pc/progress.py)."""
+    """`hw` is a preset name, a YAML path or a `HardwareConfig` already in memory (sweeps and benchmarks
+    build descriptions without files); the passes read it from the context (`H3Context`). `stage1`
+    chooses the hybrid target's split (default: CP-SAT, min latency); the mapping `rule` runs the
+    `place` pass instead. Homogeneous targets always use `place`. Each phase's time goes into `timings`
+    and, with `progress.configure(verbose=True)`, to stderr as the phase ends; long phases show
+    progress (h3pc/progress.py)."""
     from h3pc.context import PASSES
     from h3pc.stage1.partition import StageOneOptions, partition
 
     timings: dict[str, float] = {}
     with progress.phase("import", timings), progress.task(f"import {Path(path).name}"):
-        config = load_hardware(hw)
+        config = hw if isinstance(hw, HardwareConfig) else load_hardware(hw)
         imported = import_model(path, input_shapes or {})
-    ctx = make_context()
+    ctx = make_context(config)
     stage1 = stage1 or StageOneOptions()
     stage = None
     for name in PIPELINE:
@@ -55,7 +57,7 @@ def compile_model(path: str, target: str = "hybrid", hw: str = "h3pimap",
         else:
             with progress.phase(name, timings), progress.task(f"{name} ({target})"):
                 cls = PASSES[name]()
-                p = cls(hw=hw, target=target) if name == "place" else cls(hw=hw)
+                p = cls(target=target) if name == "place" else cls()
                 p.apply(ctx, imported.module)
         if after_pass is not None:
             after_pass(name, imported.module)

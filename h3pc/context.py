@@ -1,14 +1,33 @@
-"""The h3pc dialects and passes by name (h3pc-opt, xdsl-opt's universe and the compiler read them here)."""
+"""The compiler's context: `H3Context`, an xDSL `Context` that carries the parsed hardware description
+the passes compile for, and the h3pc dialects and passes by name (h3pc-opt, xdsl-opt's universe and the
+compiler read them here)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from xdsl.context import Context
 
 from h3pc.dialects import DIALECTS, load_dialects
+from h3pc.hardware.schema import HardwareConfig
 
-__all__ = ["DIALECTS", "PASSES", "make_context"]
+__all__ = ["DIALECTS", "PASSES", "H3Context", "make_context"]
+
+
+@dataclass
+class H3Context(Context):
+    """A context with the hardware description the passes compile for: one parsed `HardwareConfig`
+    object travels with the module, so no pass reloads a file and callers (sweeps, benchmarks) hand
+    over a description they built in memory. `None`: each pass falls back to its `hw` option (a
+    preset or YAML path), as under the stock xdsl-opt, whose plain `Context` has no hardware."""
+
+    hardware: HardwareConfig | None = None
+
+    def clone(self) -> "H3Context":
+        base = super().clone()
+        return H3Context(base.allow_unregistered, base._loaded_dialects, base._loaded_ops, base._loaded_attrs,
+                         base._loaded_types, base._registered_dialects, self.hardware)
 
 
 def _place() -> type:
@@ -37,6 +56,8 @@ PASSES: dict[str, Callable[[], type]] = {
 }
 
 
-def make_context() -> Context:
-    """A context that parses builtin, func and every h3pc dialect."""
-    return load_dialects(Context())
+def make_context(hardware: HardwareConfig | None = None) -> H3Context:
+    """A context that parses builtin, func and every h3pc dialect, compiling for `hardware`."""
+    ctx = H3Context(hardware=hardware)
+    load_dialects(ctx)
+    return ctx

@@ -6,6 +6,7 @@ exact, stacked samples, determinism, and the CLIs' files.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -16,7 +17,8 @@ from h3pc.backends import container
 from h3pc.backends.codegen import generate
 from h3pc.backends.program import from_container, to_container
 from h3pc.compiler import compile_model
-from h3pc.context import make_context
+from h3pc.context import H3Context, make_context
+from h3pc.diagnostics import H3pcError
 from h3pc.frontend.importer import import_model
 from h3pc.hardware.schema import load_hardware
 from h3pc.runtime.emulator import Emulator, estimate
@@ -102,6 +104,34 @@ def test_embedding_lookup_fetches_rows_not_the_table() -> None:
         fetch = offchip_transfer(prog.hw, rows.nbytes)
         assert charges.of("digital", ins).latency_s == pytest.approx(
             fetch.latency_s + charges.kernel_costs[ins.kernel].latency_s)
+
+
+def test_a_hardware_object_compiles_as_its_file(tmp_path) -> None:
+    """compile_model takes a HardwareConfig built in memory (no file) and gives the program its YAML
+    file gives, byte for byte."""
+    import yaml
+
+    hw = load_hardware("h3pimap")
+    small = dataclasses.replace(hw, memory=dataclasses.replace(hw.memory, prefetch_depth=0))
+    path = tmp_path / "hw.yaml"
+    path.write_text(yaml.safe_dump(small.to_dict()))
+    model = str(model_path("cnn_digits"))
+    from_object = compile_model(model, "sram-pim", hw=small).program
+    from_file = compile_model(model, "sram-pim", hw=str(path)).program
+    assert from_object.hw.memory.prefetch_depth == 0 and not from_object.streams.get("dma")
+    assert container.encode(to_container(from_object)) == container.encode(to_container(from_file))
+
+
+def test_passes_read_the_hardware_from_the_context() -> None:
+    """A pass compiles for its context's description; its `hw` option only names one for a context
+    without it (the stock xdsl-opt)."""
+    module = import_model(model_path("mlp_digits")).module
+    ctx = make_context(load_hardware("h3pimap"))
+    assert isinstance(ctx, H3Context) and isinstance(ctx.clone(), H3Context) and ctx.clone().hardware is ctx.hardware
+    Place(hw="no-such-preset", target="photonic").apply(ctx, module)  # the option is never read
+    assert any(split_of(op) == {"photonic": sum(split_of(op).values())} for op in module.walk() if split_of(op))
+    with pytest.raises(H3pcError, match="no-such-preset"):
+        Place(hw="no-such-preset", target="photonic").apply(make_context(), import_model(model_path("mlp_digits")).module)
 
 
 @pytest.mark.parametrize("name", ["cnn_digits", "gpt2_tiny", "mobilenet_v2"])

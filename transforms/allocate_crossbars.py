@@ -45,7 +45,7 @@ class AllocateCrossbars(PassBase):
     name = "allocate-crossbars"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        allocate_module(op, self.hardware())
+        allocate_module(op, self.hardware(ctx))
 
     @staticmethod
     def _allocate(progs: list[pim.ProgramOp], total: int, hw) -> None:

@@ -239,7 +239,7 @@ class LowerTiers(PassBase):
     name = "lower-tiers"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        lower_module(op, self.hardware())
+        lower_module(op, self.hardware(ctx))
 
 
 def lower_module(module: ModuleOp, hw: HardwareConfig) -> None:

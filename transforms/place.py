@@ -124,7 +124,7 @@ class Place(PassBase):
     target: str = "hybrid"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        hw = self.hardware()
+        hw = self.hardware(ctx)
         works = [w for o in op.walk() if (w := gemm_work(o)) is not None]
         for w, tier in zip(works, rule_placement(hw, self.target, works)):
             set_split(w.op, {tier: w.n})
