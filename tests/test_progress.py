@@ -267,11 +267,9 @@ LONG_COMMANDS = {
                                _dev_folder(tmp), "--out", str(tmp / "deviation.json")],
                   "deviation: models", "mlp_digits  ", None),
 }
-IMPORT_ONLY_GAP = pytest.mark.xfail(strict=True, reason="`h3pc model.onnx` (import summary) opens no progress task")
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=IMPORT_ONLY_GAP) if n == "import only" else n
-                                  for n in LONG_COMMANDS])
+@pytest.mark.parametrize("name", list(LONG_COMMANDS))
 def test_long_commands_show_progress_before_their_end(name: str, tmp_path: Path) -> None:
     make, label, after, _ = LONG_COMMANDS[name]
     code, text = on_a_terminal(make(tmp_path))
