@@ -862,6 +862,18 @@ def results_with(d: Path, name: str, folder: bool) -> list[str]:
     return [sweep_yaml(d, ""), "-o", str(res)]
 
 
+def earlier_results_with_link(d: Path, name: str) -> list[str]:
+    """An earlier sweep's results folder (its lock file marks it) in which `name` is a symbolic link to a
+    file of the user's: the sweep would write the user's file through it."""
+    res = out_of(d) / "results"
+    (res / "points").mkdir(parents=True)
+    mine = previous(out_of(d) / "mine.md")
+    if name != ".lock":
+        (res / ".lock").write_bytes(b"")
+    (res / name).symlink_to(os.path.relpath(mine, (res / name).parent))
+    return [sweep_yaml(d, ""), "-o", str(res)]
+
+
 def npz_with_bomb(v: Valid) -> bytes:
     """x in the wrong dtype (an integer for a float input) beside a member declaring 10^12 elements:
     reading only the member used names x; reading every member would name the bomb (or allocate it)."""
@@ -973,6 +985,9 @@ OUTPUT_CASES = [
                  ("-o", "is also the input")),
     outputs_case("out-sweep-results-hold-user-files", "h3pc sweep", lambda d, v: results_with(d, "notes.md", True),
                  ("results", "holds files no sweep wrote")),
+    *[outputs_case(f"out-sweep-results-{name.strip('.').replace('/', '-')}-is-a-link", "h3pc sweep",
+                   (lambda n: lambda d, v: earlier_results_with_link(d, n))(name), (name, "a symbolic link"))
+      for name in ("summary.md", "sweep.csv", ".lock", "points/0123.json")],
     outputs_case("out-sweep-results-is-a-file", "h3pc sweep", lambda d, v: results_with(d, "", False),
                  ("results", "not a folder")),
 ]

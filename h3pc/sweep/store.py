@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from h3pc.diagnostics import H3pcError, atomic_write
+from h3pc.diagnostics import H3pcError, atomic_write, printable
 from h3pc.files import MAX_TEXT_BYTES, parse_json, read_bytes
 
 
@@ -41,11 +41,12 @@ class Store:
                             f"an earlier sweep wrote")
         if self.out.is_dir() and not (self.out / LOCK).is_file() and any(self.out.iterdir()):
             raise H3pcError(f"{self.out}: holds files no sweep wrote; give -o a new or empty folder")
+        self._refuse_links()
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
             raise H3pcError(f"{self.out}: cannot create the results folder: {exc.strerror or exc}") from None
-        fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -58,6 +59,21 @@ class Store:
         for stale in self.out.glob(f"{SCRATCH}*"):  # a killed run's workers' temporary files
             shutil.rmtree(stale, ignore_errors=True)
         return self
+
+    def _refuse_links(self) -> None:
+        """A results folder holds only what a sweep wrote: a symbolic link among the names a sweep writes
+        (the lock, `points/` and its records, spec.json, the table, plots and summary) would make it
+        replace a file it did not create (outputs are written through a link to its target), so it is
+        refused, named, before anything is written."""
+        from h3pc.sweep.report import FILES
+
+        names = [LOCK, self.dir.name, "spec.json", *FILES]
+        found = [self.out / n for n in names if (self.out / n).is_symlink()]
+        if not found and self.dir.is_dir():
+            found = [p for p in self.dir.iterdir() if p.is_symlink()]
+        if found:
+            raise H3pcError(f"{printable(str(found[0]))}: a symbolic link in the results folder; a sweep replaces "
+                            f"only files it wrote (remove the link, or give -o a new folder)")
 
     def scratch(self, run: str) -> Path:
         """A new folder for the temporary files of this run's workers (removed by the driver, or by
