@@ -78,21 +78,29 @@ class H3pcOptMain(xDSLOptMain):
                 self.register_pass(name, factory)
 
     def load_input(self) -> None:
-        """Read and check the input file before any parsing (stdin is read as given)."""
+        """Read and check the input before any parsing: a file through h3pc.files, stdin up to the same
+        limit (`yes | h3pc-opt` or `< /dev/zero` must not grow memory until the process is killed)."""
         path = self.args.input_file
         if path is None:
-            return
-        data = read_bytes(path, None, MAX_IR_BYTES)
+            where = "<stdin>"
+            data = sys.stdin.buffer.read(MAX_IR_BYTES + 1)
+            if len(data) > MAX_IR_BYTES:
+                raise H3pcError(f"{where}: more than the {MAX_IR_BYTES} bytes supported")
+        else:
+            where = printable(path)
+            data = read_bytes(path, None, MAX_IR_BYTES)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise H3pcError(f"{printable(path)}: not an IR text file (not UTF-8 at byte {exc.start})") from None
-        check_string_literals(text, printable(path))
+            raise H3pcError(f"{where}: not an IR text file (not UTF-8 at byte {exc.start})") from None
+        check_string_literals(text, where)
         self._text = data
 
     def get_input_stream(self) -> tuple[IO[bytes], str]:
         if self._text is None:
             return super().get_input_stream()
+        if self.args.input_file is None:
+            return io.BytesIO(self._text), "mlir"
         _, ext = os.path.splitext(self.args.input_file)
         return io.BytesIO(self._text), ext.replace(".", "")
 

@@ -348,3 +348,24 @@ def test_npz_header_check_refuses_a_member_before_decompressing_it(tmp_path: Pat
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 << 10  # KB: far from 1 GB
     np.savez(tmp_path / "ok.npz", x=np.ones((1, 64), np.float32))
     assert read_npz(tmp_path / "ok.npz", None, check=want_1x64)["x"].shape == (1, 64)
+
+
+def test_opt_reads_stdin_within_the_limit() -> None:
+    """`h3pc-opt < /dev/zero` is refused at MAX_IR_BYTES in one line (xdsl-opt read stdin to the end:
+    memory grew until the process was killed); IR on stdin still works."""
+    import resource
+    import subprocess
+    import sys
+
+    from h3pc.opt import MAX_IR_BYTES
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    opt = [sys.executable, "-c", "import sys; from h3pc.opt import main; sys.exit(main())"]
+    with open("/dev/zero", "rb") as zero:
+        res = subprocess.run(opt, stdin=zero, capture_output=True, text=True, timeout=60, preexec_fn=cap)
+    assert res.returncode == 1
+    assert res.stderr == f"h3pc-opt: error: <stdin>: more than the {MAX_IR_BYTES} bytes supported\n"
+    res = subprocess.run(opt, input="builtin.module {\n}\n", capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.startswith("builtin.module")
