@@ -369,3 +369,25 @@ def test_opt_reads_stdin_within_the_limit() -> None:
     assert res.stderr == f"h3pc-opt: error: <stdin>: more than the {MAX_IR_BYTES} bytes supported\n"
     res = subprocess.run(opt, input="builtin.module {\n}\n", capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and res.stdout.startswith("builtin.module")
+
+
+def test_the_limits_table_of_docs_files_md_is_the_codes() -> None:
+    """docs/files.md lists every limit with the constant that defines it: each row's value is the
+    constant's, and every MAX_ constant of the file layer, the sweep spec and h3pc's flags has a row."""
+    import importlib
+    import inspect
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "files.md").read_text()
+    rows = re.findall(r"^\| `(h3pc(?:\.\w+)+)\.([A-Z_]+)` \| ([\d.]+) \|", text, re.M)
+    assert len(rows) >= 15
+    documented = set()
+    for module, name, value in rows:
+        actual = getattr(importlib.import_module(module), name)
+        assert float(value) == actual and ("." in value) == isinstance(actual, float), (module, name, value, actual)
+        documented.add(f"{module}.{name}")
+    for module in ("h3pc.files", "h3pc.sweep.spec", "h3pc.cli", "h3pc.opt", "h3pc.dialects.types",
+                   "h3pc.diagnostics"):
+        source = inspect.getsource(importlib.import_module(module))  # defined there, not imported
+        names = re.findall(r"^(MAX_[A-Z_]+) = ", source, re.M)
+        assert {f"{module}.{n}" for n in names} <= documented, module
