@@ -373,6 +373,8 @@ class ExternalData:
             raise self._fail(what, "external data without a location")
         if "\0" in loc:
             raise self._fail(what, f"external data location {shown(loc)} holds a NUL character")
+        if len(loc) > 4096:  # PATH_MAX: resolving 100,000 components took seconds to say "missing"
+            raise self._fail(what, f"external data location '{shown_name(loc)}' is longer than any path")
         if os.path.isabs(loc):
             raise self._fail(what, f"external data location '{shown_name(loc)}' is outside the model folder "
                                    "(absolute path)")

@@ -331,6 +331,26 @@ def install_signal_handlers() -> None:
             signal.signal(sig, _raise_interrupted)
 
 
+_PART = ".part"
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def _staged_path(dest: Path) -> str:
+    """`.NAME.XXXXXXXX.part` beside `dest`, NAME cut so that the staged name is as legal as `dest`'s own
+    (a 250-character output name was refused after the whole compile: its staged name was too long)."""
+    room = _name_max(dest.parent) - len(f"..{'0' * 8}{_PART}")
+    name = dest.name
+    while len(os.fsencode(name)) > room:
+        name = name[:-1]
+    return str(dest.parent / f".{name}.{secrets.token_hex(4)}{_PART}")
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -454,7 +474,7 @@ class Outputs:
             [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
         # the name is registered before the file exists, so an interrupt at any point leaves no file
         # behind that the exit handler does not know of (mkstemp would hand the name over only after)
-        tmp = str(out.dest.parent / f".{out.dest.name}.{secrets.token_hex(4)}.part")
+        tmp = _staged_path(out.dest)
         _STAGED.add(tmp)
         out.tmp = tmp
         try:

@@ -391,3 +391,16 @@ def test_the_limits_table_of_docs_files_md_is_the_codes() -> None:
         source = inspect.getsource(importlib.import_module(module))  # defined there, not imported
         names = re.findall(r"^(MAX_[A-Z_]+) = ", source, re.M)
         assert {f"{module}.{n}" for n in names} <= documented, module
+
+
+def test_a_long_output_name_is_staged_under_a_legal_name(tmp_path: Path) -> None:
+    """An output name of 250 bytes is legal, and so must be its staged name (it was `.NAME.XXXXXXXX.part`,
+    15 bytes longer: refused after the whole compile); a name past the limit is refused when declared."""
+    name = "p" * 250
+    outs = Outputs()
+    outs.declare("-o", tmp_path / name)
+    outs.write("-o", b"data")
+    outs.commit()
+    assert (tmp_path / name).read_bytes() == b"data" and sorted(p.name for p in tmp_path.iterdir()) == [name]
+    with pytest.raises(H3pcError, match="File name too long"):
+        Outputs().declare("-o", tmp_path / ("p" * 300))

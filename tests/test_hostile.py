@@ -971,6 +971,8 @@ OUTPUT_CASES = [
                  lambda d, v: [mlp(d), "-o", previous(out_of(d) / "a"), "--report", str(out_of(d) / "a")],
                  ("--report", "also given as -o")),
     outputs_case("out-dangling-symlink", "h3pc", lambda d, v: dangling(d), ("-o", "symbolic link to a missing file")),
+    outputs_case("out-file-name-too-long", "h3pc", lambda d, v: [mlp(d), "-o", str(out_of(d) / ("p" * 300))],
+                 ("-o", "File name too long")),
     outputs_case("out-missing-folder", "h3pc", lambda d, v: [mlp(d), "-o", str(out_of(d) / "nope" / "p.bin")],
                  ("-o", "no such folder")),
     outputs_case("out-late-failure-writes-nothing", "h3pc", late_failure, ("stage two", "no remap meets")),
