@@ -30,6 +30,38 @@ class Event:
     cost: Cost
 
 
+#: the ops (as the symbol table names them) whose instructions on the digital tier make up a split
+#: layer's part: its product and the join of the tiers' columns
+PART_OPS = frozenset({"digital.join", "digital.matmul"})
+_KIND = {"LD": "transfer", "ST": "transfer", "FILL": "transfer", "SIGNAL": "sync", "WAIT": "sync", "HALT": "sync"}
+_PRODUCTS = frozenset({"PMM", "MVM", "GEMM"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One instruction as the schedule sees it, typed: what the partitioner reads of a program, so that
+    no code outside this module tells instructions apart by mnemonic or position."""
+
+    ins: Instr
+    kind: str  # "transfer" (LD, ST, FILL), "sync" (SIGNAL, WAIT, HALT) or "compute"
+    reads: tuple[int, ...]  # buffer tensors it reads: a load's tensor, a vector op's operands
+    writes: tuple[int, ...]  # buffer tensors it writes: a store's tensor, a vector op's results
+    part: bool  # one of a split layer's part instructions (its loads, product, join, stores)
+    product: bool  # the product of a layer's part: `ins.a @ ins.b -> ins.out`
+
+
+def steps(prog: Program, engine: str) -> list[Step]:
+    """The typed model of one engine's stream, in program order."""
+    out = []
+    for ins in prog.streams.get(engine, []):
+        op = ins.op
+        reads = (ins.tensor,) if op == "LD" else ins.ins if op == "VOP" else ()
+        writes = (ins.tensor,) if op == "ST" else ins.outs if op == "VOP" else ()
+        part = op in ("LD", "ST", "GEMM", "VOP") and prog.symbols[ins.sym]["op"] in PART_OPS
+        out.append(Step(ins, _KIND.get(op, "compute"), reads, writes, part, part and op in _PRODUCTS))
+    return out
+
+
 def is_load_time(ins: Instr) -> bool:
     return ins.op == "PROG" and ins.resident == 1
 

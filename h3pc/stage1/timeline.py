@@ -7,7 +7,9 @@ tier) fixes the rest of the program: runs of instructions (`Segment`s) with thei
 outputs their first instruction waits for, and the slot of each layer among them. Each layer's
 operands are ready at the end of the segment (or layer) that produces them. Segments are cut after
 every instruction producing a layer's operand and before every instruction reading a layer's output,
-so these readiness times are exact.
+so these readiness times are exact. The stream is read through the schedule's typed model
+(runtime/schedule.py `steps`: transfers, syncs, computes, the reads and writes of each, the layer parts
+and their products), never by mnemonic or operand position.
 """
 
 from __future__ import annotations
@@ -20,12 +22,10 @@ from h3pc.backends.codegen import generate
 from h3pc.backends.program import Program
 from h3pc.charges import Charges
 from h3pc.hardware.schema import HardwareConfig
+from h3pc.runtime.schedule import Step, steps
 from h3pc.transforms.allocate_crossbars import allocate_module
 from h3pc.transforms.lower_tiers import lower_module
 from h3pc.transforms.place import set_bits, set_split
-
-#: digital-stream instructions that belong to a layer's tier parts (the cost tables count them)
-PART_OPS = frozenset({"digital.join", "digital.matmul"})
 
 #: where a tensor becomes ready: ("seg", segment index), ("layer", layer index) or None (at start)
 Ref = tuple[str, int] | None
@@ -84,12 +84,10 @@ def reference_program(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: 
 
 
 def extract(prog: Program, layers: int) -> Timeline:
-    """Segments, layer slots and operand readiness from a reference program's digital stream."""
+    """Segments, layer slots and operand readiness from a reference program's digital steps."""
     charges = Charges.build(prog)
-    stream = [ins for ins in prog.streams.get("digital", []) if ins.op not in ("HALT", "SIGNAL", "WAIT")]
-    part = [ins.op in ("LD", "ST", "GEMM", "VOP") and prog.symbols[ins.sym]["op"] in PART_OPS
-            for ins in stream]
-    gemms = [ins for ins, p in zip(stream, part) if p and ins.op == "GEMM"]
+    model = [s for s in steps(prog, "digital") if s.kind != "sync"]
+    gemms = [s.ins for s in model if s.product]
     if len(gemms) != layers:
         raise AssertionError(f"reference lowering has {len(gemms)} layer products, stage one {layers} layers")
     out_of = {g.out: li for li, g in enumerate(gemms)}  # a layer's output tensor -> layer
@@ -99,45 +97,43 @@ def extract(prog: Program, layers: int) -> Timeline:
     seg: Segment | None = None
     energy = 0.0
     nxt = 0
-    for ins, p in zip(stream, part):
-        if p:
-            if ins.op == "GEMM":
+    for step in model:
+        if step.part:
+            if step.product:
                 items.append(nxt)
                 nxt += 1
                 seg = None
             continue
-        reads = [ins.tensor] if ins.op == "LD" else list(ins.ins) if ins.op == "VOP" else []
-        waits = tuple(sorted({out_of[t] for t in reads if t in out_of}))
+        waits = tuple(sorted({out_of[t] for t in step.reads if t in out_of}))
         if seg is None or (waits and seg.latency_s > 0):
             seg = Segment(0.0, waits)
             items.append(seg)
         elif waits:
             seg.after = tuple(sorted(set(seg.after) | set(waits)))
-        c = charges.of("digital", ins)
+        c = charges.of("digital", step.ins)
         seg.latency_s += c.latency_s
         energy += c.energy_j
-        made = [ins.tensor] if ins.op == "ST" else list(ins.outs) if ins.op == "VOP" else []
-        if any(t in wanted for t in made):
+        if any(t in wanted for t in step.writes):
             si = sum(isinstance(i, Segment) for i in items) - 1
-            for t in made:
+            for t in step.writes:
                 ready[t] = ("seg", si)
             seg = None  # a layer may start reading here: the next instruction opens a new segment
     operands = [(ready.get(g.a), ready.get(g.b)) for g in gemms]
-    return Timeline(items, operands, energy, _spills(prog, stream, part))
+    return Timeline(items, operands, energy, _spills(prog, model))
 
 
-def _spills(prog: Program, stream, part: list[bool]) -> list[Spills]:
+def _spills(prog: Program, model: list[Step]) -> list[Spills]:
     """Per layer product: whether the tensors its part loads (A, then B) and stores live off-chip."""
     out: list[Spills] = []
     loads: list[int] = []
-    for ins, p in zip(stream, part):
-        if not p:
+    for step in model:
+        if not step.part:
             loads = []
-        elif ins.op == "LD":
-            loads.append(ins.tensor)
-        elif ins.op == "GEMM":
+        elif step.kind == "transfer":
+            loads.extend(step.reads)
+        elif step.product:
             ts = prog.tensors
             off = [ts[t].home == "offchip" and ts[t].role != "const" for t in loads[:2]] + [False, False]
-            out.append(Spills(off[0], off[1], ts[ins.out].home == "offchip"))
+            out.append(Spills(off[0], off[1], ts[step.ins.out].home == "offchip"))
             loads = []
     return out
