@@ -618,6 +618,11 @@ HW_CASES = [
          ("no such preset or file",)),
     Case("hw-directory", "h3pc", lambda d, v: [str(model_path("mlp_digits")), "--hw", str(d)], ("directory",)),
     Case("hw-not-yaml", "h3pc", hw_text("photonic: [unclosed\n  : : :\n"), ("hw.yaml", "not valid YAML")),
+    # a crossbar of 10^9 rows: every run padded its operands to it (gigabytes); sides are bounded
+    Case("hw-crossbar-of-a-billion-rows", "h3pc", hw_edit("sram_pim.crossbar_rows", 10**9),
+         ("hw.yaml", "sram_pim.crossbar_rows", "must be <= 65536")),
+    Case("hw-run-core-of-a-billion-columns", "h3pc-run", hw_edit("photonic.core_cols", 10**9, "h3pc-run"),
+         ("hw.yaml", "photonic.core_cols", "must be <= 65536")),
     Case("hw-binary", "h3pc", hw_text(b"\xff\xfe\x00\x81binary" * 8), ("hw.yaml", "UTF-8")),
     Case("hw-list", "h3pc", hw_text("- photonic\n- sram_pim\n"), ("hw.yaml", "expected a mapping, got list")),
     Case("hw-scalar", "h3pc", hw_text("42\n"), ("hw.yaml", "expected a mapping")),

@@ -31,6 +31,10 @@ def _rng(lo: float | None = None, hi: float | None = None, *, strict_lo: bool = 
 POS = _rng(0, strict_lo=True)  # > 0
 NONNEG = _rng(0)  # >= 0
 BITS = _rng(1, 16)
+#: the largest crossbar or core side: the emulator pads an operand to a crossbar's rows, so a file asking
+#: for 10^9 rows made every run allocate gigabytes (real arrays have 64 to 1024)
+MAX_ARRAY_SIDE = 1 << 16
+SIDE = _rng(0, MAX_ARRAY_SIDE, strict_lo=True)
 FRACTION = _rng(0, 1)
 
 
@@ -44,8 +48,8 @@ class PhotonicTier:
 
     tiles: int = num()
     cores_per_tile: int = num()
-    core_rows: int = num()
-    core_cols: int = num()
+    core_rows: int = num(SIDE)
+    core_cols: int = num(SIDE)
     freq_mhz: float = num()
     in_bits: int = num(BITS)
     w_bits: int = num(BITS)
@@ -69,8 +73,8 @@ class PimTier:
 
     tiles: int = num()
     crossbars_per_tile: int = num()
-    crossbar_rows: int = num()
-    crossbar_cols: int = num()
+    crossbar_rows: int = num(SIDE)
+    crossbar_cols: int = num(SIDE)
     cell_bits: int = num(BITS)
     weight_bits: int = num(BITS)
     input_bits: int = num(BITS)
