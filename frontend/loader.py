@@ -215,8 +215,10 @@ def _check_declared(model: "onnx.ModelProto", path: Path) -> None:  # noqa: F821
         dims = [d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in vi.type.tensor_type.shape.dim]
         if any(isinstance(d, int) and d < 0 for d in dims):
             raise H3pcError(f"{path}: graph input '{vi.name}' has a negative dimension {dims}")
-    for node in g.node:
+    for i, node in enumerate(g.node):
         where = f"node '{node.name or node.op_type}' ({node.op_type})"
+        if not any(node.output):  # every reader names a node by its first output, and every op has one
+            raise H3pcError(f"{path}: {where}, node #{i} of the graph, has no output")
         for out in node.output:
             if out in inputs:
                 raise H3pcError(f"{path}: {where} writes tensor '{out}', which is a graph input")

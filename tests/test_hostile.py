@@ -184,6 +184,29 @@ def duplicate_graph_input() -> onnx.ModelProto:
     return model(inputs=[X2x4, X2x4])
 
 
+def deep_if(depth: int) -> bytes:
+    """A model whose If nests `depth` subgraphs deep, written as raw protobuf (the onnx helpers stop near
+    30 levels; a hand-made file need not): then_branch = graph{node{If, then_branch = graph{...}}}."""
+    def varint(n: int) -> bytes:
+        out = b""
+        while n > 0x7F:
+            out += bytes([n & 0x7F | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    def ld(field: int, payload: bytes) -> bytes:
+        return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+    def if_node(branch: bytes) -> bytes:  # NodeProto: input=1, op_type=4, attribute=5 (name=1, type=20, g=6)
+        return ld(1, b"c") + ld(4, b"If") + ld(5, ld(1, b"then_branch") + varint(20 << 3) + varint(5) + ld(6, branch))
+
+    graph = b""
+    for _ in range(depth):
+        graph = ld(1, if_node(graph))
+    m = model(nodes=[N("Identity", ["x"], ["y"], name="id")], inits=[])
+    return m.SerializeToString() + ld(7, ld(1, if_node(graph)))  # one more node appended to the graph
+
+
 def no_graph() -> bytes:
     return onnx.ModelProto(ir_version=10).SerializeToString()
 
@@ -528,6 +551,23 @@ ONNX_CASES = [
     Case("onnx-external-offset-negative", "h3pc", external("data.bin", [4, 3], offset="-8"), ("'w'", "offset")),
     Case("onnx-external-is-the-model-folder", "h3pc", external(".", [4, 3]), ("'w'", "'.'")),
     Case("onnx-external-is-a-folder", "h3pc", external_folder, ("'w'", "'sub'")),
+    Case("onnx-if-nested-3000-deep", "h3pc", raw_file(deep_if(3000)), ("not a valid ONNX model",)),
+    Case("onnx-if-nested-3-deep-without-output", "h3pc", raw_file(deep_if(3)), ("node 'If' (If)", "has no output")),
+    Case("onnx-node-without-output", "h3pc", two_nodes(N("Relu", ["x"], [], name=""), N("Relu", ["x"], ["y"])),
+         ("node 'Relu' (Relu), node #0", "has no output")),
+    Case("onnx-constant-with-empty-output", "h3pc", two_nodes(
+        N("Constant", [], [""], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+        N("Relu", ["x"], ["y"], name="r"), inits=[]), ("(Constant)", "has no output")),
+    Case("onnx-loop-of-10e15-iterations", "h3pc", two_nodes(
+        N("Loop", ["n", "c", "x"], ["y"], name="loop", body=helper.make_graph(
+            [N("Identity", ["ci"], ["co"]), N("Relu", ["a"], ["b"])], "body",
+            [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+             helper.make_tensor_value_info("ci", TensorProto.BOOL, []),
+             helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 4])],
+            [helper.make_tensor_value_info("co", TensorProto.BOOL, []),
+             helper.make_tensor_value_info("b", TensorProto.FLOAT, [2, 4])])),
+        inits=[numpy_helper.from_array(np.array(10**15, np.int64), "n"), numpy_helper.from_array(np.array(True), "c")]),
+         ("'loop' (ai.onnx.Loop)",)),
     # names that would break the one line: control characters, megabytes of name
     Case("onnx-path-with-newline-and-escape", "h3pc", raw_file(b"garbage", "m\n\x1b[2Jx.onnx"),
          ("m\\n\\x1b[2Jx.onnx", "not an ONNX model")),
