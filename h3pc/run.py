@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cost and number formats from this description instead of the embedded one "
                         "(its tier geometry must match the program's)")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="do not print the cost summary or progress (errors, the quality line and notes still print)")
+                   help="print nothing but errors (no summary, quality line, notes or progress): the figures are in "
+                        "--report and --outputs")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     p.add_argument("--version", action="version", version=f"h3pc-run {__version__}")
     return p
@@ -149,11 +150,11 @@ def run(args: argparse.Namespace, outs: Outputs) -> int:
     if args.trace:
         outs.write("--trace", json.dumps(trace(prog, events)) + "\n")
     outs.commit()
-    if not args.quiet:
-        print(summary(report))
-    if quality.checked or not args.quiet:
-        for line in quality.lines():
-            print(line)
+    if args.quiet:  # nothing but errors: the figures are in the files written
+        return 0
+    print(summary(report))
+    for line in quality.lines():
+        print(line)
     if ignored:
         shown = ", ".join(ignored[:8]) + (f" and {len(ignored) - 8} more" if len(ignored) > 8 else "")
         print(f"h3pc-run: note: {args.inputs}: ignored {shown} (neither an input of the program nor a label key)",

@@ -195,7 +195,8 @@ def test_calibration_run_shows_progress_on_a_terminal(tmp_path) -> None:
     master, slave = pty.openpty()
     p = subprocess.Popen([sys.executable, "-m", "h3pc.run", str(prog), "--inputs", str(calib), "--calib", str(calib),
                           "--metric", "snr"],
-                         stdout=subprocess.PIPE, stderr=slave)
+                         stdout=subprocess.PIPE, stderr=slave,
+                         env={**os.environ, "H3PC_PROGRESS_DELAY_S": "0"})  # shown however fast the machine
     os.close(slave)
     r = Reader(master)
     r.start()
@@ -286,7 +287,4 @@ def test_quiet_long_commands_print_no_progress(name: str, tmp_path: Path) -> Non
     code, text = on_a_terminal([*make(tmp_path), flag])
     assert code == 0, text[-2000:]
     assert label not in text and not redrawn(text)
-    if name == "calibration run":  # h3pc-run -q still prints the quality it was asked to measure
-        assert [line for line in text.splitlines() if line.strip() and not line.startswith("quality ")] == []
-    else:
-        assert text == ""
+    assert text == ""  # nothing but errors, whatever the tool: the figures are in the files it writes
