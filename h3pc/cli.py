@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     s1.add_argument("--placement-in", metavar="FILE", help="pin the layers listed in a placement file")
     s1.add_argument("--placement-out", metavar="FILE", help="write every layer's split, cost and reason (JSON)")
     s2 = p.add_argument_group("stage two (--target hybrid): keep the output quality of the fp32 model")
-    add_quality_arguments(s2, "top1", "calibration samples stacked on a leading axis (keys: input names or "
-                          "eval/NAME; optional labels); stage two remaps rows until --metric is within --tolerance")
+    add_quality_arguments(s2, "top1", "calibration samples, laid out as h3pc-run's --inputs (docs/samples.md); "
+                          "stage two remaps rows until --metric is within --tolerance")
     s2.add_argument("--no-precision", dest="precision", action="store_false",
                     help="keep every tier's bit widths (default: lower per-layer DAC/ADC/input bits while "
                          "--metric stays within --tolerance)")
@@ -90,7 +90,8 @@ def op_stats(model_path: str) -> tuple[list[dict], Counter[str]]:
     from h3pc.frontend.registry import load_importers
 
     table = load_importers()
-    loaded = load_onnx(model_path)
+    with progress.task(f"read {Path(model_path).name}"):
+        loaded = load_onnx(model_path)
     counts: Counter[str] = Counter()
     domains: dict[str, str] = {}
     for node in loaded.model.graph.node:

@@ -32,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-noise", action="store_true",
                    help="each tier's quantisation only, without its noise models")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise models (the same seed, the same outputs)")
-    add_quality_arguments(p, "snr", "also measure output quality on these samples (stacked; input names or "
-                          "eval/NAME keys, optional labels) against the program's exact fp32 run")
+    add_quality_arguments(p, "snr", "also measure output quality on these samples (one sample or several on a "
+                          "leading axis, as --inputs: docs/samples.md) against the program's exact fp32 run")
     p.add_argument("--compare-ideal", action="store_true",
                    help="also run the program exactly (fp32) on the same inputs and report each output's "
                         "deviation: SNR in dB, cosine, max relative error")
