@@ -4,6 +4,7 @@ An instruction is a tile-level macro operation (a photonic GEMM tile group, a cr
 vector op over buffer tensors). Encoding, little-endian: u16 opcode | u16 word count | that many u32
 words. Scalar fields take one word; a list field is a count word followed by its items. Tensor
 operands are indices into the program's tensor table; `sym` indexes the symbol table (ONNX node).
+Each row also makes its instruction's record type (`LD`, `PMM`, ...), whose fields are the row's.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class Instr:
     @property
     def args(self) -> tuple:
         """The field values in encoding order (lists as tuples). For code that walks the table's fields
-        generically (encoder, disassembler, mutators); code that means one field names it."""
+        generically (the encoder, a fuzzer's mutator); code that means one field names it."""
         return tuple(getattr(self, f) for f in self.names)
 
 
@@ -96,11 +97,6 @@ def make(op: str, **kw: int | tuple[int, ...] | list[int]) -> Instr:
     spec = BY_NAME[op]
     return RECORDS[op](**{f.rstrip("*"): tuple(kw[f[:-1]]) if f.endswith("*") else int(kw[f])  # type: ignore
                           for f in spec.fields})
-
-
-def from_args(op: str, args: tuple) -> Instr:
-    """The `op` instruction from its field values in encoding order (the decoder's and mutators' view)."""
-    return RECORDS[op](*args)
 
 
 def encode_stream(instrs: list[Instr]) -> bytes:
