@@ -20,6 +20,7 @@ from h3pc.stage1.mappings import SearchOptions, naive, non_dominated
 from h3pc.stage1.partition import StageOneOptions
 from h3pc.stage1.problem import build_problem
 from h3pc.tiers import TARGETS
+from h3pc.workload import gemm_work
 
 SOLVER = SolverOptions(time_limit_s=5.0, workers=2, seed=0, progress=False)
 QUICK = SolverOptions(time_limit_s=1.0, workers=2, seed=0, progress=False)  # the prediction is exact at any budget
@@ -288,3 +289,25 @@ def test_bound_below_the_hints_rounded_cost_keeps_the_hint() -> None:
     st2, found2 = solve(problem, "energy", QUICK, 1.0, lat_le_s=lat - 0.5e-12, hint=found)
     assert found2 is not None and st2.status in ("OPTIMAL", "FEASIBLE")
     assert problem.evaluate(found2[0])[0] <= lat * (1 + 1e-9)
+
+
+def test_schedule_steps_type_every_instruction() -> None:
+    """The typed model stage one reads (runtime/schedule.py `steps`): on the electronic target every
+    layer is whole on the digital tier, so each layer product is one part-product step reading the
+    layer's operands; loads read and stores write the buffer, vector ops both; syncs neither."""
+    from h3pc.runtime.schedule import steps
+
+    prog = compile_model(str(model_path("gpt2_tiny")), "electronic").program
+    model = steps(prog, "digital")
+    assert [s.ins for s in model] == prog.streams["digital"]
+    products = [s for s in model if s.product]
+    layers = [w for w in map(gemm_work, import_model(model_path("gpt2_tiny")).module.walk()) if w is not None]
+    assert len(products) == len(layers) > 0 and all(s.part and s.ins.op == "GEMM" for s in products)
+    for s in model:
+        op = s.ins.op
+        want = (((s.ins.tensor,), ()) if op == "LD" else ((), (s.ins.tensor,)) if op == "ST"
+                else (s.ins.ins, s.ins.outs) if op == "VOP" else ((), ()))
+        assert (s.reads, s.writes) == want
+        assert s.kind == ("sync" if s.ins.op in ("SIGNAL", "WAIT", "HALT") else
+                          "transfer" if s.ins.op in ("LD", "ST") else "compute")
+    assert any(s.part and s.kind == "transfer" for s in model)  # a part loads its operands itself
