@@ -37,6 +37,11 @@ VALUE_SIZED = {"Range", "ConstantOfShape", "Expand", "Tile", "Resize", "Upsample
 _ITEMSIZE = {o: d.itemsize for o, d, _ in ELEMENT_TYPES}
 #: all 1-D tensors of a model together, in elements, below which onnx's data propagation may run
 DATA_PROP_ELEMENTS = 1 << 20
+#: node shape inferences the folding rounds may spend together (each round infers the whole graph): a chain
+#: of shapes only onnxruntime can compute (Reshape to Abs(Shape(previous))) takes a round per link, so 400
+#: links of a 1,600-node file took 20 s and 5,000 would take an hour; at about 30 us a node this is 30 s at
+#: most, and the shapes still open are then refused by name
+MAX_FOLD_WORK = 1 << 20
 
 
 @dataclass
@@ -84,14 +89,17 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     # Rounds of shape inference and folding until nothing folds. A chain of data-dependent shapes (a Reshape
     # per layer of a dynamically exported transformer) takes a round per link; every productive round removes
     # at least one node, so the node count bounds the rounds.
+    work = 0
     for _ in range(len(graph.node) + 1):
         model, types, elem_types = _infer(model, loaded.path)
+        work += len(model.graph.node)
         _check_sizes(model, types, constants, loaded.path)
         n = _fold_once(model, store, constants, types, elem_types, loaded.path, budget)
         folded += n
-        if n == 0:
+        if n == 0 or work > MAX_FOLD_WORK:
             break
-    _check_static(model, types, constants)
+    why = f" (folding stopped after {work} node shape inferences, the limit)" if work > MAX_FOLD_WORK else ""
+    _check_static(model, types, constants, why)
     return StaticGraph(model, store, types, constants, folded)
 
 
@@ -510,7 +518,7 @@ def used_names(graph, nodes=None) -> set[str]:
     return {i for n in (graph.node if nodes is None else nodes) for i in n.input} | {o.name for o in graph.output}
 
 
-def _check_static(model, types, constants: set[str]) -> None:
+def _check_static(model, types, constants: set[str], why: str = "") -> None:
     graph = model.graph
     used = used_names(graph)
     for node in graph.node:
@@ -518,5 +526,5 @@ def _check_static(model, types, constants: set[str]) -> None:
             if o and o in used and o not in types:
                 raise H3pcError(
                     f"cannot determine a static shape for tensor '{o}', output of node "
-                    f"'{node.name or node.op_type}' ({node.op_type})"
+                    f"'{node.name or node.op_type}' ({node.op_type}){why}"
                 )

@@ -387,7 +387,7 @@ def test_the_limits_table_of_docs_files_md_is_the_codes() -> None:
         assert float(value) == actual and ("." in value) == isinstance(actual, float), (module, name, value, actual)
         documented.add(f"{module}.{name}")
     for module in ("h3pc.files", "h3pc.sweep.spec", "h3pc.cli", "h3pc.opt", "h3pc.dialects.types",
-                   "h3pc.diagnostics", "h3pc.hardware.schema"):
+                   "h3pc.diagnostics", "h3pc.hardware.schema", "h3pc.frontend.folding"):
         source = inspect.getsource(importlib.import_module(module))  # defined there, not imported
         names = re.findall(r"^(MAX_[A-Z_]+) = ", source, re.M)
         assert {f"{module}.{n}" for n in names} <= documented, module

@@ -426,3 +426,30 @@ def test_a_failed_fold_is_one_line_on_the_real_stderr(tmp_path: Path) -> None:
         tmp_path) + ["-o", str(tmp_path / "p.bin")]
     code, err, _, _ = run_capped(argv, tmp_path)
     one_line(code, err, ("'div'", "division by zero"))
+
+
+def _abs_shape_chain(path: Path, links: int) -> LoadedModel:
+    """Reshape to Abs(Shape(previous)), `links` times: a shape only onnxruntime computes, one fold per link."""
+    nodes, prev = [], "x"
+    for i in range(links):
+        nodes += [helper.make_node("Shape", [prev], [f"s{i}"]), helper.make_node("Abs", [f"s{i}"], [f"a{i}"]),
+                  helper.make_node("Reshape", [prev, f"a{i}"], [f"r{i}"], name=f"reshape{i}"),
+                  helper.make_node("Relu", [f"r{i}"], [f"y{i}"])]
+        prev = f"y{i}"
+    nodes.append(helper.make_node("Identity", [prev], ["y"]))
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    path.write_bytes(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
+                     .SerializeToString())
+    return load_onnx(path)
+
+
+def test_folding_rounds_share_one_work_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each link of a chain of shapes only onnxruntime computes takes a folding round that infers the whole
+    graph (quadratic: 400 links took 20 s, 5,000 an hour); past MAX_FOLD_WORK node inferences folding stops,
+    and the first shape left open is refused by name, saying why. Within the budget the chain folds."""
+    assert folding.make_static(_abs_shape_chain(tmp_path / "short.onnx", 8)).folded_nodes >= 16
+    monkeypatch.setattr(folding, "MAX_FOLD_WORK", 300)
+    with pytest.raises(H3pcError, match=r"'reshape\d+' \(Reshape\) \(folding stopped after \d+ node shape "
+                                         r"inferences, the limit\)"):
+        folding.make_static(_abs_shape_chain(tmp_path / "long.onnx", 40))
