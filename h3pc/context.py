@@ -42,6 +42,12 @@ def _lower_tiers() -> type:
     return LowerTiers
 
 
+def _partition() -> type:
+    from h3pc.transforms.partition import Partition
+
+    return Partition
+
+
 def _allocate_crossbars() -> type:
     from h3pc.transforms.allocate_crossbars import AllocateCrossbars
 
@@ -51,6 +57,7 @@ def _allocate_crossbars() -> type:
 #: pass name -> factory returning the ModulePass class (lazy, as xDSL's own registry)
 PASSES: dict[str, Callable[[], type]] = {
     "place": _place,
+    "partition": _partition,
     "lower-tiers": _lower_tiers,
     "allocate-crossbars": _allocate_crossbars,
 }

@@ -311,3 +311,33 @@ def test_schedule_steps_type_every_instruction() -> None:
         assert s.kind == ("sync" if s.ins.op in ("SIGNAL", "WAIT", "HALT") else
                           "transfer" if s.ins.op in ("LD", "ST") else "compute")
     assert any(s.part and s.kind == "transfer" for s in model)  # a part loads its operands itself
+
+
+@pytest.mark.parametrize("name", ["mlp_digits", "gpt2_tiny"])
+def test_partition_pass_on_text_ir_splits_as_the_compiler(name: str) -> None:
+    """The partition pass on the printed nn IR (weights: handles without data) writes the splits
+    `h3pc --target hybrid` chooses from the ONNX file with its weights: costs depend on shapes only."""
+    import io
+
+    from xdsl.parser import Parser
+    from xdsl.printer import Printer
+
+    from h3pc.context import make_context
+    from h3pc.transforms.partition import Partition, shape_store
+    from h3pc.transforms.place import split_of
+
+    imported = import_model(model_path(name))
+    text = io.StringIO()
+    Printer(stream=text).print_op(imported.module)
+    hw = load_hardware("h3pimap")
+    for mapping in ("cpsat", "naive", "rule"):
+        search = SearchOptions(solver=SolverOptions(0.5, 1, 0, progress=False))
+        want: list = []
+        compile_model(str(model_path(name)), "hybrid", codegen=False, stage1=StageOneOptions(mapping, search=search),
+                      after_pass=lambda n, m: want.extend(split_of(o) for o in m.walk() if split_of(o))
+                      if n in ("stage-one", "place") else None)
+        module = Parser(make_context(hw), text.getvalue(), name).parse_module()
+        assert "dense_resource" in text.getvalue() and len(shape_store(module)) > 0
+        Partition(mapping=mapping, workers=1, solve_time=0.5).apply(make_context(hw), module)
+        got = [split_of(o) for o in module.walk() if split_of(o)]
+        assert got == want and got, mapping

@@ -1,0 +1,74 @@
+"""partition: stage one as a pass. Splits the rows of every GEMM-like layer over the tiers.
+
+It runs the partitioner of `h3pc --target hybrid` (h3pc/stage1/: cost tables, the mapping's search,
+the pick) on the module in the context's hardware description and writes its decisions where the
+`place` pass writes its own, as attributes that print and parse: `h3pc.split = {tier = rows}` on each
+layer, `h3pc.stream` where a PIM part does not fit and streams its weights. So stage one can run on
+text IR:
+
+    h3pc-opt model.mlir -p 'partition{objective=latency},lower-tiers,allocate-crossbars'
+
+Costs depend on shapes, never on values, so on text IR (whose weights are `dense_resource` handles
+without data) the pass stands a zero tensor of the declared type in for each handle; the splits are
+the ones `h3pc` chooses from the ONNX file with its real weights (tests/test_stage1.py checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import DenseResourceAttr, ModuleOp, TensorType
+
+from h3pc.dialects.types import numpy_dtype
+from h3pc.frontend.weights import WeightStore
+from h3pc.passes import PassBase
+from h3pc.stage1.mappings import search_options
+from h3pc.stage1.partition import StageOne, StageOneOptions, partition
+
+
+def shape_store(module: ModuleOp) -> WeightStore:
+    """A weight store with a zero tensor of the declared type behind every `dense_resource` handle."""
+    store = WeightStore()
+    for op in module.walk():
+        for attr in (*op.properties.values(), *op.attributes.values()):
+            if isinstance(attr, DenseResourceAttr) and isinstance(attr.type, TensorType):
+                key = attr.resource_handle.data
+                if key not in store:
+                    dtype, shape = np.dtype(numpy_dtype(attr.type.element_type)), tuple(attr.type.get_shape())
+                    got = store.add_lazy(key, dtype, shape, lambda d=dtype, s=shape: np.zeros(s, d))
+                    assert got == key, (got, key)  # handles are already valid, unique store keys
+    return store
+
+
+@dataclass(frozen=True)
+class Partition(PassBase):
+    """Stage one: `mapping` (cpsat, naive, random, nsga2, rule), `objective` (latency, energy, edp),
+    `pick` (latency, energy, knee; a front of `points` when not latency), `solve_time` in seconds
+    (negative: the default budget), CP-SAT `workers` and `seed`, `placement_in` (a placement file
+    whose layers are pinned)."""
+
+    name = "partition"
+
+    mapping: str = "cpsat"
+    objective: str = "latency"
+    pick: str = "latency"
+    points: int = 8
+    solve_time: float = -1.0
+    workers: int = 2
+    seed: int = 0
+    placement_in: str = ""
+
+    def options(self) -> StageOneOptions:
+        front = self.pick != "latency" or self.objective != "latency"
+        search = search_options(self.objective, front, self.points, 100, self.seed, self.workers,
+                                self.solve_time if self.solve_time >= 0 else None, progress=False)
+        return StageOneOptions(self.mapping, self.pick, search, self.placement_in or None)
+
+    def run(self, ctx: Context, op: ModuleOp) -> StageOne:
+        """Apply the pass and return stage one's record (problem, front, chosen point)."""
+        return partition(op, shape_store(op), self.hardware(ctx), self.options())
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        self.run(ctx, op)
