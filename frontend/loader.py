@@ -44,6 +44,8 @@ class LoadedModel:
     model: "onnx.ModelProto"  # noqa: F821 - the skeleton
     weights: WeightStore
     file_size: int
+    #: the files inside the model's folder its external data was read from (real paths)
+    external_files: tuple[str, ...] = ()
 
 
 class _Wire:
@@ -176,7 +178,7 @@ def load_onnx(path: str | Path) -> LoadedModel:
     external.inline_all(model)
     _check_opsets(model, path)
     _check_declared(model, path)
-    return LoadedModel(path, model, store, size)
+    return LoadedModel(path, model, store, size, tuple(external.files))
 
 
 def _check_opsets(model: "onnx.ModelProto", path: Path) -> None:  # noqa: F821
@@ -365,6 +367,11 @@ class ExternalData:
         self._maps: dict[str, mmap.mmap | None] = {}
         self._sizes: dict[str, int] = {}
         self.inlined = 0  # bytes copied into tensor-valued attributes, bounded by MAX_FOLD_BYTES
+
+    @property
+    def files(self) -> list[str]:
+        """The files read so far (real paths)."""
+        return list(self._maps)
 
     def _fail(self, what: str, msg: str) -> H3pcError:
         return H3pcError(f"{self.model}: {what}: {msg}")

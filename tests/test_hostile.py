@@ -1040,6 +1040,9 @@ OUTPUT_CASES = [
 ]
 
 SWEEP_CASES = [
+    Case("sweep-model-with-external-data", "h3pc sweep",
+         lambda d, v: [sweep_yaml(d, "", external("data.bin", [4, 3])(d, v)[0])],
+         ("sweep.yaml", "models[0].path", "external files (data.bin)")),
     Case("sweep-grid-of-a-million", "h3pc sweep", sweep_case(
         "axes:\n" + "".join(f"  {k}: {list(range(1, 101))}\n" for k in
                             ("photonic.tiles", "sram_pim.tiles", "reram_pim.tiles"))),

@@ -306,6 +306,7 @@ def _models(v: Any, folder: Path, quality: bool, qdata: dict, payloads: dict[str
         if any(m.name == name for m in out):
             raise H3pcError(f"{where}: {at}: a second model named '{shown_name(name)}' (give it a `name:`)")
         sha = _read(path, f"{at}.path", payloads, where)
+        _check_self_contained(path, f"{at}.path", where)
         calib = calib_sha = None
         if quality:
             given = entry.get("calib", qdata.get("calib", "auto"))
@@ -322,6 +323,22 @@ def _models(v: Any, folder: Path, quality: bool, qdata: dict, payloads: dict[str
             raise H3pcError(f"{where}: {at}.calib: calibration data needs a `quality:` section")
         out.append(Model(name, path, sha, calib, calib_sha))
     return out
+
+
+def _check_self_contained(model: Path, at: str, where: str) -> None:
+    """A model whose tensors live in external files is refused up front: workers receive each model as
+    the bytes of its one file (every point failed with "external file missing")."""
+    from h3pc.frontend.loader import load_onnx
+
+    try:
+        files = load_onnx(model).external_files
+    except H3pcError:
+        return  # not a model we can read: each of its points says why
+    if files:
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        raise H3pcError(f"{where}: {at}: {model.name} keeps tensors in external files ({Path(files[0]).name}"
+                        f"{more}); a sweep sends each model to its workers as one file: save it with its "
+                        f"tensors inside (onnx.save_model(model, path, save_as_external_data=False))")
 
 
 def _check_calib(model: Path, calib: Path, at: str, where: str) -> None:
