@@ -81,7 +81,13 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     _check_graph(model, loaded.path)
     constants = {t.name for t in graph.initializer}
     _constant_nodes_to_initializers(graph, store, constants)
-    _pin_inputs(graph, constants, input_shapes or {}, loaded.path)
+    dynamic = _pin_inputs(graph, constants, input_shapes or {}, loaded.path)
+    if dynamic:
+        pins = _suggest_pins(model, dynamic, constants, loaded.path)
+        shown = ", ".join(f"'{n}' [{_shown(graph, n)}]" for n in dynamic)
+        flags = " ".join(f"--input-shape {n}={'x'.join(map(str, pins[n]))}" for n in dynamic)
+        raise H3pcError(f"input{'s' if len(dynamic) > 1 else ''} {shown} ha{'ve' if len(dynamic) > 1 else 's'} "
+                        f"a dynamic shape; pin {'them' if len(dynamic) > 1 else 'it'} with {flags}")
     folded = 0
     # all folded constants together: a tiny file gets MAX_FOLD_BYTES, a large one room for a few copies of
     # its weights (exporters fold transposes and dequantisations of every weight)
@@ -206,7 +212,9 @@ def _add_initializer(graph, store: WeightStore, name: str, arr: np.ndarray) -> N
         graph.initializer.append(t)
 
 
-def _pin_inputs(graph, constants: set[str], shapes: dict[str, tuple[int, ...]], path) -> None:
+def _pin_inputs(graph, constants: set[str], shapes: dict[str, tuple[int, ...]], path) -> dict[str, list[int | None]]:
+    """Pin the inputs named in `shapes`; the inputs still dynamic, each with its dims (None where open)."""
+    dynamic: dict[str, list[int | None]] = {}
     inputs = {i.name: i for i in graph.input if i.name not in constants}
     for name in shapes:
         if name not in inputs:
@@ -229,12 +237,47 @@ def _pin_inputs(graph, constants: set[str], shapes: dict[str, tuple[int, ...]], 
             for d in want:
                 tt.shape.dim.add().dim_value = d
             continue
-        if not tt.HasField("shape") or any(not d.HasField("dim_value") for d in dims):
-            shown = "x".join(d.dim_param or "?" if not d.HasField("dim_value") else str(d.dim_value) for d in dims)
-            raise H3pcError(
-                f"input '{name}' has a dynamic shape [{shown or 'unknown rank'}]; pin it with "
-                f"--input-shape {name}=" + "x".join(str(d.dim_value) if d.HasField("dim_value") else "1" for d in dims)
-            )
+        if not tt.HasField("shape"):
+            raise H3pcError(f"input '{name}' has a dynamic shape [unknown rank]; pin it with --input-shape "
+                            f"{name}=D0xD1x... (the model does not say how many dims)")
+        if any(not d.HasField("dim_value") for d in dims):
+            dynamic[name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+    return dynamic
+
+
+def _shown(graph, name: str) -> str:
+    """An input's dims as the model declares them: 1x3xHxW."""
+    (vi,) = [i for i in graph.input if i.name == name]
+    return "x".join(d.dim_param or "?" if not d.HasField("dim_value") else str(d.dim_value)
+                    for d in vi.type.tensor_type.shape.dim)
+
+
+#: the sizes tried for every open dim after the first (the batch axis is pinned to 1), smallest first
+SUGGESTED_SIZES = (1, 8, 32, 64, 128, 224)
+
+
+def _suggest_pins(model, dynamic: dict[str, list[int | None]], constants: set[str], path
+                  ) -> dict[str, tuple[int, ...]]:
+    """Pins of the dynamic inputs that import: batch 1 and every other open dim the first of
+    SUGGESTED_SIZES with which shape inference gives no negative or oversized tensor (a 3x3 convolution
+    without padding needs 3 pixels). So a suggestion followed gets past the shapes; if none passes, the
+    smallest pin is suggested and the error it then gives names the node."""
+    import copy
+
+    def pins(size: int) -> dict[str, tuple[int, ...]]:
+        return {n: tuple(d if d is not None else 1 if i == 0 else size for i, d in enumerate(dims))
+                for n, dims in dynamic.items()}
+
+    for size in SUGGESTED_SIZES:
+        trial = copy.deepcopy(model)
+        _pin_inputs(trial.graph, constants, pins(size), path)
+        try:
+            inferred, types, _ = _infer(trial, path)
+            _check_sizes(inferred, types, constants, path)
+        except H3pcError:
+            continue
+        return pins(size)
+    return pins(1)
 
 
 def _infer(model, path):

@@ -305,6 +305,12 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
     print(summary(report))
     for line in quality.lines():  # after the figures it qualifies
         print(line)
+    if args.calib:  # the keys stage two did not read, said as h3pc-run says them for --inputs
+        from h3pc.quality import load_calib, program_inputs
+
+        note = load_calib(args.calib, program_inputs(compiled.program)).note(args.calib)
+        if note:
+            print(f"h3pc: {note}", file=sys.stderr)
     return 0
 
 

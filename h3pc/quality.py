@@ -45,12 +45,17 @@ class Calib:
     feeds: dict[str, np.ndarray]  # stacked: [S, ...input shape]
     labels: np.ndarray | None
     samples: int
+    ignored: tuple[str, ...] = ()  # keys of the file neither an input nor the labels
 
     def head(self, n: int) -> "Calib":
         """The first n samples (a cheaper estimate during search)."""
         n = min(n, self.samples)
         return Calib({k: v[:n] for k, v in self.feeds.items()},
-                     None if self.labels is None else self.labels[:n], n)
+                     None if self.labels is None else self.labels[:n], n, self.ignored)
+
+    def note(self, path: str | Path) -> str | None:
+        """The line telling the user which keys were ignored (None when none were)."""
+        return Samples(self.feeds, self.samples, True, self.labels, self.ignored).note(path)
 
 
 #: label keys of a samples file, in the order tried (docs/samples.md is generated from this table)
@@ -172,15 +177,31 @@ def sample_layout(data: dict[str, np.ndarray], inputs: dict[str, tuple[tuple[int
     return Samples(feeds, samples, bool(n), labels, ignored)
 
 
+def read_samples(path: str | Path, inputs: dict[str, tuple[tuple[int, ...], str]], use: str) -> Samples:
+    """The samples of an .npz file for `use` ("inputs" or "calib") in the one sample layout. Only the
+    members that can hold an input or a label are decompressed (an unused member may declare any size);
+    `ignored` lists every other key of the file."""
+    from h3pc.npz import npz_keys, read_npz
+
+    flag = f"--{use}"
+    keys = npz_keys(path, flag)
+    tried = {n: {f.format(name=n) for f in INPUT_KEYS[use] if "{name}" in f or len(inputs) == 1} for n in inputs}
+    if all(tried[n] & set(keys) for n in inputs):
+        data = read_npz(path, [k for k in keys if k in set().union(*tried.values(), LABEL_KEYS)], flag)
+    else:  # an input without samples: sample_layout's error lists every key of the file
+        data = read_npz(path, None, flag)
+    got = sample_layout(data, inputs, path, use)
+    used = set(data) - set(got.ignored)
+    return Samples(got.feeds, got.samples, got.stacked, got.labels, tuple(sorted(k for k in keys if k not in used)))
+
+
 def load_calib(path: str | Path, inputs: dict[str, tuple[tuple[int, ...], str]]) -> Calib:
     """Calibration samples for a program taking `inputs` (name -> (shape, dtype)), in the one sample
     layout (`sample_layout`); always stacked."""
-    from h3pc.npz import read_npz
-
-    got = sample_layout(read_npz(path), inputs, path, "calib")
+    got = read_samples(path, inputs, "calib")
     feeds = got.feeds if got.stacked else {k: v[None] for k, v in got.feeds.items()}
     labels = got.labels if got.stacked or got.labels is None else np.asarray(got.labels)[None]
-    return Calib(feeds, labels, got.samples)
+    return Calib(feeds, labels, got.samples, got.ignored)
 
 
 def program_inputs(prog: Program) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -397,11 +418,13 @@ def deviation(ref: Outputs, got: Outputs) -> dict[str, Deviation]:
     for name, r in ref.items():
         r64 = np.asarray(r, np.float64).ravel()
         g64 = np.asarray(got[name], np.float64).ravel()
-        err = g64 - r64
-        signal, noise = float(r64 @ r64), float(err @ err)
+        with np.errstate(all="ignore"):  # an overflowing or NaN output is a figure to report, not a warning
+            err = g64 - r64
+            signal, noise = float(r64 @ r64), float(err @ err)
+            den = math.sqrt(signal) * float(np.linalg.norm(g64))
+            dot = float(r64 @ g64)
         snr = math.inf if noise == 0 else 10 * math.log10(signal / noise) if signal > 0 else -math.inf
-        den = math.sqrt(signal) * float(np.linalg.norm(g64))
-        cos = min(1.0, max(-1.0, float(r64 @ g64) / den)) if den > 0 else (1.0 if noise == 0 else 0.0)
+        cos = min(1.0, max(-1.0, dot / den)) if den > 0 else (1.0 if noise == 0 else 0.0)
         peak = float(np.abs(r64).max()) if r64.size else 0.0
         worst = float(np.abs(err).max()) if err.size else 0.0
         rel = worst / peak if peak > 0 else (0.0 if worst == 0 else math.inf)
@@ -573,6 +596,8 @@ def default_check(prog: Program, seed: int = 0, samples: int = CHECK_SAMPLES,
     return QualityResult(True, "default", outputs=deviation(ref, got), inputs=how, samples=samples, seed=seed)
 
 
+#: the default check runs the program twice; past this size of one tensor it is skipped, with the reason
+CHECK_MAX_TENSOR_BYTES = 1 << 30
 #: the reason printed when quality was not checked (--no-check-quality and no --calib)
 NOT_CHECKED = ("--no-check-quality and no --calib: latency and energy hold for this program, its output "
                "quality is unknown")
@@ -586,6 +611,11 @@ def compile_quality(compiled, check: bool, seed: int = 0) -> QualityResult:
         q = stage.precision.quality if stage.precision is not None else stage.stage2.after_quality
         return QualityResult(True, "calib", task=q, samples=q.samples, seed=q.seed)
     if check and compiled.program is not None:
+        big = max((t.nbytes for t in compiled.program.tensors), default=0)
+        if big > CHECK_MAX_TENSOR_BYTES:
+            return QualityResult(False, "none", reason=f"the default check was skipped: a tensor of the program "
+                                 f"takes {big / 2**30:.1f} GiB (more than {CHECK_MAX_TENSOR_BYTES >> 30} GiB); "
+                                 f"--calib with small samples measures it")
         try:
             return default_check(compiled.program, seed)
         except H3pcError as exc:  # the program is written all the same; say why it was not checked

@@ -14,7 +14,6 @@ from h3pc import __version__, progress
 from h3pc.diagnostics import ArgumentParser, H3pcError, check_number, run_main
 from h3pc.files import Outputs, check_input
 from h3pc.hardware.schema import preset_names
-from h3pc.npz import npz_keys, read_npz
 from h3pc.quality import add_arguments as add_quality_arguments
 
 
@@ -49,20 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def read_inputs(path: str, inputs: dict[str, tuple[tuple[int, ...], str]]) -> tuple[dict[str, np.ndarray], list[str]]:
-    """The program's inputs from an .npz file in the one sample layout of --inputs and --calib
-    (h3pc.quality.sample_layout), and the keys left aside (labels, out/ groups, anything else). Only
-    the members that can hold an input or a label are decompressed."""
-    from h3pc.quality import INPUT_KEYS, LABEL_KEYS, sample_layout
+    """The program's inputs from an .npz file in the one sample layout of --inputs and --calib, and
+    the keys left aside (labels, out/ groups, anything else); see h3pc.quality.read_samples."""
+    from h3pc.quality import read_samples
 
-    keys = npz_keys(path, "--inputs")
-    tried = {n: {f.format(name=n) for f in INPUT_KEYS["inputs"] if "{name}" in f or len(inputs) == 1} for n in inputs}
-    if all(tried[n] & set(keys) for n in inputs):
-        data = read_npz(path, [k for k in keys if k in set().union(*tried.values(), LABEL_KEYS)], "--inputs")
-    else:  # an input without samples: sample_layout's error lists every key of the file
-        data = read_npz(path, None, "--inputs")
-    got = sample_layout(data, inputs, path, "inputs")
-    used = set(data) - set(got.ignored)
-    return got.feeds, sorted(k for k in keys if k not in used)
+    got = read_samples(path, inputs, "inputs")
+    return got.feeds, list(got.ignored)
 
 
 def check_geometry(program_hw, hw) -> None:
@@ -159,6 +150,8 @@ def run(args: argparse.Namespace, outs: Outputs) -> int:
         shown = ", ".join(ignored[:8]) + (f" and {len(ignored) - 8} more" if len(ignored) > 8 else "")
         print(f"h3pc-run: note: {args.inputs}: ignored {shown} (neither an input of the program nor a label key)",
               file=sys.stderr)
+    if calib is not None and calib.note(args.calib):
+        print(f"h3pc-run: {calib.note(args.calib)}", file=sys.stderr)
     return 0
 
 

@@ -89,3 +89,28 @@ def test_ir_out_is_written_atomically(tmp_path: Path, capsys) -> None:
     code, _, _ = run([str(model_path("mlp_digits")), "--emit", "nn", "--ir-out", str(out)], capsys)
     assert code == 0 and out.read_text().startswith("builtin.module")
     assert [p.name for p in tmp_path.iterdir()] == ["m.mlir"]
+
+
+def test_dynamic_shape_suggestion_compiles_when_followed(tmp_path: Path, capsys) -> None:
+    """The pin the error suggests is one that imports: a 3x3 convolution without padding needs 3 pixels
+    (1x3x1x1 gave a negative dimension further on), and every dynamic input is pinned in one go."""
+    conv = [helper.make_node("Conv", ["images", "k"], ["c"], name="conv", kernel_shape=[3, 3]),
+            helper.make_node("GlobalAveragePool", ["c"], ["g"], name="gap"),
+            helper.make_node("Flatten", ["g"], ["y"], name="flat")]
+    images = helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 3, "H", "W"])
+    g = helper.make_graph(conv, "g", [images], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "k")])
+    cnn = save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=10), tmp_path / "c.onnx")
+    two = mlp(tmp_path, name="two.onnx", inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 4])],
+              nodes=[helper.make_node("MatMul", ["x", "w"], ["m"], name="mm"),
+                     helper.make_node("Add", ["m", "z"], ["y"], name="add")])
+    m = onnx.load(two)
+    m.graph.input.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, ["b", 3]))
+    save(m, two)
+    for model in (cnn, two):
+        line = one_line_error(*run([str(model), "-o", str(tmp_path / "p.bin")], capsys)[::2])
+        flags = line.split(" with ", 1)[1].split()
+        assert flags[0] == "--input-shape" and len(flags) == 2 * len(m.graph.input if model == two else [1])
+        code, _, err = run([str(model), "-o", str(tmp_path / "p.bin"), "-q", *flags], capsys)
+        assert code == 0 and err == "", err
+    assert "images=1x3x8x8" in one_line_error(*run([str(cnn)], capsys)[::2])

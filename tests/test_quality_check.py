@@ -188,7 +188,6 @@ def test_the_drivers_say_whether_quality_was_checked(tmp_path, capsys) -> None:
     assert json.loads(rep.read_text())["quality"]["outputs"]["logits"]["snr_db"] is None  # infinite: identical
 
 
-@pytest.mark.xfail(strict=True, reason="--calib drops extra keys silently (the note is printed for --inputs only)")
 def test_extra_calib_keys_are_ignored_with_a_note(tmp_path, capsys) -> None:
     """The corpus format's calibration file: --calib reads eval/x and the labels eval/y; the one example
     (in/x) and the expected outputs (out/logits) are ignored, and h3pc and h3pc-run say so, as for --inputs."""
@@ -203,3 +202,13 @@ def test_extra_calib_keys_are_ignored_with_a_note(tmp_path, capsys) -> None:
     assert f"note: {calib}: ignored in/x, out/logits" in capsys.readouterr().err
     assert run_main([str(prog), "--calib", calib, "--metric", "top1"]) == 0
     assert f"note: {calib}: ignored in/x, out/logits" in capsys.readouterr().err
+
+
+def test_default_check_is_skipped_with_its_reason_on_huge_tensors(mlp, monkeypatch) -> None:
+    """A program whose tensors take gigabytes compiles; the check would allocate them twice, so it is
+    skipped and the report says why instead of running out of memory."""
+    import h3pc.quality as quality
+
+    monkeypatch.setattr(quality, "CHECK_MAX_TENSOR_BYTES", 1024)
+    q = compile_quality(mlp, True)
+    assert not q.checked and "default check was skipped" in q.reason

@@ -226,7 +226,6 @@ def test_generated_cli_docs_show_true_defaults() -> None:
     assert not literal, literal
 
 
-@pytest.mark.xfail(strict=True, reason="h3pc sweep --jobs help embeds this machine's CPU count")
 def test_generated_docs_do_not_depend_on_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """The generated docs are the same on any machine: a fresh clone on another CPU count passes
     test_docs' "generated docs are current"."""

@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR",
                    help="results folder (default: NAME_results beside the sweep file NAME.yaml)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help=f"points run at once: local worker processes, or the CPUs of the local Ray cluster "
-                        f"of --ray auto (default: the CPUs here, {default_jobs()})")
+                   help="points run at once: local worker processes, or the CPUs of the local Ray cluster "
+                        "of --ray auto (default: the CPUs this process may use)")
     p.add_argument("--ray", metavar="auto|ADDRESS",
                    help="run on Ray: auto starts a local Ray on this machine, ADDRESS connects to a running "
                         "cluster (ray start --head; needs h3pc[ray] on every node)")
