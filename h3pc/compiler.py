@@ -35,24 +35,25 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
                   stage1: "StageOneOptions | None" = None) -> Compiled:
     """`hw` is a preset name, a YAML path or a `HardwareConfig` already in memory (sweeps and benchmarks
     build descriptions without files); the passes read it from the context (`H3Context`). `stage1`
-    chooses the hybrid target's split (default: CP-SAT, min latency); the mapping `rule` runs the
-    `place` pass instead. Homogeneous targets always use `place`. Each phase's time goes into `timings`
+    chooses the hybrid target's split (default: CP-SAT, min latency) through the `partition` pass,
+    which reads the weights from the context too; the mapping `rule` runs the `place` pass instead. Homogeneous targets always use `place`. Each phase's time goes into `timings`
     and, with `progress.configure(verbose=True)`, to stderr as the phase ends; long phases show
     progress (h3pc/progress.py)."""
     from h3pc.context import PASSES
-    from h3pc.stage1.partition import StageOneOptions, partition
+    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.partition import Partition
 
     timings: dict[str, float] = {}
     with progress.phase("import", timings), progress.task(f"import {Path(path).name}"):
         config = hw if isinstance(hw, HardwareConfig) else load_hardware(hw)
         imported = import_model(path, input_shapes or {})
-    ctx = make_context(config)
+    ctx = make_context(config, imported.weights)
     stage1 = stage1 or StageOneOptions()
     stage = None
     for name in PIPELINE:
         if name == "place" and target == "hybrid" and stage1.mapping != "rule":
             with progress.phase("stage-one", timings):
-                stage = partition(imported.module, imported.weights, config, stage1)
+                stage = Partition().run(ctx, imported.module, stage1)
             name = "stage-one"
         else:
             with progress.phase(name, timings), progress.task(f"{name} ({target})"):

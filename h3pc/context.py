@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 
 from h3pc.dialects import DIALECTS, load_dialects
+from h3pc.frontend.weights import WeightStore
 from h3pc.hardware.schema import HardwareConfig
 
 __all__ = ["DIALECTS", "PASSES", "H3Context", "make_context"]
@@ -20,14 +21,17 @@ class H3Context(Context):
     """A context with the hardware description the passes compile for: one parsed `HardwareConfig`
     object travels with the module, so no pass reloads a file and callers (sweeps, benchmarks) hand
     over a description they built in memory. `None`: each pass falls back to its `hw` option (a
-    preset or YAML path), as under the stock xdsl-opt, whose plain `Context` has no hardware."""
+    preset or YAML path), as under the stock xdsl-opt, whose plain `Context` has no hardware.
+    `weights` is the store behind the module's `dense_resource` handles when the compiler has it (text
+    IR has none: the partition pass then stands in zeros of each handle's type)."""
 
     hardware: HardwareConfig | None = None
+    weights: WeightStore | None = None
 
     def clone(self) -> "H3Context":
         base = super().clone()
         return H3Context(base.allow_unregistered, base._loaded_dialects, base._loaded_ops, base._loaded_attrs,
-                         base._loaded_types, base._registered_dialects, self.hardware)
+                         base._loaded_types, base._registered_dialects, self.hardware, self.weights)
 
 
 def _place() -> type:
@@ -63,8 +67,8 @@ PASSES: dict[str, Callable[[], type]] = {
 }
 
 
-def make_context(hardware: HardwareConfig | None = None) -> H3Context:
+def make_context(hardware: HardwareConfig | None = None, weights: WeightStore | None = None) -> H3Context:
     """A context that parses builtin, func and every h3pc dialect, compiling for `hardware`."""
-    ctx = H3Context(hardware=hardware)
+    ctx = H3Context(hardware=hardware, weights=weights)
     load_dialects(ctx)
     return ctx

@@ -66,9 +66,13 @@ class Partition(PassBase):
                                 self.solve_time if self.solve_time >= 0 else None, progress=False)
         return StageOneOptions(self.mapping, self.pick, search, self.placement_in or None)
 
-    def run(self, ctx: Context, op: ModuleOp) -> StageOne:
-        """Apply the pass and return stage one's record (problem, front, chosen point)."""
-        return partition(op, shape_store(op), self.hardware(ctx), self.options())
+    def run(self, ctx: Context, op: ModuleOp, options: StageOneOptions | None = None) -> StageOne:
+        """Apply the pass and return stage one's record (problem, front, chosen point). The compiler
+        passes its full `options` (with stage two's), which the pass options cannot spell."""
+        weights = getattr(ctx, "weights", None)
+        if not isinstance(weights, WeightStore):
+            weights = shape_store(op)
+        return partition(op, weights, self.hardware(ctx), options or self.options())
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         self.run(ctx, op)
