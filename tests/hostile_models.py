@@ -235,10 +235,8 @@ BOUNDED = [
                                         [_const("v", np.ones((1, 1, 2, 2), np.float32)),
                                          _const("sc", np.array([1, 1, 10**6, 10**6], np.float32))]),
      ("'rsz'", "elements")),
-    # a Resize of the run-time input to 1.6e9 elements: nothing to fold, so the compile must not build it either
-    ("fold-resize-of-the-input-huge", model_of([N("Resize", ["x", "", "", "sz"], ["y"], name="rsz")],
-                                               [i64("sz", [1, 1, 40_000, 40_000])], [1, 1, 2, 2]),
-     (("out of memory", "'rsz'"),)),
+    # (a Resize of the run-time input to 1.6e9 elements compiles without building it, and its default quality
+    # check is skipped with the reason: tests/test_quality_check.py)
     ("fold-pad-huge", reduced([N("Pad", ["v", "p"], ["r"], name="pad")],
                               [i64("v", [1, 2]), i64("p", [0, 10**12])]), ("'pad'", "elements")),
 ]

@@ -212,3 +212,27 @@ def test_default_check_is_skipped_with_its_reason_on_huge_tensors(mlp, monkeypat
     monkeypatch.setattr(quality, "CHECK_MAX_TENSOR_BYTES", 1024)
     q = compile_quality(mlp, True)
     assert not q.checked and "default check was skipped" in q.reason
+
+
+def test_a_program_with_a_huge_tensor_compiles_and_says_why_quality_was_not_checked(tmp_path) -> None:
+    """A Resize of the run-time input to 1.6e9 elements: nothing is folded, the compile never builds the
+    tensor (it runs under a 3 GiB address-space cap), and the default check is skipped with its reason
+    instead of allocating 6.4 GB twice."""
+    import subprocess
+    import sys
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    g = helper.make_graph([helper.make_node("Resize", ["x", "", "", "sz"], ["y"], name="rsz")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.array([1, 1, 40_000, 40_000], np.int64), "sz")])
+    m = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=10), m)
+    cap = "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)); "
+    code = cap + "from h3pc.cli import main; sys.exit(main(sys.argv[1:]))"
+    res = subprocess.run([sys.executable, "-c", code, str(m), "-o", str(tmp_path / "p.bin"), "--target",
+                          "electronic"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "quality: not checked (the default check was skipped: a tensor of the program takes 6.0 GiB" in res.stdout
