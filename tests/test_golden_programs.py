@@ -31,8 +31,10 @@ from h3pc.run import main as run_main
 #: H3PC_GOLDEN_FILE points a refactoring's own before/after comparison at a scratch file
 GOLDEN = Path(os.environ.get("H3PC_GOLDEN_FILE") or Path(__file__).parent / "golden" / "programs.json")
 UPDATE = os.environ.get("H3PC_UPDATE_GOLDEN") == "1"
-#: one CP-SAT worker and a deterministic-time budget: the same split on every run (two workers race)
-SOLVER = ["--workers", "1", "--solve-time", "0.5"]
+#: one CP-SAT worker and a small deterministic-time budget: the same split on every run (two workers
+#: race), and the deterministic limit comes long before CP-SAT's wall-clock safety net (1 s at least)
+#: even on a loaded machine; the split is warm-started, so a small budget always has one
+SOLVER = ["--workers", "1", "--solve-time", "0.1"]
 TARGETS: dict[str, list[str]] = {
     "hybrid": ["--target", "hybrid", *SOLVER],
     "naive": ["--target", "hybrid", "--mapping", "naive"],
@@ -96,6 +98,12 @@ def test_program_unchanged(model: str, target: str, args: list[str], tmp_path: P
         return
     want = _load().get(key)
     assert want is not None, f"no golden entry for {key}: regenerate with H3PC_UPDATE_GOLDEN=1"
+    if got != want and "_WALL_LIMIT" in (tmp_path / "estimate.json").read_text():
+        # CP-SAT's wall-clock safety net (3x the budget) stopped a solve on a loaded machine before its
+        # deterministic limit: that run is not comparable, so it is repeated once
+        again = tmp_path / "again"
+        again.mkdir()
+        got = run_case(model, args, again)
     assert got == want, f"{key}: program or report changed ({', '.join(k for k in got if got[k] != want[k])})"
 
 
