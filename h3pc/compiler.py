@@ -13,6 +13,7 @@ from h3pc.backends.program import Program, check_constants
 from h3pc.context import make_context
 from h3pc.frontend.importer import ImportedModel, import_model
 from h3pc.hardware.schema import HardwareConfig, load_hardware
+from h3pc.transforms import PASSES
 
 if TYPE_CHECKING:
     from h3pc.stage1.partition import StageOne, StageOneOptions
@@ -39,7 +40,6 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
     which reads the weights from the context too; the mapping `rule` runs the `place` pass instead. Homogeneous targets always use `place`. Each phase's time goes into `timings`
     and, with `progress.configure(verbose=True)`, to stderr as the phase ends; long phases show
     progress (h3pc/progress.py)."""
-    from h3pc.context import PASSES
     from h3pc.stage1.partition import StageOneOptions
     from h3pc.transforms.partition import Partition
 

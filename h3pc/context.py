@@ -1,19 +1,15 @@
 """The compiler's context: `H3Context`, an xDSL `Context` that carries the parsed hardware description
-the passes compile for, and the h3pc dialects and passes by name (h3pc-opt, xdsl-opt's universe and the
-compiler read them here)."""
+the passes compile for (the passes read it here; the pass table itself is h3pc.transforms.PASSES)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.context import Context
 
-from h3pc.dialects import DIALECTS, load_dialects
+from h3pc.dialects import load_dialects
 from h3pc.frontend.weights import WeightStore
 from h3pc.hardware.schema import HardwareConfig
-
-__all__ = ["DIALECTS", "PASSES", "H3Context", "make_context"]
 
 
 @dataclass
@@ -32,39 +28,6 @@ class H3Context(Context):
         base = super().clone()
         return H3Context(base.allow_unregistered, base._loaded_dialects, base._loaded_ops, base._loaded_attrs,
                          base._loaded_types, base._registered_dialects, self.hardware, self.weights)
-
-
-def _place() -> type:
-    from h3pc.transforms.place import Place
-
-    return Place
-
-
-def _lower_tiers() -> type:
-    from h3pc.transforms.lower_tiers import LowerTiers
-
-    return LowerTiers
-
-
-def _partition() -> type:
-    from h3pc.transforms.partition import Partition
-
-    return Partition
-
-
-def _allocate_crossbars() -> type:
-    from h3pc.transforms.allocate_crossbars import AllocateCrossbars
-
-    return AllocateCrossbars
-
-
-#: pass name -> factory returning the ModulePass class (lazy, as xDSL's own registry)
-PASSES: dict[str, Callable[[], type]] = {
-    "place": _place,
-    "partition": _partition,
-    "lower-tiers": _lower_tiers,
-    "allocate-crossbars": _allocate_crossbars,
-}
 
 
 def make_context(hardware: HardwareConfig | None = None, weights: WeightStore | None = None) -> H3Context:

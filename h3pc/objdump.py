@@ -25,7 +25,7 @@ def main_args(argv: list[str]) -> int:
     from h3pc.backends import container
     from h3pc.backends.isa import disassemble
     from h3pc.backends.program import from_container
-    from h3pc.runtime.report import entry_of
+    from h3pc.backends.program import entry_of
 
     raw = container.map_file(args.program)  # mapped, not read: a 3 GB program costs no 3 GB of memory
     c = container.decode(raw, args.program)

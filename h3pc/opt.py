@@ -19,9 +19,10 @@ from typing import IO
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from h3pc.context import DIALECTS, PASSES
+from h3pc.dialects import DIALECTS
 from h3pc.diagnostics import H3pcError, UsageError, printable, run_main
 from h3pc.files import Outputs, check_input, read_bytes
+from h3pc.transforms import PASSES
 
 #: largest IR file read (the IR of the largest model we compile is a few MB: its weights are elided)
 MAX_IR_BYTES = 256 << 20

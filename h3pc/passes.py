@@ -14,6 +14,7 @@ from functools import lru_cache
 from xdsl.context import Context
 from xdsl.passes import ModulePass
 
+from h3pc.context import H3Context
 from h3pc.hardware.schema import HardwareConfig, load_hardware
 
 
@@ -29,6 +30,6 @@ class PassBase(ModulePass):
     hw: str = "h3pimap"
 
     def hardware(self, ctx: Context) -> HardwareConfig:
-        # read as an attribute, not through isinstance: h3pc.context's pass table sits above the passes
-        hw = getattr(ctx, "hardware", None)
-        return hw if isinstance(hw, HardwareConfig) else _load(self.hw)
+        if isinstance(ctx, H3Context) and ctx.hardware is not None:
+            return ctx.hardware
+        return _load(self.hw)

@@ -2,6 +2,7 @@
 
 from xdsl.universe import Universe
 
-from h3pc.context import DIALECTS, PASSES
+from h3pc.dialects import DIALECTS
+from h3pc.transforms import PASSES
 
 UNIVERSE = Universe(all_dialects=DIALECTS, all_passes=PASSES)

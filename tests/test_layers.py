@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "h3pc.diagnostics", "h3pc.files", "h3pc.progress", "h3pc.hardware", "h3pc.tiers",
     )),
     ("IR and program format: dialects, instruction set, program.bin, data files", (
-        "h3pc.dialects", "h3pc.backends", "h3pc.backends.isa", "h3pc.backends.program",
+        "h3pc.dialects", "h3pc.context", "h3pc.backends", "h3pc.backends.isa", "h3pc.backends.program",
         "h3pc.backends.container", "h3pc.npz",
         # the weight store the IR's dense_resource handles point into: the frontend fills it, codegen and
         # the evaluator read it
@@ -55,7 +55,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "h3pc.runtime", "h3pc.quality",
     )),
     ("transforms, stage one and two, frontend, codegen", (
-        "h3pc.transforms", "h3pc.passes", "h3pc.context", "h3pc.stage1", "h3pc.stage2", "h3pc.frontend",
+        "h3pc.transforms", "h3pc.passes", "h3pc.stage1", "h3pc.stage2", "h3pc.frontend",
         "h3pc.backends.codegen", "h3pc.backends.plan_buffer",
     )),
     ("drivers", (

@@ -27,7 +27,7 @@ def test_every_check_line_has_its_colon() -> None:
 
 
 def test_every_dialect_has_roundtrip_and_invalid_tests() -> None:
-    from h3pc.context import DIALECTS
+    from h3pc.dialects import DIALECTS
 
     for name in DIALECTS:
         folder = FILECHECK_DIR / "dialects" / name

@@ -21,6 +21,7 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseResourceAttr, ModuleOp, TensorType
 
+from h3pc.context import H3Context
 from h3pc.dialects.types import numpy_dtype
 from h3pc.frontend.weights import WeightStore
 from h3pc.passes import PassBase
@@ -69,9 +70,7 @@ class Partition(PassBase):
     def run(self, ctx: Context, op: ModuleOp, options: StageOneOptions | None = None) -> StageOne:
         """Apply the pass and return stage one's record (problem, front, chosen point). The compiler
         passes its full `options` (with stage two's), which the pass options cannot spell."""
-        weights = getattr(ctx, "weights", None)
-        if not isinstance(weights, WeightStore):
-            weights = shape_store(op)
+        weights = ctx.weights if isinstance(ctx, H3Context) and ctx.weights is not None else shape_store(op)
         return partition(op, weights, self.hardware(ctx), options or self.options())
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
