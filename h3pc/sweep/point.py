@@ -125,24 +125,21 @@ def _clean(msg: str, paths: dict[str, str]) -> str:
 
 def _run(task: PointTask, model: bytes, calib: bytes | None, tmp: Path, times: dict[str, float],
          paths: dict[str, str]) -> dict[str, Any]:
-    import yaml
-
     from h3pc.compiler import compile_model
-    from h3pc.hardware.schema import load_hardware
+    from h3pc.hardware.schema import parse_hardware
     from h3pc.runtime.emulator import estimate
 
     model_path = tmp / f"{task.model_sha256[:16]}.onnx"
     model_path.write_bytes(model)
-    # named by digest: the passes cache hardware by file name, so one name is one description
-    hw_path = tmp / f"hw-{task.hw_digest[:16]}.yaml"
-    hw_path.write_text(yaml.safe_dump(task.hw, sort_keys=False), encoding="utf-8")
+    # the description travels as an object (the compiler's context carries it to every pass): no file
+    hw = parse_hardware(task.hw, "the hardware point")
     calib_path = None
-    paths.update({str(model_path): task.model, str(hw_path): "the hardware point"})
+    paths[str(model_path)] = task.model
     if calib is not None:
         calib_path = tmp / "calib.npz"
         calib_path.write_bytes(calib)
         paths[str(calib_path)] = f"the calibration data of {task.model}"
-    if load_hardware(hw_path).digest != task.hw_digest:
+    if hw.digest != task.hw_digest:
         raise RuntimeError("the hardware description changed on its way to the worker")
     q = task.quality
     stage_two = q is not None and q["stage2"] and task.target == "hybrid" and task.mapping != "rule"
@@ -150,7 +147,7 @@ def _run(task: PointTask, model: bytes, calib: bytes | None, tmp: Path, times: d
         _head(calib_path, q["samples"])
     t = time.perf_counter()
     try:  # a point that fails in the compiler still says how long it took to
-        compiled = compile_model(str(model_path), task.target, str(hw_path),
+        compiled = compile_model(str(model_path), task.target, hw,
                                  stage1=_stage_one(task, str(calib_path) if stage_two else None))
         report = estimate(compiled.program)
     finally:
