@@ -184,7 +184,9 @@ def test_rows_do_not_depend_on_the_number_of_jobs(local_small, tmp_path, capsys)
     assert code == 0
     assert "12 points, 0 already in" in err
     wall = float(re.search(r" in ([0-9.]+) s ", out).group(1))
-    if wall > 3:  # a sweep past the progress delay (2 s) says how it went, and how it ended
+    from h3pc import progress
+
+    if wall > progress.PLAIN_DELAY_S + 1:  # a sweep past the log's progress delay says how it went and ended
         assert "h3pc sweep: points 12/12 point, " in err and " done (0 failed, 0 running, done)" in err
     assert strip(read_table(tmp_path / "out" / "sweep.parquet")) == strip(rows2)
 
