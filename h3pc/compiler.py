@@ -16,6 +16,8 @@ from h3pc.hardware.schema import HardwareConfig, load_hardware
 from h3pc.transforms import PASSES
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from h3pc.stage1.partition import StageOne, StageOneOptions
 
 #: the pass pipeline after import, in order (names are the h3pc-opt pass names)
@@ -33,7 +35,8 @@ class Compiled:
 def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = "h3pimap",
                   input_shapes: dict[str, list[int]] | None = None,
                   after_pass: Callable[[str, object], None] | None = None, codegen: bool = True,
-                  stage1: "StageOneOptions | None" = None) -> Compiled:
+                  stage1: "StageOneOptions | None" = None,
+                  input_values: "dict[str, np.ndarray] | None" = None) -> Compiled:
     """`hw` is a preset name, a YAML path or a `HardwareConfig` already in memory (sweeps and benchmarks
     build descriptions without files); the passes read it from the context (`H3Context`). `stage1`
     chooses the hybrid target's split (default: CP-SAT, min latency) through the `partition` pass,
@@ -46,7 +49,8 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
     timings: dict[str, float] = {}
     with progress.phase("import", timings), progress.task(f"import {Path(path).name}"):
         config = hw if isinstance(hw, HardwareConfig) else load_hardware(hw)
-        imported = import_model(path, input_shapes or {})
+        pins = {"input_values": input_values} if input_values else {}  # inputs fixed to constants
+        imported = import_model(path, input_shapes or {}, **pins)
     ctx = make_context(config, imported.weights)
     stage1 = stage1 or StageOneOptions()
     stage = None
