@@ -13,6 +13,7 @@ from pathlib import Path
 from h3pc import __version__, progress
 from h3pc.diagnostics import ArgumentParser, H3pcError, UnsupportedError, check_number, run_main
 from h3pc.files import Outputs, check_input
+from h3pc.frontend.control import DEFAULT_MAX_UNROLL
 from h3pc.npz import npz_keys
 from h3pc.hardware.schema import preset_names
 from h3pc.quality import add_arguments as add_quality_arguments
@@ -75,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text", help="format of --op-stats")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
                    help="pin a dynamic input shape, e.g. input_ids=1x128 (repeatable)")
+    p.add_argument("--input-value", action="append", default=[], metavar="NAME=V[,V...]",
+                   help="pin an input to a constant, e.g. sr=16000 (repeatable): folding propagates it, an If on "
+                        "it is resolved, and the program no longer takes that input; values are cast to the "
+                        "input's type (true/false for booleans) and fill its shape (or --input-shape's)")
+    p.add_argument("--max-unroll", type=int, default=DEFAULT_MAX_UNROLL, metavar="N",
+                   help="Loop and Scan nodes with a static trip count are unrolled into one copy of their body "
+                        f"per iteration, at most N copies in all (default {DEFAULT_MAX_UNROLL}); beyond it the "
+                        "model is refused naming the node")
     p.add_argument("--print-op-generic", action="store_true", help="print IR in generic form")
     p.add_argument("-v", "--verbose", action="store_true", help="print phase timings to stderr")
     p.add_argument("-q", "--quiet", action="store_true",
@@ -140,6 +149,8 @@ MAX_POINTS = 1_000
 MAX_WORKERS = 256
 MAX_SAMPLES = 1_000_000
 MAX_SEED = 2**31 - 1
+#: body copies of Loop/Scan unrolling: each is a graph's worth of nodes to infer, fold and import
+MAX_UNROLL = 1 << 20
 
 
 def check_flags(args: argparse.Namespace) -> None:
@@ -151,6 +162,7 @@ def check_flags(args: argparse.Namespace) -> None:
     check_number("--seed", args.seed, 0, MAX_SEED)
     check_number("--solve-time", args.solve_time, 0, MAX_SOLVE_TIME_S, low_open=True)
     check_number("--tolerance", args.tolerance, -1e6, 1e6)
+    check_number("--max-unroll", args.max_unroll, 0, MAX_UNROLL)
 
 
 def check_hw(spec: str) -> str | None:
@@ -187,9 +199,10 @@ def main_args(argv: list[str]) -> int:
     if args.op_stats:
         check_input(args.model)
         return print_op_stats(args.model, args.format)
-    from h3pc.frontend.folding import parse_input_shapes
+    from h3pc.frontend.folding import parse_input_shapes, parse_input_values
 
     shapes = parse_input_shapes(args.input_shape)
+    args.input_values = parse_input_values(args.input_value)
     with plan_files(args) as outs:
         if args.emit == "nn" or not (args.output or args.report or args.emit or args.pareto or args.placement_out):
             return import_only(args, shapes, outs)
@@ -201,7 +214,7 @@ def import_only(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Ou
 
     t0 = time.perf_counter()
     with progress.task(f"import {Path(args.model).name}"):  # the same task as in a compile
-        imported = import_model(args.model, shapes)
+        imported = import_model(args.model, shapes, input_values=args.input_values, max_unroll=args.max_unroll)
         imported.module.verify()
     if args.verbose:
         print(f"h3pc: import {time.perf_counter() - t0:.3f}s ({sum(imported.op_counts.values())} ONNX nodes, "
@@ -246,12 +259,13 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
         if args.placement_out or args.pareto or args.placement_in:
             raise H3pcError("--placement-in/--placement-out/--pareto need --target hybrid and a --mapping other "
                             "than rule")
+    pins = import_pins(args)
     if args.emit == "tiers":
-        compiled = compile_model(args.model, args.target, args.hw, shapes, codegen=False, stage1=stage1)
+        compiled = compile_model(args.model, args.target, args.hw, shapes, codegen=False, stage1=stage1, **pins)
         compiled.imported.module.verify()
         write_text(print_ir(compiled.imported.module, args.print_op_generic), outs)
         return 0
-    compiled = compile_model(args.model, args.target, args.hw, shapes, stage1=stage1)
+    compiled = compile_model(args.model, args.target, args.hw, shapes, stage1=stage1, **pins)
     two = compiled.stage1.stage2 if compiled.stage1 is not None else None
     if two is not None and not two.after_quality.passed:  # nothing written: the quality is not met
         raise H3pcError(f"stage two: no remap meets --tolerance {two.after_quality.tolerance:g} "
@@ -312,6 +326,17 @@ def compile_(args: argparse.Namespace, shapes: dict[str, list[int]], outs: Outpu
         if note:
             print(f"h3pc: {note}", file=sys.stderr)
     return 0
+
+
+def import_pins(args: argparse.Namespace) -> dict:
+    """compile_model's import arguments beyond the shapes, given only when set (--input-value values,
+    a --max-unroll other than the default)."""
+    pins: dict = {}
+    if args.input_values:
+        pins["input_values"] = args.input_values
+    if args.max_unroll != DEFAULT_MAX_UNROLL:
+        pins["max_unroll"] = args.max_unroll
+    return pins
 
 
 def stage_one_options(args: argparse.Namespace):
