@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from h3pc import progress
 from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.dialects.types import ELEMENT_TYPES, MAX_FOLD_BYTES, MAX_TENSOR_ELEMENTS
+from h3pc.frontend import control
 from h3pc.frontend.loader import LoadedModel, external_tensors
 from h3pc.frontend.native import quiet_stderr
 from h3pc.frontend.weights import WeightStore
@@ -66,7 +68,38 @@ def parse_input_shapes(specs: list[str]) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | None = None) -> StaticGraph:
+def parse_input_values(specs: list[str]) -> dict[str, np.ndarray]:
+    """`name=16000` or `name=1,0.5,2` (`true`/`false` for booleans) -> {name: 1-D array}. The values are
+    cast to the input's element type and shaped like it when the model is read (`_pin_values`)."""
+    out: dict[str, np.ndarray] = {}
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        if not sep or not name or not text:
+            raise H3pcError(f"--input-value '{spec}': expected NAME=V[,V...] (for example sr=16000)")
+        if name in out:
+            raise H3pcError(f"--input-value names '{name}' twice")
+        words = [w.strip() for w in text.split(",")]
+        if all(w.lower() in ("true", "false") for w in words):
+            out[name] = np.asarray([w.lower() == "true" for w in words])
+            continue
+        values: list[int | float] = []
+        for w in words:
+            try:
+                values.append(int(w))
+            except ValueError:
+                try:
+                    values.append(float(w))
+                except ValueError:
+                    raise H3pcError(f"--input-value {name}: '{w}' is not a number (nor true/false)") from None
+        out[name] = np.asarray(values, np.float64 if any(isinstance(v, float) for v in values) else np.int64)
+    return out
+
+
+def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                input_values: dict[str, np.ndarray] | None = None,
+                max_unroll: int = control.DEFAULT_MAX_UNROLL) -> StaticGraph:
+    """Pin inputs (shapes, and values that become constants), then rounds of shape inference, constant
+    folding and control-flow resolution (frontend/control.py) until nothing changes."""
     import onnx
 
     model = loaded.model
@@ -81,6 +114,7 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     _check_graph(model, loaded.path)
     constants = {t.name for t in graph.initializer}
     _constant_nodes_to_initializers(graph, store, constants)
+    _pin_values(graph, store, constants, input_values or {}, input_shapes or {}, loaded.path)
     dynamic = _pin_inputs(graph, constants, input_shapes or {}, loaded.path)
     if dynamic:
         pins = _suggest_pins(model, dynamic, constants, loaded.path)
@@ -95,18 +129,45 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     # Rounds of shape inference and folding until nothing folds. A chain of data-dependent shapes (a Reshape
     # per layer of a dynamically exported transformer) takes a round per link; every productive round removes
     # at least one node, so the node count bounds the rounds.
+    # Control flow resolves between folding rounds: an If once its condition folds, a Loop or Scan once its
+    # trip count is known; the nodes it leaves fold in the next rounds. Each round removes a node or a
+    # control-flow node, and the body copies are bounded by max_unroll, so the rounds end.
     work = 0
-    for _ in range(len(graph.node) + 1):
+    unroll = [max_unroll]
+    opset = _opset(model)
+    while True:
         model, types, elem_types = _infer(model, loaded.path)
         work += len(model.graph.node)
         _check_sizes(model, types, constants, loaded.path)
         n = _fold_once(model, store, constants, types, elem_types, loaded.path, budget)
         folded += n
-        if n == 0 or work > MAX_FOLD_WORK:
+        if work > MAX_FOLD_WORK:
             break
+        if n:
+            continue
+        resolver = control.Resolver(
+            model.graph, opset, lambda name: _constant(store, constants, name),
+            lambda name, arr: (_add_initializer(model.graph, store, name, arr), constants.add(name)),
+            types, unroll, max_unroll, loaded.path)
+        if not resolver.resolve():
+            break
+        _constant_nodes_to_initializers(model.graph, store, constants)
+        del model.graph.value_info[:]  # inferred for the graph before; inferred afresh for the new nodes
     why = f" (folding stopped after {work} node shape inferences, the limit)" if work > MAX_FOLD_WORK else ""
+    inputs = [i.name for i in model.graph.input if i.name not in constants]
+    for node in model.graph.node:
+        if control.is_control(node):
+            raise control.refusal(node, model.graph, inputs, lambda name: name in constants, loaded.path)
     _check_static(model, types, constants, why)
     return StaticGraph(model, store, types, constants, folded)
+
+
+def _opset(model) -> int:
+    return {o.domain or "ai.onnx": o.version for o in model.opset_import}.get("ai.onnx", 0)
+
+
+def _constant(store: WeightStore, constants: set[str], name: str) -> np.ndarray | None:
+    return np.asarray(store.array(store.key_of(name))) if name in constants else None
 
 
 def _check_graph(model: "onnx.ModelProto", path) -> None:  # noqa: F821
@@ -147,7 +208,7 @@ def _topological_order(graph, producers: dict[str, int]) -> list[int] | None:
     deps = [set() for _ in range(n)]
     users: list[list[int]] = [[] for _ in range(n)]
     for i, node in enumerate(graph.node):
-        for inp in node.input:
+        for inp in control.node_inputs(node):  # a subgraph's outer-scope reads order the node too
             p = producers.get(inp)
             if p is not None and p not in deps[i]:
                 deps[i].add(p)
@@ -212,6 +273,74 @@ def _add_initializer(graph, store: WeightStore, name: str, arr: np.ndarray) -> N
         graph.initializer.append(t)
 
 
+def _pin_values(graph, store: WeightStore, constants: set[str], values: dict[str, np.ndarray],
+                shapes: dict[str, tuple[int, ...]], path) -> None:
+    """Turn the inputs named in `values` into constants (so folding propagates them, and an If on them
+    resolves): each value cast to the input's element type, shaped as --input-shape or the model says (or
+    as given, when the model leaves dims open); the program then no longer has that input."""
+    from onnx import helper
+
+    inputs = {i.name: i for i in graph.input if i.name not in constants}
+    for name in values:
+        if name not in inputs:
+            raise H3pcError(f"--input-value names '{name}', which is not a graph input "
+                            f"(inputs: {', '.join(inputs) or 'none'})")
+    for name, given in values.items():
+        vi = inputs[name]
+        if not vi.type.HasField("tensor_type"):
+            raise UnsupportedError(f"graph input '{name}' is not a tensor")
+        tt = vi.type.tensor_type
+        try:
+            dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
+        except (KeyError, TypeError, ValueError):
+            raise UnsupportedError(f"--input-value {name}: element type {tt.elem_type} is not supported") from None
+        arr = np.asarray(given)
+        if name in shapes:
+            shape: tuple[int, ...] | None = tuple(shapes[name])
+        elif tt.HasField("shape"):
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+            if None not in dims:
+                shape = tuple(dims)
+            elif arr.ndim == len(dims) and all(d is None or d == a for d, a in zip(dims, arr.shape)):
+                shape = arr.shape
+            elif arr.ndim == 1 and dims.count(None) == 1:
+                known = int(np.prod([d for d in dims if d is not None], dtype=np.int64))
+                if known == 0 or arr.size % known:
+                    raise H3pcError(f"--input-value {name}: {arr.size} values do not fill its shape "
+                                    f"{_shown(graph, name)}")
+                shape = tuple(arr.size // known if d is None else d for d in dims)
+            else:
+                raise H3pcError(f"--input-value {name}: its shape {_shown(graph, name)} has several open dims; "
+                                f"give them with --input-shape {name}=...")
+        else:
+            shape = arr.shape if arr.ndim != 1 or arr.size != 1 else ()
+        want = _count(shape)
+        if arr.size != want:
+            raise H3pcError(f"--input-value {name}: {arr.size} value{'s' if arr.size != 1 else ''} given, its shape "
+                            f"{list(shape)} holds {want}")
+        arr = arr.reshape(shape)
+        if dtype.kind in "iu" or dtype == np.bool_:
+            whole = np.isfinite(arr) & (arr == np.round(arr)) if arr.dtype.kind == "f" else np.ones(arr.shape, bool)
+            if not whole.all():
+                bad = arr[~whole].reshape(-1)[0].item()
+                raise H3pcError(f"--input-value {name}: the input holds {'booleans' if dtype == np.bool_ else 'integers'}"
+                                f" ({dtype.name}), not {bad!r}")
+            if dtype == np.bool_ and arr.dtype != np.bool_ and not np.isin(arr, (0, 1)).all():
+                raise H3pcError(f"--input-value {name}: the input holds booleans; give true/false or 0/1")
+            if dtype.kind in "iu":
+                info = np.iinfo(dtype)
+                if arr.size and (arr.min() < info.min or arr.max() > info.max):
+                    raise H3pcError(f"--input-value {name}: a value is out of the range of {dtype.name}")
+        elif dtype.kind != "f" and dtype.kind != "c":
+            raise UnsupportedError(f"--input-value {name}: inputs of type {dtype.name} cannot be pinned")
+        value = arr.astype(dtype)
+        _add_initializer(graph, store, name, value)
+        constants.add(name)
+        keep = [i for i in graph.input if i.name != name]
+        del graph.input[:]
+        graph.input.extend(keep)
+
+
 def _pin_inputs(graph, constants: set[str], shapes: dict[str, tuple[int, ...]], path) -> dict[str, list[int | None]]:
     """Pin the inputs named in `shapes`; the inputs still dynamic, each with its dims (None where open)."""
     dynamic: dict[str, list[int | None]] = {}
@@ -272,7 +401,11 @@ def _suggest_pins(model, dynamic: dict[str, list[int | None]], constants: set[st
         trial = copy.deepcopy(model)
         _pin_inputs(trial.graph, constants, pins(size), path)
         try:
-            inferred, types, _ = _infer(trial, path)
+            _TRIALS[0] += 1  # trials say nothing of the annotations they drop
+            try:
+                inferred, types, _ = _infer(trial, path)
+            finally:
+                _TRIALS[0] -= 1
             _check_sizes(inferred, types, constants, path)
         except H3pcError:
             continue
@@ -284,25 +417,158 @@ def _infer(model, path):
     """Shapes and element types of every tensor ONNX shape inference can tell. First without data
     propagation; then, if some shapes are still open, with it, but only when every 1-D tensor is small
     enough (DATA_PROP_ELEMENTS together) that onnx's element-by-element copies of them stay cheap."""
-    inferred = _run_inference(model, path, data_prop=False)
+    inferred = _run_inference(model, path, False)
     types, elem_types, ranks = _collect(inferred)
     used = used_names(inferred.graph)
     open_ = [o for n in inferred.graph.node for o in n.output if o and o in used and o not in types]
     if open_ and _data_prop_is_bounded(inferred.graph, types, ranks):
-        inferred = _run_inference(model, path, data_prop=True)
+        inferred = _run_inference(model, path, True)
         types, elem_types, _ = _collect(inferred)
     return inferred, types, elem_types
 
 
+def _strict(model, data_prop: bool):
+    import onnx
+
+    with quiet_stderr():
+        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=data_prop)
+
+
+#: open pin trials (_suggest_pins): while one runs, dropped annotations are not reported
+_TRIALS = [0]
+
+
 def _run_inference(model, path, data_prop: bool):
+    """Strict ONNX shape inference, tolerant of the file's own annotations: exporters (paddle2onnx,
+    tf2onnx, older PyTorch) leave value_info and output shapes that contradict what the ops compute, which
+    onnxruntime ignores. On a failure the annotations are dropped from `model` (value_info everywhere, then
+    the output shapes too) and inference runs again; -v says what was dropped. A failure without them is
+    the model's own, reported naming the node, its op, its tensors and their shapes."""
+    try:
+        return _strict(model, data_prop)
+    except Exception as exc:  # noqa: BLE001 - onnx raises several types
+        first = str(exc)
+    last = first
+    for level in ("value_info", "outputs"):
+        dropped = _drop_annotations(model, level)
+        if not dropped:
+            continue
+        try:
+            inferred = _strict(model, data_prop)
+        except Exception as exc:  # noqa: BLE001
+            last = str(exc)
+            continue
+        if not _TRIALS[0]:
+            _note_dropped(path, dropped, inferred)
+        return inferred
+    raise _inference_error(model, path, last) from None
+
+
+def _annotated(graph, out: list, where: str = "") -> None:
+    """Every value_info of a graph and its subgraphs, with the subgraph's path."""
+    for vi in graph.value_info:
+        out.append((where, vi))
+    for n in graph.node:
+        for g in control.subgraphs(n):
+            _annotated(g, out, f"{where}{n.name or n.op_type}/")
+
+
+def _drop_annotations(model, level: str) -> list[tuple[str, list]]:
+    """Remove the shape annotations of `level` (value_info, or also the output shapes of the graph and of
+    every subgraph); the (tensor, declared dims) removed."""
+    dropped: list[tuple[str, list]] = []
+
+    def dims(vi) -> list:
+        tt = vi.type.tensor_type
+        if not tt.HasField("shape"):
+            return []
+        return [d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in tt.shape.dim]
+
+    def walk(graph, top: bool) -> None:
+        if level == "value_info":
+            dropped.extend((vi.name, dims(vi)) for vi in graph.value_info)
+            del graph.value_info[:]
+        else:
+            for vi in graph.output:
+                if vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape"):
+                    dropped.append((vi.name, dims(vi)))
+                    vi.type.tensor_type.ClearField("shape")
+        for n in graph.node:
+            for g in control.subgraphs(n):
+                walk(g, False)
+
+    walk(model.graph, True)
+    return dropped
+
+
+def _note_dropped(path, dropped: list[tuple[str, list]], inferred) -> None:
+    """-v: which annotations contradicted inference (declared vs inferred), the others dropped with them."""
+    if not progress.verbose() or progress.quiet():
+        return
+    import sys
+
+    got: dict[str, list] = {}
+    for vi in list(inferred.graph.value_info) + list(inferred.graph.output):
+        tt = vi.type.tensor_type
+        if tt.HasField("shape"):
+            got[vi.name] = [d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in tt.shape.dim]
+    bad = [f"'{n}' {d} (inferred {got[n]})" for n, d in dropped if n in got and got[n] != d]
+    shown = "; ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    print(f"h3pc: {path}: ONNX shape inference rejected the file's shape annotations; dropped {len(dropped)} and "
+          f"inferred again{': contradicting ' + shown if bad else ''}", file=sys.stderr)
+
+
+_NODE_ERROR = re.compile(r"\(op_type:([\w.]+), node name: ([^)]*)\):\s*(?:\[\w+\]\s*)?(.*)")
+
+
+def _inference_error(model, path, message: str) -> H3pcError:
+    """One line for a real shape inference failure: the node, its op type, its tensors and their shapes
+    (from a lenient inference), and both shapes when the failure is a conflict with a declared one."""
+    lines = [ln.strip() for ln in message.strip().splitlines() if ln.strip()]
+    hit = next((m for m in map(_NODE_ERROR.search, lines) if m), None)
+    if hit is None:
+        return H3pcError(f"{path}: ONNX shape inference failed: {lines[-1] if lines else 'no reason given'}")
+    op, name, reason = hit.group(1), hit.group(2), hit.group(3).strip()
+    node = next((n for n in _all_nodes(model.graph) if (n.name or "") == name), None)
+    shapes = _lenient_shapes(model)
+    detail = ""
+    if node is not None:
+        def shown(t: str) -> str:
+            return f"'{t}' {shapes[t]}" if t in shapes else f"'{t}' [unknown]"
+
+        ins = [shown(i) for i in node.input if i]
+        detail = f"; inputs {', '.join(ins)}" if ins else ""
+        if "existing" in reason:
+            outs = [o for o in node.output if o]
+            detail += f"; output{'s' if len(outs) > 1 else ''} {', '.join(repr(o) for o in outs)}"
+    return H3pcError(f"{path}: shape inference failed at node '{name or op}' ({op}): {reason}{detail}")
+
+
+def _all_nodes(graph):
+    for n in graph.node:
+        yield n
+        for g in control.subgraphs(n):
+            yield from _all_nodes(g)
+
+
+def _lenient_shapes(model) -> dict[str, list]:
+    """Shapes as far as non-strict inference gets (for error messages only)."""
     import onnx
 
     try:
         with quiet_stderr():
-            return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=data_prop)
-    except Exception as exc:  # noqa: BLE001 - onnx raises several types
-        msg = str(exc).strip().splitlines()
-        raise H3pcError(f"{path}: ONNX shape inference failed: {msg[-1] if msg else type(exc).__name__}") from None
+            inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False)
+    except Exception:  # noqa: BLE001 - best effort
+        inferred = model
+    out: dict[str, list] = {}
+    g = inferred.graph
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        tt = vi.type.tensor_type
+        if vi.type.HasField("tensor_type") and tt.HasField("shape"):
+            out[vi.name] = [d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in tt.shape.dim]
+    for t in g.initializer:
+        out[t.name] = list(t.dims)
+    return out
 
 
 def _collect(inferred):
@@ -557,8 +823,9 @@ def _run_subgraph(submodel, feeds: dict[str, np.ndarray], first) -> list[np.ndar
 
 
 def used_names(graph, nodes=None) -> set[str]:
-    """Tensors that some node reads or the graph returns."""
-    return {i for n in (graph.node if nodes is None else nodes) for i in n.input} | {o.name for o in graph.output}
+    """Tensors that some node reads (inside its subgraphs too) or the graph returns."""
+    return ({i for n in (graph.node if nodes is None else nodes) for i in control.node_inputs(n)}
+            | {o.name for o in graph.output})
 
 
 def _check_static(model, types, constants: set[str], why: str = "") -> None:

@@ -33,6 +33,7 @@ from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.dialects import nn
 from h3pc.dialects.types import (MAX_TENSOR_ELEMENTS, element_type_from_numpy, element_type_from_onnx, numpy_dtype,
                                onnx_type_name)
+from h3pc.frontend.control import DEFAULT_MAX_UNROLL, is_control
 from h3pc.frontend.folding import StaticGraph, make_static, used_names
 from h3pc.frontend.loader import LoadedModel, load_onnx
 from h3pc.frontend.registry import IMPORTERS, load_importers
@@ -261,11 +262,14 @@ class ModuleImporter:
         return ImportedModel(module, self.store, source, counts, self.graph.folded_nodes)
 
 
-def unsupported_nodes(model: Any) -> list[tuple[str, str, str]]:
-    """(node name, op type, domain) of every node no importer handles."""
+def unsupported_nodes(model: Any, control_flow: bool = False) -> list[tuple[str, str, str]]:
+    """(node name, op type, domain) of every node no importer handles; If, Loop and Scan count as handled
+    with `control_flow` (they are resolved while the graph is made static, or refused by name then)."""
     table = load_importers()
     bad = []
     for node in model.graph.node:
+        if control_flow and is_control(node):
+            continue
         if node.domain not in ("", "ai.onnx") or node.op_type not in table:
             bad.append((node.name or node.output[0], node.op_type, node.domain or "ai.onnx"))
     return bad
@@ -282,21 +286,29 @@ def _check_sizes(static: StaticGraph, path: Path) -> None:
                                    f"{MAX_TENSOR_ELEMENTS} per tensor are supported")
 
 
-def import_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
-                 loaded: LoadedModel | None = None) -> ImportedModel:
-    """Load, check coverage, make static and import an ONNX model."""
-    loaded = loaded or load_onnx(path)
-    bad = unsupported_nodes(loaded.model)
+def _refuse_unsupported(model: Any, path: Path) -> None:
+    bad = unsupported_nodes(model, control_flow=True)
     if bad:
         listed = "; ".join(f"'{n}' ({d}.{t})" for n, t, d in bad[:50])
         more = f" and {len(bad) - 50} more" if len(bad) > 50 else ""
         kinds = sorted({f"{d}.{t}" for _, t, d in bad})
         raise UnsupportedError(
-            f"{loaded.path}: {len(bad)} unsupported node(s) of {len(kinds)} op type(s) "
+            f"{path}: {len(bad)} unsupported node(s) of {len(kinds)} op type(s) "
             f"[{', '.join(kinds)}]: {listed}{more}"
         )
+
+
+def import_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 loaded: LoadedModel | None = None, input_values: dict[str, np.ndarray] | None = None,
+                 max_unroll: int = DEFAULT_MAX_UNROLL) -> ImportedModel:
+    """Load, check coverage, make static and import an ONNX model. `input_values` pins inputs to constants
+    (they are no longer inputs of the result); Loop and Scan unrolling makes at most `max_unroll` body
+    copies in all."""
+    loaded = loaded or load_onnx(path)
+    _refuse_unsupported(loaded.model, loaded.path)  # before any folding: every unsupported node at once
     counts = Counter(n.op_type for n in loaded.model.graph.node)  # before folding rewrites the graph
-    static = make_static(loaded, input_shapes)
+    static = make_static(loaded, input_shapes, input_values, max_unroll)
+    _refuse_unsupported(static.model, loaded.path)  # the nodes that came out of If/Loop/Scan subgraphs
     _check_sizes(static, loaded.path)
     imported = ModuleImporter(static).run(loaded.path)
     imported.op_counts = counts

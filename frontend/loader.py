@@ -209,6 +209,7 @@ def _check_declared(model: "onnx.ModelProto", path: Path) -> None:  # noqa: F821
         if t.name in inits:
             raise H3pcError(f"{path}: initializer '{t.name}' is defined twice")
         inits.add(t.name)
+    _open_minus_one(g)
     inputs: set[str] = set()
     for vi in g.input:
         if vi.name in inputs:
@@ -232,6 +233,15 @@ def _check_declared(model: "onnx.ModelProto", path: Path) -> None:  # noqa: F821
             elif a.type == AttributeProto.TENSORS:
                 for t in a.tensors:
                     _check_payload(t, f"{where} attribute '{a.name}'", path)
+
+
+def _open_minus_one(g: "onnx.GraphProto") -> None:  # noqa: F821
+    """A dim of -1 is how some exporters (PaddlePaddle) write "unknown": made an open dim, which
+    --input-shape pins like any other. Other negative dims stay errors."""
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        for d in vi.type.tensor_type.shape.dim:
+            if d.HasField("dim_value") and d.dim_value == -1:
+                d.ClearField("dim_value")
 
 
 def _check_payload(t: "onnx.TensorProto", what: str, path: Path) -> None:  # noqa: F821
