@@ -875,6 +875,380 @@ class SplitOp(NNOp):
             raise VerifyException(f"results {', '.join(map(fmt_shape, outs))} do not split {fmt_shape(a)}")
 
 
+# ---------------------------------------------------------------------------------------------
+# the long tail of the standard domain: more elementwise maps, scans, selection, scatter, einsum
+
+
+TanOp = _unary("nn.tan", "Tangent.")
+AsinOp = _unary("nn.asin", "Arcsine.")
+AcosOp = _unary("nn.acos", "Arccosine.")
+AtanOp = _unary("nn.atan", "Arctangent.")
+SinhOp = _unary("nn.sinh", "Hyperbolic sine.")
+CoshOp = _unary("nn.cosh", "Hyperbolic cosine.")
+AsinhOp = _unary("nn.asinh", "Inverse hyperbolic sine.")
+AcoshOp = _unary("nn.acosh", "Inverse hyperbolic cosine.")
+AtanhOp = _unary("nn.atanh", "Inverse hyperbolic tangent.")
+SoftsignOp = _unary("nn.softsign", "x / (1 + |x|).")
+MishOp = _unary("nn.mish", "x * tanh(softplus(x)).")
+IsNanOp = _unary("nn.is_nan", "x != x (boolean result).")
+BitwiseNotOp = _unary("nn.bitwise_not", "Bitwise complement of an integer tensor.")
+
+BitwiseAndOp = _binary("nn.bitwise_and", "Bitwise and of integer tensors.")
+BitwiseOrOp = _binary("nn.bitwise_or", "Bitwise or of integer tensors.")
+BitwiseXorOp = _binary("nn.bitwise_xor", "Bitwise xor of integer tensors.")
+
+
+@irdl_op_definition
+class ModOp(BinaryOp):
+    """Remainder: the divisor's sign (`fmod` false, integers only, Python %) or the dividend's (`fmod` true, C fmod)."""
+
+    name = "nn.mod"
+    fmod = prop_def(BoolAttr)
+
+
+@irdl_op_definition
+class BitShiftOp(BinaryOp):
+    """Logical shift of unsigned integers, `left` or `right`, by the second operand's amounts."""
+
+    name = "nn.bit_shift"
+    direction = prop_def(StringAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.direction.data not in ("left", "right"):
+            raise VerifyException(f"direction must be 'left' or 'right', got '{self.direction.data}'")
+
+
+@irdl_op_definition
+class IsInfOp(UnaryOp):
+    """x is +inf (when detect_positive) or -inf (when detect_negative); boolean result."""
+
+    name = "nn.is_inf"
+    detect_positive = prop_def(BoolAttr)
+    detect_negative = prop_def(BoolAttr)
+
+
+@irdl_op_definition
+class SeluOp(UnaryOp):
+    """gamma * (x if x > 0 else alpha * (e^x - 1))."""
+
+    name = "nn.selu"
+    alpha = prop_def(FloatAttr)
+    gamma = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class CeluOp(UnaryOp):
+    """max(0, x) + min(0, alpha * (e^(x/alpha) - 1))."""
+
+    name = "nn.celu"
+    alpha = prop_def(FloatAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.alpha.value.data == 0:
+            raise VerifyException("alpha must not be 0")
+
+
+@irdl_op_definition
+class ThresholdedReluOp(UnaryOp):
+    """x if x > alpha else 0."""
+
+    name = "nn.thresholded_relu"
+    alpha = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class ShrinkOp(UnaryOp):
+    """x + bias if x < -lambd, x - bias if x > lambd, else 0."""
+
+    name = "nn.shrink"
+    bias = prop_def(FloatAttr)
+    lambd = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class SwishOp(UnaryOp):
+    """x * sigmoid(alpha * x)."""
+
+    name = "nn.swish"
+    alpha = prop_def(FloatAttr)
+
+
+@irdl_op_definition
+class HardmaxOp(_AxisOp):
+    """1 at the first maximum along `axis`, 0 elsewhere."""
+
+    name = "nn.hardmax"
+
+
+@irdl_op_definition
+class LpNormOp(_AxisOp):
+    """x / ||x||_p along `axis` (p is 1 or 2)."""
+
+    name = "nn.lp_norm"
+    p = prop_def(IntegerAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.p.value.data not in (1, 2):
+            raise VerifyException(f"p must be 1 or 2, got {self.p.value.data}")
+
+
+class _ScanBase(_AxisOp):
+    exclusive = prop_def(BoolAttr)
+    reverse = prop_def(BoolAttr)
+
+
+@irdl_op_definition
+class CumSumOp(_ScanBase):
+    """Running sum along `axis`; `exclusive` leaves out the element itself, `reverse` runs from the end."""
+
+    name = "nn.cumsum"
+
+
+@irdl_op_definition
+class CumProdOp(_ScanBase):
+    """Running product along `axis`; `exclusive` and `reverse` as nn.cumsum."""
+
+    name = "nn.cumprod"
+
+
+@irdl_op_definition
+class TriluOp(UnaryOp):
+    """Keep the upper (`upper`) or lower triangle of the last two dims, offset by diagonal `k`; zero the rest."""
+
+    name = "nn.trilu"
+    upper = prop_def(BoolAttr)
+    k = prop_def(IntegerAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if len(shape_of(self.input)) < 2:
+            raise VerifyException("trilu needs an input of rank >= 2")
+
+
+@irdl_op_definition
+class TopKOp(NNOp):
+    """The k largest (`largest`) or smallest values along `axis` and their int64 indices; ties keep the lower
+    index first. `sorted` false still returns them sorted (a valid order)."""
+
+    name = "nn.top_k"
+    input = operand_def(TensorType)
+    values = result_def(TensorType)
+    indices = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    k = prop_def(IntegerAttr)
+    largest = prop_def(BoolAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        axis = _check_axis(self.axis.value.data, len(x))
+        k = self.k.value.data
+        if not 0 <= k <= (x[axis] if x else 1):
+            raise VerifyException(f"k {k} is out of range for axis {axis} of {fmt_shape(x)}")
+        out = tuple(k if i == axis else n for i, n in enumerate(x))
+        for r in (self.values, self.indices):
+            if shape_of(r) != out:
+                raise VerifyException(f"result shape {fmt_shape(shape_of(r))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class OneHotOp(NNOp):
+    """values[1] where indices (negative ones wrapped by depth) hit position i along the new axis, else
+    values[0]; out-of-range indices give an all-off row."""
+
+    name = "nn.one_hot"
+    indices = operand_def(TensorType)
+    values = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    depth = prop_def(IntegerAttr)
+    assembly_format = "$indices `,` $values attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        i = shape_of(self.indices)
+        if shape_of(self.values) != (2,):
+            raise VerifyException(f"values must have shape [2], got {fmt_shape(shape_of(self.values))}")
+        axis = _check_axis(self.axis.value.data, len(i) + 1)
+        out = i[:axis] + (self.depth.value.data,) + i[axis:]
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+_REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+class _ScatterBase(NNOp):
+    data = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    updates = operand_def(TensorType)
+    result = result_def(TensorType)
+    reduction = prop_def(StringAttr)
+    assembly_format = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        if self.reduction.data not in _REDUCTIONS:
+            raise VerifyException(f"reduction must be one of {', '.join(_REDUCTIONS)}, got '{self.reduction.data}'")
+        if shape_of(self.result) != shape_of(self.data):
+            raise VerifyException("result shape differs from data shape")
+
+
+@irdl_op_definition
+class ScatterElementsOp(_ScatterBase):
+    """A copy of data with updates written (or combined by `reduction`) at indices along `axis`."""
+
+    name = "nn.scatter_elements"
+    axis = prop_def(IntegerAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        _check_axis(self.axis.value.data, len(shape_of(self.data)))
+        if shape_of(self.indices) != shape_of(self.updates) or len(shape_of(self.indices)) != len(shape_of(self.data)):
+            raise VerifyException("indices and updates must have one shape, of the data's rank")
+
+
+@irdl_op_definition
+class ScatterNDOp(_ScatterBase):
+    """A copy of data with updates written (or combined by `reduction`) at the index tuples of indices[..., :]."""
+
+    name = "nn.scatter_nd"
+
+    def verify_(self) -> None:
+        super().verify_()
+        d, i, u = shape_of(self.data), shape_of(self.indices), shape_of(self.updates)
+        if not i or i[-1] > len(d):
+            raise VerifyException(f"index depth {i[-1] if i else 0} exceeds data rank {len(d)}")
+        if u != i[:-1] + d[i[-1]:]:
+            raise VerifyException(f"updates shape {fmt_shape(u)}, expected {fmt_shape(i[:-1] + d[i[-1]:])}")
+
+
+def _einsum_term(term: str, shape: tuple[int, ...]) -> tuple[list[tuple[str, int]], tuple[int, ...]] | str:
+    """(label, size) pairs of one operand term and the dims its `...` covers, or why they do not fit."""
+    head, dots, tail = term.partition("...")
+    if not (head + tail).isalpha() and (head + tail):
+        return f"bad term '{term}'"
+    n_ell = len(shape) - len(head) - len(tail)
+    if n_ell < 0 or (n_ell and not dots):
+        return f"term '{term}' does not fit an operand of rank {len(shape)}"
+    labels = list(zip(head, shape[:len(head)])) + list(zip(tail, shape[len(shape) - len(tail):]))
+    return labels, shape[len(head):len(head) + n_ell]
+
+
+def einsum_shape(equation: str, shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...] | str:
+    """The result shape of an einsum equation (explicit or implicit output, `...` broadcast), or why not."""
+    lhs, arrow, rhs = equation.replace(" ", "").partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        return f"equation has {len(terms)} operand terms for {len(shapes)} operands"
+    dims: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    ell: tuple[int, ...] = ()
+    for term, shape in zip(terms, shapes):
+        parsed = _einsum_term(term, shape)
+        if isinstance(parsed, str):
+            return parsed
+        labels, sub = parsed
+        b = broadcast_shapes(ell, sub)
+        if b is None:
+            return f"'...' dims {fmt_shape(ell)} and {fmt_shape(sub)} do not broadcast"
+        ell = b
+        for c, d in labels:
+            if c in dims and dims[c] != d and 1 not in (dims[c], d):
+                return f"label '{c}' has sizes {dims[c]} and {d}"
+            dims[c] = max(dims.get(c, d), d)
+            counts[c] = counts.get(c, 0) + 1
+    if not arrow:
+        return ell + tuple(dims[c] for c in sorted(c for c in dims if counts[c] == 1))
+    head, dots, tail = rhs.partition("...")
+    out = head + tail
+    if any(c not in dims for c in out) or len(set(out)) != len(out):
+        return f"output term '{rhs}' names an unknown or repeated label"
+    return tuple(dims[c] for c in head) + (ell if dots else ()) + tuple(dims[c] for c in tail)
+
+
+@irdl_op_definition
+class EinsumOp(NNOp):
+    """numpy.einsum with the ONNX equation (explicit `->` output or the implicit alphabetical one)."""
+
+    name = "nn.einsum"
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+    equation = prop_def(StringAttr)
+    assembly_format = _FORMAT_N
+
+    def verify_(self) -> None:
+        out = einsum_shape(self.equation.data, [shape_of(v) for v in self.inputs])
+        if isinstance(out, str):
+            raise VerifyException(out)
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
+@irdl_op_definition
+class LpPoolOp(_PoolBase):
+    """(sum over the window of |x|^p)^(1/p); padding contributes zeros."""
+
+    name = "nn.lp_pool"
+    p = prop_def(IntegerAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.p.value.data < 1:
+            raise VerifyException(f"p must be >= 1, got {self.p.value.data}")
+
+
+@irdl_op_definition
+class InstanceNormOp(NNOp):
+    """Per sample and channel: scale[c] * (x - mean) / sqrt(var + epsilon) + bias[c] over the spatial dims."""
+
+    name = "nn.instance_norm"
+    x = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = operand_def(TensorType)
+    result = result_def(TensorType)
+    epsilon = prop_def(FloatAttr)
+    assembly_format = "$x `,` $scale `,` $bias attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        x = shape_of(self.x)
+        if len(x) < 3:
+            raise VerifyException("instance_norm input must have rank >= 3")
+        for v in (self.scale, self.bias):
+            if shape_of(v) != (x[1],):
+                raise VerifyException(f"per-channel operand of shape {fmt_shape(shape_of(v))}, expected [{x[1]}]")
+        if shape_of(self.result) != x:
+            raise VerifyException("result shape differs from input shape")
+
+
+@irdl_op_definition
+class GridSampleOp(NNOp):
+    """ONNX GridSample: sample x [N, C, D...] at the normalised coordinates of grid [N, D_out..., r]."""
+
+    name = "nn.grid_sample"
+    x = operand_def(TensorType)
+    grid = operand_def(TensorType)
+    result = result_def(TensorType)
+    mode = prop_def(StringAttr)
+    padding_mode = prop_def(StringAttr)
+    align_corners = prop_def(BoolAttr)
+    assembly_format = "$x `,` $grid attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        x, g = shape_of(self.x), shape_of(self.grid)
+        r = len(x) - 2
+        if r < 1 or len(g) != r + 2 or g[0] != x[0] or g[-1] != r:
+            raise VerifyException(f"grid {fmt_shape(g)} does not fit input {fmt_shape(x)}")
+        if self.mode.data not in ("nearest", "linear", "cubic"):
+            raise VerifyException(f"unknown mode '{self.mode.data}'")
+        if self.padding_mode.data not in ("zeros", "border", "reflection"):
+            raise VerifyException(f"unknown padding_mode '{self.padding_mode.data}'")
+        out = (x[0], x[1]) + g[1:-1]
+        if out != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
 NN_OPS: list[type[IRDLOperation]] = [
     v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
 ]

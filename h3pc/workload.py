@@ -69,6 +69,20 @@ _PER_ELEMENT: dict[str, tuple[float, float, float]] = {
     "nn.batch_norm": (1, 1, 0),
     "nn.lrn": (3, 2, 1),
     "nn.resize": (2, 2, 0),
+    **{n: (1, 0, 0) for n in ("nn.bitwise_and", "nn.bitwise_or", "nn.bitwise_xor", "nn.bitwise_not", "nn.bit_shift",
+                              "nn.is_nan", "nn.is_inf", "nn.thresholded_relu", "nn.trilu", "nn.one_hot",
+                              "nn.hardmax", "nn.scatter_elements", "nn.scatter_nd")},
+    **{n: (0, 0, 1) for n in ("nn.tan", "nn.asin", "nn.acos", "nn.atan", "nn.sinh", "nn.cosh", "nn.asinh",
+                              "nn.acosh", "nn.atanh", "nn.mod")},
+    "nn.softsign": (1, 0, 1),
+    "nn.mish": (1, 1, 3),
+    "nn.selu": (1, 2, 1),
+    "nn.celu": (2, 2, 1),
+    "nn.shrink": (2, 0, 0),
+    "nn.swish": (1, 2, 2),
+    "nn.lp_norm": (1, 1, 0.1),
+    "nn.instance_norm": (4, 3, 0.1),
+    "nn.grid_sample": (8, 8, 0),
 }
 #: reductions and pooling count work per *input* element
 _PER_INPUT: dict[str, tuple[float, float, float]] = {
@@ -76,6 +90,9 @@ _PER_INPUT: dict[str, tuple[float, float, float]] = {
     "nn.reduce_prod": (0, 1, 0), "nn.reduce_l1": (2, 0, 0), "nn.reduce_l2": (1, 1, 0),
     "nn.reduce_sum_square": (1, 1, 0), "nn.reduce_log_sum": (1, 0, 0), "nn.reduce_log_sum_exp": (1, 0, 1),
     "nn.arg_max": (1, 0, 0), "nn.arg_min": (1, 0, 0),
+    "nn.cumsum": (1, 0, 0), "nn.cumprod": (0, 1, 0),
+    # a k-selection compares each input element about log2(k) + 1 times
+    "nn.top_k": (2, 0, 0),
 }
 #: ops that are views: no work and no data movement. digital.im2col is formed on the fly by the
 #: consuming tier's input stage from the source tensor, which is what crosses the buffer.
@@ -130,6 +147,13 @@ def vector_work(op: Operation) -> VectorWork:
     out = sum(_numel(r) for r in op.results)
     moved = sum(_numel(r) * _itemsize(r) for r in op.results) + sum(
         _numel(o) * _itemsize(o) for o in op.operands if not is_constant(o))
+    if isinstance(op, nn.EinsumOp):  # one multiply-add per term of the full product over every label
+        ins = [shape_of(v) for v in op.inputs]
+        macs = _einsum_terms(op.equation.data, ins)
+        return VectorWork(op, macs, macs * max(len(ins) - 1, 1), 0, moved)
+    if isinstance(op, nn.LpPoolOp):  # |x|^p, a sum per window element, one root per output
+        count = out * math.prod(op.properties["kernel"].get_values())
+        return VectorWork(op, count, count, out, moved)
     if op.name in _PER_INPUT or isinstance(op, (nn.MaxPoolOp, nn.AvgPoolOp)):
         if op.name in _PER_INPUT:
             a, m, s = _PER_INPUT[op.name]
@@ -140,6 +164,21 @@ def vector_work(op: Operation) -> VectorWork:
         return VectorWork(op, int(a * count), int(m * count), int(s * count), moved)
     a, m, s = _PER_ELEMENT.get(op.name, (0, 0, 0))  # layout ops: data movement only
     return VectorWork(op, int(a * out), int(m * out), int(s * out), moved)
+
+
+def _einsum_terms(equation: str, shapes: list[tuple[int, ...]]) -> int:
+    """How many products an einsum forms: every label's size (and the `...` dims) multiplied once."""
+    lhs = equation.replace(" ", "").split("->")[0]
+    sizes: dict[str, int] = {}
+    ell = 1
+    for term, shape in zip(lhs.split(","), shapes):
+        head, dots, tail = term.partition("...")
+        n_ell = len(shape) - len(head) - len(tail)
+        for c, d in list(zip(head, shape[:len(head)])) + list(zip(tail, shape[len(shape) - len(tail):])):
+            sizes[c] = max(sizes.get(c, 1), d)
+        if dots:
+            ell = max(ell, math.prod(shape[len(head):len(head) + n_ell]))
+    return ell * math.prod(sizes.values())
 
 
 def layers(fn_ops: list[Operation]) -> list[GemmWork]:

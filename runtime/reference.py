@@ -964,3 +964,360 @@ def _tier_matmul(op: Operation) -> Kernel:
 @kernel("pim.program")
 def _program(op: Operation) -> Kernel:
     return lambda w: (w,)
+
+
+# ---------------------------------------------------------------------------------------------
+# the long tail of the standard domain
+
+
+def _mish(x: np.ndarray) -> np.ndarray:
+    return x * np.tanh(np.logaddexp(0, x))
+
+
+for _name, _fn in {
+    "nn.tan": np.tan, "nn.asin": np.arcsin, "nn.acos": np.arccos, "nn.atan": np.arctan, "nn.sinh": np.sinh,
+    "nn.cosh": np.cosh, "nn.asinh": np.arcsinh, "nn.acosh": np.arccosh, "nn.atanh": np.arctanh,
+    "nn.softsign": lambda x: x / (1 + np.abs(x)), "nn.mish": _mish, "nn.is_nan": np.isnan,
+    "nn.bitwise_not": np.invert,
+}.items():
+    KERNELS[_name] = _same(_fn)
+
+for _name, _fn2 in {"nn.bitwise_and": np.bitwise_and, "nn.bitwise_or": np.bitwise_or,
+                    "nn.bitwise_xor": np.bitwise_xor}.items():
+    KERNELS[_name] = _binary_factory(_fn2)
+
+
+@kernel("nn.mod")
+def _mod(op: Operation) -> Kernel:
+    fn = np.fmod if prop(op, "fmod") else np.mod
+    dt = result_dtype(op)
+
+    def run(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+        with np.errstate(divide="ignore", invalid="ignore"):  # x mod 0: NaN for floats, 0 for integers
+            return (np.asarray(fn(a, b), dtype=dt),)
+
+    return run
+
+
+@kernel("nn.bit_shift")
+def _bit_shift(op: Operation) -> Kernel:
+    """Amounts outside [0, bit width) give 0 (or -1 for a right shift of a negative signed value), as the
+    ONNX spec says; numpy (and C) leave them undefined."""
+    left = prop(op, "direction") == "left"
+    dt = result_dtype(op)
+
+    def run(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+        a, b = np.broadcast_arrays(a.astype(dt, copy=False), b.astype(dt, copy=False))
+        bits = np.iinfo(dt).bits
+        ok = (b >= 0) & (b < bits)
+        safe = np.where(ok, b, 0)
+        if left:
+            u = np.dtype(f"u{dt.itemsize}")
+            y = np.left_shift(a.view(u), safe.astype(u)).view(dt)
+            return (np.where(ok, y, 0).astype(dt),)
+        y = np.right_shift(a, safe)
+        fill = np.where(a < 0, -1, 0).astype(dt) if dt.kind == "i" else np.zeros_like(a)
+        return (np.where(ok, y, fill).astype(dt),)
+
+    return run
+
+
+@kernel("nn.is_inf")
+def _is_inf(op: Operation) -> Kernel:
+    pos_, neg_ = prop(op, "detect_positive"), prop(op, "detect_negative")
+    return lambda x: (np.isinf(x) & ((pos_ & (x > 0)) | (neg_ & (x < 0))),)
+
+
+@kernel("nn.selu")
+def _selu(op: Operation) -> Kernel:
+    a, g = prop(op, "alpha"), prop(op, "gamma")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        neg = (np.exp(np.minimum(x, 0)) - 1) * np.asarray(a, x.dtype)
+        return ((np.where(x > 0, x, neg) * np.asarray(g, x.dtype)).astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.celu")
+def _celu(op: Operation) -> Kernel:
+    a = prop(op, "alpha")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        al = np.asarray(a, x.dtype)
+        return ((np.maximum(x, 0) + np.minimum(0, al * (np.exp(np.minimum(x, 0) / al) - 1))).astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.thresholded_relu")
+def _thresholded_relu(op: Operation) -> Kernel:
+    a = prop(op, "alpha")
+    return lambda x: (np.where(x > np.asarray(a, x.dtype), x, 0).astype(x.dtype),)
+
+
+@kernel("nn.shrink")
+def _shrink(op: Operation) -> Kernel:
+    bias, lambd = prop(op, "bias"), prop(op, "lambd")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        b = np.asarray(bias).astype(x.dtype)
+        y = np.where(x < -lambd, x + b, np.where(x > lambd, x - b, np.zeros((), x.dtype)))
+        return (y.astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.swish")
+def _swish(op: Operation) -> Kernel:
+    a = prop(op, "alpha")
+    return lambda x: ((x * _sigmoid(x * np.asarray(a, x.dtype))).astype(x.dtype),)
+
+
+@kernel("nn.hardmax")
+def _hardmax(op: Operation) -> Kernel:
+    axis = prop(op, "axis")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        ax = axis % x.ndim
+        first = np.expand_dims(np.argmax(x, axis=ax), ax)
+        pos_ = np.arange(x.shape[ax]).reshape([-1 if i == ax else 1 for i in range(x.ndim)])
+        return ((pos_ == first).astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.lp_norm")
+def _lp_norm(op: Operation) -> Kernel:
+    axis, p = prop(op, "axis"), prop(op, "p")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        n = np.abs(x).sum(axis=axis, keepdims=True) if p == 1 else np.sqrt((x * x).sum(axis=axis, keepdims=True))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero vector normalises to zeros (ONNX)
+            return (np.where(n == 0, 0, x / n).astype(x.dtype),)
+
+    return run
+
+
+def _scan_factory(ufunc: np.ufunc, identity: int) -> KernelFactory:
+    def factory(op: Operation) -> Kernel:
+        axis, exclusive, reverse = prop(op, "axis"), prop(op, "exclusive"), prop(op, "reverse")
+        dt = result_dtype(op)
+
+        def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+            ax = axis % x.ndim
+            y = np.flip(x, ax) if reverse else x
+            y = ufunc.accumulate(y, axis=ax, dtype=dt)
+            if exclusive:
+                head = np.full_like(np.take(y, [0], axis=ax), identity)
+                y = np.concatenate([head, np.delete(y, -1, axis=ax)], axis=ax)
+            return (np.ascontiguousarray(np.flip(y, ax) if reverse else y).astype(dt, copy=False),)
+
+        return run
+
+    return factory
+
+
+KERNELS["nn.cumsum"] = _scan_factory(np.add, 0)
+KERNELS["nn.cumprod"] = _scan_factory(np.multiply, 1)
+
+
+@kernel("nn.trilu")
+def _trilu(op: Operation) -> Kernel:
+    upper, k = prop(op, "upper"), prop(op, "k")
+    return lambda x: ((np.triu(x, k) if upper else np.tril(x, k)).astype(x.dtype, copy=False),)
+
+
+@kernel("nn.top_k")
+def _top_k(op: Operation) -> Kernel:
+    """A stable sort: equal values keep the lower index first (onnxruntime's order)."""
+    axis, k, largest = prop(op, "axis"), prop(op, "k"), prop(op, "largest")
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        ax = axis % x.ndim
+        n = x.shape[ax]
+        if largest:  # descending with ties in index order: ascending over the flipped axis, reversed
+            idx = n - 1 - np.flip(np.argsort(np.flip(x, ax), axis=ax, kind="stable"), ax)
+        else:
+            idx = np.argsort(x, axis=ax, kind="stable")
+        idx = np.take(idx, np.arange(k), axis=ax).astype(np.int64)
+        return (np.take_along_axis(x, idx, axis=ax), idx)
+
+    return run
+
+
+@kernel("nn.one_hot")
+def _one_hot(op: Operation) -> Kernel:
+    axis, depth = prop(op, "axis"), prop(op, "depth")
+    dt = result_dtype(op)
+
+    def run(indices: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...]:
+        ax = axis % (indices.ndim + 1)
+        # float indices are compared as they are (onnxruntime and onnx's reference): 2.5 is never hot
+        idx = indices if indices.dtype.kind == "f" else indices.astype(np.int64)
+        idx = np.where(idx < 0, idx + depth, idx)
+        shape = [1] * (indices.ndim + 1)
+        shape[ax] = depth
+        hot = np.expand_dims(idx, ax) == np.arange(depth).reshape(shape)
+        return (np.where(hot, values[1], values[0]).astype(dt),)
+
+    return run
+
+
+_AT = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
+
+
+def _scatter(out: np.ndarray, where: tuple[np.ndarray, ...], updates: np.ndarray, reduction: str) -> None:
+    if reduction == "none":
+        out[where] = updates
+    else:
+        _AT[reduction].at(out, where, updates)
+
+
+@kernel("nn.scatter_elements")
+def _scatter_elements(op: Operation) -> Kernel:
+    axis, reduction = prop(op, "axis"), prop(op, "reduction")
+
+    def run(data: np.ndarray, indices: np.ndarray, updates: np.ndarray) -> tuple[np.ndarray, ...]:
+        ax = axis % data.ndim
+        out = data.copy()
+        idx = np.where(indices < 0, indices + data.shape[ax], indices)
+        where = list(np.indices(indices.shape, sparse=True))
+        where[ax] = idx
+        where = [np.broadcast_to(w, indices.shape) for w in where]
+        _scatter(out, tuple(where), updates, reduction)
+        return (out,)
+
+    return run
+
+
+@kernel("nn.scatter_nd")
+def _scatter_nd(op: Operation) -> Kernel:
+    reduction = prop(op, "reduction")
+
+    def run(data: np.ndarray, indices: np.ndarray, updates: np.ndarray) -> tuple[np.ndarray, ...]:
+        out = data.copy()
+        depth = indices.shape[-1]
+        idx = indices.reshape(-1, depth)
+        idx = np.where(idx < 0, idx + np.asarray(data.shape[:depth]), idx)
+        upd = updates.reshape((idx.shape[0],) + data.shape[depth:])
+        _scatter(out, tuple(idx.T), upd, reduction)
+        return (out,)
+
+    return run
+
+
+@kernel("nn.einsum")
+def _einsum(op: Operation) -> Kernel:
+    eq, dt = prop(op, "equation").replace(" ", ""), result_dtype(op)
+    return lambda *xs: (np.asarray(np.einsum(eq, *xs), dtype=dt),)
+
+
+@kernel("nn.lp_pool")
+def _lp_pool(op: Operation) -> Kernel:
+    k, s, d, p = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations"), prop(op, "p")
+    *_, flat = _pool_pads(op)
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        xp = _pad_spatial(np.abs(x) ** p if p != 1 else np.abs(x), flat)
+        total = window_reduce(xp, k, s, d, np.add)
+        return ((total ** (1.0 / p) if p != 1 else total).astype(x.dtype),)
+
+    return run
+
+
+@kernel("nn.instance_norm")
+def _instance_norm(op: Operation) -> Kernel:
+    eps = prop(op, "epsilon")
+
+    def run(x: np.ndarray, scale: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, ...]:
+        axes = tuple(range(2, x.ndim))
+        mu = x.mean(axis=axes, keepdims=True)
+        xc = x - mu
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        shp = (1, -1) + (1,) * (x.ndim - 2)
+        y = xc / np.sqrt(var + np.asarray(eps, x.dtype)) * scale.reshape(shp) + bias.reshape(shp)
+        return (y.astype(x.dtype),)
+
+    return run
+
+
+def _gs_reflect(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Reflect coordinates at the borders until they fall inside [lo, hi] (ONNX GridSample)."""
+    rng = hi - lo
+    below, above = x < lo, x > hi
+    dx = np.where(below, lo - x, x - hi)
+    k = np.trunc(dx / rng) if rng > 0 else np.zeros_like(dx)
+    r = dx - k * rng
+    even = (k % 2) == 0
+    y = np.where(below, np.where(even, lo + r, hi - r), x)
+    return np.where(above, np.where(even, hi - r, lo + r), y)
+
+
+def _gs_cubic(t: np.ndarray) -> list[np.ndarray]:
+    """Keys cubic weights (a = -0.75) of the four taps at offsets -1, 0, 1, 2 for fraction t."""
+    a = -0.75
+    w0 = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a
+    w1 = ((a + 2) * t - (a + 3)) * t * t + 1
+    w2 = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1
+    w3 = ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a
+    return [w0, w1, w2, w3]
+
+
+@kernel("nn.grid_sample")
+def _grid_sample(op: Operation) -> Kernel:
+    """Vectorised over every output position; the coordinate steps follow onnx's reference (float32
+    denormalisation, round-half-even for nearest, clamping or reflecting out-of-range coordinates)."""
+    mode, padding, align = prop(op, "mode"), prop(op, "padding_mode"), prop(op, "align_corners")
+
+    def run(x: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
+        dims = x.shape[2:]
+        r = len(dims)
+        lo = [0.0 if align else -0.5] * r
+        hi = [d - 1.0 if align else d - 0.5 for d in dims]
+        coords = []
+        for i, d in enumerate(dims):
+            g = grid[..., r - 1 - i].astype(np.float32)
+            one, two = np.float32(1), np.float32(2)
+            c = (g + one) / two * np.float32(d - 1) if align else ((g + one) * np.float32(d) - one) / two
+            if mode == "nearest":
+                c = np.rint(c)
+            c = c.astype(np.float64)
+            out = (c < lo[i]) | (c > hi[i])
+            if padding == "border":
+                c = np.where(out, np.clip(c, 0, d - 1), c)
+            elif padding == "reflection":
+                c = np.where(out, _gs_reflect(c, lo[i], hi[i]), c)
+            coords.append(c)
+        xt = np.moveaxis(x, 1, -1)  # [N, *dims, C]
+        batch = np.arange(x.shape[0]).reshape((-1,) + (1,) * (grid.ndim - 2))
+
+        def fetch(idx: list[np.ndarray]) -> np.ndarray:
+            """Pixels at integer positions, with the padding mode's rule for positions outside."""
+            inside = np.ones(idx[0].shape, dtype=bool)
+            safe = []
+            for i, (k, d) in enumerate(zip(idx, dims)):
+                if padding == "zeros":
+                    inside &= (k >= 0) & (k < d)
+                elif padding == "reflection":
+                    k = np.trunc(_gs_reflect(k.astype(np.float64), lo[i], hi[i])).astype(np.int64)
+                safe.append(np.clip(k, 0, d - 1))
+            v = xt[(batch,) + tuple(safe)]
+            return np.where(inside[..., None], v, 0) if padding == "zeros" else v
+
+        if mode == "nearest":
+            y = fetch([np.trunc(c).astype(np.int64) for c in coords])
+        else:
+            base = [np.floor(c) for c in coords]
+            frac = [c - b for c, b in zip(coords, base)]
+            taps = (0, 1) if mode == "linear" else (-1, 0, 1, 2)
+            weights = [[1 - t, t] if mode == "linear" else _gs_cubic(t) for t in frac]
+            y = np.zeros(grid.shape[:-1] + (x.shape[1],), dtype=np.float64)
+            for combo in itertools.product(range(len(taps)), repeat=r):
+                w = np.ones(grid.shape[:-1])
+                for i, j in enumerate(combo):
+                    w = w * weights[i][j]
+                y += w[..., None] * fetch([(b + taps[j]).astype(np.int64) for b, j in zip(base, combo)])
+        return (np.moveaxis(y, -1, 1).astype(x.dtype),)
+
+    return run

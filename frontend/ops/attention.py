@@ -31,7 +31,7 @@ def _binary(ctx: NodeContext, cls: type, a: SSAValue, b: SSAValue, shape) -> SSA
 
 @importer("Attention", to=["nn.matmul", "nn.softmax", "nn.transpose", "nn.reshape", "nn.add", "nn.mul", "nn.concat",
                            "nn.gather", "nn.pad", "nn.div", "nn.tanh", "nn.reduce_max", "nn.greater", "nn.where"],
-          note="opset 23: 3-D/4-D, GQA, causal, bool/float mask, past KV, softcap")
+          note="opsets 23-25: 3-D/4-D, GQA, causal, sliding window, bool/float mask, past KV, softcap")
 def attention(ctx: NodeContext) -> list:
     if len(ctx.node.output) > 3 and ctx.node.output[3]:
         raise ctx.fail("the qk_matmul_output output is not supported")
@@ -116,10 +116,21 @@ def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> tuple[SSAValue |
     constant parts are folded here)."""
     past = ctx.shape(4)[2] if ctx.has_input(4) else 0
     causal = None
-    if ctx.attr("is_causal", 0):
-        i = np.arange(sq)[:, None]
-        j = np.arange(skv)[None, :]
-        causal = np.where(j <= i + past, 0.0, -np.inf).astype(dt)
+    # opset 25's sliding window: query at absolute position p = past + i attends key j iff
+    # p - left <= j <= p + right, each bound only when >= 0 (-1 leaves that side open)
+    left, right = int(ctx.attr("left_window_size", -1)), int(ctx.attr("right_window_size", -1))
+    if left < -1 or right < -1:
+        raise ctx.fail(f"left_window_size {left} / right_window_size {right} must be -1 or >= 0")
+    if ctx.attr("is_causal", 0) or left >= 0 or right >= 0:
+        diff = (np.arange(sq)[:, None] + past) - np.arange(skv)[None, :]
+        allowed = np.ones(diff.shape, dtype=bool)
+        if ctx.attr("is_causal", 0):
+            allowed &= diff >= 0
+        if left >= 0:
+            allowed &= diff <= left
+        if right >= 0:
+            allowed &= -diff <= right
+        causal = np.where(allowed, 0.0, -np.inf).astype(dt)
     if not ctx.has_input(3):
         return (None, None) if causal is None else (ctx.constant(causal, "causal"), causal)
     mshape = ctx.shape(3)

@@ -1,8 +1,10 @@
-"""Elementwise ops: unary maps, binary/variadic arithmetic and comparisons, activations, Cast."""
+"""Elementwise ops: unary maps (trigonometric, tests, bitwise), binary/variadic arithmetic, comparisons, Mod,
+BitShift, activations, Cast."""
 
 from __future__ import annotations
 
 import numpy as np
+from xdsl.dialects.builtin import BoolAttr, StringAttr
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr
@@ -14,11 +16,15 @@ UNARY = {
     "Log": nn.LogOp, "Erf": nn.ErfOp, "Tanh": nn.TanhOp, "Sigmoid": nn.SigmoidOp, "Relu": nn.ReluOp,
     "Not": nn.NotOp, "Floor": nn.FloorOp, "Ceil": nn.CeilOp, "Round": nn.RoundOp, "Sign": nn.SignOp,
     "Sin": nn.SinOp, "Cos": nn.CosOp, "Softplus": nn.SoftplusOp, "HardSwish": nn.HardSwishOp,
+    "Tan": nn.TanOp, "Asin": nn.AsinOp, "Acos": nn.AcosOp, "Atan": nn.AtanOp, "Sinh": nn.SinhOp, "Cosh": nn.CoshOp,
+    "Asinh": nn.AsinhOp, "Acosh": nn.AcoshOp, "Atanh": nn.AtanhOp, "Softsign": nn.SoftsignOp, "Mish": nn.MishOp,
+    "IsNaN": nn.IsNanOp, "BitwiseNot": nn.BitwiseNotOp,
 }
 BINARY = {
     "Add": nn.AddOp, "Sub": nn.SubOp, "Mul": nn.MulOp, "Div": nn.DivOp, "Pow": nn.PowOp, "PRelu": nn.PReluOp,
     "And": nn.AndOp, "Or": nn.OrOp, "Xor": nn.XorOp, "Equal": nn.EqualOp, "Less": nn.LessOp,
     "LessOrEqual": nn.LessEqualOp, "Greater": nn.GreaterOp, "GreaterOrEqual": nn.GreaterEqualOp,
+    "BitwiseAnd": nn.BitwiseAndOp, "BitwiseOr": nn.BitwiseOrOp, "BitwiseXor": nn.BitwiseXorOp,
 }
 VARIADIC = {"Sum": nn.SumOp, "Mean": nn.MeanOp, "Max": nn.MaxOp, "Min": nn.MinOp}
 
@@ -108,6 +114,47 @@ def clip(ctx: NodeContext) -> list:
 
 @importer("Gelu", to=["nn.gelu"], note="opset 20; the Erf and Tanh decompositions import as their parts")
 def gelu(ctx: NodeContext) -> list:
-    from xdsl.dialects.builtin import StringAttr
-
     return [ctx.emit(nn.GeluOp, [ctx.input(0)], {"approximate": StringAttr(ctx.attr("approximate", "none"))}).results[0]]
+
+
+@importer("Mod", to=["nn.mod"], note="fmod=0: the divisor's sign (Python %), fmod=1: C fmod; numpy broadcasting")
+def mod(ctx: NodeContext) -> list:
+    fmod = BoolAttr.from_bool(bool(ctx.attr("fmod", 0)))
+    return [ctx.emit(nn.ModOp, [ctx.input(0), ctx.input(1)], {"fmod": fmod}).results[0]]
+
+
+@importer("BitShift", to=["nn.bit_shift"], note="numpy broadcasting")
+def bit_shift(ctx: NodeContext) -> list:
+    direction = str(ctx.attr("direction", "")).lower()
+    if direction not in ("left", "right"):
+        raise ctx.fail(f"direction '{direction}' must be LEFT or RIGHT")
+    return [ctx.emit(nn.BitShiftOp, [ctx.input(0), ctx.input(1)], {"direction": StringAttr(direction)}).results[0]]
+
+
+@importer("IsInf", to=["nn.is_inf"])
+def is_inf(ctx: NodeContext) -> list:
+    props = {"detect_positive": BoolAttr.from_bool(bool(ctx.attr("detect_positive", 1))),
+             "detect_negative": BoolAttr.from_bool(bool(ctx.attr("detect_negative", 1)))}
+    return [ctx.emit(nn.IsInfOp, [ctx.input(0)], props).results[0]]
+
+
+#: activations with float attributes: ONNX op -> (nn op, {attribute: default})
+ACTIVATIONS: dict[str, tuple[type, dict[str, float]]] = {
+    "Selu": (nn.SeluOp, {"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}),
+    "Celu": (nn.CeluOp, {"alpha": 1.0}),
+    "ThresholdedRelu": (nn.ThresholdedReluOp, {"alpha": 1.0}),
+    "Shrink": (nn.ShrinkOp, {"bias": 0.0, "lambd": 0.5}),
+    "Swish": (nn.SwishOp, {"alpha": 1.0}),
+}
+
+
+def activation(ctx: NodeContext) -> list:
+    cls, defaults = ACTIVATIONS[ctx.node.op_type]
+    props = {k: float_attr(ctx.attr(k, v)) for k, v in defaults.items()}
+    if ctx.node.op_type == "Celu" and props["alpha"].value.data == 0:
+        raise ctx.fail("alpha=0 divides by zero")
+    return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
+
+
+for _t, (_c, _d) in ACTIVATIONS.items():
+    importer(_t, to=[_c.name], note=", ".join(_d))(activation)

@@ -156,3 +156,16 @@ def conv_transpose(ctx: NodeContext) -> list:
     props = {"strides": ints_attr(strides), "pads": ints_attr(pads), "dilations": ints_attr(dilations),
              "group": int_attr(group), "output_padding": ints_attr(out_pad)}
     return [ctx.emit(nn.ConvTransposeOp, [ctx.input(0), ctx.input(1), ctx.opt_input(2)], props).results[0]]
+
+
+@importer("Einsum", to=["nn.einsum"], note="explicit or implicit output, '...' broadcast; runs on the digital tier")
+def einsum(ctx: NodeContext) -> list:
+    from xdsl.dialects.builtin import StringAttr
+
+    eq = str(ctx.attr("equation", "")).replace(" ", "")
+    shapes = [ctx.shape(i) for i in range(ctx.num_inputs)]
+    why = nn.einsum_shape(eq, shapes)
+    if isinstance(why, str):
+        raise ctx.fail(f"equation '{eq}': {why}")
+    ins = [ctx.input(i) for i in range(ctx.num_inputs)]
+    return [ctx.emit(nn.EinsumOp, ins, {"equation": StringAttr(eq)}).results[0]]

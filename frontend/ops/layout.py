@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import StringAttr, TensorType
+from xdsl.dialects.builtin import BoolAttr, StringAttr, TensorType
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr, int_attr, ints_attr
@@ -157,3 +157,101 @@ def tile(ctx: NodeContext) -> list:
           note="folded at compile time (inputs must be static or constant)")
 def fold_only(ctx: NodeContext) -> list:
     raise ctx.fail("must be computable at compile time, but an input depends on run-time data")
+
+
+@importer("Trilu", to=["nn.trilu"], note="k must be a constant")
+def trilu(ctx: NodeContext) -> list:
+    k = int(ctx.const(1, "k").reshape(-1)[0]) if ctx.has_input(1) else 0
+    props = {"upper": BoolAttr.from_bool(bool(ctx.attr("upper", 1))), "k": int_attr(k)}
+    return [ctx.unary(nn.TriluOp, props=props)]
+
+
+@importer("OneHot", to=["nn.one_hot"], note="depth must be a constant")
+def one_hot(ctx: NodeContext) -> list:
+    depth_v = ctx.const(1, "depth").reshape(-1)
+    if depth_v.size != 1:
+        raise ctx.fail(f"depth must hold one value, got {depth_v.size}")
+    depth = int(np.trunc(depth_v[0]))
+    if depth < 1:
+        raise ctx.fail(f"depth {depth} must be >= 1")
+    if ctx.shape(2) != (2,):
+        raise ctx.fail(f"values must hold [off, on], got shape {list(ctx.shape(2))}")
+    axis = ctx.attr("axis", -1) % (len(ctx.shape(0)) + 1)
+    props = {"axis": int_attr(axis), "depth": int_attr(depth)}
+    return [ctx.emit(nn.OneHotOp, [ctx.input(0), ctx.input(2)], props).results[0]]
+
+
+@importer("EyeLike", to=["nn.constant"], note="a constant of the input's static shape")
+def eye_like(ctx: NodeContext) -> list:
+    shape = ctx.shape(0)
+    if len(shape) != 2:
+        raise ctx.fail(f"input must be 2-D, got shape {list(shape)}")
+    from h3pc.dialects.types import numpy_dtype
+
+    eye = np.eye(shape[0], shape[1], k=int(ctx.attr("k", 0)), dtype=numpy_dtype(ctx.out_type().element_type))
+    return [ctx.constant(eye, "eye")]
+
+
+def _check_scatter_indices(ctx: NodeContext, idx: np.ndarray | None, data: tuple[int, ...], axis: int | None) -> None:
+    if idx is None:
+        return
+    if axis is not None:
+        check_indices(ctx, idx, data[axis], axis)
+    elif idx.ndim and idx.size:
+        for j in range(min(idx.shape[-1], len(data))):
+            check_indices(ctx, idx[..., j], data[j], j)
+
+
+def _reduction(ctx: NodeContext) -> StringAttr:
+    red = ctx.attr("reduction", "none")
+    if red not in ("none", "add", "mul", "max", "min"):
+        raise ctx.fail(f"unknown reduction '{red}'")
+    return StringAttr(red)
+
+
+@importer("ScatterElements", "Scatter", to=["nn.scatter_elements"], note="reduction none/add/mul/max/min")
+def scatter_elements(ctx: NodeContext) -> list:
+    axis = ctx.attr("axis", 0) % len(ctx.shape(0))
+    _check_scatter_indices(ctx, ctx.maybe_const(1), ctx.shape(0), axis)
+    props = {"axis": int_attr(axis), "reduction": _reduction(ctx)}
+    return [ctx.emit(nn.ScatterElementsOp, [ctx.input(0), ctx.input(1), ctx.input(2)], props).results[0]]
+
+
+@importer("ScatterND", to=["nn.scatter_nd"], note="reduction none/add/mul/max/min")
+def scatter_nd(ctx: NodeContext) -> list:
+    idx = ctx.maybe_const(1)
+    if ctx.shape(1) and ctx.shape(1)[-1] > len(ctx.shape(0)):
+        raise ctx.fail(f"indices address {ctx.shape(1)[-1]} axes of a rank-{len(ctx.shape(0))} input")
+    _check_scatter_indices(ctx, idx, ctx.shape(0), None)
+    props = {"reduction": _reduction(ctx)}
+    return [ctx.emit(nn.ScatterNDOp, [ctx.input(0), ctx.input(1), ctx.input(2)], props).results[0]]
+
+
+@importer("DepthToSpace", "SpaceToDepth", to=["nn.reshape", "nn.transpose"],
+          note="DCR and CRD modes: a reshape, a transpose and a reshape (exact)")
+def depth_space(ctx: NodeContext) -> list:
+    shape = ctx.shape(0)
+    if len(shape) != 4:
+        raise ctx.fail(f"input must be 4-D NCHW, got shape {list(shape)}")
+    b = int(ctx.attr("blocksize"))
+    n, c, h, w = shape
+    if ctx.node.op_type == "DepthToSpace":
+        mode = ctx.attr("mode", "DCR")
+        if mode == "DCR":
+            inner, perm = (n, b, b, c // (b * b), h, w), (0, 3, 4, 1, 5, 2)
+        elif mode == "CRD":
+            inner, perm = (n, c // (b * b), b, b, h, w), (0, 1, 4, 2, 5, 3)
+        else:
+            raise ctx.fail(f"unknown mode '{mode}'")
+    else:
+        mode = ctx.attr("mode", "DCR")  # opset 28 adds CRD (the channel stays the outer factor)
+        if mode == "DCR":
+            inner, perm = (n, c, h // b, b, w // b, b), (0, 3, 5, 1, 2, 4)
+        elif mode == "CRD":
+            inner, perm = (n, c, h // b, b, w // b, b), (0, 1, 3, 5, 2, 4)
+        else:
+            raise ctx.fail(f"unknown mode '{mode}'")
+    moved = tuple(inner[p] for p in perm)
+    x = ctx.unary(nn.ReshapeOp, out_shape=inner)
+    y = ctx.unary(nn.TransposeOp, x, {"perm": ints_attr(perm)}, out_shape=moved)
+    return [ctx.unary(nn.ReshapeOp, y)]

@@ -68,3 +68,33 @@ def lrn(ctx: NodeContext) -> list:
     props = {"size": int_attr(size), "alpha": float_attr(ctx.attr("alpha", 1e-4)),
              "beta": float_attr(ctx.attr("beta", 0.75)), "bias": float_attr(ctx.attr("bias", 1.0))}
     return [ctx.emit(nn.LRNOp, [ctx.input(0)], props).results[0]]
+
+
+@importer("Hardmax", to=["nn.hardmax"], note="opset < 13 (flatten-to-2-D) semantics rewritten with reshapes")
+def hardmax(ctx: NodeContext) -> list:
+    shape = ctx.shape(0)
+    rank = len(shape)
+    if 0 in shape:
+        raise ctx.fail(f"input shape {list(shape)} is empty")
+    if ctx.opset >= 13:
+        return [ctx.emit(nn.HardmaxOp, [ctx.input(0)], {"axis": int_attr(ctx.attr("axis", -1) % rank)}).results[0]]
+    axis = ctx.attr("axis", 1) % rank
+    flat = (math.prod(shape[:axis]), math.prod(shape[axis:]))
+    x = ctx.unary(nn.ReshapeOp, out_shape=flat)
+    y = ctx.unary(nn.HardmaxOp, x, {"axis": int_attr(1)}, out_shape=flat)
+    return [ctx.unary(nn.ReshapeOp, y)]
+
+
+@importer("LpNormalization", to=["nn.lp_norm"], note="p = 1 or 2")
+def lp_norm(ctx: NodeContext) -> list:
+    p = ctx.attr("p", 2)
+    if p not in (1, 2):
+        raise ctx.fail(f"p={p} is not supported (ONNX allows 1 or 2)")
+    props = {"axis": int_attr(ctx.attr("axis", -1) % len(ctx.shape(0))), "p": int_attr(p)}
+    return [ctx.emit(nn.LpNormOp, [ctx.input(0)], props).results[0]]
+
+
+@importer("InstanceNormalization", to=["nn.instance_norm"])
+def instance_norm(ctx: NodeContext) -> list:
+    ops = [ctx.input(i) for i in range(3)]
+    return [ctx.emit(nn.InstanceNormOp, ops, {"epsilon": float_attr(ctx.attr("epsilon", 1e-5))}).results[0]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xdsl.dialects.builtin import ArrayAttr, BoolAttr, StringAttr
 
 from h3pc.dialects import nn
-from h3pc.dialects.nn import float_attr, ints_attr
+from h3pc.dialects.nn import float_attr, int_attr, ints_attr
 from h3pc.frontend.importer import NodeContext
 from h3pc.frontend.ops.gemm import window_attrs
 from h3pc.frontend.registry import importer
@@ -98,3 +98,37 @@ def resize(ctx: NodeContext) -> list:
         "exclude_outside": BoolAttr.from_bool(bool(ctx.attr("exclude_outside", 0))),
     }
     return [ctx.emit(nn.ResizeOp, [ctx.input(0)], props).results[0]]
+
+
+@importer("LpPool", to=["nn.lp_pool"], note="p >= 1, dilations, auto_pad; ceil_mode=0")
+def lp_pool(ctx: NodeContext) -> list:
+    kernel = list(ctx.attr("kernel_shape"))
+    strides, pads, dilations = window_attrs(ctx, kernel)
+    if ctx.attr("ceil_mode", 0):
+        raise ctx.fail("ceil_mode=1 is not supported")
+    p = int(ctx.attr("p", 2))
+    if p < 1:
+        raise ctx.fail(f"p={p} must be >= 1")
+    props = {"kernel": ints_attr(kernel), "strides": ints_attr(strides), "pads": ints_attr(pads),
+             "dilations": ints_attr(dilations), "ceil_mode": BoolAttr.from_bool(False), "p": int_attr(p)}
+    return [ctx.emit(nn.LpPoolOp, [ctx.input(0)], props).results[0]]
+
+
+@importer("GridSample", to=["nn.grid_sample"], note="nearest, linear, cubic (2-D); zeros, border, reflection")
+def grid_sample(ctx: NodeContext) -> list:
+    mode = ctx.attr("mode", "linear" if ctx.opset >= 20 else "bilinear")
+    mode = {"bilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
+    padding = ctx.attr("padding_mode", "zeros")
+    if mode not in ("nearest", "linear", "cubic"):
+        raise ctx.fail(f"unknown mode '{mode}'")
+    if padding not in ("zeros", "border", "reflection"):
+        raise ctx.fail(f"unknown padding_mode '{padding}'")
+    if mode == "cubic" and len(ctx.shape(0)) != 4:
+        raise ctx.fail("cubic mode is defined for 4-D inputs only")
+    if mode == "cubic" and padding == "border":
+        # onnxruntime clamps each tap (as PyTorch), onnx's reference the coordinate: the results differ
+        raise ctx.fail("cubic mode with padding_mode 'border' is not supported (onnxruntime and the ONNX "
+                       "reference implementation disagree on it)")
+    props = {"mode": StringAttr(mode), "padding_mode": StringAttr(padding),
+             "align_corners": BoolAttr.from_bool(bool(ctx.attr("align_corners", 0)))}
+    return [ctx.emit(nn.GridSampleOp, [ctx.input(0), ctx.input(1)], props).results[0]]

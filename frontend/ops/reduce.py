@@ -60,3 +60,28 @@ def arg(ctx: NodeContext) -> list:
     props = {"axis": int_attr(ctx.attr("axis", 0)), "keepdims": BoolAttr.from_bool(bool(ctx.attr("keepdims", 1))),
              "select_last_index": BoolAttr.from_bool(bool(ctx.attr("select_last_index", 0)))}
     return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
+
+
+@importer("CumSum", "CumProd", to=["nn.cumsum", "nn.cumprod"], note="axis must be a constant; exclusive, reverse")
+def cumulative(ctx: NodeContext) -> list:
+    cls = nn.CumSumOp if ctx.node.op_type == "CumSum" else nn.CumProdOp
+    rank = len(ctx.shape(0))
+    axis_v = ctx.const(1, "axis").reshape(-1)
+    if axis_v.size != 1 or not -rank <= int(axis_v[0]) < max(rank, 1):
+        raise ctx.fail(f"axis {axis_v.tolist()} is not one axis of a rank-{rank} input")
+    props = {"axis": int_attr(int(axis_v[0]) % max(rank, 1)),
+             "exclusive": BoolAttr.from_bool(bool(ctx.attr("exclusive", 0))),
+             "reverse": BoolAttr.from_bool(bool(ctx.attr("reverse", 0)))}
+    return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
+
+
+@importer("TopK", to=["nn.top_k"], note="k must be a constant; ties keep the lower index first")
+def top_k(ctx: NodeContext) -> list:
+    shape = ctx.shape(0)
+    axis = ctx.attr("axis", -1) % max(len(shape), 1)
+    k = int(ctx.const(1, "k").reshape(-1)[0]) if ctx.opset >= 10 else int(ctx.attr("k"))
+    if not 0 <= k <= shape[axis]:
+        raise ctx.fail(f"k {k} is out of range for axis {axis} of size {shape[axis]}")
+    props = {"axis": int_attr(axis), "k": int_attr(k), "largest": BoolAttr.from_bool(bool(ctx.attr("largest", 1)))}
+    op = ctx.emit(nn.TopKOp, [ctx.input(0)], props, [ctx.out_type(0), ctx.out_type(1)])
+    return list(op.results)

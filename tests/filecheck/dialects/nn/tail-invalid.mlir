@@ -1,0 +1,177 @@
+// RUN: h3pc-opt %s --split-input-file --verify-diagnostics | filecheck %s
+
+// The verifiers of the long-tail ops (tail.mlir holds their valid forms).
+
+func.func @case0(%x: tensor<4xui8>) {
+  %0 = nn.bit_shift %x, %x {direction = "up"} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  func.return
+}
+// CHECK: direction must be 'left' or 'right', got 'up'
+
+// -----
+
+func.func @case1(%a: tensor<2x3xi32>, %b: tensor<4xi32>) {
+  %0 = nn.mod %a, %b {fmod = false} : (tensor<2x3xi32>, tensor<4xi32>) -> tensor<2x3xi32>
+  func.return
+}
+// CHECK: operand shapes [2,3], [4] do not broadcast
+
+// -----
+
+func.func @case2(%x: tensor<2x3xf32>) {
+  %0 = nn.celu %x {alpha = 0.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+// CHECK: alpha must not be 0
+
+// -----
+
+func.func @case3(%x: tensor<2x3xf32>) {
+  %0 = nn.is_inf %x {detect_positive = true, detect_negative = true} : (tensor<2x3xf32>) -> tensor<3x2xi1>
+  func.return
+}
+// CHECK: result shape [3,2] differs from operand shape [2,3]
+
+// -----
+
+func.func @case4(%x: tensor<2x3xf32>) {
+  %0 = nn.lp_norm %x {axis = 1 : i64, p = 3 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+// CHECK: p must be 1 or 2, got 3
+
+// -----
+
+func.func @case5(%x: tensor<2x3xf32>) {
+  %0 = nn.cumsum %x {axis = 2 : i64, exclusive = false, reverse = false} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+// CHECK: axis 2 is out of range for rank 2
+
+// -----
+
+func.func @case6(%x: tensor<5xf32>) {
+  %0 = nn.trilu %x {upper = true, k = 0 : i64} : (tensor<5xf32>) -> tensor<5xf32>
+  func.return
+}
+// CHECK: trilu needs an input of rank >= 2
+
+// -----
+
+func.func @case7(%x: tensor<2x3xf32>) {
+  %0, %1 = nn.top_k %x {axis = 1 : i64, k = 4 : i64, largest = true} : (tensor<2x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>)
+  func.return
+}
+// CHECK: k 4 is out of range for axis 1 of [2,3]
+
+// -----
+
+func.func @case8(%x: tensor<2x3xf32>) {
+  %0, %1 = nn.top_k %x {axis = 1 : i64, k = 2 : i64, largest = false} : (tensor<2x3xf32>) -> (tensor<2x2xf32>, tensor<2x3xi64>)
+  func.return
+}
+// CHECK: result shape [2,3], expected [2,2]
+
+// -----
+
+func.func @case9(%i: tensor<3xi64>, %v: tensor<3xf32>) {
+  %0 = nn.one_hot %i, %v {axis = 1 : i64, depth = 4 : i64} : (tensor<3xi64>, tensor<3xf32>) -> tensor<3x4xf32>
+  func.return
+}
+// CHECK: values must have shape [2], got [3]
+
+// -----
+
+func.func @case10(%i: tensor<3xi64>, %v: tensor<2xf32>) {
+  %0 = nn.one_hot %i, %v {axis = 0 : i64, depth = 4 : i64} : (tensor<3xi64>, tensor<2xf32>) -> tensor<3x4xf32>
+  func.return
+}
+// CHECK: result shape [3,4], expected [4,3]
+
+// -----
+
+func.func @case11(%d: tensor<4x5xf32>, %i: tensor<2x5xi64>, %u: tensor<2x5xf32>) {
+  %0 = nn.scatter_elements %d, %i, %u {axis = 0 : i64, reduction = "avg"} : (tensor<4x5xf32>, tensor<2x5xi64>, tensor<2x5xf32>) -> tensor<4x5xf32>
+  func.return
+}
+// CHECK: reduction must be one of none, add, mul, max, min, got 'avg'
+
+// -----
+
+func.func @case12(%d: tensor<4x5xf32>, %i: tensor<2x5xi64>, %u: tensor<2x4xf32>) {
+  %0 = nn.scatter_elements %d, %i, %u {axis = 0 : i64, reduction = "none"} : (tensor<4x5xf32>, tensor<2x5xi64>, tensor<2x4xf32>) -> tensor<4x5xf32>
+  func.return
+}
+// CHECK: indices and updates must have one shape, of the data's rank
+
+// -----
+
+func.func @case13(%d: tensor<4x5xf32>, %i: tensor<3x1xi64>, %u: tensor<3x4xf32>) {
+  %0 = nn.scatter_nd %d, %i, %u {reduction = "none"} : (tensor<4x5xf32>, tensor<3x1xi64>, tensor<3x4xf32>) -> tensor<4x5xf32>
+  func.return
+}
+// CHECK: updates shape [3,4], expected [3,5]
+
+// -----
+
+func.func @case14(%d: tensor<4x5xf32>, %i: tensor<3x3xi64>, %u: tensor<3xf32>) {
+  %0 = nn.scatter_nd %d, %i, %u {reduction = "mul"} : (tensor<4x5xf32>, tensor<3x3xi64>, tensor<3xf32>) -> tensor<4x5xf32>
+  func.return
+}
+// CHECK: index depth 3 exceeds data rank 2
+
+// -----
+
+func.func @case15(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  %0 = nn.einsum %a, %b {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  func.return
+}
+// CHECK: label 'j' has sizes 3 and 4
+
+// -----
+
+func.func @case16(%a: tensor<2x3xf32>) {
+  %0 = nn.einsum %a {equation = "ij->ji"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+// CHECK: result shape [2,3], expected [3,2]
+
+// -----
+
+func.func @case17(%a: tensor<2x3xf32>) {
+  %0 = nn.einsum %a {equation = "ijk->i"} : (tensor<2x3xf32>) -> tensor<2xf32>
+  func.return
+}
+// CHECK: term 'ijk' does not fit an operand of rank 2
+
+// -----
+
+func.func @case18(%x: tensor<1x2x5x5xf32>) {
+  %0 = nn.lp_pool %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, p = 0 : i64} : (tensor<1x2x5x5xf32>) -> tensor<1x2x4x4xf32>
+  func.return
+}
+// CHECK: p must be >= 1, got 0
+
+// -----
+
+func.func @case19(%x: tensor<1x2x5x5xf32>, %s: tensor<3xf32>) {
+  %0 = nn.instance_norm %x, %s, %s {epsilon = 1.0e-05 : f64} : (tensor<1x2x5x5xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x2x5x5xf32>
+  func.return
+}
+// CHECK: per-channel operand of shape [3], expected [2]
+
+// -----
+
+func.func @case20(%x: tensor<1x2x5x5xf32>, %g: tensor<1x4x4x3xf32>) {
+  %0 = nn.grid_sample %x, %g {mode = "linear", padding_mode = "zeros", align_corners = false} : (tensor<1x2x5x5xf32>, tensor<1x4x4x3xf32>) -> tensor<1x2x4x4xf32>
+  func.return
+}
+// CHECK: grid [1,4,4,3] does not fit input [1,2,5,5]
+
+// -----
+
+func.func @case21(%x: tensor<1x2x5x5xf32>, %g: tensor<1x4x4x2xf32>) {
+  %0 = nn.grid_sample %x, %g {mode = "linear", padding_mode = "mirror", align_corners = false} : (tensor<1x2x5x5xf32>, tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  func.return
+}
+// CHECK: unknown padding_mode 'mirror'

@@ -1,0 +1,183 @@
+// RUN: h3pc-opt %s | filecheck %s
+// RUN: %h3pc_roundtrip
+// RUN: h3pc-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
+
+// The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
+// selection, scatter, einsum, Lp pooling, instance norm and grid sampling.
+
+func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
+  %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = nn.asin %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %2 = nn.acos %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %3 = nn.atan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %4 = nn.sinh %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %5 = nn.cosh %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %6 = nn.asinh %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %7 = nn.acosh %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %8 = nn.atanh %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %9 = nn.softsign %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %10 = nn.mish %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %11 = nn.is_nan %x : (tensor<2x3xf32>) -> tensor<2x3xi1>
+  %12 = nn.bitwise_not %n : (tensor<2x3xi32>) -> tensor<2x3xi32>
+  %13 = nn.is_inf %x {detect_positive = true, detect_negative = false} : (tensor<2x3xf32>) -> tensor<2x3xi1>
+  %14 = nn.selu %x {alpha = 1.5 : f64, gamma = 1.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %15 = nn.celu %x {alpha = 2.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %16 = nn.thresholded_relu %x {alpha = 0.5 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %17 = nn.shrink %x {bias = 0.5 : f64, lambd = 1.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %18 = nn.swish %x {alpha = 1.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+
+// CHECK-LABEL: func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
+// CHECK-NEXT:  %{{.*}} = nn.tan %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.asin %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.acos %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.atan %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.sinh %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.cosh %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.asinh %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.acosh %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.atanh %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.softsign %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.mish %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.is_nan %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xi1>
+// CHECK-NEXT:  %{{.*}} = nn.bitwise_not %{{.*}} : (tensor<2x3xi32>) -> tensor<2x3xi32>
+// CHECK-NEXT:  %{{.*}} = nn.is_inf %{{.*}} {detect_positive = true, detect_negative = false} : (tensor<2x3xf32>) -> tensor<2x3xi1>
+// CHECK-NEXT:  %{{.*}} = nn.selu %{{.*}} {alpha = 1.500000e+00 : f64, gamma = 1.000000e+00 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.celu %{{.*}} {alpha = 2.000000e+00 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.thresholded_relu %{{.*}} {alpha = 5.000000e-01 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.shrink %{{.*}} {bias = 5.000000e-01 : f64, lambd = 1.000000e+00 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.swish %{{.*}} {alpha = 1.000000e+00 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_unary", function_type = (tensor<2x3xf32>, tensor<2x3xi32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3xf32>, %{{.*}}: tensor<2x3xi32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.tan"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.asin"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.acos"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.atan"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.sinh"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.cosh"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.asinh"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.acosh"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.atanh"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.softsign"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.mish"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.is_nan"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xi1>
+// GENERIC-NEXT:  %{{.*}} = "nn.bitwise_not"(%{{.*}}) : (tensor<2x3xi32>) -> tensor<2x3xi32>
+// GENERIC-NEXT:  %{{.*}} = "nn.is_inf"(%{{.*}}) <{detect_positive = true, detect_negative = false}> : (tensor<2x3xf32>) -> tensor<2x3xi1>
+// GENERIC-NEXT:  %{{.*}} = "nn.selu"(%{{.*}}) <{alpha = 1.500000e+00 : f64, gamma = 1.000000e+00 : f64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.celu"(%{{.*}}) <{alpha = 2.000000e+00 : f64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.thresholded_relu"(%{{.*}}) <{alpha = 5.000000e-01 : f64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.shrink"(%{{.*}}) <{bias = 5.000000e-01 : f64, lambd = 1.000000e+00 : f64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.swish"(%{{.*}}) <{alpha = 1.000000e+00 : f64}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_binary(%a: tensor<2x3xi32>, %b: tensor<3xi32>, %x: tensor<2x3xf32>, %u: tensor<4xui8>) {
+  %0 = nn.bitwise_and %a, %b : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+  %1 = nn.bitwise_or %a, %b : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+  %2 = nn.bitwise_xor %a, %b : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+  %3 = nn.mod %a, %b {fmod = false} : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+  %4 = nn.mod %x, %x {fmod = true} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %5 = nn.bit_shift %u, %u {direction = "left"} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  func.return
+}
+
+
+// CHECK-LABEL: func.func @tail_binary(%a: tensor<2x3xi32>, %b: tensor<3xi32>, %x: tensor<2x3xf32>, %u: tensor<4xui8>) {
+// CHECK-NEXT:  %{{.*}} = nn.bitwise_and %{{.*}}, %{{.*}} : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// CHECK-NEXT:  %{{.*}} = nn.bitwise_or %{{.*}}, %{{.*}} : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// CHECK-NEXT:  %{{.*}} = nn.bitwise_xor %{{.*}}, %{{.*}} : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// CHECK-NEXT:  %{{.*}} = nn.mod %{{.*}}, %{{.*}} {fmod = false} : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// CHECK-NEXT:  %{{.*}} = nn.mod %{{.*}}, %{{.*}} {fmod = true} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.bit_shift %{{.*}}, %{{.*}} {direction = "left"} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_binary", function_type = (tensor<2x3xi32>, tensor<3xi32>, tensor<2x3xf32>, tensor<4xui8>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3xi32>, %{{.*}}: tensor<3xi32>, %{{.*}}: tensor<2x3xf32>, %{{.*}}: tensor<4xui8>):
+// GENERIC-NEXT:  %{{.*}} = "nn.bitwise_and"(%{{.*}}, %{{.*}}) : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// GENERIC-NEXT:  %{{.*}} = "nn.bitwise_or"(%{{.*}}, %{{.*}}) : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// GENERIC-NEXT:  %{{.*}} = "nn.bitwise_xor"(%{{.*}}, %{{.*}}) : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// GENERIC-NEXT:  %{{.*}} = "nn.mod"(%{{.*}}, %{{.*}}) <{fmod = false}> : (tensor<2x3xi32>, tensor<3xi32>) -> tensor<2x3xi32>
+// GENERIC-NEXT:  %{{.*}} = "nn.mod"(%{{.*}}, %{{.*}}) <{fmod = true}> : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.bit_shift"(%{{.*}}, %{{.*}}) <{direction = "left"}> : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_axis(%x: tensor<2x3x4xf32>, %i: tensor<2x3xi64>, %v: tensor<2xf32>) {
+  %0 = nn.hardmax %x {axis = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %1 = nn.lp_norm %x {axis = 2 : i64, p = 2 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %2 = nn.cumsum %x {axis = 2 : i64, exclusive = true, reverse = false} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %3 = nn.cumprod %x {axis = 0 : i64, exclusive = false, reverse = true} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %4 = nn.trilu %x {upper = false, k = -1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %5, %6 = nn.top_k %x {axis = 2 : i64, k = 2 : i64, largest = true} : (tensor<2x3x4xf32>) -> (tensor<2x3x2xf32>, tensor<2x3x2xi64>)
+  %7 = nn.one_hot %i, %v {axis = 1 : i64, depth = 5 : i64} : (tensor<2x3xi64>, tensor<2xf32>) -> tensor<2x5x3xf32>
+  func.return
+}
+
+
+// CHECK-LABEL: func.func @tail_axis(%x: tensor<2x3x4xf32>, %i: tensor<2x3xi64>, %v: tensor<2xf32>) {
+// CHECK-NEXT:  %{{.*}} = nn.hardmax %{{.*}} {axis = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:  %{{.*}} = nn.lp_norm %{{.*}} {axis = 2 : i64, p = 2 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:  %{{.*}} = nn.cumsum %{{.*}} {axis = 2 : i64, exclusive = true, reverse = false} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:  %{{.*}} = nn.cumprod %{{.*}} {axis = 0 : i64, exclusive = false, reverse = true} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:  %{{.*}} = nn.trilu %{{.*}} {upper = false, k = -1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:  %{{.*}}, %{{.*}} = nn.top_k %{{.*}} {axis = 2 : i64, k = 2 : i64, largest = true} : (tensor<2x3x4xf32>) -> (tensor<2x3x2xf32>, tensor<2x3x2xi64>)
+// CHECK-NEXT:  %{{.*}} = nn.one_hot %{{.*}}, %{{.*}} {axis = 1 : i64, depth = 5 : i64} : (tensor<2x3xi64>, tensor<2xf32>) -> tensor<2x5x3xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_axis", function_type = (tensor<2x3x4xf32>, tensor<2x3xi64>, tensor<2xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x4xf32>, %{{.*}}: tensor<2x3xi64>, %{{.*}}: tensor<2xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.hardmax"(%{{.*}}) <{axis = 1 : i64}> : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.lp_norm"(%{{.*}}) <{axis = 2 : i64, p = 2 : i64}> : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.cumsum"(%{{.*}}) <{axis = 2 : i64, exclusive = true, reverse = false}> : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.cumprod"(%{{.*}}) <{axis = 0 : i64, exclusive = false, reverse = true}> : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.trilu"(%{{.*}}) <{upper = false, k = -1 : i64}> : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// GENERIC-NEXT:  %{{.*}}, %{{.*}} = "nn.top_k"(%{{.*}}) <{axis = 2 : i64, k = 2 : i64, largest = true}> : (tensor<2x3x4xf32>) -> (tensor<2x3x2xf32>, tensor<2x3x2xi64>)
+// GENERIC-NEXT:  %{{.*}} = "nn.one_hot"(%{{.*}}, %{{.*}}) <{axis = 1 : i64, depth = 5 : i64}> : (tensor<2x3xi64>, tensor<2xf32>) -> tensor<2x5x3xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_scatter(%d: tensor<4x5xf32>, %i: tensor<2x5xi64>, %u: tensor<2x5xf32>, %n: tensor<3x1xi64>, %w: tensor<3x5xf32>) {
+  %0 = nn.scatter_elements %d, %i, %u {axis = 0 : i64, reduction = "add"} : (tensor<4x5xf32>, tensor<2x5xi64>, tensor<2x5xf32>) -> tensor<4x5xf32>
+  %1 = nn.scatter_nd %d, %n, %w {reduction = "none"} : (tensor<4x5xf32>, tensor<3x1xi64>, tensor<3x5xf32>) -> tensor<4x5xf32>
+  func.return
+}
+
+
+// CHECK-LABEL: func.func @tail_scatter(%d: tensor<4x5xf32>, %i: tensor<2x5xi64>, %u: tensor<2x5xf32>, %n: tensor<3x1xi64>, %w: tensor<3x5xf32>) {
+// CHECK-NEXT:  %{{.*}} = nn.scatter_elements %{{.*}}, %{{.*}}, %{{.*}} {axis = 0 : i64, reduction = "add"} : (tensor<4x5xf32>, tensor<2x5xi64>, tensor<2x5xf32>) -> tensor<4x5xf32>
+// CHECK-NEXT:  %{{.*}} = nn.scatter_nd %{{.*}}, %{{.*}}, %{{.*}} {reduction = "none"} : (tensor<4x5xf32>, tensor<3x1xi64>, tensor<3x5xf32>) -> tensor<4x5xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_scatter", function_type = (tensor<4x5xf32>, tensor<2x5xi64>, tensor<2x5xf32>, tensor<3x1xi64>, tensor<3x5xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<4x5xf32>, %{{.*}}: tensor<2x5xi64>, %{{.*}}: tensor<2x5xf32>, %{{.*}}: tensor<3x1xi64>, %{{.*}}: tensor<3x5xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.scatter_elements"(%{{.*}}, %{{.*}}, %{{.*}}) <{axis = 0 : i64, reduction = "add"}> : (tensor<4x5xf32>, tensor<2x5xi64>, tensor<2x5xf32>) -> tensor<4x5xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.scatter_nd"(%{{.*}}, %{{.*}}, %{{.*}}) <{reduction = "none"}> : (tensor<4x5xf32>, tensor<3x1xi64>, tensor<3x5xf32>) -> tensor<4x5xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_misc(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %x: tensor<1x2x5x5xf32>, %s: tensor<2xf32>, %g: tensor<1x4x4x2xf32>) {
+  %0 = nn.einsum %a, %b {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %1 = nn.einsum %a {equation = "ij"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %2 = nn.lp_pool %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, p = 2 : i64} : (tensor<1x2x5x5xf32>) -> tensor<1x2x4x4xf32>
+  %3 = nn.instance_norm %x, %s, %s {epsilon = 1.0e-05 : f64} : (tensor<1x2x5x5xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x5x5xf32>
+  %4 = nn.grid_sample %x, %g {mode = "linear", padding_mode = "zeros", align_corners = false} : (tensor<1x2x5x5xf32>, tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_misc(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %x: tensor<1x2x5x5xf32>, %s: tensor<2xf32>, %g: tensor<1x4x4x2xf32>) {
+// CHECK-NEXT:  %{{.*}} = nn.einsum %{{.*}}, %{{.*}} {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT:  %{{.*}} = nn.einsum %{{.*}} {equation = "ij"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.lp_pool %{{.*}} {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, p = 2 : i64} : (tensor<1x2x5x5xf32>) -> tensor<1x2x4x4xf32>
+// CHECK-NEXT:  %{{.*}} = nn.instance_norm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 1.000000e-05 : f64} : (tensor<1x2x5x5xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x5x5xf32>
+// CHECK-NEXT:  %{{.*}} = nn.grid_sample %{{.*}}, %{{.*}} {mode = "linear", padding_mode = "zeros", align_corners = false} : (tensor<1x2x5x5xf32>, tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_misc", function_type = (tensor<2x3xf32>, tensor<3x4xf32>, tensor<1x2x5x5xf32>, tensor<2xf32>, tensor<1x4x4x2xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3xf32>, %{{.*}}: tensor<3x4xf32>, %{{.*}}: tensor<1x2x5x5xf32>, %{{.*}}: tensor<2xf32>, %{{.*}}: tensor<1x4x4x2xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.einsum"(%{{.*}}, %{{.*}}) <{equation = "ij,jk->ik"}> : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.einsum"(%{{.*}}) <{equation = "ij"}> : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.lp_pool"(%{{.*}}) <{kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, p = 2 : i64}> : (tensor<1x2x5x5xf32>) -> tensor<1x2x4x4xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.instance_norm"(%{{.*}}, %{{.*}}, %{{.*}}) <{epsilon = 1.000000e-05 : f64}> : (tensor<1x2x5x5xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x5x5xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.grid_sample"(%{{.*}}, %{{.*}}) <{mode = "linear", padding_mode = "zeros", align_corners = false}> : (tensor<1x2x5x5xf32>, tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+

@@ -1,0 +1,329 @@
+"""The long tail of the standard domain, checked end to end against onnxruntime like tests/test_reference_ops.py.
+
+One single-op (or tiny) model per importer entry and attribute variant, built with `onnx.helper` (ir_version
+10): import_model -> NNProgram (the numpy kernels of runtime/reference.py) must match onnxruntime's
+CPUExecutionProvider within max|diff| <= 1e-4 * max(1, max|ref|), exactly for integer and boolean outputs.
+The helpers are test_reference_ops.py's own, so both files judge alike. Ops that only exist from an opset
+newer than the loader's ceiling are imported with the ceiling raised for that case: what is checked here is
+the importer and the kernel; which opsets a file may declare is the loader's (and the conformance run's) job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+import h3pc.frontend.loader as loader
+from h3pc.diagnostics import H3pcError
+from h3pc.frontend.importer import import_model
+from h3pc.frontend.registry import load_importers
+from h3pc.runtime.evaluate import NNProgram
+from test_reference_ops import CASES as BASE_CASES
+from test_reference_ops import Case, assert_close, build, f32, i64, ints, node, pos, run_reference
+
+RNG = np.random.default_rng(20261203)
+
+TAIL_CASES: list[Case] = []
+
+
+def add(op: str, name: str, nodes, inputs: dict, inits: dict | None = None, opset: int = 17,
+        outputs: Sequence[str] | None = None, ref: Any = "ort") -> None:
+    nodes = nodes if isinstance(nodes, list) else [nodes]
+    TAIL_CASES.append(Case(op, name, nodes, dict(inputs), dict(inits or {}), opset,
+                           list(outputs) if outputs else None, ref))
+
+
+def unit(lo: float, hi: float, *shape: int) -> np.ndarray:
+    return RNG.uniform(lo, hi, size=shape).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# elementwise maps
+
+for _op, _x in {"Tan": unit(-1.2, 1.2, 3, 4), "Asin": unit(-0.95, 0.95, 3, 4), "Acos": unit(-0.95, 0.95, 3, 4),
+                "Atan": f32(3, 4), "Sinh": f32(3, 4), "Cosh": f32(3, 4), "Asinh": f32(3, 4),
+                "Acosh": unit(1.01, 4.0, 3, 4), "Atanh": unit(-0.95, 0.95, 3, 4), "Softsign": f32(3, 4),
+                "Mish": unit(-6, 6, 3, 4)}.items():
+    add(_op, "f32", node(_op, ["x"]), {"x": _x}, opset=18)
+add("Mish", "f64", node("Mish", ["x"]), {"x": unit(-6, 6, 5).astype(np.float64)}, opset=18)
+
+_nan = f32(3, 4)
+_nan[0, 1] = np.nan
+_nan[2, 3] = np.inf
+add("IsNaN", "f32", node("IsNaN", ["x"]), {"x": _nan}, opset=13)
+_inf = f32(2, 5)
+_inf[0, 0], _inf[1, 2], _inf[1, 4] = np.inf, -np.inf, np.nan
+add("IsInf", "default", node("IsInf", ["x"]), {"x": _inf}, opset=13)
+add("IsInf", "positive-only", node("IsInf", ["x"], detect_negative=0), {"x": _inf}, opset=13)
+add("IsInf", "negative-only", node("IsInf", ["x"], detect_positive=0), {"x": _inf}, opset=13)
+
+add("BitwiseNot", "int32", node("BitwiseNot", ["x"]), {"x": ints(3, 4, lo=-100, hi=100, dtype=np.int32)}, opset=18)
+add("BitwiseNot", "uint8", node("BitwiseNot", ["x"]), {"x": ints(6, lo=0, hi=256, dtype=np.uint8)}, opset=18)
+for _op in ("BitwiseAnd", "BitwiseOr", "BitwiseXor"):
+    add(_op, "int32-broadcast", node(_op, ["a", "b"]),
+        {"a": ints(3, 4, lo=-1000, hi=1000, dtype=np.int32), "b": ints(4, lo=-1000, hi=1000, dtype=np.int32)},
+        opset=18)
+    add(_op, "uint16", node(_op, ["a", "b"]),
+        {"a": ints(5, lo=0, hi=65535, dtype=np.uint16), "b": ints(5, lo=0, hi=65535, dtype=np.uint16)}, opset=18)
+
+_den = ints(3, 4, lo=1, hi=7)
+_den[1] *= -1
+add("Mod", "int64-mixed-sign", node("Mod", ["a", "b"]), {"a": ints(3, 4, lo=-20, hi=21), "b": _den}, opset=13)
+add("Mod", "int32-fmod", node("Mod", ["a", "b"], fmod=1),
+    {"a": ints(3, 4, lo=-20, hi=21, dtype=np.int32), "b": _den.astype(np.int32)}, opset=13)
+add("Mod", "float-fmod-broadcast", node("Mod", ["a", "b"], fmod=1),
+    {"a": unit(-10, 10, 2, 3, 4), "b": unit(0.5, 3, 4) * np.where(RNG.random(4) < 0.5, -1, 1).astype(np.float32)},
+    opset=13)
+add("Mod", "uint8", node("Mod", ["a", "b"]),
+    {"a": ints(6, lo=0, hi=256, dtype=np.uint8), "b": ints(6, lo=1, hi=20, dtype=np.uint8)}, opset=13)
+
+add("BitShift", "uint8-left", node("BitShift", ["a", "b"], direction="LEFT"),
+    {"a": ints(6, lo=0, hi=256, dtype=np.uint8), "b": ints(6, lo=0, hi=8, dtype=np.uint8)}, opset=11)
+add("BitShift", "uint32-right-broadcast", node("BitShift", ["a", "b"], direction="RIGHT"),
+    {"a": ints(2, 3, lo=0, hi=2**31, dtype=np.uint32), "b": ints(3, lo=0, hi=31, dtype=np.uint32)}, opset=11)
+add("BitShift", "uint64-left", node("BitShift", ["a", "b"], direction="LEFT"),
+    {"a": ints(4, lo=0, hi=2**40, dtype=np.uint64), "b": ints(4, lo=0, hi=20, dtype=np.uint64)}, opset=11)
+
+add("Selu", "default", node("Selu", ["x"]), {"x": f32(3, 4)}, opset=13)
+add("Selu", "alpha-gamma", node("Selu", ["x"], alpha=2.0, gamma=0.5), {"x": f32(3, 4)}, opset=13)
+add("Celu", "default", node("Celu", ["x"]), {"x": f32(3, 4)}, opset=12)
+add("Celu", "alpha", node("Celu", ["x"], alpha=0.4), {"x": f32(3, 4)}, opset=12)
+add("ThresholdedRelu", "default", node("ThresholdedRelu", ["x"]), {"x": f32(3, 4)}, opset=10)
+add("ThresholdedRelu", "alpha", node("ThresholdedRelu", ["x"], alpha=-0.3), {"x": f32(3, 4)}, opset=10)
+add("Shrink", "default", node("Shrink", ["x"]), {"x": f32(3, 4)}, opset=9)
+add("Shrink", "bias-lambd", node("Shrink", ["x"], bias=0.3, lambd=1.2), {"x": f32(3, 4)}, opset=9)
+add("Shrink", "int32", node("Shrink", ["x"], bias=1.0, lambd=2.0), {"x": ints(8, lo=-6, hi=7, dtype=np.int32)},
+    opset=9)
+
+
+def _swish(alpha: float):
+    def ref(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        x = feeds["x"].astype(np.float64)
+        return {"y": (x / (1 + np.exp(-alpha * x))).astype(np.float32)}
+
+    return ref
+
+
+# Swish (opset 24) is spelled out by its formula: onnxruntime's CPU provider may not have the kernel yet
+add("Swish", "default", node("Swish", ["x"]), {"x": unit(-8, 8, 3, 4)}, opset=24, ref=_swish(1.0))
+add("Swish", "alpha", node("Swish", ["x"], alpha=1.702), {"x": unit(-8, 8, 3, 4)}, opset=24, ref=_swish(1.702))
+
+
+# ---------------------------------------------------------------------------------------------
+# axis ops: normalisation, scans, selection
+
+add("Hardmax", "axis1", node("Hardmax", ["x"], axis=1), {"x": f32(2, 5, 3)}, opset=13)
+add("Hardmax", "default-last", node("Hardmax", ["x"]), {"x": f32(3, 4)}, opset=13)
+add("Hardmax", "ties-first", node("Hardmax", ["x"]), {"x": np.asarray([[1, 3, 3, 2], [0, 0, 0, 0]], np.float32)},
+    opset=13)
+add("Hardmax", "opset11-flatten", node("Hardmax", ["x"], axis=1), {"x": f32(2, 3, 4)}, opset=11)
+add("LpNormalization", "p2-last", node("LpNormalization", ["x"]), {"x": f32(3, 4)}, opset=13)
+add("LpNormalization", "p1-axis0", node("LpNormalization", ["x"], axis=0, p=1), {"x": f32(3, 4, 2)}, opset=13)
+add("InstanceNormalization", "4d", node("InstanceNormalization", ["x", "s", "b"]), {"x": f32(2, 3, 4, 5)},
+    {"s": f32(3), "b": f32(3)}, opset=13)
+add("InstanceNormalization", "3d-epsilon", node("InstanceNormalization", ["x", "s", "b"], epsilon=0.1),
+    {"x": f32(2, 3, 7)}, {"s": f32(3), "b": f32(3)}, opset=13)
+
+add("CumSum", "axis1", node("CumSum", ["x", "a"]), {"x": f32(2, 3, 4)}, {"a": np.asarray(1, np.int64)}, opset=14)
+add("CumSum", "exclusive", node("CumSum", ["x", "a"], exclusive=1), {"x": f32(2, 5)},
+    {"a": np.asarray(-1, np.int32)}, opset=14)
+add("CumSum", "reverse", node("CumSum", ["x", "a"], reverse=1), {"x": f32(4, 3)}, {"a": np.asarray(0, np.int64)},
+    opset=14)
+add("CumSum", "exclusive-reverse-int64", node("CumSum", ["x", "a"], exclusive=1, reverse=1),
+    {"x": ints(3, 6)}, {"a": np.asarray(1, np.int64)}, opset=14)
+add("CumProd", "axis1", node("CumProd", ["x", "a"]), {"x": unit(0.5, 1.5, 2, 5)}, {"a": np.asarray(1, np.int64)},
+    opset=26, ref="onnx")
+add("CumProd", "exclusive-reverse", node("CumProd", ["x", "a"], exclusive=1, reverse=1),
+    {"x": unit(0.5, 1.5, 3, 4)}, {"a": np.asarray(0, np.int64)}, opset=26, ref="onnx")
+
+add("TopK", "largest", node("TopK", ["x", "k"], ["v", "i"]), {"x": f32(3, 6)}, {"k": i64(3)}, opset=11)
+add("TopK", "smallest-axis0", node("TopK", ["x", "k"], ["v", "i"], axis=0, largest=0), {"x": f32(5, 4)},
+    {"k": i64(2)}, opset=11)
+add("TopK", "ties-int64", node("TopK", ["x", "k"], ["v", "i"]),
+    {"x": np.asarray([[3, 1, 3, 2, 3], [0, 0, 1, 1, 0]], np.int64)}, {"k": i64(4)}, opset=11)
+add("TopK", "opset9-attr", node("TopK", ["x"], ["v", "i"], k=2), {"x": f32(2, 5)}, opset=9)
+add("TopK", "values-only", node("TopK", ["x", "k"], ["v", "i"]), {"x": f32(2, 5)}, {"k": i64(5)}, opset=11,
+    outputs=["v"])
+
+
+# ---------------------------------------------------------------------------------------------
+# layout: triangles, one-hot, identity, scatter, depth/space
+
+add("Trilu", "upper", node("Trilu", ["x"]), {"x": f32(4, 5)}, opset=14)
+add("Trilu", "lower-k", node("Trilu", ["x", "k"], upper=0), {"x": f32(2, 4, 5)}, {"k": i64(-1)}, opset=14)
+add("Trilu", "upper-k2-int", node("Trilu", ["x", "k"]), {"x": ints(3, 5)}, {"k": i64(2)}, opset=14)
+add("OneHot", "default-axis", node("OneHot", ["i", "d", "v"]), {"i": ints(2, 3, lo=-4, hi=4)},
+    {"d": np.asarray(4, np.int64), "v": np.asarray([0, 1], np.float32)}, opset=11)
+add("OneHot", "axis0-float", node("OneHot", ["i", "d", "v"], axis=0),
+    {"i": np.asarray([[-5, 2.5], [0, 3], [5, -0.5], [7, -6], [1, 4]], np.float32)},
+    {"d": np.asarray(6.0, np.float32), "v": np.asarray([-1, 5], np.float32)}, opset=11)
+add("OneHot", "int32-indices", node("OneHot", ["i", "d", "v"], axis=1),
+    {"i": ints(3, 2, lo=-3, hi=5, dtype=np.int32)},
+    {"d": np.asarray(3, np.int32), "v": np.asarray([2, 7], np.float32)}, opset=11)
+add("EyeLike", "k1", node("EyeLike", ["x"], k=1), {"x": f32(3, 4)}, opset=9)
+add("EyeLike", "dtype-int", [node("EyeLike", ["x"], ["e"], dtype=onnx.TensorProto.INT32, k=-1),
+                             node("Add", ["e", "e"])], {"x": f32(4, 4)}, opset=9)
+
+_upd_idx = np.asarray([[1, 0, 3], [2, 2, 0]], np.int64)
+for _red in ("none", "add", "mul", "max", "min"):
+    _idx = _upd_idx if _red == "none" else np.asarray([[1, 0, 3], [1, 0, 0]], np.int64)  # duplicates combine
+    add("ScatterElements", f"axis0-{_red}", node("ScatterElements", ["d", "i", "u"], axis=0,
+                                                    **({} if _red == "none" else {"reduction": _red})),
+        {"d": f32(4, 3), "u": f32(2, 3)}, {"i": _idx}, opset=18)
+add("ScatterElements", "axis1-negative-index", node("ScatterElements", ["d", "i", "u"], axis=1),
+    {"d": f32(3, 5), "u": f32(3, 2)}, {"i": np.asarray([[-1, 0], [2, -3], [4, 1]], np.int64)}, opset=13)
+add("ScatterElements", "runtime-indices", node("ScatterElements", ["d", "i", "u"], axis=1),
+    {"d": f32(2, 4), "i": np.asarray([[3, 1], [0, 2]], np.int64), "u": f32(2, 2)}, opset=13)
+add("Scatter", "opset9", node("Scatter", ["d", "i", "u"], axis=1), {"d": f32(3, 4), "u": f32(3, 1)},
+    {"i": np.asarray([[2], [0], [3]], np.int64)}, opset=9)
+add("ScatterND", "rows", node("ScatterND", ["d", "i", "u"]), {"d": f32(4, 3), "u": f32(2, 3)},
+    {"i": np.asarray([[2], [0]], np.int64)}, opset=13)
+add("ScatterND", "elements", node("ScatterND", ["d", "i", "u"]), {"d": f32(2, 3, 4), "u": f32(3)},
+    {"i": np.asarray([[0, 1, 2], [1, 2, 3], [1, 0, -1]], np.int64)}, opset=13)
+for _red in ("add", "mul", "max", "min"):
+    add("ScatterND", f"reduction-{_red}", node("ScatterND", ["d", "i", "u"], reduction=_red),
+        {"d": f32(4, 3), "u": f32(3, 3)}, {"i": np.asarray([[1], [1], [3]], np.int64)}, opset=18)
+
+for _mode in ("DCR", "CRD"):
+    add("DepthToSpace", _mode, node("DepthToSpace", ["x"], blocksize=2, mode=_mode), {"x": f32(2, 8, 3, 2)},
+        opset=13)
+add("SpaceToDepth", "b2", node("SpaceToDepth", ["x"], blocksize=2), {"x": f32(1, 3, 4, 6)}, opset=13)
+add("SpaceToDepth", "b3", node("SpaceToDepth", ["x"], blocksize=3), {"x": f32(2, 2, 6, 3)}, opset=13)
+
+
+# ---------------------------------------------------------------------------------------------
+# einsum, pooling, sampling
+
+add("Einsum", "matmul", node("Einsum", ["a", "b"], equation="ij,jk->ik"), {"a": f32(3, 4), "b": f32(4, 5)},
+    opset=12)
+add("Einsum", "batch-matmul", node("Einsum", ["a", "b"], equation="bij,bjk->bik"),
+    {"a": f32(2, 3, 4), "b": f32(2, 4, 5)}, opset=12)
+add("Einsum", "implicit-transpose", node("Einsum", ["a"], equation="ji"), {"a": f32(3, 4)}, opset=12)
+add("Einsum", "trace-ellipsis", node("Einsum", ["a"], equation="...ii->...i"), {"a": f32(2, 3, 3)}, opset=12)
+add("Einsum", "sum-outer", node("Einsum", ["a", "b"], equation="i,j->ij"), {"a": f32(3), "b": f32(4)}, opset=12)
+add("Einsum", "reduce-all", node("Einsum", ["a"], equation="ij->"), {"a": f32(3, 4)}, opset=12)
+add("Einsum", "attention-scores", node("Einsum", ["q", "k"], equation="bhqd,bhkd->bhqk"),
+    {"q": f32(1, 2, 3, 4), "k": f32(1, 2, 5, 4)}, opset=12)
+
+add("LpPool", "p2-2d", node("LpPool", ["x"], kernel_shape=[2, 2]), {"x": f32(1, 2, 5, 5)}, opset=18)
+add("LpPool", "p1-strides-pads", node("LpPool", ["x"], kernel_shape=[3, 3], p=1, strides=[2, 2],
+                                      pads=[1, 1, 1, 1]), {"x": f32(1, 2, 6, 7)}, opset=18)
+add("LpPool", "p3-1d-same", node("LpPool", ["x"], kernel_shape=[3], p=3, auto_pad="SAME_UPPER"),
+    {"x": f32(2, 3, 8)}, opset=18)
+add("LpPool", "dilations", node("LpPool", ["x"], kernel_shape=[2, 2], dilations=[2, 2]), {"x": f32(1, 1, 6, 6)},
+    opset=18)
+
+_grid = lambda *s: unit(-1.3, 1.3, *s)  # noqa: E731 - a few samples fall outside, exercising padding
+for _mode in ("nearest", "linear", "cubic"):
+    for _pad in ("zeros", "border", "reflection"):
+        if _mode == "cubic" and _pad == "border":
+            continue  # refused: see UNSUPPORTED
+        for _align in (0, 1):
+            add("GridSample", f"{_mode}-{_pad}-align{_align}",
+                node("GridSample", ["x", "g"], mode=_mode, padding_mode=_pad, align_corners=_align),
+                {"x": f32(2, 3, 5, 6), "g": _grid(2, 4, 7, 2)}, opset=20)
+add("GridSample", "opset16-bilinear", node("GridSample", ["x", "g"], mode="bilinear"),
+    {"x": f32(1, 2, 4, 4), "g": _grid(1, 3, 3, 2)}, opset=16)
+add("GridSample", "volumetric-linear", node("GridSample", ["x", "g"], mode="linear", align_corners=1),
+    {"x": f32(1, 2, 3, 4, 5), "g": _grid(1, 2, 3, 4, 3)}, opset=20)
+
+
+# opset 25's sliding-window attention (onnx's reference: the window is newer than most onnxruntime kernels)
+_qkv = {"q": f32(1, 2, 5, 4), "k": f32(1, 2, 5, 4), "v": f32(1, 2, 5, 4)}
+add("Attention", "window-left", node("Attention", ["q", "k", "v"], left_window_size=1), _qkv, opset=25, ref="onnx")
+add("Attention", "window-causal-left", node("Attention", ["q", "k", "v"], is_causal=1, left_window_size=2), _qkv,
+    opset=25, ref="onnx")
+add("Attention", "window-both-past", node("Attention", ["q", "k", "v", "", "pk", "pv"], ["y", "k2", "v2"],
+                                          left_window_size=2, right_window_size=1),
+    {**_qkv, "pk": f32(1, 2, 3, 4), "pv": f32(1, 2, 3, 4)}, opset=25, ref="onnx")
+
+
+# ---------------------------------------------------------------------------------------------
+# the tests
+
+
+def _load(case: Case, tmp_path, monkeypatch: pytest.MonkeyPatch) -> tuple[onnx.ModelProto, Any]:
+    model = build(case)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    if case.opset > loader.MAX_OPSET:
+        monkeypatch.setattr(loader, "MAX_OPSET", case.opset)
+    return model, path
+
+
+#: the op families these two files cover (others, e.g. the recurrent layers, have their own test file)
+FAMILIES = {f"h3pc.frontend.ops.{m}" for m in ("elementwise", "gemm", "layout", "norm", "pool", "reduce", "attention")}
+
+
+def test_every_new_importer_has_a_case() -> None:
+    """Every importer entry of those families that test_reference_ops.py does not cover has a case here."""
+    covered = {c.op for c in BASE_CASES} | {c.op for c in TAIL_CASES}
+    ours = {t for t, e in load_importers().items() if e.fn.__module__ in FAMILIES}
+    assert len(ours) > 100, sorted(ours)
+    missing = sorted(ours - covered)
+    assert not missing, f"ops without a reference case: {missing}"
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [c.id for c in TAIL_CASES]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+@pytest.mark.parametrize("case", TAIL_CASES, ids=[c.id for c in TAIL_CASES])
+def test_matches_onnxruntime(case: Case, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, path = _load(case, tmp_path, monkeypatch)
+    ref = run_reference(model, case.inputs, case.ref)
+    imported = import_model(path)
+    imported.module.verify()
+    got = NNProgram(imported.module, imported.weights).run(case.inputs)
+    assert set(got) == set(ref)
+    for name, r in ref.items():
+        assert_close(name, got[name], r)
+
+
+def test_swish_formula_is_onnxruntime_s_when_it_has_the_kernel(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Swish cases use the spec's formula; where this onnxruntime runs opset 24 Swish, it must agree."""
+    case = next(c for c in TAIL_CASES if c.id == "Swish-alpha")
+    model, _ = _load(case, tmp_path, monkeypatch)
+    try:
+        ort_out = run_reference(model, case.inputs, "ort")
+    except Exception as exc:  # noqa: BLE001 - an older onnxruntime without the kernel: nothing to compare
+        pytest.skip(f"onnxruntime does not run opset-24 Swish: {str(exc).splitlines()[0][:120]}")
+    assert_close("y", case.ref(case.inputs)["y"], ort_out["y"])
+
+
+UNSUPPORTED = [
+    Case("GridSample", "cubic-border", [node("GridSample", ["x", "g"], mode="cubic", padding_mode="border")],
+         {"x": f32(1, 1, 4, 4), "g": unit(-1, 1, 1, 2, 2, 2)}, opset=20),
+    Case("CumSum", "runtime-axis", [node("CumSum", ["x", "a"])], {"x": f32(3, 4), "a": np.asarray(1, np.int64)},
+         opset=14),
+    Case("TopK", "runtime-k", [node("TopK", ["x", "k"], ["v", "i"])], {"x": f32(3, 4), "k": i64(2)}, opset=11),
+    Case("Trilu", "runtime-k", [node("Trilu", ["x", "k"])], {"x": f32(3, 4), "k": np.asarray(1, np.int64)},
+         opset=14),
+    Case("OneHot", "runtime-depth", [node("OneHot", ["i", "d", "v"])],
+         {"i": ints(3, lo=0, hi=3), "d": np.asarray(3, np.int64)}, {"v": np.asarray([0, 1], np.float32)}, opset=11),
+    Case("LpNormalization", "p3", [node("LpNormalization", ["x"], p=3)], {"x": f32(3, 4)}, opset=13),
+    Case("Celu", "alpha0", [node("Celu", ["x"], alpha=0.0)], {"x": f32(3, 4)}, opset=12),
+]
+
+
+@pytest.mark.parametrize("case", UNSUPPORTED, ids=[c.id for c in UNSUPPORTED])
+def test_unsupported_raises_one_line(case: Case, tmp_path) -> None:
+    """Refused with one line that names the node and the op (no traceback, no wrong numbers)."""
+    path = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(
+        helper.make_graph(case.nodes, "g",
+                          [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+                           for k, v in case.inputs.items()],
+                          [helper.make_value_info(o, onnx.TypeProto()) for o in case.nodes[-1].output if o],
+                          initializer=[onnx.numpy_helper.from_array(v, k) for k, v in case.inits.items()]),
+        opset_imports=[helper.make_opsetid("", case.opset)], ir_version=10), str(path))
+    with pytest.raises(H3pcError) as info:
+        import_model(path)
+    text = str(info.value)
+    assert "\n" not in text and f"({case.op})" in text, text
