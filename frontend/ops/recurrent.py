@@ -334,6 +334,7 @@ def recurrent(ctx: NodeContext) -> list:
     state_axis = 1 if layout else 0
     h0_in = ctx.opt_input(5)
     c0_in = ctx.opt_input(6) if kind == "LSTM" else None
+    need_y, need_h, need_c = wanted(ctx, 0), wanted(ctx, 1), kind == "LSTM" and wanted(ctx, 2)
 
     ys, hs, cs = [], [], []
     for d in range(dirs):
@@ -355,29 +356,31 @@ def recurrent(ctx: NodeContext) -> list:
         per_step = u.split(xw, 0, [batch] * seq_len)
         h = u.slice_dir(h0_in, state_axis, d) if h0_in is not None else None
         c = u.slice_dir(c0_in, state_axis, d) if c0_in is not None else None
-        step = DirectionStep(u, kind, acts[d], u.direction(r, d), rbh,
-                             u.direction(peep, d) if peep is not None else None, hidden, clip, input_forget,
-                             lbr, d)
+        step = DirectionStep(u, kind, acts[d], r, rbh, peep, hidden, clip, input_forget, lbr, d)
         out: list[SSAValue | None] = [None] * seq_len
-        for t in (range(seq_len - 1, -1, -1) if reverse else range(seq_len)):
-            h_new, c_new = step.run(per_step[t], h, c)
-            out[t] = u.keep(masks[t], h_new, None)
-            h = u.keep(masks[t], h_new, h)
-            if kind == "LSTM":
+        order = range(seq_len - 1, -1, -1) if reverse else range(seq_len)
+        for n, t in enumerate(order):
+            more = n < seq_len - 1  # the last step computes only the states an output reads
+            h_new, c_new = step.run(per_step[t], h, c, need_h=more or need_y or need_h)
+            if need_y:
+                out[t] = u.keep(masks[t], h_new, None)
+            if more or need_h:
+                h = u.keep(masks[t], h_new, h)
+            if kind == "LSTM" and (more or need_c):
                 c = u.keep(masks[t], c_new, c)
         ys.append(out)
         hs.append(h)
         cs.append(c)
 
     results: list[SSAValue | None] = [None, None, None][: len(ctx.node.output)]
-    if wanted(ctx, 0):
+    if need_y:
         per_dir = [u.reshape(u.concat(o, 0), [seq_len, 1, batch, hidden]) for o in ys]
         y = u.concat(per_dir, 1)
         if layout:
             y = u.transpose(y, [2, 0, 1, 3])
         results[0] = u.reshape(y, ctx.out_shape(0))
-    for i, states in ((1, hs), (2, cs)):
-        if wanted(ctx, i) and (i == 1 or kind == "LSTM"):
+    for i, states, need in ((1, hs, need_h), (2, cs, need_c)):
+        if need:
             shaped = [u.reshape(s, [batch, 1, hidden] if layout else [1, batch, hidden]) for s in states]
             results[i] = u.concat(shaped, state_axis)
     return results
@@ -391,17 +394,11 @@ class DirectionStep:
                  d: int) -> None:
         self.u, self.kind, self.acts, self.hidden, self.clip = u, kind, acts, hidden, clip
         self.input_forget, self.lbr = input_forget, lbr
-        self.hint = f"R{d}_t"
-        r_t = u.transposed(r)  # [H, G*H]
-        self._raw: dict[str, Operand] = {self.hint: r_t}
-        if kind == "GRU" and not lbr:  # the h gate's GEMM reads r * H, after the z/r gates
-            zr, h = u.pieces(r_t, 1, [2 * hidden, hidden])
-            self._raw.update({f"{self.hint}_zr": zr, f"{self.hint}_h": h})
-        self._values: dict[str, SSAValue] = {}
+        self.d, self.hint = d, f"R{d}_t"
+        self._r, self._peep = r, peep  # [D, G*H, H] and [D, 3H]: sliced on first use, so no step computes
+        self._values: dict[str, SSAValue] = {}  # what no step reads (a one-step layer from a zero state)
+        self._peeps: list[Operand] | None = None
         self.rbh = None if rbh is None else u.value(rbh, f"Rbh{d}")
-        self.peep = None
-        if peep is not None:
-            self.peep = [u.value(p, f"P{d}_{n}") for p, n in zip(u.pieces(peep, 0, [hidden] * 3), "iof")]
 
     def rec(self, h: SSAValue | None, key: str) -> SSAValue | None:
         """h x the weight `key`, None for a zero state (no GEMM at all). Each weight becomes one value on
@@ -409,38 +406,62 @@ class DirectionStep:
         if h is None:
             return None
         u = self.u
-        if key not in self._values:
-            self._values[key] = u.value(self._raw[key], key)
+        if not self._values:  # first use: R^T [H, G*H]; GRU's h gate reads r * H, so it gets its own GEMM
+            r_t = u.transposed(u.direction(self._r, self.d))
+            pieces = {self.hint: r_t}
+            if self.kind == "GRU" and not self.lbr:
+                pieces = dict(zip((f"{self.hint}_zr", f"{self.hint}_h"),
+                                  u.pieces(r_t, 1, [2 * self.hidden, self.hidden])))
+            self._values = {k: u.value(v, k) for k, v in pieces.items()}
         return u.gemm(h, self._values[key], None, key)
+
+    @property
+    def has_peepholes(self) -> bool:
+        return self._peep is not None
 
     def peephole(self, k: int, cell: SSAValue | None) -> SSAValue | None:
         """P[k] * cell (k indexes i, o, f), None without peepholes or for a zero cell state."""
-        return None if self.peep is None else self.u.mul_opt(self.peep[k], cell)
+        if self._peep is None or cell is None:
+            return None
+        u = self.u
+        if self._peeps is None:
+            self._peeps = u.pieces(u.direction(self._peep, self.d), 0, [self.hidden] * 3)
+        p = self._peeps[k]
+        if isinstance(p, np.ndarray):
+            p = self._peeps[k] = u.value(p, f"P{self.d}_{'iof'[k]}")
+        return u.binary(nn.MulOp, p, cell)
 
-    def run(self, xw: SSAValue, h: SSAValue | None, c: SSAValue | None) -> tuple[SSAValue, SSAValue | None]:
+    def run(self, xw: SSAValue, h: SSAValue | None, c: SSAValue | None,
+            need_h: bool = True) -> tuple[SSAValue | None, SSAValue | None]:
+        """The new hidden (and LSTM cell) state; an LSTM skips the hidden state when nothing reads it."""
         if self.kind == "RNN":
             pre = self.u.add_opt(xw, self.rec(h, self.hint))
             return self.u.gate(self.acts[0], pre, self.clip), None
         if self.kind == "GRU":
             return self.gru(xw, h), None
-        return self.lstm(xw, h, c)
+        return self.lstm(xw, h, c, need_h)
 
-    def lstm(self, xw: SSAValue, h: SSAValue | None, c: SSAValue | None) -> tuple[SSAValue, SSAValue]:
+    def lstm(self, xw: SSAValue, h: SSAValue | None, c: SSAValue | None,
+             need_h: bool) -> tuple[SSAValue | None, SSAValue]:
         u, hs, (f_act, g_act, h_act) = self.u, self.hidden, self.acts
         pre = u.add_opt(xw, self.rec(h, self.hint))
         o: SSAValue | None = None
-        if self.peep is None and not self.input_forget:  # i, o, f share f(): one op for the three
+        if not self.has_peepholes and not self.input_forget:  # i, o, f share f(): one op for the three
             iof, cg = u.split(pre, 1, [3 * hs, hs])
             i, o, f = u.split(u.gate(f_act, iof, self.clip), 1, [hs, hs, hs])
         else:
             pi, po, pf, cg = u.split(pre, 1, [hs] * 4)
             i = u.gate(f_act, u.add_opt(pi, self.peephole(0, c)), self.clip)
-            if self.input_forget:  # onnxruntime couples the gates as f = 1 - i
+            if c is None:  # a zero cell state: nothing to forget
+                f = None
+            elif self.input_forget:  # onnxruntime couples the gates as f = 1 - i
                 f = u.binary(nn.SubOp, u.scalar(1.0, "one"), i)
             else:
                 f = u.gate(f_act, u.add_opt(pf, self.peephole(2, c)), self.clip)
         g = u.gate(g_act, cg, self.clip)
-        c_new = u.add_opt(u.binary(nn.MulOp, i, g), u.mul_opt(f, c))
+        c_new = u.add_opt(u.binary(nn.MulOp, i, g), None if f is None else u.mul_opt(f, c))
+        if not need_h:
+            return None, c_new
         if o is None:  # the output gate peeks at the new cell state
             o = u.gate(f_act, u.add_opt(po, self.peephole(1, c_new)), self.clip)
         h_new = u.binary(nn.MulOp, o, u.activate(h_act, c_new))
