@@ -1249,6 +1249,120 @@ class GridSampleOp(NNOp):
             raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
 
 
+@irdl_op_definition
+class BitCastOp(UnaryOp):
+    """The same bytes read as the result's element type (of the same bit width); no value conversion."""
+
+    name = "nn.bitcast"
+
+    def verify_(self) -> None:
+        super().verify_()
+        from h3pc.dialects.types import numpy_dtype
+
+        a, b = self.input.type.element_type, self.result.type.element_type  # type: ignore[attr-defined]
+        if numpy_dtype(a).itemsize != numpy_dtype(b).itemsize:
+            raise VerifyException(f"bit widths differ: {a} and {b}")
+
+
+@irdl_op_definition
+class DetOp(NNOp):
+    """Determinant of each square matrix in the last two dims: [*, M, M] -> [*]."""
+
+    name = "nn.det"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        if len(x) < 2 or x[-1] != x[-2]:
+            raise VerifyException(f"input {fmt_shape(x)} is not a (batch of) square matrices")
+        if shape_of(self.result) != x[:-2]:
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(x[:-2])}")
+
+
+@irdl_op_definition
+class ReverseSequenceOp(NNOp):
+    """Per batch entry b, the first seq_lens[b] elements along `time_axis` reversed; the rest copied."""
+
+    name = "nn.reverse_sequence"
+    input = operand_def(TensorType)
+    seq_lens = operand_def(TensorType)
+    result = result_def(TensorType)
+    batch_axis = prop_def(IntegerAttr)
+    time_axis = prop_def(IntegerAttr)
+    assembly_format = "$input `,` $seq_lens attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        b, t = self.batch_axis.value.data, self.time_axis.value.data
+        if len(x) < 2 or {b, t} not in ({0, 1},):
+            raise VerifyException(f"batch_axis {b} and time_axis {t} must be 0 and 1 of a rank >= 2 input")
+        if shape_of(self.seq_lens) != (x[b],):
+            raise VerifyException(f"seq_lens of shape {fmt_shape(shape_of(self.seq_lens))}, expected [{x[b]}]")
+        if shape_of(self.result) != x:
+            raise VerifyException("result shape differs from input shape")
+
+
+@irdl_op_definition
+class RotaryEmbeddingOp(NNOp):
+    """Rotary position embedding (ONNX RotaryEmbedding) with the caches already gathered to [B, S, rotary_dim/2]."""
+
+    name = "nn.rotary_embedding"
+    input = operand_def(TensorType)
+    cos = operand_def(TensorType)
+    sin = operand_def(TensorType)
+    result = result_def(TensorType)
+    interleaved = prop_def(BoolAttr)
+    num_heads = prop_def(IntegerAttr)
+    rotary_dim = prop_def(IntegerAttr)
+    assembly_format = "$input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        heads, rd = self.num_heads.value.data, self.rotary_dim.value.data
+        if len(x) == 4:
+            b, s, head = x[0], x[2], x[3]
+        elif len(x) == 3 and heads > 0 and x[2] % heads == 0:
+            b, s, head = x[0], x[1], x[2] // heads
+        else:
+            raise VerifyException(f"input {fmt_shape(x)} must be [B, H, S, D], or [B, S, H*D] with num_heads H")
+        if rd <= 0 or rd % 2 or rd > head:
+            raise VerifyException(f"rotary_dim {rd} must be even and within the head size {head}")
+        for c in (self.cos, self.sin):
+            if shape_of(c) != (b, s, rd // 2):
+                raise VerifyException(f"cos/sin of shape {fmt_shape(shape_of(c))}, expected {fmt_shape((b, s, rd // 2))}")
+        if shape_of(self.result) != x:
+            raise VerifyException("result shape differs from input shape")
+
+
+@irdl_op_definition
+class DFTOp(NNOp):
+    """DFT along `axis` of a real ([..., 1]) or complex ([..., 2]) signal, zero-padded or cut to `length`;
+    `inverse` scales by 1/length; `onesided` keeps the length//2 + 1 non-negative frequencies."""
+
+    name = "nn.dft"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    length = prop_def(IntegerAttr)
+    inverse = prop_def(BoolAttr)
+    onesided = prop_def(BoolAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        axis, n = self.axis.value.data, self.length.value.data
+        if len(x) < 2 or x[-1] not in (1, 2) or not 0 <= axis < len(x) - 1:
+            raise VerifyException(f"input {fmt_shape(x)} with axis {axis}: needs [..., 1 or 2] and a signal axis")
+        if n < 1:
+            raise VerifyException(f"length {n} must be >= 1")
+        out = list(x[:-1]) + [2]
+        out[axis] = n // 2 + 1 if self.onesided.value.data else n
+        if tuple(out) != shape_of(self.result):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+
+
 NN_OPS: list[type[IRDLOperation]] = [
     v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
 ]

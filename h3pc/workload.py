@@ -83,6 +83,9 @@ _PER_ELEMENT: dict[str, tuple[float, float, float]] = {
     "nn.lp_norm": (1, 1, 0.1),
     "nn.instance_norm": (4, 3, 0.1),
     "nn.grid_sample": (8, 8, 0),
+    "nn.bitcast": (0, 0, 0),  # a view: the bytes move, nothing is computed
+    "nn.reverse_sequence": (0, 0, 0),  # a permutation: data movement only
+    "nn.rotary_embedding": (1, 2, 0),
 }
 #: reductions and pooling count work per *input* element
 _PER_INPUT: dict[str, tuple[float, float, float]] = {
@@ -151,6 +154,15 @@ def vector_work(op: Operation) -> VectorWork:
         ins = [shape_of(v) for v in op.inputs]
         macs = _einsum_terms(op.equation.data, ins)
         return VectorWork(op, macs, macs * max(len(ins) - 1, 1), 0, moved)
+    if isinstance(op, nn.DFTOp):  # a radix-2 FFT: ~5 n log2 n real flops per transformed signal of length n
+        n = op.length.value.data
+        signals = _numel(op.operands[0]) // max(shape_of(op.operands[0])[op.axis.value.data] * shape_of(op.operands[0])[-1], 1)
+        flops = int(signals * 5 * n * max(math.log2(n), 1))
+        return VectorWork(op, flops // 2, flops // 2, 0, moved)
+    if isinstance(op, nn.DetOp):  # LU factorisation: ~ (2/3) m^3 multiply-adds per matrix
+        m = shape_of(op.input)[-1]
+        count = max(_numel(op.result), 1) * (2 * m**3 // 3 + m)
+        return VectorWork(op, count, count, max(_numel(op.result), 1) * m, moved)
     if isinstance(op, nn.LpPoolOp):  # |x|^p, a sum per window element, one root per output
         count = out * math.prod(op.properties["kernel"].get_values())
         return VectorWork(op, count, count, out, moved)

@@ -1321,3 +1321,65 @@ def _grid_sample(op: Operation) -> Kernel:
         return (np.moveaxis(y, -1, 1).astype(x.dtype),)
 
     return run
+
+
+@kernel("nn.bitcast")
+def _bitcast(op: Operation) -> Kernel:
+    dt = result_dtype(op)
+    return lambda x: ((x if x.flags.c_contiguous else x.copy()).view(dt),)  # ascontiguousarray makes 0-d 1-d
+
+
+@kernel("nn.det")
+def _det(op: Operation) -> Kernel:
+    dt = result_dtype(op)
+    return lambda x: (np.asarray(np.linalg.det(x), dtype=dt),)
+
+
+@kernel("nn.reverse_sequence")
+def _reverse_sequence(op: Operation) -> Kernel:
+    b_ax, t_ax = prop(op, "batch_axis"), prop(op, "time_axis")
+
+    def run(x: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, ...]:
+        xs = np.moveaxis(x, (b_ax, t_ax), (0, 1))  # [B, T, ...]
+        t = np.arange(xs.shape[1])[None, :]
+        n = np.clip(lens.astype(np.int64), 0, xs.shape[1])[:, None]
+        src = np.where(t < n, n - 1 - t, t)  # [B, T]
+        y = np.take_along_axis(xs, src.reshape(src.shape + (1,) * (xs.ndim - 2)), axis=1)
+        return (np.ascontiguousarray(np.moveaxis(y, (0, 1), (b_ax, t_ax))),)
+
+    return run
+
+
+@kernel("nn.rotary_embedding")
+def _rotary_embedding(op: Operation) -> Kernel:
+    """onnx's reference formula: rotate the first rotary_dim features of each head by the cached angles."""
+    interleaved, heads, rd = prop(op, "interleaved"), prop(op, "num_heads"), prop(op, "rotary_dim")
+
+    def run(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> tuple[np.ndarray, ...]:
+        shape = x.shape
+        xs = np.transpose(x, (0, 2, 1, 3)) if x.ndim == 4 else x.reshape(shape[0], shape[1], heads, -1)
+        rot, rest = xs[..., :rd], xs[..., rd:]
+        c, s_ = cos[:, :, None, :], sin[:, :, None, :]
+        x1, x2 = (rot[..., 0::2], rot[..., 1::2]) if interleaved else np.split(rot, 2, axis=-1)
+        real, imag = c * x1 - s_ * x2, s_ * x1 + c * x2
+        rot = np.stack([real, imag], -1).reshape(rot.shape) if interleaved else np.concatenate([real, imag], -1)
+        y = np.concatenate([rot, rest], -1)
+        y = np.transpose(y, (0, 2, 1, 3)) if x.ndim == 4 else y.reshape(shape)
+        return (np.ascontiguousarray(y).astype(x.dtype, copy=False),)
+
+    return run
+
+
+@kernel("nn.dft")
+def _dft(op: Operation) -> Kernel:
+    axis, n, inverse, onesided = prop(op, "axis"), prop(op, "length"), prop(op, "inverse"), prop(op, "onesided")
+    dt = result_dtype(op)
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        sig = x[..., 0] + 1j * x[..., 1] if x.shape[-1] == 2 else x[..., 0].astype(np.complex128)
+        y = (np.fft.ifft if inverse else np.fft.fft)(sig.astype(np.complex128), n=n, axis=axis)
+        if onesided:
+            y = np.take(y, np.arange(n // 2 + 1), axis=axis)
+        return (np.stack([y.real, y.imag], -1).astype(dt),)
+
+    return run

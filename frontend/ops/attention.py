@@ -166,3 +166,32 @@ def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> tuple[SSAValue |
 
         m = _binary(ctx, nn.AddOp, m, c, broadcast_shapes(shape_of(m), causal.shape))
     return m, None
+
+
+@importer("RotaryEmbedding", to=["nn.rotary_embedding", "nn.gather"],
+          note="opset 23: 3-D or 4-D input, interleaved, partial rotation, position_ids")
+def rotary_embedding(ctx: NodeContext) -> list:
+    shape = ctx.shape(0)
+    heads = int(ctx.attr("num_heads", 0) or 0)
+    if len(shape) == 4:
+        b, s, head = shape[0], shape[2], shape[3]
+    elif len(shape) == 3 and heads > 0 and shape[2] % heads == 0:
+        b, s, head = shape[0], shape[1], shape[2] // heads
+    else:
+        raise ctx.fail(f"input of shape {list(shape)} needs rank 4, or rank 3 with num_heads dividing its last dim")
+    rd = int(ctx.attr("rotary_embedding_dim", 0) or 0) or head
+    if rd % 2 or rd > head:
+        raise ctx.fail(f"rotary_embedding_dim {rd} must be even and at most the head size {head}")
+    caches = []
+    for i in (1, 2):
+        c = ctx.input(i)
+        if ctx.has_input(3):  # [max_position, rd/2] gathered at position_ids [B, S]
+            elem = c.type.element_type
+            c = ctx.emit(nn.GatherOp, [c, ctx.input(3)], {"axis": int_attr(0)},
+                         [TensorType(elem, [b, s, ctx.shape(i)[-1]])]).results[0]
+        if shape_of(c) != (b, s, rd // 2):
+            raise ctx.fail(f"cos/sin cache of shape {list(shape_of(c))} does not give [{b}, {s}, {rd // 2}]")
+        caches.append(c)
+    props = {"interleaved": BoolAttr.from_bool(bool(ctx.attr("interleaved", 0))), "num_heads": int_attr(heads),
+             "rotary_dim": int_attr(rd)}
+    return [ctx.emit(nn.RotaryEmbeddingOp, [ctx.input(0), *caches], props).results[0]]

@@ -158,3 +158,20 @@ def activation(ctx: NodeContext) -> list:
 
 for _t, (_c, _d) in ACTIVATIONS.items():
     importer(_t, to=[_c.name], note=", ".join(_d))(activation)
+
+
+@importer("SwiGLU", to=["nn.swish", "nn.mul"], note="Swish(A) * B, exactly its definition")
+def swiglu(ctx: NodeContext) -> list:
+    if ctx.shape(0) != ctx.shape(1):
+        raise ctx.fail(f"A {list(ctx.shape(0))} and B {list(ctx.shape(1))} must have one shape (no broadcasting)")
+    gate = ctx.unary(nn.SwishOp, ctx.input(0), {"alpha": float_attr(ctx.attr("alpha", 1.0))},
+                     out_shape=ctx.shape(0))
+    return [ctx.emit(nn.MulOp, [gate, ctx.input(1)]).results[0]]
+
+
+@importer("BitCast", to=["nn.bitcast"], note="same bit width; not bfloat16 (held as float32 here)")
+def bitcast(ctx: NodeContext) -> list:
+    src, dst = ctx.elem(0), ctx.imp.graph.types[ctx.node.output[0]][0]
+    if 16 in (src, dst):
+        raise ctx.fail("bfloat16 is computed as float32 here, so its bit pattern is not available")
+    return [ctx.emit(nn.BitCastOp, [ctx.input(0)]).results[0]]

@@ -169,3 +169,8 @@ def einsum(ctx: NodeContext) -> list:
         raise ctx.fail(f"equation '{eq}': {why}")
     ins = [ctx.input(i) for i in range(ctx.num_inputs)]
     return [ctx.emit(nn.EinsumOp, ins, {"equation": StringAttr(eq)}).results[0]]
+
+
+@importer("Det", to=["nn.det"], note="[*, M, M] -> [*]; runs on the digital tier")
+def det(ctx: NodeContext) -> list:
+    return [ctx.emit(nn.DetOp, [ctx.input(0)]).results[0]]

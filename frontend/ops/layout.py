@@ -255,3 +255,15 @@ def depth_space(ctx: NodeContext) -> list:
     x = ctx.unary(nn.ReshapeOp, out_shape=inner)
     y = ctx.unary(nn.TransposeOp, x, {"perm": ints_attr(perm)}, out_shape=moved)
     return [ctx.unary(nn.ReshapeOp, y)]
+
+
+@importer("ReverseSequence", to=["nn.reverse_sequence"], note="batch_axis/time_axis 0 and 1")
+def reverse_sequence(ctx: NodeContext) -> list:
+    b, t = int(ctx.attr("batch_axis", 1)), int(ctx.attr("time_axis", 0))
+    if {b, t} != {0, 1}:
+        raise ctx.fail(f"batch_axis {b} and time_axis {t} must be 0 and 1")
+    props = {"batch_axis": int_attr(b), "time_axis": int_attr(t)}
+    return [ctx.emit(nn.ReverseSequenceOp, [ctx.input(0), ctx.input(1)], props).results[0]]
+
+
+from h3pc.frontend.ops import signal  # noqa: E402, F401 - registers the signal-processing family

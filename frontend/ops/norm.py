@@ -1,11 +1,16 @@
-"""Normalisation and softmax: BatchNormalization, LayerNormalization, RMSNormalization, (Log)Softmax, LRN."""
+"""Normalisation and softmax: Batch/Layer/RMS/Instance/Group/Lp/MeanVariance normalisation, (Log)Softmax,
+Hardmax, LRN."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+from xdsl.dialects.builtin import BoolAttr, TensorType
+
 from h3pc.dialects import nn
-from h3pc.dialects.nn import float_attr, int_attr
+from h3pc.dialects.nn import float_attr, int_attr, ints_attr
+from h3pc.dialects.types import numpy_dtype
 from h3pc.frontend.importer import NodeContext
 from h3pc.frontend.registry import importer
 
@@ -98,3 +103,54 @@ def lp_norm(ctx: NodeContext) -> list:
 def instance_norm(ctx: NodeContext) -> list:
     ops = [ctx.input(i) for i in range(3)]
     return [ctx.emit(nn.InstanceNormOp, ops, {"epsilon": float_attr(ctx.attr("epsilon", 1e-5))}).results[0]]
+
+
+@importer("MeanVarianceNormalization", to=["nn.reduce_mean", "nn.mul", "nn.sub", "nn.sqrt", "nn.add", "nn.div"],
+          note="its ONNX function body: (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9)")
+def mean_variance_norm(ctx: NodeContext) -> list:
+    x = ctx.input(0)
+    shape = ctx.shape(0)
+    axes = sorted(a % len(shape) for a in ctx.attr("axes", [0, 2, 3]))
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    props = {"axes": ints_attr(axes), "keepdims": BoolAttr.from_bool(True)}
+    mean = ctx.unary(nn.ReduceMeanOp, x, props, out_shape=kept)
+    sq = ctx.emit(nn.MulOp, [x, x], result_types=[x.type]).results[0]
+    mean_sq = ctx.unary(nn.ReduceMeanOp, sq, props, out_shape=kept)
+    mean2 = ctx.emit(nn.MulOp, [mean, mean], result_types=[mean.type]).results[0]
+    var = ctx.emit(nn.SubOp, [mean_sq, mean2], result_types=[mean.type]).results[0]
+    std = ctx.unary(nn.SqrtOp, var, out_shape=kept)
+    eps = ctx.constant(np.asarray(1e-9, numpy_dtype(x.type.element_type)), "epsilon")
+    den = ctx.emit(nn.AddOp, [std, eps], result_types=[mean.type]).results[0]
+    centred = ctx.emit(nn.SubOp, [x, mean], result_types=[x.type]).results[0]
+    return [ctx.emit(nn.DivOp, [centred, den]).results[0]]
+
+
+@importer("GroupNormalization", to=["nn.reshape", "nn.layer_norm", "nn.mul", "nn.add"],
+          note="per-group statistics as a layer norm over [N, G, C/G * spatial]; opset 18 per-group scale/bias")
+def group_norm(ctx: NodeContext) -> list:
+    shape = ctx.shape(0)
+    g = int(ctx.attr("num_groups"))
+    n, c = shape[0], shape[1]
+    if len(shape) < 3 or g < 1 or c % g:
+        raise ctx.fail(f"num_groups {g} must divide the {c} channels of a rank >= 3 input")
+    x = ctx.input(0)
+    elem = x.type.element_type
+    dt = numpy_dtype(elem)
+    k = math.prod(shape[1:]) // g
+    xg = ctx.unary(nn.ReshapeOp, x, out_shape=(n, g, k))
+    ones = ctx.constant(np.ones(k, dt), "unit_scale")
+    props = {"axis": int_attr(2), "epsilon": float_attr(ctx.attr("epsilon", 1e-5))}
+    normed = ctx.emit(nn.LayerNormOp, [xg, ones, None], props, [TensorType(elem, [n, g, k])]).results[0]
+    y = ctx.unary(nn.ReshapeOp, normed, out_shape=shape)
+    per = (c,) + (1,) * (len(shape) - 2)
+    affine = []
+    for i, what in ((1, "scale"), (2, "bias")):
+        v = ctx.input(i)
+        if ctx.shape(i) == (g,) and g != c:  # opset 18: one value per group, repeated over its channels
+            idx = ctx.constant(np.repeat(np.arange(g), c // g).astype(np.int64), f"{what}_channels")
+            v = ctx.emit(nn.GatherOp, [v, idx], {"axis": int_attr(0)}, [TensorType(elem, [c])]).results[0]
+        elif ctx.shape(i) != (c,):
+            raise ctx.fail(f"{what} of shape {list(ctx.shape(i))} is neither per channel [{c}] nor per group [{g}]")
+        affine.append(ctx.unary(nn.ReshapeOp, v, out_shape=per))
+    y = ctx.emit(nn.MulOp, [y, affine[0]], result_types=[TensorType(elem, list(shape))]).results[0]
+    return [ctx.emit(nn.AddOp, [y, affine[1]]).results[0]]

@@ -175,3 +175,43 @@ func.func @case21(%x: tensor<1x2x5x5xf32>, %g: tensor<1x4x4x2xf32>) {
   func.return
 }
 // CHECK: unknown padding_mode 'mirror'
+
+// -----
+
+func.func @case22(%x: tensor<2x3xf32>) {
+  %0 = nn.bitcast %x : (tensor<2x3xf32>) -> tensor<2x3xi16>
+  func.return
+}
+// CHECK: bit widths differ: f32 and i16
+
+// -----
+
+func.func @case23(%x: tensor<2x3x4xf32>) {
+  %0 = nn.det %x : (tensor<2x3x4xf32>) -> tensor<2xf32>
+  func.return
+}
+// CHECK: input [2,3,4] is not a (batch of) square matrices
+
+// -----
+
+func.func @case24(%x: tensor<4x3xf32>, %l: tensor<4xi64>) {
+  %0 = nn.reverse_sequence %x, %l {batch_axis = 1 : i64, time_axis = 0 : i64} : (tensor<4x3xf32>, tensor<4xi64>) -> tensor<4x3xf32>
+  func.return
+}
+// CHECK: seq_lens of shape [4], expected [3]
+
+// -----
+
+func.func @case25(%q: tensor<1x2x4x8xf32>, %c: tensor<1x4x3xf32>) {
+  %0 = nn.rotary_embedding %q, %c, %c {interleaved = false, num_heads = 0 : i64, rotary_dim = 8 : i64} : (tensor<1x2x4x8xf32>, tensor<1x4x3xf32>, tensor<1x4x3xf32>) -> tensor<1x2x4x8xf32>
+  func.return
+}
+// CHECK: cos/sin of shape [1,4,3], expected [1,4,4]
+
+// -----
+
+func.func @case26(%s: tensor<2x8x1xf32>) {
+  %0 = nn.dft %s {axis = 1 : i64, length = 8 : i64, inverse = false, onesided = false} : (tensor<2x8x1xf32>) -> tensor<2x5x2xf32>
+  func.return
+}
+// CHECK: result shape [2,5,2], expected [2,8,2]

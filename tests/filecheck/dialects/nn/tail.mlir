@@ -3,7 +3,8 @@
 // RUN: h3pc-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
 
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
-// selection, scatter, einsum, Lp pooling, instance norm and grid sampling.
+// selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
+// reversal, rotary embeddings and the DFT.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -164,6 +165,7 @@ func.func @tail_misc(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %x: tensor<1x2x5x
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_misc(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %x: tensor<1x2x5x5xf32>, %s: tensor<2xf32>, %g: tensor<1x4x4x2xf32>) {
 // CHECK-NEXT:  %{{.*}} = nn.einsum %{{.*}}, %{{.*}} {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
 // CHECK-NEXT:  %{{.*}} = nn.einsum %{{.*}} {equation = "ij"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -181,3 +183,28 @@ func.func @tail_misc(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %x: tensor<1x2x5x
 // GENERIC-NEXT:  %{{.*}} = "nn.grid_sample"(%{{.*}}, %{{.*}}) <{mode = "linear", padding_mode = "zeros", align_corners = false}> : (tensor<1x2x5x5xf32>, tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
 // GENERIC-NEXT:  "func.return"() : () -> ()
 
+func.func @tail_more(%x: tensor<2x3x3xf32>, %l: tensor<3xi64>, %q: tensor<1x2x4x8xf32>, %c: tensor<1x4x4xf32>, %s: tensor<2x8x1xf32>) {
+  %0 = nn.bitcast %x : (tensor<2x3x3xf32>) -> tensor<2x3x3xi32>
+  %1 = nn.det %x : (tensor<2x3x3xf32>) -> tensor<2xf32>
+  %2 = nn.reverse_sequence %x, %l {batch_axis = 1 : i64, time_axis = 0 : i64} : (tensor<2x3x3xf32>, tensor<3xi64>) -> tensor<2x3x3xf32>
+  %3 = nn.rotary_embedding %q, %c, %c {interleaved = false, num_heads = 0 : i64, rotary_dim = 8 : i64} : (tensor<1x2x4x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> tensor<1x2x4x8xf32>
+  %4 = nn.dft %s {axis = 1 : i64, length = 8 : i64, inverse = false, onesided = true} : (tensor<2x8x1xf32>) -> tensor<2x5x2xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_more(%x: tensor<2x3x3xf32>, %l: tensor<3xi64>, %q: tensor<1x2x4x8xf32>, %c: tensor<1x4x4xf32>, %s: tensor<2x8x1xf32>) {
+// CHECK-NEXT:  %{{.*}} = nn.bitcast %{{.*}} : (tensor<2x3x3xf32>) -> tensor<2x3x3xi32>
+// CHECK-NEXT:  %{{.*}} = nn.det %{{.*}} : (tensor<2x3x3xf32>) -> tensor<2xf32>
+// CHECK-NEXT:  %{{.*}} = nn.reverse_sequence %{{.*}}, %{{.*}} {batch_axis = 1 : i64, time_axis = 0 : i64} : (tensor<2x3x3xf32>, tensor<3xi64>) -> tensor<2x3x3xf32>
+// CHECK-NEXT:  %{{.*}} = nn.rotary_embedding %{{.*}}, %{{.*}}, %{{.*}} {interleaved = false, num_heads = 0 : i64, rotary_dim = 8 : i64} : (tensor<1x2x4x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> tensor<1x2x4x8xf32>
+// CHECK-NEXT:  %{{.*}} = nn.dft %{{.*}} {axis = 1 : i64, length = 8 : i64, inverse = false, onesided = true} : (tensor<2x8x1xf32>) -> tensor<2x5x2xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_more", function_type = (tensor<2x3x3xf32>, tensor<3xi64>, tensor<1x2x4x8xf32>, tensor<1x4x4xf32>, tensor<2x8x1xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x3xf32>, %{{.*}}: tensor<3xi64>, %{{.*}}: tensor<1x2x4x8xf32>, %{{.*}}: tensor<1x4x4xf32>, %{{.*}}: tensor<2x8x1xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.bitcast"(%{{.*}}) : (tensor<2x3x3xf32>) -> tensor<2x3x3xi32>
+// GENERIC-NEXT:  %{{.*}} = "nn.det"(%{{.*}}) : (tensor<2x3x3xf32>) -> tensor<2xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.reverse_sequence"(%{{.*}}, %{{.*}}) <{batch_axis = 1 : i64, time_axis = 0 : i64}> : (tensor<2x3x3xf32>, tensor<3xi64>) -> tensor<2x3x3xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.rotary_embedding"(%{{.*}}, %{{.*}}, %{{.*}}) <{interleaved = false, num_heads = 0 : i64, rotary_dim = 8 : i64}> : (tensor<1x2x4x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> tensor<1x2x4x8xf32>
+// GENERIC-NEXT:  %{{.*}} = "nn.dft"(%{{.*}}) <{axis = 1 : i64, length = 8 : i64, inverse = false, onesided = true}> : (tensor<2x8x1xf32>) -> tensor<2x5x2xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
