@@ -24,6 +24,8 @@ from h3pc.diagnostics import H3pcError, UnsupportedError
 CONTROL_OPS = ("If", "Loop", "Scan")
 #: default limit on the body copies that all Loop and Scan unrolling of one model may make together
 DEFAULT_MAX_UNROLL = 4096
+#: the largest --max-unroll: every copy is a body's worth of nodes to infer, fold, import and compile
+MAX_UNROLL = 1 << 20
 
 
 def is_control(node: Any) -> bool:
@@ -187,9 +189,11 @@ class Resolver:
     def spend(self, node: Any, copies: int) -> None:
         if copies > self.budget[0]:
             used = self.max_unroll - self.budget[0]
+            fix = (f"raise --max-unroll to at least {used + copies} to compile it" if used + copies <= MAX_UNROLL
+                   else f"more than --max-unroll may allow ({MAX_UNROLL}), so it cannot be unrolled")
             raise UnsupportedError(
                 f"{self.where(node)}: unrolling {copies} iterations would exceed --max-unroll {self.max_unroll} "
-                f"({used} body copies already made); raise --max-unroll to at least {used + copies} to compile it")
+                f"({used} body copies already made); {fix}")
         self.budget[0] -= copies
 
     # --- the three ops ----------------------------------------------------------------------

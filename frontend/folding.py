@@ -115,7 +115,8 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     constants = {t.name for t in graph.initializer}
     _constant_nodes_to_initializers(graph, store, constants)
     _pin_values(graph, store, constants, input_values or {}, input_shapes or {}, loaded.path)
-    dynamic = _pin_inputs(graph, constants, input_shapes or {}, loaded.path)
+    shapes = {k: v for k, v in (input_shapes or {}).items() if k not in (input_values or {})}  # used by the values
+    dynamic = _pin_inputs(graph, constants, shapes, loaded.path)
     if dynamic:
         pins = _suggest_pins(model, dynamic, constants, loaded.path)
         shown = ", ".join(f"'{n}' [{_shown(graph, n)}]" for n in dynamic)

@@ -13,7 +13,7 @@ from pathlib import Path
 from h3pc import __version__, progress
 from h3pc.diagnostics import ArgumentParser, H3pcError, UnsupportedError, check_number, run_main
 from h3pc.files import Outputs, check_input
-from h3pc.frontend.control import DEFAULT_MAX_UNROLL
+from h3pc.frontend.control import DEFAULT_MAX_UNROLL, MAX_UNROLL
 from h3pc.npz import npz_keys
 from h3pc.hardware.schema import preset_names
 from h3pc.quality import add_arguments as add_quality_arguments
@@ -149,8 +149,6 @@ MAX_POINTS = 1_000
 MAX_WORKERS = 256
 MAX_SAMPLES = 1_000_000
 MAX_SEED = 2**31 - 1
-#: body copies of Loop/Scan unrolling: each is a graph's worth of nodes to infer, fold and import
-MAX_UNROLL = 1 << 20
 
 
 def check_flags(args: argparse.Namespace) -> None:

@@ -199,6 +199,25 @@ def test_input_values_of_every_kind(flip: bool, tmp_path: Path) -> None:
         assert np.abs(got - ref).max() <= 1e-6
 
 
+def test_input_value_with_input_shape_for_an_open_dim(tmp_path: Path) -> None:
+    """A length input declared [batch] (asr_wespeaker's waveforms_lens): --input-shape gives the shape the
+    --input-value values fill; without it, a 1-D value fills the one open dim."""
+    nodes = [helper.make_node("Cast", ["n"], ["nf"], to=T.FLOAT), helper.make_node("Mul", ["x", "nf"], ["y"])]
+    m = build(nodes, [helper.make_tensor_value_info("x", T.FLOAT, ["b", 3]),
+                      helper.make_tensor_value_info("n", T.INT64, ["b"])],
+              [helper.make_tensor_value_info("y", T.FLOAT, None)])
+    m.graph.node[1].input[1] = "nf2"
+    m.graph.node.insert(1, helper.make_node("Unsqueeze", ["nf", "ax"], ["nf2"]))
+    m.graph.initializer.append(numpy_helper.from_array(np.asarray([1], np.int64), "ax"))
+    x = f32(2, 3)
+    ref = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x, "n": np.asarray([4, 7], np.int64)})[0]
+    for shapes in ({"x": (2, 3), "n": (2,)}, {"x": (2, 3)}):
+        imp = import_model(save(m, tmp_path), shapes, input_values={"n": np.asarray([4, 7])})
+        got = NNProgram(imp.module, imp.weights).run({"x": x})["y"]
+        assert np.abs(got - ref).max() <= 1e-6
+
+
 @pytest.mark.parametrize("flags,message", [
     (["--input-value", "k"], "--input-value 'k': expected NAME=V[,V...] (for example sr=16000)"),
     (["--input-value", "=3"], "--input-value '=3': expected NAME=V[,V...]"),
