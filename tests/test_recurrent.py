@@ -257,6 +257,20 @@ def test_matches_onnxruntime(case: Rec, tmp_path: Path) -> None:
             assert_close(f"{target} {name}", emulated[name], r)
 
 
+@pytest.mark.parametrize("target", ["photonic", "reram-pim", "electronic"])
+def test_other_homogeneous_targets(target: str, tmp_path: Path) -> None:
+    """The bidirectional LSTM with sequence_lens on every other single-tier target (--ideal)."""
+    case = next(c for c in CASES if c.name == "lstm-bidirectional-sequence-lens")
+    model, feeds = build(case)
+    path = tmp_path / "lstm.onnx"
+    onnx.save(model, str(path))
+    ref = reference(model, feeds)
+    got = _compile_and_emulate(path, target, feeds)
+    assert set(got) == set(ref)
+    for name, r in ref.items():
+        assert_close(f"{target} {name}", got[name], r)
+
+
 def test_case_names_are_unique() -> None:
     names = [c.name for c in CASES]
     assert len(names) == len(set(names))
@@ -341,3 +355,24 @@ def test_sequence_lens_out_of_range_is_refused(tmp_path: Path) -> None:
     msg = _refused(tmp_path, model)
     assert "gru_node" in msg and "sequence_lens" in msg
 
+
+
+def test_pinned_sequence_lens_become_constant_masks(tmp_path: Path) -> None:
+    """sequence_lens as a graph input pinned at compile time (--input-value): the masks fold into
+    constants (no run-time comparison), and the program matches onnxruntime on the pinned value."""
+    case = Rec("lstm-pinned-lens", "LSTM", batch=3, attrs=BI, lens=[2, 4, 1], lens_input=True, init_h=True)
+    model, feeds = build(case)
+    path = tmp_path / "lstm.onnx"
+    onnx.save(model, str(path))
+    ref = reference(model, feeds)
+    pins = {"sequence_lens": feeds.pop("sequence_lens")}
+    imported = import_model(path, input_values=pins)
+    ops = list(imported.func.body.block.ops)
+    assert not any(isinstance(op, nn.LessOp) for op in ops)
+    assert sum(isinstance(op, nn.WhereOp) for op in ops) > 0
+    compiled = compile_model(str(path), "sram-pim", input_values=pins)
+    assert compiled.program is not None
+    got, _, _ = Emulator(compiled.program, ideal=True).run(feeds)
+    assert set(got) == set(ref)
+    for name, r in ref.items():
+        assert_close(name, got[name], r)
