@@ -196,6 +196,18 @@ class Resolver:
                 f"({used} body copies already made); {fix}")
         self.budget[0] -= copies
 
+    def graph_attr(self, node: Any, name: str) -> Any:
+        for a in node.attribute:
+            if a.name == name and a.HasField("g"):
+                return a.g
+        raise H3pcError(f"{self.where(node)}: has no '{name}' graph attribute")
+
+    def scalar(self, node: Any, what: str, tensor: str, arr: np.ndarray) -> Any:
+        """The one element of a condition or trip count (refused, named, when it has another count)."""
+        if arr.size != 1:
+            raise H3pcError(f"{self.where(node)}: {what} '{tensor}' has {arr.size} elements, not 1")
+        return arr.reshape(-1)[0]
+
     # --- the three ops ----------------------------------------------------------------------
 
     def resolve(self) -> int:
@@ -244,10 +256,8 @@ class Resolver:
         cond = self.value(node.input[0])
         if cond is None:
             return None
-        if cond.size != 1:
-            raise H3pcError(f"{self.where(node)}: condition '{node.input[0]}' has {cond.size} elements, not 1")
-        taken = "then_branch" if bool(cond.reshape(-1)[0]) else "else_branch"
-        (branch,) = [a.g for a in node.attribute if a.name == taken]
+        taken = "then_branch" if bool(self.scalar(node, "condition", node.input[0], cond)) else "else_branch"
+        branch = self.graph_attr(node, taken)
         name = node.name or node.output[0]
         nodes, outs = self.inline(branch, {}, f"{name}/{taken.split('_')[0]}/")
         if len(outs) != len(node.output):
@@ -257,7 +267,7 @@ class Resolver:
         return nodes
 
     def _loop(self, node: Any) -> list[Any] | None:
-        (body,) = [a.g for a in node.attribute if a.name == "body"]
+        body = self.graph_attr(node, "body")
         m_name = node.input[0] if len(node.input) > 0 else ""
         c_name = node.input[1] if len(node.input) > 1 else ""
         carried = list(node.input[2:])
@@ -268,9 +278,9 @@ class Resolver:
             return None  # not static yet (refusal() says why if it stays so)
         n_scan = len(body.output) - 1 - n_state
         name = node.name or node.output[0]
-        if cond is not None and not bool(cond.reshape(-1)[0]):
+        if cond is not None and not bool(self.scalar(node, "condition", c_name, cond)):
             trip_count = 0  # the condition is checked before the first iteration
-        elif trips is not None and int(trips.reshape(-1)[0]) <= 0:
+        elif trips is not None and int(self.scalar(node, "trip count", m_name, trips)) <= 0:
             trip_count = 0
         elif not m_name or not _body_keeps_cond(body):
             # onnxruntime stops on the body's condition (even in a for loop): peel one iteration, and the
@@ -361,7 +371,9 @@ class Resolver:
         from onnx import helper
 
         attrs = {a.name: a for a in node.attribute}
-        body = attrs["body"].g
+        body = self.graph_attr(node, "body")
+        if "num_scan_inputs" not in attrs:
+            raise H3pcError(f"{self.where(node)}: has no 'num_scan_inputs' attribute")
         n_scan_in = attrs["num_scan_inputs"].i
         ins = list(node.input)
         n_state = len(ins) - n_scan_in
@@ -372,6 +384,11 @@ class Resolver:
         out_dirs = (list(attrs["scan_output_directions"].ints) if "scan_output_directions" in attrs
                     else [0] * n_scan_out)
         scan_ins = ins[n_state:]
+        if (n_state < 0 or n_scan_out < 0 or len(body.input) != len(ins) or len(in_axes) != n_scan_in
+                or len(in_dirs) != n_scan_in or len(out_axes) != n_scan_out or len(out_dirs) != n_scan_out):
+            raise H3pcError(f"{self.where(node)}: its inputs, body and scan attributes do not agree in number "
+                            f"({len(ins)} inputs, {n_scan_in} scanned, a body of {len(body.input)} inputs and "
+                            f"{len(body.output)} outputs)")
         if any(x not in self.types for x in scan_ins):
             return None
         name = node.name or node.output[0]

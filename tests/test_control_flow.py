@@ -17,7 +17,7 @@ from onnx import TensorProto as T
 from onnx import helper, numpy_helper
 
 from h3pc.cli import main
-from h3pc.diagnostics import UnsupportedError
+from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.frontend.control import DEFAULT_MAX_UNROLL
 from h3pc.frontend.importer import import_model
 from h3pc.runtime.evaluate import NNProgram
@@ -370,3 +370,31 @@ def test_scan_unrolled(kw: dict, tmp_path: Path) -> None:
 def test_scan_beyond_the_limit_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedError, match=r"Scan 'scan': unrolling 4 iterations would exceed --max-unroll 3"):
         import_model(save(scan_model(), tmp_path), max_unroll=3)
+
+
+def test_if_inside_a_loop_body_reads_the_iteration_values(tmp_path: Path) -> None:
+    """The body's If reads body tensors (renamed in every copy) and an outer flag: resolved after unrolling."""
+    then_g = graph("then", [helper.make_node("Mul", ["acc_in", "i_f"], ["t0"]), helper.make_node("Add", ["t0", "x"], ["t"])],
+                   [vi("t", T.FLOAT, [2, 3])])
+    else_g = graph("else", [helper.make_node("Neg", ["acc_in"], ["e"])], [vi("e", T.FLOAT, [2, 3])])
+    body = graph("body", [
+        helper.make_node("Cast", ["i"], ["i_f"], to=T.FLOAT),
+        helper.make_node("If", ["flag"], ["acc_out"], name="body_if", then_branch=then_g, else_branch=else_g),
+        helper.make_node("Identity", ["c_in"], ["c_out"]),
+        helper.make_node("Identity", ["i_f"], ["i_out"]),
+    ], [vi("c_out", T.BOOL, []), vi("acc_out", T.FLOAT, [2, 3]), vi("i_out", T.FLOAT, [])],
+        inputs=[vi("i", T.INT64, []), vi("c_in", T.BOOL, []), vi("acc_in", T.FLOAT, [2, 3])])
+    for flag in (True, False):
+        m = model([helper.make_node("Loop", ["M", "", "acc0"], ["acc", "iters"], name="loop", body=body)],
+                  [vi("x", T.FLOAT, [2, 3])], [vi("acc", T.FLOAT, [2, 3]), vi("iters", T.FLOAT, None)],
+                  {"M": np.asarray(3, np.int64), "acc0": np.ones((2, 3), np.float32), "flag": np.asarray(flag)})
+        check(m, {"x": f32(2, 3)}, tmp_path)
+
+
+def test_a_condition_of_several_elements_is_refused(tmp_path: Path) -> None:
+    then_g = graph("then", [helper.make_node("Relu", ["x"], ["t"])], [vi("t", T.FLOAT, [2])])
+    else_g = graph("else", [helper.make_node("Neg", ["x"], ["e"])], [vi("e", T.FLOAT, [2])])
+    m = model([helper.make_node("If", ["c"], ["y"], name="two_if", then_branch=then_g, else_branch=else_g)],
+              [vi("x", T.FLOAT, [2])], [vi("y", T.FLOAT, [2])], {"c": np.asarray([True, False])})
+    with pytest.raises(H3pcError, match=r"If 'two_if': condition 'c' has 2 elements, not 1"):
+        import_model(save(m, tmp_path))
