@@ -1331,7 +1331,8 @@ class RotaryEmbeddingOp(NNOp):
             raise VerifyException(f"rotary_dim {rd} must be even and within the head size {head}")
         for c in (self.cos, self.sin):
             if shape_of(c) != (b, s, rd // 2):
-                raise VerifyException(f"cos/sin of shape {fmt_shape(shape_of(c))}, expected {fmt_shape((b, s, rd // 2))}")
+                raise VerifyException(
+                    f"cos/sin of shape {fmt_shape(shape_of(c))}, expected {fmt_shape((b, s, rd // 2))}")
         if shape_of(self.result) != x:
             raise VerifyException("result shape differs from input shape")
 

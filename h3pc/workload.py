@@ -155,8 +155,8 @@ def vector_work(op: Operation) -> VectorWork:
         macs = _einsum_terms(op.equation.data, ins)
         return VectorWork(op, macs, macs * max(len(ins) - 1, 1), 0, moved)
     if isinstance(op, nn.DFTOp):  # a radix-2 FFT: ~5 n log2 n real flops per transformed signal of length n
-        n = op.length.value.data
-        signals = _numel(op.operands[0]) // max(shape_of(op.operands[0])[op.axis.value.data] * shape_of(op.operands[0])[-1], 1)
+        n, x = op.length.value.data, shape_of(op.operands[0])
+        signals = _numel(op.operands[0]) // max(x[op.axis.value.data] * x[-1], 1)
         flops = int(signals * 5 * n * max(math.log2(n), 1))
         return VectorWork(op, flops // 2, flops // 2, 0, moved)
     if isinstance(op, nn.DetOp):  # LU factorisation: ~ (2/3) m^3 multiply-adds per matrix

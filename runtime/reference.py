@@ -1071,7 +1071,12 @@ def _shrink(op: Operation) -> Kernel:
 @kernel("nn.swish")
 def _swish(op: Operation) -> Kernel:
     a = prop(op, "alpha")
-    return lambda x: ((x * _sigmoid(x * np.asarray(a, x.dtype))).astype(x.dtype),)
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        w = x.astype(np.float32) if x.dtype == np.float16 else x  # float16 via float32, as onnxruntime
+        return ((w * _sigmoid(w * np.asarray(a, w.dtype))).astype(x.dtype),)
+
+    return run
 
 
 @kernel("nn.hardmax")

@@ -296,6 +296,16 @@ add("BitCast", "uint16-to-float16", node("BitCast", ["x"], to=onnx.TensorProto.F
     {"x": ints(5, lo=0, hi=0x7C00, dtype=np.uint16)}, opset=26, ref="onnx")
 
 
+# CausalConvWithState (opset 27): a depthwise conv over [past_state, input], onnx's reference
+add("CausalConvWithState", "no-past", node("CausalConvWithState", ["x", "w"], ["y", "state"]),
+    {"x": f32(2, 3, 6), "w": f32(3, 1, 4)}, opset=27, ref="onnx")
+add("CausalConvWithState", "past-bias-silu", node("CausalConvWithState", ["x", "w", "b", "p"], ["y", "state"],
+                                                  activation="silu"),
+    {"x": f32(1, 4, 5), "w": f32(4, 1, 3), "b": f32(4), "p": f32(1, 4, 2)}, opset=27, ref="onnx")
+add("CausalConvWithState", "kernel-one", node("CausalConvWithState", ["x", "w"], ["y", "state"], activation="swish"),
+    {"x": f32(2, 2, 3), "w": f32(2, 1, 1)}, opset=27, ref="onnx")
+
+
 # ---------------------------------------------------------------------------------------------
 # the tests
 

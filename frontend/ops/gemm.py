@@ -174,3 +174,48 @@ def einsum(ctx: NodeContext) -> list:
 @importer("Det", to=["nn.det"], note="[*, M, M] -> [*]; runs on the digital tier")
 def det(ctx: NodeContext) -> list:
     return [ctx.emit(nn.DetOp, [ctx.input(0)]).results[0]]
+
+
+@importer("CausalConvWithState", to=["nn.concat", "nn.pad", "nn.conv", "nn.swish", "nn.slice"],
+          note="opset 27: its definition, a depthwise conv over [past_state, input]; silu/swish; present_state")
+def causal_conv_with_state(ctx: NodeContext) -> list:
+    import numpy as np
+    from xdsl.dialects.builtin import StringAttr, TensorType
+
+    check_not_empty(ctx, 0, 1)
+    x, w = ctx.shape(0), ctx.shape(1)
+    if len(x) != 3 or len(w) != 3 or w[0] != x[1] or w[1] != 1:
+        raise ctx.fail(f"input {list(x)} and weight {list(w)} must be [B, C, L] and [C, 1, k]")
+    act = ctx.attr("activation", "none")
+    if act not in ("none", "silu", "swish"):
+        raise ctx.fail(f"unknown activation '{act}'")
+    b, c, n = x
+    k = w[2]
+    elem = ctx.out_type(0).element_type
+    padded_shape = [b, c, n + k - 1]
+    if ctx.has_input(3):
+        if ctx.shape(3) != (b, c, k - 1):
+            raise ctx.fail(f"past_state of shape {list(ctx.shape(3))}, expected {[b, c, k - 1]}")
+        padded = ctx.emit(nn.ConcatOp, [ctx.input(3), ctx.input(0)], {"axis": int_attr(2)},
+                          [TensorType(elem, padded_shape)]).results[0] if k > 1 else ctx.input(0)
+    elif k > 1:
+        props = {"pads": ints_attr([0, 0, k - 1, 0, 0, 0]), "mode": StringAttr("constant"), "value": float_attr(0.0)}
+        padded = ctx.unary(nn.PadOp, ctx.input(0), props, out_shape=padded_shape)
+    else:
+        padded = ctx.input(0)
+    props = {"strides": ints_attr([1]), "pads": ints_attr([0, 0]), "dilations": ints_attr([1]), "group": int_attr(c)}
+    y = ctx.emit(nn.ConvOp, [padded, ctx.input(1), ctx.opt_input(2)], props,
+                 [TensorType(elem, [b, c, n])]).results[0]
+    if act != "none":
+        y = ctx.unary(nn.SwishOp, y, {"alpha": float_attr(1.0)}, out_shape=(b, c, n))
+    outs = [y]
+    if len(ctx.node.output) > 1 and ctx.node.output[1]:
+        if k == 1:
+            from h3pc.dialects.types import numpy_dtype
+
+            outs.append(ctx.constant(np.zeros((b, c, 0), numpy_dtype(elem)), "present_state"))
+        else:
+            props = {"starts": ints_attr([0, 0, n]), "ends": ints_attr([b, c, n + k - 1]),
+                     "steps": ints_attr([1, 1, 1])}
+            outs.append(ctx.unary(nn.SliceOp, padded, props, out_shape=(b, c, k - 1)))
+    return outs
