@@ -189,13 +189,9 @@ class Unroller:
             t = self.unary(nn.TanhOp, self.binary(nn.MulOp, x, self.scalar(b, "beta")))
             return self.binary(nn.MulOp, t, self.scalar(a, "alpha"))
         if n == "softsign":
-            den = self.binary(nn.AddOp, self.unary(nn.AbsOp, x), self.scalar(1.0, "one"))
-            return self.binary(nn.DivOp, x, den)
+            return self.unary(nn.SoftsignOp, x)
         if n == "thresholdedrelu":
-            s = shape_of(x)
-            keep = self.ctx.emit(nn.GreaterOp, [x, self.scalar(a, "alpha")],
-                                 result_types=[TensorType(IntegerType(1), list(s))]).results[0]
-            return self.ctx.emit(nn.WhereOp, [keep, x, self.scalar(0.0, "zero")], result_types=[x.type]).results[0]
+            return self.unary(nn.ThresholdedReluOp, x, {"alpha": float_attr(a)})
         raise AssertionError(n)  # parse_activations admits only the names above
 
     def clip(self, x: SSAValue, threshold: float | None) -> SSAValue:
@@ -283,7 +279,7 @@ def step_masks(u: Unroller, ctx: NodeContext, seq_len: int, batch: int) -> list[
 
 @importer("LSTM", "GRU", "RNN",
           to=["nn.gemm", "nn.add", "nn.mul", "nn.sub", "nn.sigmoid", "nn.tanh", "nn.relu", "nn.leaky_relu", "nn.elu",
-              "nn.hard_sigmoid", "nn.softplus", "nn.abs", "nn.div", "nn.greater", "nn.clip", "nn.split", "nn.concat",
+              "nn.hard_sigmoid", "nn.softplus", "nn.softsign", "nn.thresholded_relu", "nn.clip", "nn.split", "nn.concat",
               "nn.reshape", "nn.transpose", "nn.slice", "nn.where", "nn.less"],
           note="unrolled over the sequence: per direction the input projection of all steps is one "
                "GEMM, the recurrent projection one per step; every direction, activation (with alpha/beta), clip, "
