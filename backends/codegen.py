@@ -5,8 +5,9 @@ computes, stores its results (ST) and signals tensors that another tier consumes
 for them first. Values computed from constants only (layout of weights: reshapes, transposes,
 column slices) are folded here, at compile time, into the weights section.
 
-Tier of an op: photonic.* -> photonic, pim.* -> its kind's tier, everything else -> digital (vector
-ops run as kernels of the `kernels` section, one generic-MLIR function each, shared by equal ops).
+Tier of an op: the registered tier whose dialect it is (backends/tiers.py `owner`), which emits its
+instructions; everything else runs on the host tier (vector ops as kernels of the `kernels` section,
+one generic-MLIR function each, shared by equal ops).
 """
 
 from __future__ import annotations
@@ -20,30 +21,28 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
+from h3pc.backends import tiers
 from h3pc.backends.isa import Instr, make, tensors_of
 from h3pc.backends.plan_buffer import plan_buffer
 from h3pc.backends.program import Program, Tensor
 from h3pc.diagnostics import H3pcError
-from h3pc.dialects import digital, nn, photonic, pim
+from h3pc.dialects import nn
 from h3pc.dialects.types import numpy_dtype
 from h3pc.frontend.weights import WeightStore
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime.evaluate import constant_value, io_names, main_func
 from h3pc.runtime.reference import compile_op
-from h3pc.tiers import PIM_KIND_TIER, TIERS
 from h3pc.workload import FREE
-
-#: ops never folded at compile time even with constant operands (they are the hardware's work)
-_NOT_FOLDED = (pim.ProgramOp, pim.MVMOp, photonic.MatMulOp, digital.MatMulOp)
 
 
 def tier_of(op: Operation) -> str:
-    if isinstance(op, photonic.MatMulOp):
-        return "photonic"
-    if isinstance(op, (pim.ProgramOp, pim.MVMOp)):
-        kind = op.kind.kind.data if isinstance(op, pim.ProgramOp) else op.crossbars.type.kind.data
-        return PIM_KIND_TIER[kind]
-    return "digital"
+    return tiers.owner(op).name
+
+
+def _is_part(op: Operation) -> bool:
+    """An op of a tier's own dialect: the hardware's work, never folded at compile time even with
+    constant operands."""
+    return any(t.owns(op) for t in tiers.REGISTRY.values())
 
 
 def _kernel_key(op: Operation) -> tuple:
@@ -59,7 +58,8 @@ class _Codegen:
         self.tensors: list[Tensor] = []
         self.tid: dict[SSAValue, int] = {}
         self.consts: dict[int, np.ndarray] = {}
-        self.streams: dict[str, list[Instr]] = {t: [] for t in TIERS}
+        self.streams: dict[str, list[Instr]] = {t.name: [] for t in tiers.of(hw)}
+        self.host = tiers.host().name
         self.producer: dict[int, str] = {}  # tensor -> tier that stores it
         self.waited: dict[str, set[int]] = defaultdict(set)
         self.symbols: list[dict] = []
@@ -120,7 +120,7 @@ class _Codegen:
             self.waited[tier].add(t)
         return t
 
-    def _is_const(self, v: SSAValue) -> bool:
+    def is_const(self, v: SSAValue) -> bool:
         return self.tid.get(v, -1) in self.consts
 
     # -- ops ----------------------------------------------------------------------------------
@@ -133,13 +133,13 @@ class _Codegen:
                 outputs = [{"name": n, "tensor": self.tid[v]} for n, v in zip(out_names, op.operands)]
             elif isinstance(op, nn.ConstantOp):
                 self.set_const(op.result, constant_value(op, self.weights))
-            elif not isinstance(op, _NOT_FOLDED) and op.operands and all(self._is_const(o) for o in op.operands):
+            elif not _is_part(op) and op.operands and all(self.is_const(o) for o in op.operands):
                 outs = compile_op(op)(*[self.consts[self.tid[o]] for o in op.operands])
                 for r, arr in zip(op.results, outs):
                     self.set_const(r, arr)
             else:
                 self.lower(op)
-        for tier in TIERS:
+        for tier in self.streams:
             self.emit(tier, make("HALT"))
         used = {a for ins in (i for s in self.streams.values() for i in s) for a in tensors_of(ins)}
         used |= {o["tensor"] for o in outputs}
@@ -148,64 +148,32 @@ class _Codegen:
                        consts, list(self.kernel_ops))
 
     def lower(self, op: Operation) -> None:
-        tier = tier_of(op)
-        sym = self.symbol(op)
-        if isinstance(op, photonic.MatMulOp):
-            a, b = self.load(tier, op.lhs, sym), self.load(tier, op.rhs, sym)
-            out = len(self.tensors)
-            ins = make("PMM", a=a, b=b, out=out, in_bits=op.in_bits.value.data, w_bits=op.w_bits.value.data,
-                       out_bits=op.out_bits.value.data, sym=sym)
-            self.emit(tier, ins)
-            self.store(tier, op.result, sym)
-        elif isinstance(op, pim.ProgramOp):
-            resident = op.resident is not None
-            if op.base is None:
-                raise H3pcError("pim.program without a crossbar base: run allocate-crossbars first")
-            w = self.tid[op.weights] if resident else self.load(tier, op.weights, sym)
-            if resident and not self._is_const(op.weights):
-                raise H3pcError("a resident pim.program must hold constant weights")
-            self.tid[op.result] = w
-            self.emit(tier, make("PROG", w=w, base=op.base.value.data, resident=int(resident),
-                                 weight_bits=op.weight_bits.value.data, cell_bits=op.cell_bits.value.data, sym=sym))
-        elif isinstance(op, pim.MVMOp):
-            prog = op.crossbars.owner
-            assert isinstance(prog, pim.ProgramOp) and prog.base is not None
-            x = self.load(tier, op.input, sym)
-            out = len(self.tensors)
-            self.emit(tier, make("MVM", x=x, w=self.tid[op.crossbars], out=out, base=prog.base.value.data,
-                                 input_bits=op.input_bits.value.data, adc_bits=op.adc_bits.value.data, sym=sym))
-            self.store(tier, op.result, sym)
-        elif isinstance(op, digital.MatMulOp):
-            a, b = self.load(tier, op.lhs, sym), self.load(tier, op.rhs, sym)
-            out = len(self.tensors)
-            self.emit(tier, make("GEMM", a=a, b=b, out=out, sym=sym))
-            self.store(tier, op.result, sym)
-        else:
-            self.vector_op(op, sym)
+        tiers.owner(op).emit(self, op, self.symbol(op))
 
     def vector_op(self, op: Operation, sym: int) -> None:
         free = op.name in FREE
-        ins = [self.depend("digital", o) if free or self._table_read(op, i) else self.load("digital", o, sym)
+        host = self.host
+        ins = [self.depend(host, o) if free or self._table_read(op, i) else self.load(host, o, sym)
                for i, o in enumerate(op.operands)]
         kernel = self.kernel(op)
         first = len(self.tensors)
         outs = list(range(first, first + len(op.results)))
-        self.emit("digital", make("VOP", kernel=kernel, ins=ins, outs=outs, sym=sym))
+        self.emit(host, make("VOP", kernel=kernel, ins=ins, outs=outs, sym=sym))
         for r in op.results:
             if free:  # a view: no data moves, but other tiers may still wait for it
                 t = self.new_tensor(r, "value")
-                self.producer[t] = "digital"
+                self.producer[t] = host
                 if len(ins) == 1:
                     self.view_source[t] = self.view_source.get(ins[0], ins[0])
-                if any(tier_of(u.operation) != "digital" for u in r.uses):
-                    self.emit("digital", make("SIGNAL", tensor=t))
+                if any(tier_of(u.operation) != host for u in r.uses):
+                    self.emit(host, make("SIGNAL", tensor=t))
             else:
-                self.store("digital", r, sym)
+                self.store(host, r, sym)
 
     def _table_read(self, op: Operation, i: int) -> bool:
         """A gather's constant table stays off-chip: the tier fetches the rows it indexes (charged
         by h3pc/charges.py), not the table."""
-        return isinstance(op, nn.GatherOp) and i == 0 and self._is_const(op.operands[0])
+        return isinstance(op, nn.GatherOp) and i == 0 and self.is_const(op.operands[0])
 
     def kernel(self, op: Operation) -> int:
         key = _kernel_key(op)

@@ -20,34 +20,36 @@ from h3pc.diagnostics import H3pcError
 class Spec:
     code: int
     mnemonic: str
-    tiers: tuple[str, ...]
+    scope: str  # which streams may hold it: one of SCOPES
     fields: tuple[str, ...]  # a trailing "*" marks a list field
     doc: str
 
 
-_ALL = ("photonic", "sram_pim", "reram_pim", "digital")
-_SYNC = (*_ALL, "dma")
-_PIM = ("sram_pim", "reram_pim")
+#: "engines": every stream; "tiers": every tier's stream; "dma": the DMA engine's; "tier": the streams
+#: of the tiers that declare it (backends/tier.py `Tier.instructions`)
+SCOPES = ("engines", "tiers", "dma", "tier")
+_ALL, _SYNC, _OWN = "tiers", "engines", "tier"
 
-#: the instruction table (docs/program-format.md is generated from the same rows)
-ISA: tuple[Spec, ...] = (
+#: the instruction table (docs/program-format.md is generated from the same rows); the built-in tiers'
+#: instructions are here with the format, so that a program reads without loading any tier's code
+ISA: list[Spec] = [
     Spec(0x01, "LD", _ALL, ("tensor", "sym"), "load a tensor from the global buffer (weights: from off-chip memory)"),
     Spec(0x02, "ST", _ALL, ("tensor", "sym"), "store a result tensor to the global buffer"),
     Spec(0x03, "SIGNAL", _SYNC, ("tensor",), "announce to the other engines that a tensor (or sync token) is ready"),
     Spec(0x04, "WAIT", _SYNC, ("tensor",), "block until another engine has signalled a tensor (or sync token)"),
     Spec(0x05, "HALT", _SYNC, (), "end of the stream"),
-    Spec(0x06, "FILL", ("dma",), ("tensor", "sym"),
+    Spec(0x06, "FILL", "dma", ("tensor", "sym"),
          "copy a weight tensor from off-chip memory into its global-buffer slot ahead of its load"),
-    Spec(0x10, "PMM", ("photonic",), ("a", "b", "out", "in_bits", "w_bits", "out_bits", "sym"),
+    Spec(0x10, "PMM", _OWN, ("a", "b", "out", "in_bits", "w_bits", "out_bits", "sym"),
          "grouped GEMM out[g,m,n] = a[g,m,k] @ b[g,k,n] on the photonic cores, both operands dynamic"),
-    Spec(0x20, "PROG", _PIM, ("w", "base", "resident", "weight_bits", "cell_bits", "sym"),
+    Spec(0x20, "PROG", _OWN, ("w", "base", "resident", "weight_bits", "cell_bits", "sym"),
          "write weights w[(g,)k,n] bit-sliced into crossbars from `base` (resident: once at load)"),
-    Spec(0x21, "MVM", _PIM, ("x", "w", "out", "base", "input_bits", "adc_bits", "sym"),
+    Spec(0x21, "MVM", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "sym"),
          "out = x @ w read from the crossbars at `base` (bit-serial inputs, per-crossbar ADC reads)"),
-    Spec(0x30, "GEMM", ("digital",), ("a", "b", "out", "sym"), "grouped GEMM on the SIMD vector unit (fp32)"),
-    Spec(0x31, "VOP", ("digital",), ("kernel", "ins*", "outs*", "sym"),
+    Spec(0x30, "GEMM", _OWN, ("a", "b", "out", "sym"), "grouped GEMM on the SIMD vector unit (fp32)"),
+    Spec(0x31, "VOP", _OWN, ("kernel", "ins*", "outs*", "sym"),
          "a vector op: kernel k of the kernels section over buffer tensors"),
-)
+]
 BY_NAME = {s.mnemonic: s for s in ISA}
 #: fields that name tensors (scalar or list)
 TENSOR_FIELDS = frozenset({"tensor", "a", "b", "out", "w", "x", "ins", "outs"})
@@ -90,6 +92,25 @@ def _record(spec: Spec) -> type[Instr]:
 RECORDS: dict[str, type[Instr]] = {s.mnemonic: _record(s) for s in ISA}
 LD, ST, SIGNAL, WAIT, HALT, FILL = (RECORDS[m] for m in ("LD", "ST", "SIGNAL", "WAIT", "HALT", "FILL"))
 PMM, PROG, MVM, GEMM, VOP = (RECORDS[m] for m in ("PMM", "PROG", "MVM", "GEMM", "VOP"))
+
+
+def register_instruction(spec: Spec) -> type[Instr]:
+    """Add a new tier's instruction (opcode and mnemonic unused so far); returns its record type."""
+    if spec.code in BY_CODE or spec.mnemonic in BY_NAME or not 0 < spec.code < 1 << 16 or spec.scope not in SCOPES:
+        raise H3pcError(f"instruction {spec.mnemonic} (0x{spec.code:02x}): opcode or mnemonic taken, or bad scope")
+    ISA.append(spec)
+    BY_NAME[spec.mnemonic] = BY_CODE[spec.code] = spec
+    RECORDS[spec.mnemonic] = rec = _record(spec)
+    globals()[spec.mnemonic] = rec  # pickled by name, as the built-in records
+    return rec
+
+
+def unregister_instruction(mnemonic: str) -> None:
+    """Remove an instruction added by `register_instruction` (tests that add a tier remove it again)."""
+    spec = BY_NAME.pop(mnemonic)
+    del BY_CODE[spec.code], RECORDS[mnemonic]
+    globals().pop(mnemonic, None)
+    ISA.remove(spec)
 
 
 def make(op: str, **kw: int | tuple[int, ...] | list[int]) -> Instr:

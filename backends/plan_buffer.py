@@ -33,9 +33,9 @@ from h3pc.backends.isa import Instr, make
 from h3pc.backends.program import ALIGN, Program, Tensor
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
+from h3pc.hardware.schema import DMA
 from h3pc.runtime.kernels import Kernels
 from h3pc.runtime.schedule import lifetimes, simulate
-from h3pc.tiers import TIERS
 
 #: planning rounds before giving up (each evicts at least one tensor; real models settle in 2-3)
 MAX_ROUNDS = 64
@@ -80,7 +80,8 @@ def _fill_order(prog: Program, kernels: Kernels, costs) -> list[Fill]:
     loads = Counter(ins.tensor for s in prog.streams.values() for ins in s if ins.op == "LD")
     once = {t for t, n in loads.items() if n == 1 and prog.tensors[t].role == "const"}
     _, events = simulate(prog.streams, Charges(prog, prog.hw, costs, kernels.gathers).of)
-    order = [(ev.start, TIERS.index(ev.tier), ev.index, ev) for ev in events
+    rank = {t: i for i, t in enumerate(prog.streams)}
+    order = [(ev.start, rank[ev.tier], ev.index, ev) for ev in events
              if ev.ins.op == "LD" and ev.ins.tensor in once]
     return [Fill(ev.tier, ev.index, ev.ins.tensor, ev.ins.sym) for *_, ev in sorted(order, key=lambda o: o[:3])]
 
@@ -125,7 +126,7 @@ def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int
         if j >= depth:
             dma.append(make("WAIT", tensor=token[(tier, j - depth)]))
         dma += [make("FILL", tensor=f.tensor, sym=f.sym), make("SIGNAL", tensor=f.tensor)]
-    streams["dma"] = dma + [make("HALT")] if dma else []
+    streams[DMA] = dma + [make("HALT")] if dma else []
     return dataclasses.replace(prog, streams=streams, tensors=tensors)
 
 

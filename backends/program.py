@@ -24,8 +24,7 @@ from h3pc.backends import container
 from h3pc.backends.isa import Instr, decode_stream, encode_stream, tensors_of
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects.types import ELEMENT_TYPES, MAX_TENSOR_ELEMENTS
-from h3pc.hardware.schema import HardwareConfig, parse_hardware
-from h3pc.tiers import ENGINES
+from h3pc.hardware.schema import DMA, HardwareConfig, parse_hardware
 
 ALIGN = container.ALIGN
 
@@ -87,7 +86,7 @@ def to_container(prog: Program) -> container.Container:
                 "home": t.home, "addr": t.addr}
                for i, t in enumerate(prog.tensors)]
     sections: dict[str, tuple[str, bytes | memoryview]] = {}
-    for tier in ENGINES:
+    for tier in prog.hw.engines():
         sections[f"stream.{tier}"] = ("stream", encode_stream(prog.streams.get(tier, [])))
     sections["hardware"] = ("hardware", _json(prog.hw.to_dict()))
     sections["signature"] = ("signature", _json({"inputs": prog.inputs, "outputs": prog.outputs}))
@@ -114,7 +113,7 @@ def from_container(c: container.Container, where: str) -> Program:
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise H3pcError(f"{where}: malformed {section} section ({type(exc).__name__}: {exc})") from None
     _check_tables(tensors, inputs, outputs, symbols, where)
-    streams = {t: decode_stream(c.section(f"stream.{t}").data, f"{where}: stream.{t}") for t in ENGINES}
+    streams = {t: decode_stream(c.section(f"stream.{t}").data, f"{where}: stream.{t}") for t in hw.engines()}
     weights = _aligned(c.section("weights").data)
     consts: dict[int, np.ndarray] = {}
     for i, t in enumerate(tensors):
@@ -206,11 +205,17 @@ def _aligned(data: bytes | memoryview) -> np.ndarray:
     return buf
 
 
+def in_scope(scope: str, stream: str) -> bool:
+    """May a stream hold an instruction of this scope (backends/isa.py)? Which tier owns a tier's own
+    instruction is the runtime verifier's check (it knows the registered tiers)."""
+    return scope == "engines" or (scope == "dma") == (stream == DMA)
+
+
 def _check_refs(streams: dict[str, list[Instr]], tensors: list[Tensor], symbols: list, where: str) -> None:
     n, ns = len(tensors), len(symbols)
     for tier, instrs in streams.items():
         for i, ins in enumerate(instrs):
-            if tier not in ins.spec.tiers:
+            if not in_scope(ins.spec.scope, tier):
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) belongs to another tier")
             if any(t >= n for t in tensors_of(ins)):
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) names a tensor past "

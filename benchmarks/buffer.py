@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,8 +24,6 @@ from common import DEV_MODELS, EXTRA_MODELS, RESULTS
 
 
 def main() -> None:
-    import yaml
-
     from h3pc.backends.codegen import generate
     from h3pc.backends.plan_buffer import plan_buffer
     from h3pc.compiler import compile_model
@@ -42,29 +39,26 @@ def main() -> None:
     base = load_hardware("h3pimap")
     no_prefetch = dataclasses.replace(base, memory=dataclasses.replace(base.memory, prefetch_depth=0))
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        hw0 = Path(tmp) / "depth0.yaml"
-        hw0.write_text(yaml.safe_dump(no_prefetch.to_dict()))
-        print(f"  {'model':<24} {'latency us':>11} {'(depth 0)':>11} {'energy uJ':>10} {'peak KiB':>9} "
-              f"{'staged':>7} {'spilled KiB':>11} {'plan s':>7}")
-        for path in progress.track(models, "buffer: models", unit="model"):
-            if args.models not in path.stem or not path.exists():
-                continue
-            c = compile_model(str(path), "hybrid", stage1=StageOneOptions("rule"), codegen=False)
-            raw = generate(c.imported.module, c.imported.weights, base, plan=False)
-            t = time.perf_counter()
-            prog = plan_buffer(raw)
-            plan_s = time.perf_counter() - t
-            est = estimate(prog)
-            est0 = estimate(compile_model(str(path), "hybrid", hw=str(hw0), stage1=StageOneOptions("rule")).program)
-            b = est["buffer_plan"]
-            row = {"model": path.stem, "latency_s": est["latency_s"], "energy_j": est["energy_j"],
-                   "latency_depth0_s": est0["latency_s"], "energy_depth0_j": est0["energy_j"], "plan_s": plan_s,
-                   "instructions": sum(len(s) for s in prog.streams.values()), **b}
-            rows.append(row)
-            print(f"  {path.stem:<24} {row['latency_s'] * 1e6:>11.1f} {row['latency_depth0_s'] * 1e6:>11.1f} "
-                  f"{row['energy_j'] * 1e6:>10.1f} {b['peak_bytes'] / 1024:>9.0f} {b['staged_weights']:>7} "
-                  f"{b['spilled_bytes'] / 1024:>11.0f} {plan_s:>7.2f}", flush=True)
+    print(f"  {'model':<24} {'latency us':>11} {'(depth 0)':>11} {'energy uJ':>10} {'peak KiB':>9} "
+          f"{'staged':>7} {'spilled KiB':>11} {'plan s':>7}")
+    for path in progress.track(models, "buffer: models", unit="model"):
+        if args.models not in path.stem or not path.exists():
+            continue
+        c = compile_model(str(path), "hybrid", stage1=StageOneOptions("rule"), codegen=False)
+        raw = generate(c.imported.module, c.imported.weights, base, plan=False)
+        t = time.perf_counter()
+        prog = plan_buffer(raw)
+        plan_s = time.perf_counter() - t
+        est = estimate(prog)
+        est0 = estimate(compile_model(str(path), "hybrid", hw=no_prefetch, stage1=StageOneOptions("rule")).program)
+        b = est["buffer_plan"]
+        row = {"model": path.stem, "latency_s": est["latency_s"], "energy_j": est["energy_j"],
+               "latency_depth0_s": est0["latency_s"], "energy_depth0_j": est0["energy_j"], "plan_s": plan_s,
+               "instructions": sum(len(s) for s in prog.streams.values()), **b}
+        rows.append(row)
+        print(f"  {path.stem:<24} {row['latency_s'] * 1e6:>11.1f} {row['latency_depth0_s'] * 1e6:>11.1f} "
+              f"{row['energy_j'] * 1e6:>10.1f} {b['peak_bytes'] / 1024:>9.0f} {b['staged_weights']:>7} "
+              f"{b['spilled_bytes'] / 1024:>11.0f} {plan_s:>7.2f}", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -45,7 +45,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from h3pc import progress
+from h3pc.backends import tiers
 from h3pc.compiler import compile_model
+from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime.emulator import estimate
 
 from common import RESULTS
@@ -229,12 +231,12 @@ def _sim_tools(prog):
 def category(prog, ins) -> str:
     op = ins.op
     if op == "PROG":
-        return "pim_prog_spilled" if prog.tensors[ins.args[0]].role == "const" else "pim_prog_dynamic"
+        return "pim_prog_spilled" if prog.tensors[ins.w].role == "const" else "pim_prog_dynamic"
     if op in ("PMM", "MVM", "GEMM"):
         return "gemm_compute"
     if op in ("LD", "ST"):
-        if op == "LD" and prog.tensors[ins.args[0]].role == "const":
-            return "embedding_fetch" if prog.symbols[ins.args[-1]]["op"] == "nn.gather" else "weight_fetch"
+        if op == "LD" and prog.tensors[ins.tensor].role == "const":
+            return "embedding_fetch" if prog.symbols[ins.sym]["op"] == "nn.gather" else "weight_fetch"
         return "activation_move"
     if op == "VOP":
         return "vector"
@@ -253,7 +255,7 @@ def critical_path(events) -> list:
         prev_on_tier[i] = last.get(ev.tier)
         last[ev.tier] = (i, ev)
         if ev.ins.op == "SIGNAL":
-            signal[ev.ins.args[0]] = (i, ev)
+            signal[ev.ins.tensor] = (i, ev)
     cur = max(range(len(events)), key=lambda i: events[i].end)
     path = []
     while cur is not None:
@@ -261,7 +263,7 @@ def critical_path(events) -> list:
         path.append(ev)
         prev = prev_on_tier[cur]
         if ev.ins.op == "WAIT":
-            sig = signal.get(ev.ins.args[0])
+            sig = signal.get(ev.ins.tensor)
             if sig is not None and sig[1].end == ev.start and (prev is None or sig[1].end >= prev[1].end):
                 cur = sig[0]
                 continue
@@ -280,9 +282,9 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
         c = category(prog, ev.ins)
         cp[c] = cp.get(c, 0.0) + ev.cost.latency_s
         if ev.cost.latency_s > 0:
-            args = ev.ins.args
-            sym = prog.symbols[args[-1]]["op"] if ev.ins.op not in ("SIGNAL", "WAIT", "HALT") else ""
-            t = prog.tensors[args[0]] if ev.ins.op in ("LD", "ST", "PROG") else None
+            ins = ev.ins
+            sym = prog.symbols[ins.sym]["op"] if hasattr(ins, "sym") else ""
+            t = prog.tensors[ins.w if ins.op == "PROG" else ins.tensor] if ins.op in ("LD", "ST", "PROG") else None
             what = f"{ev.tier} {ev.ins.op} ({sym}"
             what += f", {t.role} {list(t.shape)} {t.nbytes / 1e6:.3g} MB)" if t else ")"
             top[what] = top.get(what, 0.0) + ev.cost.latency_s
@@ -303,11 +305,11 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
 
         whatif[name] = simulate(prog.streams, charge, record=False)[0]
     reprog = {"dynamic": {"matrices": 0, "cells": 0}, "spilled": {"matrices": 0, "cells": 0}}
-    for tier in ("sram_pim", "reram_pim"):
-        cpw = getattr(prog.hw, tier).cells_per_weight
-        for ins in prog.streams.get(tier, []):
-            if ins.op == "PROG" and ins.args[2] == 0:
-                t = prog.tensors[ins.args[0]]
+    for tier in tiers.stationary(prog.hw):
+        cpw = tier.config(prog.hw).cells_per_weight
+        for ins in prog.streams.get(tier.name, []):
+            if ins.op == "PROG" and ins.resident == 0:
+                t = prog.tensors[ins.w]
                 kind = "spilled" if t.role == "const" else "dynamic"
                 reprog[kind]["matrices"] += 1
                 reprog[kind]["cells"] += math.prod(t.shape) * cpw
@@ -345,18 +347,15 @@ SCENARIOS = {
 }
 
 
-def scenario_hw(base: str, name: str, tmp: Path) -> str:
-    import yaml
-
-    from h3pc.hardware.schema import load_hardware
+def scenario_hw(base: str, name: str) -> "HardwareConfig":
+    """The description of a scenario, in memory (the compiler takes it as it is)."""
+    from h3pc.hardware.schema import load_hardware, parse_hardware
 
     d = load_hardware(base).to_dict()
     for fn in SCENARIOS[name][0]:
         fn(d)
     d["name"] = f"{d['name']}-{name}"
-    path = tmp / f"hw-{name}.yaml"
-    path.write_text(yaml.safe_dump(d, sort_keys=False))
-    return str(path)
+    return parse_hardware(d, f"scenario {name}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -500,7 +499,7 @@ def main() -> int:
         if args.verify:
             model["verify"] = verify(path, args.seq, args.seed, args.hw)
         for name in SCENARIOS:
-            hw = scenario_hw(args.hw, name, tmp)
+            hw = scenario_hw(args.hw, name)
             scen_res[name] = {target: run_target(path, target, hw, detail=False) for target in COMPARED}
 
     ours = ratios_of(res)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -46,8 +45,6 @@ def hardware(scale: float, reprogram: tuple[str, ...]):
 
 
 def run(name: str, variant: str, scale: float, solve_time: float) -> dict[str, Any]:
-    import yaml
-
     from h3pc.compiler import compile_model
     from h3pc.frontend.importer import import_model
     from h3pc.runtime.emulator import estimate
@@ -75,16 +72,13 @@ def run(name: str, variant: str, scale: float, solve_time: float) -> dict[str, A
             "latency_s": p.latency_s, "energy_j": p.energy_j, "status": p.solve.status if p.solve else None,
             "streamed_layers": sum(1 for s in (p.streams or []) if s),
             "rows_on": {t: sum(s.get(t, 0) * layer.chunk for s, layer in zip(p.chunks, problem.layers))
-                        for t in ("photonic", "sram_pim", "reram_pim", "digital")},
+                        for t in problem.names},
             "cells_written_per_inference": {t: w["cells_written"] for t, w in wear.items()},
             "inferences_to_wear_out": {t: w["inferences_to_wear_out"] for t, w in wear.items()},
         }
     # the chosen point compiled: prediction = the program's own estimate
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as hw_file:
-        hw_file.write(yaml.safe_dump(hw.to_dict()))
-        hw_file.flush()
-        c = compile_model(str(model_path(name)), "hybrid", hw=hw_file.name,
-                          stage1=StageOneOptions(search=SearchOptions(points=1, solver=solver)))
+    c = compile_model(str(model_path(name)), "hybrid", hw=hw,
+                      stage1=StageOneOptions(search=SearchOptions(points=1, solver=solver)))
     rep = estimate(c.program)
     row["compiled"] = {"predicted_s": c.stage1.chosen.latency_s, "estimated_s": rep["latency_s"],
                        "predicted_j": c.stage1.chosen.energy_j, "estimated_j": rep["energy_j"],

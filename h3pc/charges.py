@@ -6,29 +6,14 @@ fields, so they cannot drift apart.
 
 from __future__ import annotations
 
-import math
-
+from h3pc.backends import tiers
 from h3pc.backends.isa import Instr
 from h3pc.backends.program import Program
-from h3pc.cost import (
-    Cost,
-    buffer_transfer,
-    digital_gemm,
-    offchip_transfer,
-    photonic_gemm,
-    pim_mvm,
-    pim_program,
-)
+from h3pc.cost import Cost, buffer_transfer, offchip_transfer
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime.kernels import Kernels
-from h3pc.tiers import pim_tier
 
 _FREE = Cost()
-
-
-def _gemm_dims(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """(groups, m, k, n) of a grouped product a[g, m, k] @ b[g, k, n]."""
-    return a[0], a[1], a[2], b[2]
 
 
 class Charges:
@@ -41,6 +26,7 @@ class Charges:
         self.kernel_costs = kernel_costs
         self.gathers = gathers  # kernels that read rows of their first operand (nn.gather)
         self._memo: dict[tuple[str, Instr], tuple[Cost, int]] = {}
+        self._own = {t.name: frozenset(t.instructions) for t in tiers.of(hw)}
 
     @classmethod
     def build(cls, prog: Program, hw: HardwareConfig | None = None, kernels: Kernels | None = None) -> "Charges":
@@ -53,7 +39,7 @@ class Charges:
         return self.with_writes(tier, ins)[0]
 
     def with_writes(self, tier: str, ins: Instr) -> tuple[Cost, int]:
-        """(cost, PIM cells written) of one instruction."""
+        """(cost, crossbar cells written) of one instruction."""
         key = (tier, ins)
         hit = self._memo.get(key)
         if hit is None:
@@ -61,6 +47,7 @@ class Charges:
         return hit
 
     def _compute(self, tier: str, ins: Instr) -> tuple[Cost, int]:
+        """Data movement is the memory system's (the same for every engine); the rest is the tier's."""
         hw, tensors = self.hw, self.prog.tensors
         op = ins.op
         if op in ("LD", "ST"):
@@ -71,26 +58,6 @@ class Charges:
             return cost, 0
         if op == "FILL":  # the DMA engine stages a weight into the buffer; the tier's LD reads it there
             return offchip_transfer(hw, tensors[ins.tensor].nbytes), 0
-        if op == "PMM":
-            g, m, k, n = _gemm_dims(tensors[ins.a].shape, tensors[ins.b].shape)
-            return photonic_gemm(hw, m, k, n, ins.in_bits, ins.out_bits, ins.w_bits).scaled(g), 0
-        if op == "PROG":
-            shape = tensors[ins.w].shape
-            g = shape[0] if len(shape) == 3 else 1
-            return pim_program(pim_tier(hw, tier), shape[-2], shape[-1], g)
-        if op == "MVM":
-            x, w = tensors[ins.x].shape, tensors[ins.w].shape
-            g = w[0] if len(w) == 3 else 1
-            m = math.prod(x[:-1]) // g
-            return pim_mvm(pim_tier(hw, tier), m, w[-2], w[-1], ins.input_bits, ins.adc_bits, groups=g), 0
-        if op == "GEMM":
-            g, m, k, n = _gemm_dims(tensors[ins.a].shape, tensors[ins.b].shape)
-            return digital_gemm(hw, g * m, k, n), 0
-        if op == "VOP":
-            cost = self.kernel_costs[ins.kernel]
-            if ins.kernel in self.gathers and tensors[ins.ins[0]].role == "const":
-                # a lookup table stays off-chip (codegen loads no copy of it): only the gathered
-                # rows, i.e. the result's bytes, cross the off-chip link
-                cost = offchip_transfer(hw, tensors[ins.outs[0]].nbytes).then(cost)
-            return cost, 0
+        if op in self._own.get(tier, ()):
+            return tiers.get(tier).charge(self, ins)
         return _FREE, 0

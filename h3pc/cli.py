@@ -19,7 +19,7 @@ from h3pc.hardware.schema import preset_names
 from h3pc.quality import add_arguments as add_quality_arguments
 from h3pc.stage1.mappings import MAPPINGS
 from h3pc.stage2 import MAX_TRIALS
-from h3pc.tiers import TARGETS
+from h3pc.backends.tiers import targets
 
 EMIT_STAGES = ("nn", "tiers")
 
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="the ONNX model (.onnx)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the compiled program.bin to FILE (atomically)")
-    p.add_argument("--target", default="hybrid", choices=list(TARGETS),
+    p.add_argument("--target", default="hybrid", choices=list(targets()),
                    help="hybrid: stage one splits every layer over all tiers (see --mapping); otherwise every "
                          "GEMM on that one tier")
     p.add_argument("--hw", default="h3pimap", metavar="PRESET|FILE",

@@ -191,16 +191,6 @@ def buffer_transfer(hw: HardwareConfig, nbytes: int) -> Cost:
     })
 
 
-def static_energy(hw: HardwareConfig, seconds: float) -> dict[str, float]:
-    """Static (leakage, bias) energy of the always-on tiers over a run, per tier. The photonic laser
-    is charged by photonic_gemm while the cores compute."""
-    return {
-        "sram_pim": hw.sram_pim.static_power_mw * MW * seconds,
-        "reram_pim": hw.reram_pim.static_power_mw * MW * seconds,
-        "digital": hw.digital.static_power_mw * MW * seconds,
-    }
-
-
 def offchip_transfer(hw: HardwareConfig, nbytes: int) -> Cost:
     """Spilling nbytes to (or filling from) off-chip memory."""
     mem = hw.memory

@@ -56,9 +56,19 @@ def instruction_set_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for spec in ISA:
-        lines.append(f"| 0x{spec.code:02x} | {spec.mnemonic} | {', '.join(spec.tiers)} | "
+        lines.append(f"| 0x{spec.code:02x} | {spec.mnemonic} | {', '.join(_streams(spec))} | "
                      f"{', '.join(spec.fields) or '-'} | {spec.doc} |")
     return "\n".join(lines) + "\n"
+
+
+def _streams(spec) -> list[str]:
+    """The streams that may hold an instruction (its scope, backends/isa.py; a tier's own from the registry)."""
+    from h3pc.backends import tiers
+
+    if spec.scope == "tier":
+        return [t.name for t in tiers.REGISTRY.values() if spec.mnemonic in t.instructions]
+    names = [t.name for t in tiers.REGISTRY.values()]
+    return {"engines": [*names, "dma"], "tiers": names, "dma": ["dma"]}[spec.scope]
 
 
 def shown_default(a) -> str:

@@ -7,14 +7,15 @@ import sys
 
 from h3pc import __version__
 from h3pc.diagnostics import ArgumentParser, run_main
-from h3pc.tiers import ENGINES
+from h3pc.hardware.schema import BLOCKS, DMA
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="h3pc-objdump", description="Show the contents of an h3pc program.bin.")
     p.add_argument("program", help="program.bin")
     p.add_argument("-H", "--headers", action="store_true", help="header and section table only")
-    p.add_argument("--stream", choices=ENGINES, action="append", help="disassemble only this tier (repeatable)")
+    p.add_argument("--stream", choices=[*BLOCKS, DMA], action="append",
+                   help="disassemble only this engine's stream (repeatable)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     p.add_argument("--version", action="version", version=f"h3pc-objdump {__version__}")
     return p
@@ -42,8 +43,8 @@ def main_args(argv: list[str]) -> int:
     for s in c.sections:
         out.append(f"  {s.name:<18} {s.kind:<10} {s.offset:>10} {len(s.data):>12}  {s.crc32:08x}")
     if not args.headers:
-        for tier in args.stream or ENGINES:
-            instrs = prog.streams[tier]
+        for tier in args.stream or prog.hw.engines():
+            instrs = prog.streams.get(tier, [])
             out += ["", f"stream.{tier}: {len(instrs)} instructions"]
             for i, ins in enumerate(instrs):
                 entry = entry_of(prog, ins)

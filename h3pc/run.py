@@ -57,10 +57,17 @@ def read_inputs(path: str, inputs: dict[str, tuple[tuple[int, ...], str]]) -> tu
 
 
 def check_geometry(program_hw, hw) -> None:
-    """Costs may come from another description, crossbar allocation may not."""
-    for tier in ("sram_pim", "reram_pim"):
-        a, b = getattr(program_hw, tier), getattr(hw, tier)
-        for key in ("tiles", "crossbars_per_tile", "crossbar_rows", "crossbar_cols", "cell_bits", "weight_bits"):
+    """Costs may come from another description, crossbar allocation may not (each weight-stationary
+    tier's `geometry`)."""
+    from h3pc.backends import tiers
+
+    for t in tiers.stationary(program_hw):
+        tier = t.name
+        if not hw.has(tier):
+            raise H3pcError(f"--hw {hw.source}: no '{tier}' block, but the program was compiled for one; "
+                            "recompile with this --hw")
+        a, b = program_hw.tier(tier), hw.tier(tier)
+        for key in t.geometry:
             if getattr(a, key) != getattr(b, key):
                 raise H3pcError(f"--hw {hw.source}: {tier}.{key} is {getattr(b, key)} but the program was "
                                 f"compiled for {getattr(a, key)}; recompile with this --hw")

@@ -2,7 +2,8 @@
 
 All quantisers are symmetric and signed: `bits` include the sign, scales come from the operand's
 max |value| (per tensor for activations, per output column for PIM weights), as a calibrated DAC
-range would be. These are the deterministic parts; runtime/noise.py adds each tier's noise.
+range would be. These are the deterministic parts; each tier's runtime module
+(runtime/photonic.py, runtime/pim.py) adds its noise.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def row_blocks(x: np.ndarray, w: np.ndarray, rows: int) -> tuple[np.ndarray, np.
 def crossbar_matmul(x_codes: np.ndarray, w_codes: np.ndarray, rows: int, step: float,
                     noise: np.ndarray | None = None) -> np.ndarray:
     """sum over crossbar row blocks of ADC-rounded partial sums: x[g, m, k] @ w[g, k, n]; `noise`
-    [g, m, blocks, n] is added to each partial sum before its ADC (runtime/noise.py)."""
+    [g, m, blocks, n] is added to each partial sum before its ADC (runtime/pim.py)."""
     if (step <= 1.0 and noise is None) or x_codes.shape[-1] <= 0:
         return np.matmul(x_codes, w_codes)
     partial = np.einsum("gmbr,gbrn->gmbn", *row_blocks(x_codes, w_codes, rows), optimize=True)

@@ -1,11 +1,11 @@
 """Cost reports (JSON) and Perfetto traces from a scheduled run, for the compiler and the emulator alike.
 
-One vocabulary for both (docs/reports.md): the engines are `tiers.ENGINES` (the four tiers and the
-DMA engine), each a report row under `tiers` and a trace track of the same name. An engine's
+One vocabulary for both (docs/reports.md): the engines are the machine's tiers and the DMA engine
+(`HardwareConfig.engines`), each a report row under `tiers` and a trace track of the same name. An engine's
 `busy_s` is the sum of its instructions' durations, i.e. of its trace slices, split by activity
 (`ACTIVITY`): `compute_s` (PMM, MVM, GEMM, VOP), `load_s` (LD, FILL: operands and weights into the
 engine or the buffer), `store_s` (ST), `program_s` (PROG: crossbar writes during a run) and
-`sync_s` (SIGNAL, WAIT, HALT; zero with the presets). `utilisation` = busy_s / latency_s. Energy:
+`sync_s` (SIGNAL, WAIT, HALT; zero with the presets); a tier's own instructions compute. `utilisation` = busy_s / latency_s. Energy:
 `dynamic_energy_j` is what the engine's instructions cost (the trace's `energy_pj` summed over the
 track), `static_energy_j` what the tier draws because it is powered for the whole run, busy or not
 (listed apart, with the reason, under `static_energy`), and `energy_j` their sum.
@@ -17,13 +17,14 @@ from typing import Any
 
 from h3pc.backends.isa import Instr
 from h3pc.backends.program import Program, entry_of, node_of, symbol_of
-from h3pc.cost import COMPONENTS, Cost, inferences_to_wear_out, pim_crossbars, pim_program, static_energy
+from h3pc.backends import tiers as registry
+from h3pc.cost import COMPONENTS, Cost
 from h3pc.runtime.schedule import Event, lifetimes, max_overlap
-from h3pc.tiers import ENGINES, PIM_TIERS, pim_tier
 
 #: what an instruction spends its engine's time on (report fields `<activity>_s`, trace `cat`)
+#: (every other instruction is a tier's own: compute)
 ACTIVITY = {"LD": "load", "FILL": "load", "ST": "store", "PROG": "program", "SIGNAL": "sync", "WAIT": "sync",
-            "HALT": "sync", "PMM": "compute", "MVM": "compute", "GEMM": "compute", "VOP": "compute"}
+            "HALT": "sync"}
 ACTIVITIES = ("compute", "load", "store", "program", "sync")
 #: why a tier costs energy while idle (the report's `static_energy.reason`)
 STATIC_REASON = ("leakage and bias of the tiers that are powered for the whole run, busy or idle "
@@ -56,22 +57,24 @@ def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[
 
 def _rows(prog: Program, ev: Event) -> int:
     """Output rows (columns of the layer's product) that a tier instruction computes."""
-    return prog.tensors[ev.ins.out].shape[-1] if ev.ins.op in ("PMM", "MVM", "GEMM") else 0
+    out = getattr(ev.ins, "out", None)
+    return prog.tensors[out].shape[-1] if out is not None else 0
 
 
 def build(prog: Program, makespan: float, events: list[Event], load: Cost, writes: dict[str, int],
           source: str) -> dict[str, Any]:
     """The report of one inference (`source`: "compiler" estimate or "emulator" run)."""
     hw = prog.hw
+    engines = hw.engines()
     tiers = {t: {"busy_s": 0.0, **{f"{a}_s": 0.0 for a in ACTIVITIES}, "utilisation": 0.0,
-                 "energy_j": 0.0, "dynamic_energy_j": 0.0, "static_energy_j": 0.0} for t in ENGINES}
+                 "energy_j": 0.0, "dynamic_energy_j": 0.0, "static_energy_j": 0.0} for t in engines}
     components = {c: 0.0 for c in COMPONENTS}
     layers: dict[str, dict[str, Any]] = {}
     for ev in events:
         e = ev.cost.energy_j
         row_t = tiers[ev.tier]
         row_t["busy_s"] += ev.cost.latency_s
-        row_t[f"{ACTIVITY[ev.ins.op]}_s"] += ev.cost.latency_s
+        row_t[f"{ACTIVITY.get(ev.ins.op, 'compute')}_s"] += ev.cost.latency_s
         row_t["dynamic_energy_j"] += e
         for c, v in ev.cost.energy.items():
             components[c] = components.get(c, 0.0) + v
@@ -88,23 +91,25 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         tier_row["rows"] += _rows(prog, ev)
         tier_row["busy_s"] += ev.cost.latency_s
         tier_row["energy_j"] += e
-    static = static_energy(hw, makespan)
+    powered = {t.name: w for t in registry.of(hw) if (w := t.static_power_w(hw)) is not None}
+    static = {t: w * makespan for t, w in powered.items()}
     for t, v in tiers.items():
         v["static_energy_j"] = static.get(t, 0.0)
         v["energy_j"] = v["dynamic_energy_j"] + v["static_energy_j"]
         v["utilisation"] = v["busy_s"] / makespan if makespan > 0 else 0.0
     components["static"] += sum(static.values())
     energy = sum(v["energy_j"] for v in tiers.values())
-    per_inference_writes = {t: 0 for t in PIM_TIERS}
-    spans: dict[str, list[tuple[int, int]]] = {t: [] for t in PIM_TIERS}
+    stationary = {t.name: t for t in registry.stationary(hw)}
+    per_inference_writes = {t: 0 for t in stationary}
+    spans: dict[str, list[tuple[int, int]]] = {t: [] for t in stationary}
     for ev in events:
         if ev.ins.op == "PROG":
             shape = prog.tensors[ev.ins.w].shape
-            tier = pim_tier(hw, ev.tier)
+            tier = stationary[ev.tier]
             groups = shape[0] if len(shape) == 3 else 1
-            per_inference_writes[ev.tier] += pim_program(tier, shape[-2], shape[-1], groups)[1]
+            per_inference_writes[ev.tier] += tier.program_cells(hw, shape)
             base = ev.ins.base
-            spans[ev.tier].append((base, base + groups * pim_crossbars(tier, shape[-2], shape[-1])))
+            spans[ev.tier].append((base, base + groups * tier.crossbars(hw, shape[-2], shape[-1])))
     worst = {t: max_overlap(v) for t, v in spans.items()}
     gemm_layers = [r for r in layers.values() if any(v["rows"] for v in r["tiers"].values())]
     return {
@@ -115,19 +120,18 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         "program_load": {
             "latency_s": load.latency_s,
             "energy_j": load.energy_j,
-            "writes": {t: writes.get(t, 0) for t in ("sram_pim", "reram_pim")},
+            "writes": {t: writes.get(t, 0) for t in stationary},
         },
         "per_inference_writes": per_inference_writes,
         "worst_crossbar_writes": worst,
-        "inferences_to_wear_out": {t: inferences_to_wear_out(pim_tier(hw, t), w) for t, w in worst.items()},
+        "inferences_to_wear_out": {t: stationary[t].wear_out(hw, w) for t, w in worst.items()},
         "tiers": tiers,
         "static_energy": {"energy_j": sum(static.values()), "reason": STATIC_REASON,
-                          "tiers": {t: {"power_w": getattr(hw, t).static_power_mw * 1e-3, "energy_j": e}
-                                    for t, e in static.items()}},
+                          "tiers": {t: {"power_w": powered[t], "energy_j": e} for t, e in static.items()}},
         "buffer_plan": buffer_summary(prog, events, makespan),
         "energy_breakdown_j": {c: v for c, v in components.items() if v},
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
-        "instructions": {t: sum(1 for ev in events if ev.tier == t) for t in ENGINES},
+        "instructions": {t: sum(1 for ev in events if ev.tier == t) for t in engines},
     }
 
 
@@ -136,16 +140,17 @@ def trace(prog: Program, events: list[Event]) -> dict[str, Any]:
     slice per instruction (times in microseconds; `cat` is its activity, as in the report's
     `<activity>_s` fields), so a track's slices sum to its row's `busy_s` and `dynamic_energy_j`."""
     out: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": 0, "args": {"name": "h3pc"}}]
-    for i, t in enumerate(ENGINES):
+    engines = prog.hw.engines()
+    for i, t in enumerate(engines):
         out.append({"name": "thread_name", "ph": "M", "pid": 0, "tid": i, "args": {"name": t}})
-    tid = {t: i for i, t in enumerate(ENGINES)}
+    tid = {t: i for i, t in enumerate(engines)}
     for ev in events:
         if ev.end <= ev.start and ev.cost.energy_j == 0 and ev.ins.op in ("SIGNAL", "WAIT", "HALT"):
             continue
         args = {"energy_pj": ev.cost.energy_j * 1e12}
         if (node := node_of(prog, ev.ins)) is not None:
             args["node"] = node
-        out.append({"name": ev.ins.op, "cat": ACTIVITY[ev.ins.op], "ph": "X", "pid": 0, "tid": tid[ev.tier],
+        out.append({"name": ev.ins.op, "cat": ACTIVITY.get(ev.ins.op, "compute"), "ph": "X", "pid": 0, "tid": tid[ev.tier],
                     "ts": ev.start * 1e6, "dur": (ev.end - ev.start) * 1e6, "args": args})
     return {"traceEvents": out, "displayTimeUnit": "ns"}
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from h3pc.backends import tiers
 from h3pc.backends.isa import Instr
 from h3pc.backends.program import Program
 from h3pc.cost import Cost
 from h3pc.diagnostics import H3pcError
-from h3pc.tiers import ENGINES
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,9 @@ class Event:
     cost: Cost
 
 
-#: the ops (as the symbol table names them) whose instructions on the digital tier make up a split
+#: the ops (as the symbol table names them) whose instructions on the host tier make up a split
 #: layer's part: its product and the join of the tiers' columns
-PART_OPS = frozenset({"digital.join", "digital.matmul"})
+PART_OPS = tiers.host().part_ops
 _KIND = {"LD": "transfer", "ST": "transfer", "FILL": "transfer", "SIGNAL": "sync", "WAIT": "sync", "HALT": "sync"}
 _PRODUCTS = frozenset({"PMM", "MVM", "GEMM"})
 
@@ -69,11 +69,12 @@ def is_load_time(ins: Instr) -> bool:
 def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cost],
              execute: Callable[[str, Instr], None] | None = None, record: bool = True) -> tuple[float, list[Event]]:
     """Run one inference: (makespan in seconds, the events in the order they ran)."""
-    pcs = {t: 0 for t in ENGINES}
-    clock = {t: 0.0 for t in ENGINES}
+    engines = list(streams)  # in the program's engine order: ties go to the first
+    pcs = {t: 0 for t in engines}
+    clock = {t: 0.0 for t in engines}
     signalled: dict[int, float] = {}
     events: list[Event] = []
-    live = [t for t in ENGINES if streams.get(t)]
+    live = [t for t in engines if streams.get(t)]
     while live:
         best, best_start = None, 0.0
         for t in live:
@@ -107,7 +108,7 @@ def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cos
             signalled[ins.tensor] = end
         if record:
             events.append(Event(t, i, ins, best_start, end, cost))
-    return max(clock.values()), events
+    return max(clock.values(), default=0.0), events
 
 
 def program_load(streams: dict[str, list[Instr]], charge_writes: Callable[[str, Instr], tuple[Cost, int]],
@@ -116,7 +117,7 @@ def program_load(streams: dict[str, list[Instr]], charge_writes: Callable[[str, 
     Returns the load cost and the cells written per tier."""
     per_tier: list[Cost] = []
     writes: dict[str, int] = {}
-    for t in ENGINES:
+    for t in streams:
         total = Cost()
         for ins in streams.get(t, []):
             if is_load_time(ins):
@@ -145,7 +146,7 @@ def _views(prog: Program) -> dict[int, list[int]]:
     """View tensors (results of data-free ops: no store) -> the stored tensors they read."""
     stored = {ins.tensor for s in prog.streams.values() for ins in s if ins.op == "ST"}
     out: dict[int, list[int]] = {}
-    for ins in prog.streams.get("digital", []):
+    for ins in prog.streams.get(tiers.host().name, []):
         if ins.op == "VOP" and not any(o in stored for o in ins.outs):
             src = [s for i in ins.ins for s in out.get(i, [i])]
             for o in ins.outs:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from h3pc.backends import tiers
 from h3pc.backends.isa import RESULT_FIELDS, TENSOR_FIELDS, Instr, tensors_of
 from h3pc.backends.program import Program, Tensor
 from h3pc.diagnostics import H3pcError
@@ -23,7 +24,11 @@ from h3pc.runtime.schedule import Event, is_load_time
 
 def check_program(prog: Program, kernels: Kernels, where: str) -> None:
     signatures = kernels.signatures()
+    own = {t.name: frozenset(t.instructions) for t in tiers.of(prog.hw)}
     for tier, instrs in prog.streams.items():
+        for i, ins in enumerate(instrs):
+            if ins.spec.scope == "tier" and ins.op not in own.get(tier, ()):
+                raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}) belongs to another tier")
         # the matrix each crossbar base holds: resident weights are written at load, the others in order
         held = {ins.base: prog.tensors[ins.w].shape for ins in instrs if is_load_time(ins)}
         for i, ins in enumerate(instrs):
@@ -32,8 +37,9 @@ def check_program(prog: Program, kernels: Kernels, where: str) -> None:
                 raise H3pcError(f"{where}: stream.{tier} instruction {i} ({ins.op}{_node(prog, ins)}): {problem}")
 
 
-#: instructions that compute (LD, ST and FILL move a tensor whatever it holds; SIGNAL and WAIT are sync)
-_COMPUTE = frozenset({"PMM", "GEMM", "MVM", "PROG", "VOP"})
+#: instructions that do not compute (LD, ST and FILL move a tensor whatever it holds; the rest are sync):
+#: every other one, a tier's own, reads its operands and writes its results
+_NOT_COMPUTE = frozenset({"LD", "ST", "FILL", "SIGNAL", "WAIT", "HALT"})
 _OPERANDS = TENSOR_FIELDS - RESULT_FIELDS
 
 
@@ -47,7 +53,7 @@ def check_order(prog: Program, events: list[Event], where: str) -> None:
     for k, (tier, index, ins) in enumerate(load + run):
         if k == len(load):
             ready |= {i["tensor"] for i in prog.inputs}
-        if ins.op not in _COMPUTE:
+        if ins.op in _NOT_COMPUTE:
             continue
         for t in tensors_of(ins, _OPERANDS):
             if t not in ready:

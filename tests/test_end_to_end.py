@@ -22,10 +22,14 @@ from h3pc.diagnostics import H3pcError
 from h3pc.frontend.importer import import_model
 from h3pc.hardware.schema import load_hardware
 from h3pc.runtime.emulator import Emulator, estimate
-from h3pc.tiers import ENGINES, TARGETS, TIERS
+from h3pc.backends import tiers
 from h3pc.transforms.allocate_crossbars import AllocateCrossbars
 from h3pc.transforms.lower_tiers import LowerTiers
 from h3pc.transforms.place import Place, set_split, split_of
+
+ENGINES = tiers.engines()
+TARGETS = tiers.targets()
+TIERS = tiers.names()
 
 
 def reference(name: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

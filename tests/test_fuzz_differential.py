@@ -27,7 +27,9 @@ from h3pc.runtime.emulator import Emulator
 from h3pc.stage1.cpsat import SolverOptions
 from h3pc.stage1.mappings import SearchOptions
 from h3pc.stage1.partition import StageOneOptions
-from h3pc.tiers import TARGETS
+from h3pc.backends import tiers
+
+TARGETS = tiers.targets()
 
 EXAMPLES = int(os.environ.get("H3PC_FUZZ_EXAMPLES", "30"))
 STEPS = int(os.environ.get("H3PC_FUZZ_STEPS", "6"))  # ops per chain, at most

@@ -41,7 +41,9 @@ from h3pc.backends import container, isa
 from h3pc.cli import main as h3pc_main
 from h3pc.hardware.schema import PRESETS
 from h3pc.run import main as run_main
-from h3pc.tiers import ENGINES
+from h3pc.backends import tiers
+
+ENGINES = tiers.engines()
 
 #: the sections of every program.bin, in file order (checked against the compiled program below)
 SECTIONS = [f"stream.{t}" for t in ENGINES] + ["hardware", "signature", "tensors", "kernels", "symbols", "weights"]
@@ -1156,6 +1158,7 @@ for name in ("h3pc.cli", "h3pc.run", "h3pc.objdump", "h3pc.opt", "h3pc.sweep.cli
              "onnxruntime", "yaml"):
     importlib.import_module(name)  # what every case would otherwise import again
 import h3pc.cli, h3pc.objdump, h3pc.opt, h3pc.run
+
 
 MAINS = {"h3pc": h3pc.cli.main, "h3pc-run": h3pc.run.main, "h3pc-objdump": h3pc.objdump.main,
          "h3pc-opt": h3pc.opt.main, "h3pc sweep": lambda argv: h3pc.cli.main(["sweep", *argv])}

@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: lowest first; a module belongs to the layer of its longest matching prefix (a name or a package)
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation: diagnostics, files, progress, the hardware description and the tier names", (
+    ("foundation: diagnostics, files, progress, the hardware description", (
         "h3pc",  # the package itself: only __version__
-        "h3pc.diagnostics", "h3pc.files", "h3pc.progress", "h3pc.hardware", "h3pc.tiers",
+        "h3pc.diagnostics", "h3pc.files", "h3pc.progress", "h3pc.hardware",
     )),
     ("IR and program format: dialects, instruction set, program.bin, data files", (
         "h3pc.dialects", "h3pc.context", "h3pc.backends", "h3pc.backends.isa", "h3pc.backends.program",
@@ -46,8 +46,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         # the evaluator read it
         "h3pc.frontend.weights",
     )),
-    ("cost model, schedule, kernels: what the compiler's estimate shares with the emulator", (
+    ("cost model, tiers, schedule, kernels: what the compiler's estimate shares with the emulator", (
         "h3pc.cost", "h3pc.workload", "h3pc.charges", "h3pc.runtime.schedule", "h3pc.runtime.kernels",
+        # the Tier interface, one module per tier and the registry (backends/tier.py, backends/tiers.py)
+        "h3pc.backends.tier", "h3pc.backends.tiers", "h3pc.backends.photonic", "h3pc.backends.pim",
+        "h3pc.backends.sram_pim", "h3pc.backends.reram_pim", "h3pc.backends.digital",
         # the numpy meaning of every op (a kernel's equivalent computation), read by kernels and codegen
         "h3pc.runtime.reference",
     )),

@@ -10,7 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from h3pc.compiler import compile_model
 from h3pc.hardware.schema import load_hardware, parse_hardware
-from h3pc.runtime import noise
+from h3pc.runtime import pim
 from h3pc.runtime.emulator import Emulator
 from h3pc.runtime.quantize import fake_quantize, quantize
 
@@ -88,7 +88,7 @@ def brute_force_reads(codes: np.ndarray, x: np.ndarray, t, trials: int, rng) -> 
     thermal + shot draw; the sum converted back to weight codes. [trials, n]."""
     levels = 2**t.cell_bits - 1
     delta = (t.g_max_us - t.g_min_us) / levels
-    c = noise.cell_variance_per_us(t)
+    c = pim.cell_variance_per_us(t)
     k, n = codes.shape
     mag, sign = np.abs(codes).astype(np.int64), np.sign(codes)
     digits = [(mag >> (t.cell_bits * j)) & levels for j in range(t.cells_per_weight)]
@@ -106,7 +106,7 @@ def brute_force_reads(codes: np.ndarray, x: np.ndarray, t, trials: int, rng) -> 
 
 
 def test_reram_read_noise_matches_a_cell_level_simulation(tmp_path) -> None:
-    """The emulator's MVM noise (a Gaussian per partial sum, `noise.partial_sum_std`) has the
+    """The emulator's MVM noise (a Gaussian per partial sum, `pim.partial_sum_std`) has the
     variance of a cell-by-cell simulation of H3PIMAP Eq. 1 (thermal + shot per conductance read)."""
     rng = np.random.default_rng(2)
     w = rng.standard_normal((40, 3)).astype(np.float32)

@@ -18,7 +18,10 @@ from h3pc.runtime.emulator import Emulator, estimate
 from h3pc.runtime.report import ACTIVITIES, trace
 from h3pc.stage1.mappings import SearchOptions
 from h3pc.stage1.partition import StageOneOptions
-from h3pc.tiers import ENGINES, TARGETS
+from h3pc.backends import tiers
+
+ENGINES = tiers.engines()
+TARGETS = tiers.targets()
 
 HOMOGENEOUS = [t for t in TARGETS if t != "hybrid"]
 CASES = [(m, "hybrid") for m in DEV_MODELS] + [(m, HOMOGENEOUS[i % len(HOMOGENEOUS)]) for i, m in enumerate(DEV_MODELS)]

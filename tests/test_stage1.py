@@ -19,8 +19,10 @@ from h3pc.stage1.warmstart import compositions
 from h3pc.stage1.mappings import SearchOptions, naive, non_dominated
 from h3pc.stage1.partition import StageOneOptions
 from h3pc.stage1.problem import build_problem
-from h3pc.tiers import TARGETS
+from h3pc.backends import tiers
 from h3pc.workload import gemm_work
+
+TARGETS = tiers.targets()
 
 SOLVER = SolverOptions(time_limit_s=5.0, workers=2, seed=0, progress=False)
 QUICK = SolverOptions(time_limit_s=1.0, workers=2, seed=0, progress=False)  # the prediction is exact at any budget

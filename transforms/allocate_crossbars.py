@@ -14,10 +14,9 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnitAttr, i64
 from xdsl.ir import Operation, SSAValue
 
-from h3pc.cost import pim_crossbars
+from h3pc.backends import tiers
 from h3pc.dialects import nn, pim
 from h3pc.passes import PassBase
-from h3pc.tiers import PIM_KIND_TIER, pim_tier, total_crossbars
 
 #: ops that only rearrange data: a value built from constants through them is itself a constant
 LAYOUT_OPS = (nn.ReshapeOp, nn.TransposeOp, nn.SliceOp, nn.BroadcastOp)
@@ -34,8 +33,7 @@ def is_static(v: SSAValue) -> bool:
 def program_crossbars(op: pim.ProgramOp, hw) -> int:
     xb = op.result.type
     assert isinstance(xb, pim.CrossbarsType)
-    tier = pim_tier(hw, PIM_KIND_TIER[xb.kind.data])
-    return xb.groups * pim_crossbars(tier, xb.rows, xb.cols)
+    return xb.groups * tiers.by_kind(xb.kind.data).crossbars(hw, xb.rows, xb.cols)
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,6 @@ def allocate_module(module: ModuleOp, hw) -> None:
     by_tier: dict[str, list[pim.ProgramOp]] = {}
     for o in module.walk():
         if isinstance(o, pim.ProgramOp):
-            by_tier.setdefault(PIM_KIND_TIER[o.kind.kind.data], []).append(o)
-    for tier, progs in by_tier.items():
-        AllocateCrossbars._allocate(progs, total_crossbars(pim_tier(hw, tier)), hw)
+            by_tier.setdefault(o.kind.kind.data, []).append(o)
+    for kind, progs in by_tier.items():
+        AllocateCrossbars._allocate(progs, tiers.by_kind(kind).capacity(hw), hw)

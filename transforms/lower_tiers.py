@@ -2,7 +2,7 @@
 
 Each op is first put in one canonical form, a grouped product C[g, m, n] = A[g, m, k] @ B[g, k, n]:
 MatMul and Gemm by reshapes and transposes (broadcast batch dims become groups), Conv by
-`digital.im2col` on the input and a reshape/transpose of the weights. The N columns of B are then cut
+the host's im2col on the input and a reshape/transpose of the weights. The N columns of B are then cut
 at the split: each tier computes its own columns (no cross-tier reduction) and `digital.join`
 concatenates the parts. On a PIM tier a part is further cut into pieces that fit the tier's
 crossbars; each piece is a `pim.program` (weights bit-sliced over cells) and a `pim.mvm`. Epilogue
@@ -19,19 +19,19 @@ from dataclasses import dataclass
 
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, UnitAttr, i64
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import region_dce
 
+from h3pc.backends import tiers
 from h3pc.diagnostics import UnsupportedError
-from h3pc.dialects import digital, nn, photonic, pim
-from h3pc.dialects.nn import int_attr, ints_attr, shape_of
+from h3pc.dialects import nn
+from h3pc.dialects.nn import ints_attr, shape_of
 from h3pc.dialects.shapes import broadcast_shapes
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.passes import PassBase
-from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
-from h3pc.transforms.place import BIT_KNOBS, bits_of, split_of, streamed_of
+from h3pc.transforms.place import bits_of, split_of, streamed_of
 
 
 class _Emitter:
@@ -85,6 +85,10 @@ class _Emitter:
     def binary(self, cls: type[Operation], a: SSAValue, b: SSAValue) -> SSAValue:
         return self.op(cls, [a, b], broadcast_shapes(shape_of(a), shape_of(b)))
 
+    def join(self, parts: list[SSAValue]) -> SSAValue:
+        """The parts' columns side by side, on the host; one part is itself."""
+        return _join(self, parts)
+
 
 @dataclass
 class _Canonical:
@@ -124,7 +128,7 @@ def _canonical_conv(e: _Emitter, op: nn.ConvOp) -> _Canonical:
     props = {"kernel": ints_attr(w[2:]), "strides": op.strides, "pads": op.pads, "dilations": op.dilations,
              "group": op.group}
     y = shape_of(op.result)
-    cols = e.op(digital.Im2ColOp, [op.x], (g, x[0] * math.prod(y[2:]), kk), props=props)
+    cols = tiers.host().windows(e, op.x, (g, x[0] * math.prod(y[2:]), kk), props)
     wm = e.transpose(e.reshape(op.w, (g, og, kk)), (0, 2, 1))
     return _Canonical(cols, wm)
 
@@ -151,56 +155,8 @@ def _epilogue(e: _Emitter, op: Operation, c: SSAValue) -> SSAValue:
     return y
 
 
-def pim_pieces(hw: HardwareConfig, tier: str, g: int, k: int, n: int, node: str) -> list[tuple[int, int]]:
-    """Column ranges of a [g, k, n] matrix such that each piece fits the tier's crossbars."""
-    t = pim_tier(hw, tier)
-    total = total_crossbars(t)
-    per_block = t.crossbar_cols // t.cells_per_weight  # weights per crossbar row
-    if per_block < 1:
-        raise UnsupportedError(f"{tier}: a crossbar of {t.crossbar_cols} columns cannot hold one "
-                               f"{t.weight_bits}-bit weight")
-    blocks = total // (g * math.ceil(k / t.crossbar_rows))
-    if blocks < 1:
-        raise UnsupportedError(f"node '{node}': one column of its [{g}x{k}x{n}] weights needs "
-                               f"{g * math.ceil(k / t.crossbar_rows)} crossbars, {tier} has {total}")
-    width = blocks * per_block
-    return [(lo, min(n, lo + width)) for lo in range(0, n, width)]
-
-
-def _tier_part(e: _Emitter, hw: HardwareConfig, tier: str, canon: _Canonical, g: int, lo: int, hi: int,
-               out_type: TensorType, streamed: bool = False, bits: dict[str, int] | None = None) -> SSAValue:
-    a = canon.a
-    bits = bits or {}
-    m, k = shape_of(a)[1:]
-    elem = out_type.element_type
-    if tier == "photonic":
-        p = hw.photonic
-        props = {k: int_attr(bits.get(f"photonic.{k}", getattr(p, k))) for k in BIT_KNOBS["photonic"]}
-        return e.op(photonic.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem, props)
-    if tier == "digital":
-        return e.op(digital.MatMulOp, [a, e.columns(canon.b, lo, hi)], (g, m, hi - lo), elem)
-    t = pim_tier(hw, tier)
-    parts = []
-    for plo, phi in pim_pieces(hw, tier, g, k, hi - lo, e.node):
-        w = e.columns(canon.b, lo + plo, lo + phi)
-        dims = (k, phi - plo) if g == 1 else (g, k, phi - plo)
-        w = e.reshape(w, dims)
-        props = {"kind": pim.KindAttr(PIM_TIERS[tier]), "weight_bits": int_attr(t.weight_bits),
-                 "cell_bits": int_attr(t.cell_bits)}
-        if streamed:
-            props["streamed"] = UnitAttr()
-        xb = e.op(pim.ProgramOp, [w], (), props=props, result_type=pim.CrossbarsType(PIM_TIERS[tier], *dims))
-        mvm_props = {k: int_attr(bits.get(f"{tier}.{k}", getattr(t, k))) for k in BIT_KNOBS[tier]}
-        parts.append(e.op(pim.MVMOp, [a, xb], (g, m, phi - plo), elem, mvm_props))
-    return _join(e, parts)
-
-
 def _join(e: _Emitter, parts: list[SSAValue]) -> SSAValue:
-    if len(parts) == 1:
-        return parts[0]
-    s = shape_of(parts[0])
-    n = sum(shape_of(p)[-1] for p in parts)
-    return e.op(digital.JoinOp, parts, s[:-1] + (n,), props={"axis": IntegerAttr(len(s) - 1, i64)})
+    return parts[0] if len(parts) == 1 else tiers.host().join(e, parts)
 
 
 def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
@@ -220,11 +176,12 @@ def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
     if sum(split.values()) != n:
         raise UnsupportedError(f"node '{node}': split {split} covers {sum(split.values())} of {n} rows")
     parts, lo = [], 0
-    for tier in TIERS:
-        rows = split.get(tier, 0)
+    elem = op.results[0].type.element_type  # type: ignore[attr-defined]
+    for tier in tiers.of(hw):
+        rows = split.get(tier.name, 0)
         if rows:
-            parts.append(_tier_part(e, hw, tier, canon, g, lo, lo + rows, op.results[0].type, tier in streamed,
-                                    bits))
+            parts.append(tier.lower_part(e, hw, canon.a, canon.b, lo, lo + rows, g, elem, tier.name in streamed,
+                                         bits))
             lo += rows
     result = _epilogue(e, op, _join(e, parts))
     op.results[0].replace_all_uses_with(result)
@@ -234,7 +191,7 @@ def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
 
 @dataclass(frozen=True)
 class LowerTiers(PassBase):
-    """Rewrite each placed GEMM-like op into photonic / pim / digital ops over its row split."""
+    """Rewrite each placed GEMM-like op into its tiers' ops over its row split."""
 
     name = "lower-tiers"
 

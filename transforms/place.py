@@ -21,26 +21,22 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Operation
 
-from h3pc.cost import pim_crossbars
+from h3pc.backends import tiers
+from h3pc.backends.tier import StationaryTier
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects import nn
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.passes import PassBase
-from h3pc.tiers import PIM_TIERS, TARGETS, pim_tier, total_crossbars
 from h3pc.workload import GemmWork, gemm_work
 
 SPLIT = "h3pc.split"
 STREAM = "h3pc.stream"
 BITS = "h3pc.bits"
 
-#: the per-layer bit widths stage two's precision refinement may lower, per tier: the keys of
-#: `h3pc.bits` ("tier.knob") and the tier's own field that is their default. PIM weight bits are
-#: not here: the cells per weight, hence the crossbars stage one counted, are the tier's.
-BIT_KNOBS: dict[str, tuple[str, ...]] = {
-    "photonic": ("in_bits", "w_bits", "out_bits"),
-    "sram_pim": ("input_bits", "adc_bits"),
-    "reram_pim": ("input_bits", "adc_bits"),
-}
+def bit_knobs() -> dict[str, tuple[str, ...]]:
+    """The per-layer bit widths stage two's precision refinement may lower, per tier: the keys of
+    `h3pc.bits` ("tier.knob"), each the tier's own field that is its default (backends/tier.py)."""
+    return {t.name: t.bit_knobs for t in tiers.REGISTRY.values() if t.bit_knobs}
 
 
 def split_of(op: Operation) -> dict[str, int] | None:
@@ -75,44 +71,49 @@ def bits_of(op: Operation) -> dict[str, int]:
 
 
 def set_bits(op: Operation, bits: dict[str, int]) -> None:
+    knobs = bit_knobs()
     for key in bits:
         tier, _, knob = key.partition(".")
-        if knob not in BIT_KNOBS.get(tier, ()):
+        if knob not in knobs.get(tier, ()):
             raise H3pcError(f"unknown bit width '{key}' (expected tier.knob, one of "
-                            f"{', '.join(f'{t}.{k}' for t, ks in BIT_KNOBS.items() for k in ks)})")
+                            f"{', '.join(f'{t}.{k}' for t, ks in knobs.items() for k in ks)})")
     if bits:
         op.attributes[BITS] = DictionaryAttr({k: IntegerAttr(v, i64) for k, v in sorted(bits.items())})
     else:
         op.attributes.pop(BITS, None)
 
 
-def crossbars_needed(hw: HardwareConfig, tier: str, w: GemmWork) -> int:
-    return w.groups * pim_crossbars(pim_tier(hw, tier), w.k, w.n)
+def crossbars_needed(hw: HardwareConfig, tier: StationaryTier, w: GemmWork) -> int:
+    return w.groups * tier.crossbars(hw, w.k, w.n)
 
 
 def rule_placement(hw: HardwareConfig, target: str, works: list[GemmWork]) -> list[str]:
-    """The tier of each GEMM under the rules above (one tier per layer)."""
-    if target not in TARGETS:
-        raise H3pcError(f"unknown target '{target}' (expected one of {', '.join(TARGETS)})")
-    fixed = TARGETS[target]
-    left = {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS}
+    """The tier of each GEMM under the rules above (one tier per layer): the weight-stationary tiers in
+    registry order while their crossbars last, else the first tier that streams both operands."""
+    fixed = tiers.target_tier(target)
+    if fixed is not None and not hw.has(fixed):
+        raise H3pcError(f"--target {target}: the hardware description '{hw.name}' has no '{fixed}' block")
+    host = tiers.host().name
+    stationary = tiers.stationary(hw)
+    streaming = next(t.name for t in tiers.of(hw) if not t.host and not t.stationary)
+    left = {t.name: t.capacity(hw) for t in stationary}
     out = []
     for w in works:
         if isinstance(w.op, nn.ConvTransposeOp):
-            out.append("digital")
+            out.append(host)
         elif fixed is not None:
             out.append(fixed)
         elif not w.static_weights:
-            out.append("photonic")
+            out.append(streaming)
         else:
-            for t in PIM_TIERS:
+            for t in stationary:
                 need = crossbars_needed(hw, t, w)
-                if need <= left[t]:
-                    left[t] -= need
-                    out.append(t)
+                if need <= left[t.name]:
+                    left[t.name] -= need
+                    out.append(t.name)
                     break
             else:
-                out.append("photonic")
+                out.append(streaming)
     return out
 
 

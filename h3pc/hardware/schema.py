@@ -151,20 +151,65 @@ class Memory:
     prefetch_depth: int = num(NONNEG, default=2)
 
 
+#: the engine beside the tiers that stages weights from off-chip memory into the global buffer
+DMA = "dma"
+
+#: the description's tier blocks: key -> (config type, required), in report order. The built-in
+#: tiers' blocks are declared here, with the description's format, so that a description (and the
+#: hardware section of a program.bin) reads without loading any tier's code; a new tier adds its own
+#: block with `register_block` (h3pc/backends/tiers.py). A description without an optional block
+#: describes a machine without that tier.
+BLOCKS: dict[str, tuple[type, bool]] = {
+    "photonic": (PhotonicTier, True),
+    "sram_pim": (PimTier, True),
+    "reram_pim": (PimTier, True),
+    "digital": (DigitalTier, True),
+}
+
+
+def register_block(key: str, config: type, required: bool = False) -> None:
+    """Declare a tier's block: `key` in the YAML, `config` a frozen dataclass built like the others."""
+    if key in BLOCKS and BLOCKS[key][0] is not config:
+        raise H3pcError(f"hardware block '{key}' is already declared by {BLOCKS[key][0].__name__}")
+    BLOCKS[key] = (config, required)
+
+
 @dataclass(frozen=True)
 class HardwareConfig:
+    """A machine: its name, one config block per tier it has (`tiers`, in `BLOCKS` order, read as
+    `hw.photonic` or `hw.tier("photonic")`) and its memory system."""
+
     name: str
-    photonic: PhotonicTier
-    sram_pim: PimTier
-    reram_pim: PimTier
-    digital: DigitalTier
+    tiers: tuple[tuple[str, Any], ...]
     memory: Memory
     source: str = field(default="", compare=False)
 
+    def __getattr__(self, key: str) -> Any:
+        for k, cfg in self.__dict__.get("tiers", ()):
+            if k == key:
+                return cfg
+        raise AttributeError(f"hardware description '{self.__dict__.get('name')}' has no '{key}'")
+
+    def tier(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def has(self, key: str) -> bool:
+        return any(k == key for k, _ in self.tiers)
+
+    def with_tier(self, key: str, config: Any) -> "HardwareConfig":
+        """This description with one tier's block replaced or added (in `BLOCKS` order)."""
+        blocks = dict(self.tiers)
+        blocks[key] = config
+        order = [k for k in BLOCKS if k in blocks] + [k for k in blocks if k not in BLOCKS]
+        return dataclasses.replace(self, tiers=tuple((k, blocks[k]) for k in order))
+
+    def engines(self) -> tuple[str, ...]:
+        """Every engine with an instruction stream: the tiers, then the DMA engine."""
+        return (*(k for k, _ in self.tiers), DMA)
+
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d.pop("source")
-        return d
+        return {"name": self.name, **{k: dataclasses.asdict(c) for k, c in self.tiers},
+                "memory": dataclasses.asdict(self.memory)}
 
     @functools.cached_property
     def digest(self) -> str:
@@ -234,13 +279,28 @@ def _value(typ: Any, v: Any, key: str, where: str, meta: Any) -> Any:
 
 
 def parse_hardware(data: Any, where: str) -> HardwareConfig:
-    cfg = _convert(HardwareConfig, data, "", where)
-    for tier in ("sram_pim", "reram_pim"):
-        t = getattr(cfg, tier)
-        if t.weight_bits % t.cell_bits:
-            raise H3pcError(f"{where}: {tier}.weight_bits: {t.weight_bits} is not a multiple of cell_bits "
+    if not isinstance(data, dict):
+        raise H3pcError(f"{where}: top level: expected a mapping, got {type(data).__name__}")
+    keys = ("name", *BLOCKS, "memory")
+    unknown = sorted(set(data) - set(keys), key=str)  # YAML keys may be numbers, null, ...
+    if unknown:
+        raise H3pcError(f"{where}: {shown_name(unknown[0])}: unknown key (expected one of {', '.join(keys)})")
+    values: dict[str, Any] = {}
+    for key in keys:  # in order, each checked before the next: the first problem is the one reported
+        if key not in data:
+            if key in ("name", "memory") or BLOCKS[key][1]:
+                raise H3pcError(f"{where}: {key}: missing key")
+            continue
+        values[key] = (_value(str, data[key], key, where, {}) if key == "name"
+                       else _convert(Memory if key == "memory" else BLOCKS[key][0], data[key], key, where))
+    name = values["name"]
+    tiers = tuple((k, values[k]) for k in BLOCKS if k in values)
+    cfg = HardwareConfig(name, tiers, values["memory"], source=where)
+    for key, t in cfg.tiers:
+        if isinstance(t, PimTier) and t.weight_bits % t.cell_bits:
+            raise H3pcError(f"{where}: {key}.weight_bits: {t.weight_bits} is not a multiple of cell_bits "
                             f"{t.cell_bits}")
-    return dataclasses.replace(cfg, source=where)
+    return cfg
 
 
 def preset_names() -> list[str]:

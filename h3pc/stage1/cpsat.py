@@ -29,7 +29,6 @@ from h3pc import progress
 
 from h3pc.stage1.problem import Problem, Streams
 from h3pc.stage1.timeline import Segment
-from h3pc.tiers import TIERS
 
 Opt = tuple[int, bool]  # (chunks, streamed) of one tier's part
 
@@ -142,7 +141,8 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
     xbar_terms: dict[str, list] = {t: [] for t in problem.capacity}
     scratch_terms: dict[str, list] = {t: [] for t in problem.capacity}
     seg_end: list[cp_model.IntVar] = []
-    clock: dict[str, Any] = dict.fromkeys(TIERS, 0)
+    host = problem.host
+    clock: dict[str, Any] = dict.fromkeys(problem.names, 0)
 
     def ready(ref) -> Any:
         return 0 if ref is None else seg_end[ref[1]] if ref[0] == "seg" else out[ref[1]]
@@ -160,9 +160,9 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
     out = [instant(f"out{layer.index}") for layer in layers]
     for item in tl.items:
         if isinstance(item, Segment):
-            clock["digital"] = later(f"seg{len(seg_end)}", clock["digital"], _ps(item.latency_s),
-                                     [out[li] for li in item.after])
-            seg_end.append(clock["digital"])
+            clock[host] = later(f"seg{len(seg_end)}", clock[host], _ps(item.latency_s),
+                                [out[li] for li in item.after])
+            seg_end.append(clock[host])
             continue
         layer = layers[item]
         i = layer.index
@@ -185,7 +185,7 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
         m.add(sum(uses.values()) <= 1 + (len(uses) - 1) * split)
         ra, rb = ready(layer.a_from), ready(layer.b_from)
         finish: dict[str, Any] = {}
-        for t in TIERS:
+        for t in problem.names:
             if t not in per:
                 continue
             part = {o: layer.part(t, *o) for o in per[t]}
@@ -195,7 +195,7 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
                 xbar_terms[t] += [part[o].crossbars * b for o, b in per[t].items() if part[o].crossbars]
                 if any(p.scratch for p in part.values()):
                     scratch_terms[t].append(sum(part[o].scratch * b for o, b in per[t].items()))
-            lead = _ps(layer.ld_a_s) if t in ("photonic", "digital") else 0
+            lead = _ps(layer.ld_a_s) if t in problem.leads else 0
             tailed = [o for o in per[t] if part[o].tail_s]  # options that cut the part into pieces
             tail = sum(_ps(part[o].tail_s) * per[t][o] for o in tailed)
             f = instant(f"f{i}_{t}")  # the part's finish if it runs
@@ -213,14 +213,14 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
             if tailed:
                 has = m.new_bool_var(f"tail{i}_{t}")
                 m.add(has == sum(per[t][c] for c in tailed))
-                clock["digital"] = later(f"t{i}_{t}", clock["digital"], tail, [f], has)
-                m.add(out[i] >= clock["digital"]).only_enforce_if(has)
+                clock[host] = later(f"t{i}_{t}", clock[host], tail, [f], has)
+                m.add(out[i] >= clock[host]).only_enforce_if(has)
         jd = _ps(layer.join.latency_s)
         j = instant(f"j{i}")
-        m.add(j >= clock["digital"] + jd * split)
+        m.add(j >= clock[host] + jd * split)
         for t, f in finish.items():
             m.add(j >= f + jd).only_enforce_if([split, uses[t]])
-        clock["digital"] = j
+        clock[host] = j
         m.add(out[i] >= j).only_enforce_if(split)
         energy_terms.append(_eu(layer.join.energy_j) * split)
     for t, terms in xbar_terms.items():
@@ -232,7 +232,7 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
         if terms or scratch_terms[t]:
             m.add(sum(terms) + scratch <= problem.capacity[t])
     lat = instant("latency")
-    for t in TIERS:
+    for t in problem.names:
         m.add(lat >= clock[t])
     static = round(problem.static_power_w * PS / EU)  # EU per ps of latency
     return Model(m, counts, lat, _eu(tl.energy_j) + sum(energy_terms) + static * lat)

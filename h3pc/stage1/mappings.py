@@ -29,7 +29,6 @@ from h3pc.diagnostics import H3pcError
 from h3pc.stage1 import cpsat, nsga2, warmstart
 from h3pc.stage1.cpsat import Point, SolverOptions, non_dominated
 from h3pc.stage1.problem import Problem, Streams, explain_infeasible
-from h3pc.tiers import TIERS
 
 @dataclass(frozen=True)
 class SearchOptions:
@@ -75,12 +74,12 @@ def feasible(problem: Problem, chunks: list[dict[str, int]]) -> bool:
 
 
 def seeds(problem: Problem, pins: dict[int, dict[str, int]] | None) -> list[list[dict[str, int]]]:
-    """Feasible splits to start the search from: every layer on one tier (dynamic layers on photonics
-    where the tier cannot run them) and the naive split, with the pins applied."""
+    """Feasible splits to start the search from: every layer on one tier (dynamic layers on the
+    streaming tier where the tier cannot run them) and the naive split, with the pins applied."""
     pins = pins or {}
     out = []
-    for tier in TIERS:
-        chunks = [pins.get(layer.index) or {tier if tier in layer.allowed else "photonic": layer.chunks}
+    for tier in problem.names:
+        chunks = [pins.get(layer.index) or {tier if tier in layer.allowed else problem.streaming: layer.chunks}
                   for layer in problem.layers]
         if all(set(s) <= set(layer.allowed) for s, layer in zip(chunks, problem.layers)):
             out.append(chunks)
@@ -153,7 +152,7 @@ def naive_split(problem: Problem) -> list[dict[str, int]]:
     chunks = []
     for layer in problem.layers:
         if not layer.splittable:
-            tier = "photonic" if "photonic" in layer.allowed else layer.allowed[0]
+            tier = problem.streaming if problem.streaming in layer.allowed else layer.allowed[0]
             chunks.append({tier: layer.chunks})
             continue
         k, tiers = layer.chunks, list(layer.allowed)

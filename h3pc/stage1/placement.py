@@ -16,7 +16,6 @@ from typing import Any
 from h3pc.diagnostics import H3pcError, shown, shown_name
 from h3pc.stage1.cpsat import Point
 from h3pc.stage1.problem import Problem
-from h3pc.tiers import TIERS
 
 FORMAT = "h3pc-placement"
 
@@ -70,9 +69,9 @@ def read_pins(path: str, problem: Problem) -> dict[int, dict[str, int]]:
                             f"of this model")
         split = entry["split"]
         for t, r in split.items():
-            if t not in TIERS:
+            if t not in problem.names:
                 raise H3pcError(f"{where}.split: unknown tier '{shown_name(t)}' "
-                                f"(expected one of {', '.join(TIERS)})")
+                                f"(expected one of {', '.join(problem.names)})")
             if not isinstance(r, int) or isinstance(r, bool) or r < 0:
                 raise H3pcError(f"{where}.split.{t}: {shown(r)} must be a non-negative integer")
             if r % layer.chunk:

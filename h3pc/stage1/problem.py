@@ -32,50 +32,25 @@ them would add a digital slice of B per part and no weight stays stationary to g
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
-from h3pc.cost import (
-    Cost,
-    buffer_transfer,
-    digital_gemm,
-    inferences_to_wear_out,
-    offchip_transfer,
-    photonic_gemm,
-    pim_crossbars,
-    pim_mvm,
-    pim_program,
-    static_energy,
-)
+from h3pc.backends import tiers
+from h3pc.backends.tier import ELEM_BYTES, Part, Shape, Spills, StationaryTier, load, seq, store
 from h3pc.dialects import nn
 from h3pc.dialects.nn import shape_of
 from h3pc.dialects.types import numpy_dtype
 from h3pc.diagnostics import UnsupportedError
 from h3pc.hardware.schema import HardwareConfig
-from h3pc.stage1.timeline import Ref, Segment, Spills, Timeline, extract, reference_program
-from h3pc.tiers import PIM_TIERS, TIERS, pim_tier, total_crossbars
+from h3pc.stage1.timeline import Ref, Segment, Timeline, extract, reference_program
 from h3pc.transforms.allocate_crossbars import is_static
-from h3pc.transforms.lower_tiers import pim_pieces
 from h3pc.workload import gemm_work
 
 #: a layer is cut into at most this many row chunks by default (a divisor of its rows)
 MAX_CHUNKS = 16
-
-
-@dataclass(frozen=True)
-class Part:
-    """Per-inference latency (s) and energy (J) of one tier's part, and the crossbars it holds."""
-
-    latency_s: float  # on its own tier
-    energy_j: float
-    crossbars: int = 0
-    cells_written: int = 0  # per inference (weights programmed into PIM before every use)
-    tail_s: float = 0.0  # the digital tier's re-join of a PIM part's pieces, after the part
-    scratch: int = 0  # crossbars of its largest piece written before every use (not resident)
-    pieces: int = 0  # PIM pieces written before every use (writes per inference to the scratch top)
 
 
 @dataclass
@@ -121,13 +96,19 @@ class Problem:
     layers: list[Layer]
     timeline: Timeline  # everything the split does not change
     static_power_w: float
-    capacity: dict[str, int]  # PIM tier -> crossbars
-    reprogram: tuple[str, ...] = ()  # PIM tiers that allow streaming static weights
+    capacity: dict[str, int]  # weight-stationary tier -> crossbars
+    reprogram: tuple[str, ...] = ()  # weight-stationary tiers that allow streaming static weights
     memo: dict = field(default_factory=dict, repr=False)  # solver-side caches (candidate splits)
+    #: the machine's tiers in report order, the host's name, and the tiers that load A before B
+    names: tuple[str, ...] = ()
+    host: str = ""
+    leads: frozenset[str] = frozenset()
+    streaming: str = ""  # the first tier besides the host that streams both operands: dynamic layers' default
 
     def evaluate(self, chunks: list[dict[str, int]], streams: Streams | None = None) -> tuple[float, float]:
         """(latency s, energy J) of a split given in chunks per tier, under the model above."""
-        clock = dict.fromkeys(TIERS, 0.0)
+        host = self.host
+        clock = dict.fromkeys(self.names, 0.0)
         seg_end: list[float] = []
         out = [0.0] * len(self.layers)
         energy = self.timeline.energy_j
@@ -137,26 +118,26 @@ class Problem:
 
         for item in self.timeline.items:
             if isinstance(item, Segment):
-                clock["digital"] = max([clock["digital"]] + [out[li] for li in item.after]) + item.latency_s
-                seg_end.append(clock["digital"])
+                clock[host] = max([clock[host]] + [out[li] for li in item.after]) + item.latency_s
+                seg_end.append(clock[host])
                 continue
             layer, split = self.layers[item], chunks[item]
             streamed = streams[item] if streams else frozenset()
             ra, rb = ready(layer.a_from), ready(layer.b_from)
             ends = []
-            for t in TIERS:
+            for t in self.names:
                 if not split.get(t):
                     continue
                 part = layer.part(t, split[t], t in streamed)
                 energy += part.energy_j
-                lead = layer.ld_a_s if t in ("photonic", "digital") else 0.0
+                lead = layer.ld_a_s if t in self.leads else 0.0
                 end = clock[t] = max(clock[t], ra, rb - lead) + part.latency_s
                 if part.tail_s:
-                    end = clock["digital"] = max(clock["digital"], end) + part.tail_s
+                    end = clock[host] = max(clock[host], end) + part.tail_s
                 ends.append(end)
             if len(ends) > 1:
-                clock["digital"] = max([clock["digital"]] + ends) + layer.join.latency_s
-                ends = [clock["digital"]]
+                clock[host] = max([clock[host]] + ends) + layer.join.latency_s
+                ends = [clock[host]]
                 energy += layer.join.energy_j
             out[item] = max(ends)
         lat = max(clock.values())
@@ -211,8 +192,10 @@ class Problem:
         for t in self.capacity:
             parts = [p for _, p in self.parts(chunks, streams, t)]
             worst = sum(p.pieces for p in parts)
+            tier = tiers.get(t)
+            assert isinstance(tier, StationaryTier)
             out[t] = {"cells_written": sum(p.cells_written for p in parts), "worst_crossbar_writes": worst,
-                      "inferences_to_wear_out": inferences_to_wear_out(pim_tier(self.hw, t), worst)}
+                      "inferences_to_wear_out": tier.wear_out(self.hw, worst)}
         return out
 
     def rows(self, chunks: list[dict[str, int]]) -> list[dict[str, int]]:
@@ -251,80 +234,27 @@ def _canonical(op: Operation) -> tuple[int, int, int, int, int, object]:
     return w.groups, w.m, w.k, w.n, _nbytes(op.lhs, w.groups * w.m * w.k), op.rhs
 
 
-def _allowed(hw: HardwareConfig, static: bool, op: Operation) -> tuple[tuple[str, ...], dict[str, str]]:
-    why: dict[str, str] = {}
-    for t in PIM_TIERS:
-        if not static and (t == "reram_pim" or not pim_tier(hw, t).allow_dynamic_operands):
-            why[t] = ("both operands are computed at run time and ReRAM cells cannot be rewritten per "
-                      "inference" if t == "reram_pim" else
-                      "both operands are computed at run time and the description does not allow dynamic "
-                      "operands on SRAM-PIM (sram_pim.allow_dynamic_operands)")
-    return tuple(t for t in TIERS if t not in why), why
+def _allowed(hw: HardwareConfig, static: bool) -> tuple[tuple[str, ...], dict[str, str]]:
+    why = {t.name: w for t in tiers.of(hw) if (w := t.why_not(hw, static)) is not None}
+    return tuple(t.name for t in tiers.of(hw) if t.name not in why), why
 
 
-def _seq(costs: list[Cost], crossbars: int = 0, cells: int = 0) -> Part:
-    return Part(sum(c.latency_s for c in costs), sum(c.energy_j for c in costs), crossbars, cells)
-
-
-def _load(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
-    """A tier's LD (from off-chip first when the tensor lives there: charges.py's rule)."""
-    return offchip_transfer(hw, nbytes).then(buffer_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
-
-
-def _store(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
-    return buffer_transfer(hw, nbytes).then(offchip_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
-
-
-def part_cost(hw: HardwareConfig, tier: str, g: int, m: int, k: int, r: int, a_bytes: int, static: bool,
-              node: str, streamed: bool = False, spills: Spills = Spills()) -> Part:
+def part_cost(hw: HardwareConfig, tier: str, s: Shape, r: int, streamed: bool = False,
+              spills: Spills = Spills()) -> Part:
     """What the lowered program spends per inference on r rows of a layer on one tier (`streamed`:
-    static PIM weights written before every use instead of once at load; `spills`: which of the
-    layer's activations the buffer plan keeps off-chip)."""
+    static weights written before every use instead of once at load; `spills`: which of the layer's
+    activations the buffer plan keeps off-chip): the tier's own model (backends/<tier>.py)."""
     if r == 0:
         return Part(0.0, 0.0)
-    isz = 4
-    ld_a = _load(hw, a_bytes, spills.a)
-    if tier in ("photonic", "digital"):
-        b_bytes = g * k * r * isz
-        ld_b = _load(hw, b_bytes, static or spills.b)
-        if tier == "photonic":
-            p = hw.photonic
-            compute = photonic_gemm(hw, m, k, r, p.in_bits, p.out_bits).scaled(g)
-        else:
-            compute = digital_gemm(hw, g * m, k, r)
-        return _seq([ld_a, ld_b, compute, _store(hw, g * m * r * isz, spills.out)])
-    t = pim_tier(hw, tier)
-    pieces = pim_pieces(hw, tier, g, k, r, node)
-    resident = static and not streamed
-    steps: list[Cost] = []
-    cells = scratch = 0
-    for lo, hi in pieces:
-        pn = hi - lo
-        if not resident:  # programmed before each use (static weights come from off-chip)
-            prog, written = pim_program(t, k, pn, g)
-            ld_w = buffer_transfer(hw, g * k * pn * isz)
-            if static:
-                ld_w = offchip_transfer(hw, g * k * pn * isz).then(ld_w)
-            steps += [ld_w, prog]
-            cells += written
-            scratch = max(scratch, g * pim_crossbars(t, k, pn))
-        steps += [ld_a, pim_mvm(t, m, k, pn, t.input_bits, t.adc_bits, groups=g),
-                  _store(hw, g * m * pn * isz, spills.out)]
-    tail: list[Cost] = []
-    if len(pieces) > 1:  # the digital tier re-joins the pieces
-        tail = [_load(hw, g * m * (hi - lo) * isz, spills.out) for lo, hi in pieces]
-        tail.append(_store(hw, g * m * r * isz, spills.out))
-    part = _seq(steps + tail, g * pim_crossbars(t, k, r) if resident else 0, cells)
-    return replace(part, latency_s=sum(c.latency_s for c in steps), tail_s=sum(c.latency_s for c in tail),
-                   scratch=scratch, pieces=0 if resident else len(pieces))
+    return tiers.get(tier).part_cost(hw, s, r, streamed, spills)
 
 
 def join_cost(hw: HardwareConfig, g: int, m: int, rows: int, parts: int = 2, offchip: bool = False) -> Part:
-    """The digital join of a layer's tier parts: load every part, store the whole (the bytes are the
+    """The host's join of a layer's tier parts: load every part, store the whole (the bytes are the
     same however the rows are cut)."""
-    b = g * m * rows * 4
-    return _seq([_load(hw, b // parts, offchip)] * (parts - 1)
-                + [_load(hw, b - (parts - 1) * (b // parts), offchip), _store(hw, b, offchip)])
+    b = g * m * rows * ELEM_BYTES
+    return seq([load(hw, b // parts, offchip)] * (parts - 1)
+               + [load(hw, b - (parts - 1) * (b // parts), offchip), store(hw, b, offchip)])
 
 
 def layer_ops(module: ModuleOp) -> list[Operation]:
@@ -335,7 +265,8 @@ def layer_ops(module: ModuleOp) -> list[Operation]:
 def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int = MAX_CHUNKS) -> Problem:
     """Tables for every layer of an imported (nn-level) module, and the timeline around them."""
     layers: list[Layer] = []
-    reprogram = tuple(t for t in PIM_TIERS if pim_tier(hw, t).allow_reprogramming)
+    stationary = tiers.stationary(hw)
+    reprogram = tuple(t.name for t in stationary if t.allows_reprogramming(hw))
     ops = layer_ops(module)
     # the rest of the program, and which layer activations its buffer plan spills, from one lowering
     canon = [_canonical(op) for op in ops]
@@ -343,29 +274,32 @@ def build_problem(module: ModuleOp, weights, hw: HardwareConfig, max_chunks: int
     timeline = extract(ref, len(ops))
     for op, (g, m, k, n, a_bytes, b), spills in zip(ops, canon, timeline.spills):
         static = is_static(b)
-        allowed, why = _allowed(hw, static, op)
+        allowed, why = _allowed(hw, static)
         node = op.node_name if isinstance(op, nn.NNOp) else ""
+        shape = Shape(g, m, k, n, a_bytes, static, node)
         chunk = chunk_size(n, max_chunks) if static else n
         layer = Layer(len(layers), node, op, g, m, k, n, chunk, static, allowed, why,
-                      ld_a_s=_load(hw, a_bytes, spills.a).latency_s)
+                      ld_a_s=load(hw, a_bytes, spills.a).latency_s)
         for t in allowed:
             try:
-                layer.table[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node, spills=spills)
-                                  for c in range(layer.chunks + 1)]
+                layer.table[t] = [part_cost(hw, t, shape, c * chunk, spills=spills) for c in range(layer.chunks + 1)]
             except UnsupportedError as exc:  # not even one weight column fits the tier
                 why[t] = str(exc).removeprefix(f"node '{node}': ")
                 continue
             if static and t in reprogram:
-                layer.streamed[t] = [part_cost(hw, t, g, m, k, c * chunk, a_bytes, static, node, streamed=True,
-                                               spills=spills) for c in range(layer.chunks + 1)]
+                layer.streamed[t] = [part_cost(hw, t, shape, c * chunk, streamed=True, spills=spills)
+                                     for c in range(layer.chunks + 1)]
         layer.allowed = tuple(t for t in allowed if t in layer.table)
         layer.join = join_cost(hw, g, m, n, offchip=spills.out)
         layers.append(layer)
     for layer, (a, b) in zip(layers, timeline.operands):
         layer.a_from, layer.b_from = a, b
-    static_w = sum(static_energy(hw, 1.0).values())  # joules per second of latency
-    return Problem(hw, layers, timeline, static_w, {t: total_crossbars(pim_tier(hw, t)) for t in PIM_TIERS},
-                   reprogram)
+    static_w = sum(w for t in tiers.of(hw) if (w := t.static_power_w(hw)) is not None)  # J per s of latency
+    machine = tiers.of(hw)
+    return Problem(hw, layers, timeline, static_w, {t.name: t.capacity(hw) for t in stationary}, reprogram,
+                   names=tuple(t.name for t in machine), host=tiers.host().name,
+                   leads=frozenset(t.name for t in machine if t.leads_with_a),
+                   streaming=next(t.name for t in machine if not t.host and not t.stationary))
 
 
 def explain_infeasible(problem: Problem, pins: dict[int, dict[str, int]] | None) -> str:

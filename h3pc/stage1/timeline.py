@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from xdsl.dialects.builtin import ModuleOp
 
 from h3pc.backends.codegen import generate
+from h3pc.backends.tier import Spills
+from h3pc.backends import tiers
 from h3pc.backends.program import Program
 from h3pc.charges import Charges
 from h3pc.hardware.schema import HardwareConfig
@@ -37,16 +39,6 @@ class Segment:
 
     latency_s: float
     after: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Spills:
-    """Which of a layer's activations the buffer plan keeps off-chip (backends/plan_buffer.py): its
-    A operand, a dynamic B operand, its output."""
-
-    a: bool = False
-    b: bool = False
-    out: bool = False
 
 
 @dataclass
@@ -79,14 +71,16 @@ def program_for(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, 
 
 
 def reference_program(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, rows: list[int]) -> Program:
-    """The program of `module` with every layer whole on the digital tier."""
-    return program_for(module, weights, hw, layer_ops, [{"digital": n} for n in rows])
+    """The program of `module` with every layer whole on the host tier."""
+    host = tiers.host().name
+    return program_for(module, weights, hw, layer_ops, [{host: n} for n in rows])
 
 
 def extract(prog: Program, layers: int) -> Timeline:
     """Segments, layer slots and operand readiness from a reference program's digital steps."""
     charges = Charges.build(prog)
-    model = [s for s in steps(prog, "digital") if s.kind != "sync"]
+    host = tiers.host().name
+    model = [s for s in steps(prog, host) if s.kind != "sync"]
     gemms = [s.ins for s in model if s.product]
     if len(gemms) != layers:
         raise AssertionError(f"reference lowering has {len(gemms)} layer products, stage one {layers} layers")
@@ -110,7 +104,7 @@ def extract(prog: Program, layers: int) -> Timeline:
             items.append(seg)
         elif waits:
             seg.after = tuple(sorted(set(seg.after) | set(waits)))
-        c = charges.of("digital", step.ins)
+        c = charges.of(host, step.ins)
         seg.latency_s += c.latency_s
         energy += c.energy_j
         if any(t in wanted for t in step.writes):

@@ -3,7 +3,7 @@
 The widths set the analog tiers' converters (docs/hardware-model.md b.1, b.2): a photonic DAC
 costs 2^b/(b+1) per conversion and an ADC linearly in bits; a PIM tier reads its inputs bit-serially,
 so its MVM time and energy grow linearly in input bits, and its ADC energy in ADC bits. The knobs
-are `place.BIT_KNOBS` (never above the tier's own width, never below MIN_BITS). The search:
+are `place.bit_knobs()` (never above the tier's own width, never below MIN_BITS). The search:
 
 1. Uniform: each knob that a layer's split uses is lowered on every layer at once, by bisection,
    to the lowest width whose program still meets the tolerance.
@@ -29,7 +29,7 @@ from h3pc.runtime.emulator import estimate
 from h3pc.stage1.cpsat import Point
 from h3pc.stage1.problem import Problem
 from h3pc.stage1.timeline import program_for
-from h3pc.transforms.place import BIT_KNOBS
+from h3pc.transforms.place import bit_knobs
 from h3pc.stage2 import MAX_TRIALS
 
 #: the lowest width tried (1-bit converters leave no signal worth measuring)
@@ -109,7 +109,7 @@ class _Search:
     def used(self) -> list[str]:
         """Knobs of the tiers some layer's split uses."""
         tiers = {t for split in self.rows for t, r in split.items() if r}
-        return [f"{t}.{k}" for t, ks in BIT_KNOBS.items() if t in tiers for k in ks]
+        return [f"{t}.{k}" for t, ks in bit_knobs().items() if t in tiers for k in ks]
 
 
 def refine_precision(problem: Problem, module, weights, hw: HardwareConfig, point: Point, oracle: Oracle,
@@ -178,5 +178,6 @@ def layer_bits(problem: Problem, precision: Precision) -> Bits:
 def _analog_energy(rep: dict[str, Any]) -> dict[str, float]:
     """Energy per inference of each layer's photonic and PIM instructions (what bits change), from
     a program's estimate."""
-    return {row["node"]: sum(v["energy_j"] for t, v in row["tiers"].items() if t in BIT_KNOBS)
+    knobs = bit_knobs()
+    return {row["node"]: sum(v["energy_j"] for t, v in row["tiers"].items() if t in knobs)
             for row in rep["layers"]}

@@ -25,7 +25,6 @@ from h3pc.stage1.cpsat import Point
 from h3pc.stage1.mappings import SearchOptions, cpsat_front, point_of
 from h3pc.stage1.problem import Problem
 from h3pc.stage1.timeline import program_for
-from h3pc.tiers import TIERS
 
 #: at most this many probe samples for the SNR measurements that only rank tiers and layers
 PROBE_SAMPLES = 64
@@ -65,12 +64,13 @@ class Remapper:
         return self.oracle.measure(self.program(p.chunks, p.streams), self.hw)
 
     def tier_snr(self) -> dict[str, float]:
-        """SNR of the model with every layer a tier can run on it, whole (others on digital)."""
-        out = {"digital": math.inf}
-        for t in TIERS:
-            if t == "digital":
+        """SNR of the model with every layer a tier can run on it, whole (others on the exact host)."""
+        host = self.problem.host
+        out = {host: math.inf}
+        for t in self.problem.names:
+            if t == host:
                 continue
-            chunks = [{t if t in layer.allowed else "digital": layer.chunks} for layer in self.problem.layers]
+            chunks = [{t if t in layer.allowed else host: layer.chunks} for layer in self.problem.layers]
             out[t] = self.probe.measure(self.program(chunks, self.problem.fit(chunks)), self.hw).value
         return out
 
@@ -99,7 +99,7 @@ def _remap(r: Remapper, start: Point, search: SearchOptions, max_steps: int, tas
     snr = r.tier_snr()
     task.advance()
     task.log("stage two: tier SNR " + ", ".join(f"{t} {v:.3g} dB" for t, v in snr.items()))
-    rank = sorted(TIERS, key=lambda t: snr[t])  # least accurate first
+    rank = sorted(problem.names, key=lambda t: snr[t])  # least accurate first
     task.note(f"measuring the sensitivity of {len(problem.layers)} layers")
     sens = r.sensitivity(start)
     task.advance()

@@ -26,7 +26,7 @@ from h3pc.hardware.schema import PRESETS, HardwareConfig, parse_hardware, parse_
 from h3pc.quality import METRICS
 from h3pc.stage1.mappings import MAPPINGS
 from h3pc.stage2 import MAX_TRIALS
-from h3pc.tiers import TARGETS
+from h3pc.backends.tiers import targets
 
 #: bump when a row's meaning changes, so stores written before are not reused
 ROW_FORMAT = 1
@@ -63,7 +63,7 @@ def _choices() -> dict[str, Choice]:
     table = {"hybrid": Choice("hybrid", "cpsat")}
     for m in MAPPINGS:
         table[m] = table[f"hybrid/{m}"] = Choice("hybrid", m)
-    for t in TARGETS:
+    for t in targets():
         if t != "hybrid":
             table[t] = Choice(t, None)
     return table
@@ -389,7 +389,7 @@ def _axes(v: Any, base: HardwareConfig, where: str) -> dict[str, list[Any]]:
     for path, values in v.items():
         if not isinstance(path, str):
             raise H3pcError(f"{where}: axes: {shown(path)}: expected a hardware key path such as "
-                            f"photonic.cores_per_tile")
+                            f"memory.prefetch_depth")
         at = f"axes.{path}"
         _resolve(d, path, at, where)
         values = _list_of(values, at, where)

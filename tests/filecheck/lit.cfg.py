@@ -11,4 +11,6 @@ config.test_source_root = os.path.dirname(__file__)
 config.excludes = ["lit.cfg.py"]
 bin_dir = os.path.dirname(sys.executable)
 config.environment["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+# the dev models that ship verbatim with the repository (tests/models/README.md)
+config.substitutions.append(("%models", os.path.join(os.path.dirname(os.path.dirname(__file__)), "models")))
 config.substitutions.append(("%h3pc_roundtrip", "h3pc-opt %s --print-op-generic | h3pc-opt | filecheck %s"))

@@ -1,0 +1,190 @@
+"""The `Tier` interface: everything the compiler and the emulator need to know about one tier.
+
+A tier is one module (backends/<name>.py, registered in backends/tiers.py; its functional execution
+and noise in runtime/<name>.py): its block of the hardware description, which layers it may run and
+why not, what a part of a layer costs on it (from cost.py's formulas), how a part lowers from `nn`
+to its dialect and how its ops become instructions, what each of its instructions costs, and the bit
+widths stage two may lower. The partitioner, the lowering, codegen, the charges, the emulator and the
+reports iterate over the registry and never name a tier (the model: snax-mlir's accelerator registry,
+Stream's core model).
+
+Two roles are not per-layer choices and are flags of a tier: the `host` runs everything that is not a
+layer part (vector ops, joins, the layout around products); a `stationary` tier holds weights in
+crossbars (capacity, programming, residency, wear: `StationaryTier`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from h3pc.backends.isa import Instr
+from h3pc.cost import Cost, buffer_transfer, inferences_to_wear_out, offchip_transfer
+from h3pc.hardware.schema import HardwareConfig
+
+if TYPE_CHECKING:
+    from xdsl.ir import Operation, SSAValue
+
+
+#: bytes per element of every activation and weight the parts move (fp32 tensors in the buffer)
+ELEM_BYTES = 4
+
+
+@dataclass(frozen=True)
+class Part:
+    """Per-inference latency (s) and energy (J) of one tier's part, and the crossbars it holds."""
+
+    latency_s: float  # on its own tier
+    energy_j: float
+    crossbars: int = 0
+    cells_written: int = 0  # per inference (weights programmed into crossbars before every use)
+    tail_s: float = 0.0  # the host's re-join of a part's pieces, after the part
+    scratch: int = 0  # crossbars of its largest piece written before every use (not resident)
+    pieces: int = 0  # pieces written before every use (writes per inference to the scratch top)
+
+
+@dataclass(frozen=True)
+class Spills:
+    """Which of a layer's activations the buffer plan keeps off-chip (backends/plan_buffer.py): its
+    A operand, a dynamic B operand, its output."""
+
+    a: bool = False
+    b: bool = False
+    out: bool = False
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A layer in the canonical form of `lower-tiers`, C[g, m, n] = A[g, m, k] @ B[g, k, n], with the
+    bytes a tier loads for A (a conv's tier reads the input itself: im2col windows are a view)."""
+
+    g: int
+    m: int
+    k: int
+    n: int
+    a_bytes: int
+    static: bool  # B is a compile-time constant
+    node: str
+
+
+def load(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
+    """A tier's LD (from off-chip first when the tensor lives there: charges.py's rule)."""
+    return offchip_transfer(hw, nbytes).then(buffer_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
+
+
+def store(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
+    return buffer_transfer(hw, nbytes).then(offchip_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
+
+
+def seq(costs: Sequence[Cost], crossbars: int = 0, cells: int = 0) -> Part:
+    return Part(sum(c.latency_s for c in costs), sum(c.energy_j for c in costs), crossbars, cells)
+
+
+class Tier:
+    """One tier. Subclasses set the class attributes and implement the methods their role needs."""
+
+    #: key of its block in the hardware description, its row in reports, its key in `h3pc.split`
+    name: ClassVar[str]
+    #: the `--target` that puts every layer on it
+    target: ClassVar[str]
+    #: runs everything that is not a layer part; exactly one registered tier is the host
+    host: ClassVar[bool] = False
+    #: holds weights in crossbars (a `StationaryTier`)
+    stationary: ClassVar[bool] = False
+    #: instruction mnemonics its stream may hold besides the ones every engine has
+    instructions: ClassVar[tuple[str, ...]] = ()
+    #: the per-layer bit widths stage two may lower (`h3pc.bits` keys "<tier>.<knob>"), each a field
+    #: of its config block that is its default
+    bit_knobs: ClassVar[tuple[str, ...]] = ()
+    #: loads a part's A operand before it waits for B (B streams through it: not stationary)
+    leads_with_a: ClassVar[bool] = True
+    #: (the host's) the ops whose instructions on it belong to a split layer's part (symbol table names)
+    part_ops: ClassVar[frozenset[str]] = frozenset()
+
+    def config(self, hw: HardwareConfig) -> Any:
+        return hw.tier(self.name)
+
+    def static_power_w(self, hw: HardwareConfig) -> float | None:
+        """Power drawn for the whole run, busy or idle (None: the tier draws none when idle)."""
+        return None
+
+    # -- stage one ---------------------------------------------------------------------------------
+    def why_not(self, hw: HardwareConfig, static: bool) -> str | None:
+        """Why this tier cannot run a layer (`static`: its B operand is a constant), or None."""
+        return None
+
+    def part_cost(self, hw: HardwareConfig, s: Shape, rows: int, streamed: bool, spills: Spills) -> Part:
+        """What the lowered program spends per inference on `rows` output rows of layer `s` here."""
+        raise NotImplementedError
+
+    # -- lowering (transforms/lower_tiers.py) ------------------------------------------------------
+    def lower_part(self, e: Any, hw: HardwareConfig, a: "SSAValue", b: "SSAValue", lo: int, hi: int, g: int,
+                   elem: Any, streamed: bool, bits: Mapping[str, int]) -> "SSAValue":
+        """Emit the ops of one part, C[g, m, lo:hi] = a[g, m, k] @ b[g, k, lo:hi], through the lowering's
+        emitter `e` (`e.op`, `e.columns`, `e.reshape`, `e.join`); `streamed`: weights written before
+        every use; `bits`: the layer's `h3pc.bits` overrides."""
+        raise NotImplementedError
+
+    def windows(self, e: Any, x: "SSAValue", shape: tuple[int, ...], props: dict[str, Any]) -> "SSAValue":
+        """(The host's) a conv's input windows as the rows of a grouped product ([g, rows, k])."""
+        raise NotImplementedError
+
+    def join(self, e: Any, parts: list["SSAValue"]) -> "SSAValue":
+        """(The host's) a split layer's parts, columns side by side."""
+        raise NotImplementedError
+
+    def owns(self, op: "Operation") -> bool:
+        """This tier runs `op` (an op of its dialect)."""
+        return False
+
+    # -- codegen (backends/codegen.py) -------------------------------------------------------------
+    def emit(self, cg: Any, op: "Operation", sym: int) -> None:
+        """Append `op`'s instructions to this tier's stream through the code generator `cg`
+        (`cg.load`, `cg.store`, `cg.emit`, `cg.tid`, `cg.tensors`)."""
+        raise NotImplementedError
+
+    # -- charges (h3pc/charges.py) -----------------------------------------------------------------
+    def charge(self, ch: Any, ins: Instr) -> tuple[Cost, int]:
+        """(cost, crossbar cells written) of one of its own instructions; `ch` is the program's
+        `Charges` (h3pc/charges.py: `ch.hw`, `ch.prog.tensors`, the kernels' costs)."""
+        raise NotImplementedError
+
+    def knob_defaults(self, hw: HardwareConfig) -> dict[str, int]:
+        cfg = self.config(hw)
+        return {k: getattr(cfg, k) for k in self.bit_knobs}
+
+
+class StationaryTier(Tier):
+    """A tier that holds weights in crossbars: written once at load (resident) or before every use."""
+
+    stationary = True
+    leads_with_a = False
+    #: the crossbar geometry a program is compiled for: another description may change costs, not these
+    geometry: ClassVar[tuple[str, ...]] = ()
+
+    def capacity(self, hw: HardwareConfig) -> int:
+        """Crossbars the tier has."""
+        raise NotImplementedError
+
+    def crossbars(self, hw: HardwareConfig, k: int, n: int) -> int:
+        """Crossbars a k x n weight matrix takes."""
+        raise NotImplementedError
+
+    def pieces(self, hw: HardwareConfig, g: int, k: int, n: int, node: str) -> list[tuple[int, int]]:
+        """Column ranges of a [g, k, n] matrix such that each piece fits the tier."""
+        raise NotImplementedError
+
+    def allows_reprogramming(self, hw: HardwareConfig) -> bool:
+        return False
+
+    def program_cells(self, hw: HardwareConfig, shape: tuple[int, ...]) -> int:
+        """Cells written to program a weight tensor of this shape ([k, n] or [g, k, n])."""
+        raise NotImplementedError
+
+    def wear_out(self, hw: HardwareConfig, worst_writes: int) -> float | None:
+        return inferences_to_wear_out(self.config(hw), worst_writes)
+
+    def kind_of(self, op: "Operation") -> str | None:
+        """The stationary kind an op of the shared crossbar dialect names (None: not such an op)."""
+        return None
