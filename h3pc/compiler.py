@@ -11,6 +11,7 @@ from h3pc import progress
 from h3pc.backends.codegen import generate
 from h3pc.backends.program import Program, check_constants
 from h3pc.context import make_context
+from h3pc.frontend.control import DEFAULT_MAX_UNROLL
 from h3pc.frontend.importer import ImportedModel, import_model
 from h3pc.hardware.schema import HardwareConfig, load_hardware
 from h3pc.transforms import PASSES
@@ -36,7 +37,8 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
                   input_shapes: dict[str, list[int]] | None = None,
                   after_pass: Callable[[str, object], None] | None = None, codegen: bool = True,
                   stage1: "StageOneOptions | None" = None,
-                  input_values: "dict[str, np.ndarray] | None" = None) -> Compiled:
+                  input_values: "dict[str, np.ndarray] | None" = None,
+                  max_unroll: int = DEFAULT_MAX_UNROLL) -> Compiled:
     """`hw` is a preset name, a YAML path or a `HardwareConfig` already in memory (sweeps and benchmarks
     build descriptions without files); the passes read it from the context (`H3Context`). `stage1`
     chooses the hybrid target's split (default: CP-SAT, min latency) through the `partition` pass,
@@ -49,8 +51,7 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
     timings: dict[str, float] = {}
     with progress.phase("import", timings), progress.task(f"import {Path(path).name}"):
         config = hw if isinstance(hw, HardwareConfig) else load_hardware(hw)
-        pins = {"input_values": input_values} if input_values else {}  # inputs fixed to constants
-        imported = import_model(path, input_shapes or {}, **pins)
+        imported = import_model(path, input_shapes or {}, input_values=input_values, max_unroll=max_unroll)
     ctx = make_context(config, imported.weights)
     stage1 = stage1 or StageOneOptions()
     stage = None

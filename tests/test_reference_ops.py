@@ -789,6 +789,17 @@ add("Constant", "value-ints-expand", [node("Constant", [], ["s"], value_ints=[2,
 
 
 # ---------------------------------------------------------------------------------------------
+# recurrent (every attribute variant, compiled and emulated too, is in tests/test_recurrent.py)
+
+for _op, _g in (("LSTM", 4), ("GRU", 3), ("RNN", 1)):
+    add(_op, "bidirectional-sequence-lens",
+        node(_op, ["x", "w", "r", "b", "sl", "h0"], ["y", "yh"], hidden_size=4, direction="bidirectional"),
+        {"x": f32(5, 3, 2), "h0": f32(2, 3, 4)},
+        {"w": f32(2, _g * 4, 2), "r": f32(2, _g * 4, 4), "b": f32(2, 2 * _g * 4), "sl": np.asarray([5, 2, 3], np.int32)},
+        opset=14)
+
+
+# ---------------------------------------------------------------------------------------------
 # the tests
 
 
