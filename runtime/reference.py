@@ -566,10 +566,11 @@ def _layer_norm(op: Operation) -> Kernel:
 
     def run(x: np.ndarray, scale: np.ndarray, bias: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         axes = tuple(range(axis % x.ndim, x.ndim))
-        mu = x.mean(axis=axes, keepdims=True)
-        xc = x - mu
+        w = x.astype(np.float32) if x.dtype == np.float16 else x  # float16 statistics in float32 (stash_type)
+        mu = w.mean(axis=axes, keepdims=True)
+        xc = w - mu
         var = (xc * xc).mean(axis=axes, keepdims=True)
-        y = xc / np.sqrt(var + np.asarray(eps, x.dtype)) * scale
+        y = xc / np.sqrt(var + np.asarray(eps, w.dtype)) * scale
         if bias is not None:
             y = y + bias
         return (y.astype(x.dtype),)

@@ -97,12 +97,16 @@ def hard_sigmoid(ctx: NodeContext) -> list:
     return [ctx.emit(nn.HardSigmoidOp, [ctx.input(0)], props).results[0]]
 
 
-@importer("Clip", to=["nn.clip"], note="min/max must be constants")
+@importer("Clip", to=["nn.clip", "nn.max", "nn.min"],
+          note="constant bounds: nn.clip; run-time bounds: max, then min")
 def clip(ctx: NodeContext) -> list:
     props = {}
     if ctx.opset < 11:
         lo, hi = ctx.attr("min"), ctx.attr("max")
     else:
+        runtime = [i for i in (1, 2) if ctx.has_input(i) and ctx.maybe_const(i) is None]
+        if runtime:
+            return [_clip_runtime(ctx)]
         lo = ctx.const(1, "min").item() if ctx.has_input(1) else None
         hi = ctx.const(2, "max").item() if ctx.has_input(2) else None
     if lo is not None:
@@ -175,3 +179,17 @@ def bitcast(ctx: NodeContext) -> list:
     if 16 in (src, dst):
         raise ctx.fail("bfloat16 is computed as float32 here, so its bit pattern is not available")
     return [ctx.emit(nn.BitCastOp, [ctx.input(0)]).results[0]]
+
+
+def _clip_runtime(ctx: NodeContext):
+    """Clip with a bound computed at run time: min(max(x, lo), hi), which is ONNX's definition (lo > hi gives
+    hi everywhere). Each bound is a one-element tensor broadcast over x."""
+    y = ctx.input(0)
+    for i, cls in ((1, nn.MaxOp), (2, nn.MinOp)):
+        if not ctx.has_input(i):
+            continue
+        if ctx.shape(i) not in ((), (1,)):
+            raise ctx.fail(f"bound (input {i}) of shape {list(ctx.shape(i))} must hold one value")
+        bound = ctx.input(i) if ctx.maybe_const(i) is None else ctx.constant(ctx.maybe_const(i).reshape(()), "bound")
+        y = ctx.emit(cls, [y, bound], result_types=[ctx.out_type()]).results[0]
+    return y

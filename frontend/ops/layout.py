@@ -159,11 +159,30 @@ def fold_only(ctx: NodeContext) -> list:
     raise ctx.fail("must be computable at compile time, but an input depends on run-time data")
 
 
-@importer("Trilu", to=["nn.trilu"], note="k must be a constant")
+@importer("Trilu", to=["nn.trilu", "nn.greater_equal", "nn.where"],
+          note="a constant k: nn.trilu; a run-time k: a where over the constant column-minus-row grid")
 def trilu(ctx: NodeContext) -> list:
-    k = int(ctx.const(1, "k").reshape(-1)[0]) if ctx.has_input(1) else 0
-    props = {"upper": BoolAttr.from_bool(bool(ctx.attr("upper", 1))), "k": int_attr(k)}
-    return [ctx.unary(nn.TriluOp, props=props)]
+    upper = bool(ctx.attr("upper", 1))
+    k_v = ctx.maybe_const(1) if ctx.has_input(1) else np.zeros((), np.int64)
+    if k_v is not None:
+        props = {"upper": BoolAttr.from_bool(upper), "k": int_attr(int(k_v.reshape(-1)[0]))}
+        return [ctx.unary(nn.TriluOp, props=props)]
+    # keep x[..., i, j] where j - i >= k (upper) or j - i <= k (lower): k only changes values, not shapes
+    from xdsl.dialects.builtin import IntegerType
+
+    from h3pc.dialects.types import numpy_dtype
+
+    rows, cols = ctx.shape(0)[-2:]
+    if ctx.shape(1) not in ((), (1,)):
+        raise ctx.fail(f"k of shape {list(ctx.shape(1))} must hold one value")
+    grid = (np.arange(cols)[None, :] - np.arange(rows)[:, None]).astype(np.int64)
+    diff, k = ctx.constant(grid, "diagonal_offset"), ctx.input(1)
+    if ctx.elem(1) != 7:  # int64
+        k = ctx.unary(nn.CastOp, k, out_elem=diff.type.element_type)
+    a, b = (diff, k) if upper else (k, diff)
+    keep = ctx.emit(nn.GreaterEqualOp, [a, b], result_types=[TensorType(IntegerType(1), [rows, cols])]).results[0]
+    zero = ctx.constant(np.zeros((), numpy_dtype(ctx.out_type().element_type)), "zero")
+    return [ctx.emit(nn.WhereOp, [keep, ctx.input(0), zero]).results[0]]
 
 
 @importer("OneHot", to=["nn.one_hot"], note="depth must be a constant")

@@ -29,11 +29,36 @@ def batch_norm(ctx: NodeContext) -> list:
     return [ctx.emit(nn.BatchNormOp, ops, {"epsilon": float_attr(ctx.attr("epsilon", 1e-5))}).results[0]]
 
 
-@importer("LayerNormalization", to=["nn.layer_norm"])
+@importer("LayerNormalization", to=["nn.layer_norm", "nn.reduce_mean", "nn.sub", "nn.mul", "nn.sqrt", "nn.reciprocal"],
+          note="the Mean and InvStdDev outputs as reductions in the stash type")
 def layer_norm(ctx: NodeContext) -> list:
-    _only_first_output(ctx, "the Mean and InvStdDev outputs")
     props = {"axis": int_attr(ctx.attr("axis", -1)), "epsilon": float_attr(ctx.attr("epsilon", 1e-5))}
-    return [ctx.emit(nn.LayerNormOp, [ctx.input(0), ctx.input(1), ctx.opt_input(2)], props).results[0]]
+    y = ctx.emit(nn.LayerNormOp, [ctx.input(0), ctx.input(1), ctx.opt_input(2)], props).results[0]
+    if not any(ctx.output_used(i) for i in (1, 2)):
+        return [y]
+    return [y, *_layer_norm_stats(ctx)]
+
+
+def _layer_norm_stats(ctx: NodeContext) -> list:
+    """Mean and 1 / sqrt(var + epsilon) over dims [axis, rank), in the outputs' (stash) element type."""
+    shape = ctx.shape(0)
+    rank = len(shape)
+    axis = ctx.attr("axis", -1) % rank
+    elem = ctx.out_type(1).element_type if ctx.node.output[1] else ctx.out_type(2).element_type
+    x = ctx.input(0)
+    if x.type.element_type != elem:
+        x = ctx.unary(nn.CastOp, x, out_elem=elem)
+    kept = tuple(shape[:axis]) + (1,) * (rank - axis)
+    props = {"axes": ints_attr(list(range(axis, rank))), "keepdims": BoolAttr.from_bool(True)}
+    mean = ctx.unary(nn.ReduceMeanOp, x, props, out_shape=kept)
+    full = TensorType(elem, list(shape))
+    centred = ctx.emit(nn.SubOp, [x, mean], result_types=[full]).results[0]
+    sq = ctx.emit(nn.MulOp, [centred, centred], result_types=[full]).results[0]
+    var = ctx.unary(nn.ReduceMeanOp, sq, props, out_shape=kept)
+    eps = ctx.constant(np.asarray(ctx.attr("epsilon", 1e-5), numpy_dtype(elem)), "epsilon")
+    var = ctx.emit(nn.AddOp, [var, eps], result_types=[mean.type]).results[0]
+    inv = ctx.unary(nn.ReciprocalOp, ctx.unary(nn.SqrtOp, var, out_shape=kept), out_shape=kept)
+    return [mean, inv]
 
 
 @importer("RMSNormalization", to=["nn.rms_norm"], note="opset 23")
