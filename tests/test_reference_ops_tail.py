@@ -296,6 +296,15 @@ add("BitCast", "uint16-to-float16", node("BitCast", ["x"], to=onnx.TensorProto.F
     {"x": ints(5, lo=0, hi=0x7C00, dtype=np.uint16)}, opset=26, ref="onnx")
 
 
+# Attention's qk_matmul_output, every mode, with a mask and with a soft cap
+_mask = f32(5, 5)
+for _m in range(4):
+    add("Attention", f"qk-output-mode{_m}", node("Attention", ["q", "k", "v", "m"], ["y", "", "", "qk"],
+                                               qk_matmul_output_mode=_m), {**_qkv, "m": _mask}, opset=23)
+    add("Attention", f"qk-output-mode{_m}-softcap-causal",
+        node("Attention", ["q", "k", "v"], ["y", "", "", "qk"], qk_matmul_output_mode=_m, softcap=1.5, is_causal=1),
+        _qkv, opset=23, ref="onnx")
+
 # CausalConvWithState (opset 27): a depthwise conv over [past_state, input], onnx's reference
 add("CausalConvWithState", "no-past", node("CausalConvWithState", ["x", "w"], ["y", "state"]),
     {"x": f32(2, 3, 6), "w": f32(3, 1, 4)}, opset=27, ref="onnx")

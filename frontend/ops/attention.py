@@ -31,10 +31,13 @@ def _binary(ctx: NodeContext, cls: type, a: SSAValue, b: SSAValue, shape) -> SSA
 
 @importer("Attention", to=["nn.matmul", "nn.softmax", "nn.transpose", "nn.reshape", "nn.add", "nn.mul", "nn.concat",
                            "nn.gather", "nn.pad", "nn.div", "nn.tanh", "nn.reduce_max", "nn.greater", "nn.where"],
-          note="opsets 23-25: 3-D/4-D, GQA, causal, sliding window, bool/float mask, past KV, softcap")
+          note="opsets 23-25: 3-D/4-D, GQA, causal, sliding window, bool/float mask, past KV, softcap, "
+               "qk_matmul_output")
 def attention(ctx: NodeContext) -> list:
-    if len(ctx.node.output) > 3 and ctx.node.output[3]:
-        raise ctx.fail("the qk_matmul_output output is not supported")
+    qk_mode = int(ctx.attr("qk_matmul_output_mode", 0))
+    want_qk = len(ctx.node.output) > 3 and bool(ctx.node.output[3])
+    if want_qk and qk_mode not in (0, 1, 2, 3):
+        raise ctx.fail(f"unknown qk_matmul_output_mode {qk_mode}")
     if ctx.num_inputs > 6 and ctx.has_input(6):
         raise ctx.fail("nonpad_kv_seqlen is not supported")
     q3 = len(ctx.shape(0)) == 3
@@ -73,12 +76,19 @@ def attention(ctx: NodeContext) -> list:
         cap = ctx.constant(np.asarray(softcap, dt), "softcap")
         s = ctx.unary(nn.TanhOp, _binary(ctx, nn.DivOp, s, cap, scores_shape), out_shape=scores_shape)
         s = _binary(ctx, nn.MulOp, s, cap, scores_shape)
+    # qk_matmul_output (onnx's reference order, the cap before the mask): modes 0 and 1 the scaled product
+    # (soft-capped when softcap is set), 2 with the mask added, 3 the softmax
+    qk = s
     bias, folded = _bias(ctx, sq, skv, dt)
     if bias is not None:
         s = _binary(ctx, nn.AddOp, s, bias, scores_shape)
+        if qk_mode == 2:
+            qk = s
     p = ctx.unary(nn.SoftmaxOp, s, {"axis": int_attr(3)}, out_shape=scores_shape)
     if bias is not None:
         p = _zero_masked_rows(ctx, p, bias, folded, dt)
+    if qk_mode == 3:
+        qk = p
     dv = shape_of(v)[3]
     y = _binary(ctx, nn.MatMulOp, p, v, (b, hq, sq, dv))
     if q3:
@@ -87,6 +97,8 @@ def attention(ctx: NodeContext) -> list:
     outs = [y]
     if len(ctx.node.output) > 1:
         outs += present
+    if want_qk:
+        outs.append(qk)
     return outs
 
 
