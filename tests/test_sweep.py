@@ -205,7 +205,7 @@ def test_failing_points_are_rows_with_their_reason(tmp_path, capsys) -> None:
     import onnx
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Hardmax", ["x"], ["y"])], "g",
+    graph = helper.make_graph([helper.make_node("StringNormalizer", ["x"], ["y"])], "g",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])])
     model = helper.make_model(graph, ir_version=10, opset_imports=[helper.make_opsetid("", 18)])
@@ -221,7 +221,7 @@ def test_failing_points_are_rows_with_their_reason(tmp_path, capsys) -> None:
     by = {(r["model"], r["hw_id"], r["mapping"]): r for r in rows}
     odd = by[("odd", "hw00", "reram-pim")]
     assert odd["status"] == "unsupported" and "odd: 1 unsupported node(s)" in odd["reason"]
-    assert "Hardmax" in odd["reason"] and "/tmp" not in odd["reason"]  # names the model, not a worker's file
+    assert "StringNormalizer" in odd["reason"] and "/tmp" not in odd["reason"]  # names the model, not a worker's file
     full = by[("cnn", "hw00", "reram-pim")]  # one crossbar on the tier that must hold every weight
     assert full["status"] == "unsupported" and "reram_pim has 1" in full["reason"]
     assert by[("cnn", "hw01", "reram-pim")]["status"] == "ok" and by[("mlp", "hw00", "hybrid/naive")]["status"] == "ok"
