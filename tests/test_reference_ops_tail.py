@@ -326,6 +326,10 @@ add("Trilu", "runtime-k-upper", node("Trilu", ["x", "k"]), {"x": f32(2, 4, 5), "
     opset=14)
 add("Trilu", "runtime-k-lower-int", node("Trilu", ["x", "k"], upper=0),
     {"x": ints(3, 6), "k": np.asarray(2, np.int64)}, opset=14)
+add("Pad", "runtime-value", node("Pad", ["x", "p", "v"]), {"x": f32(4, 5), "v": np.asarray(1.5, np.float32)},
+    {"p": i64(0, 1, 2, 1)}, opset=13)
+add("Pad", "runtime-value-crop-int", node("Pad", ["x", "p", "v"]), {"x": ints(4, 5), "v": np.asarray(-7, np.int64)},
+    {"p": i64(-1, 2, 1, -2)}, opset=13)
 add("LayerNormalization", "mean-invstd", node("LayerNormalization", ["x", "s", "b"], ["y", "mean", "inv"], axis=1),
     {"x": f32(2, 3, 4)}, {"s": f32(3, 4), "b": f32(3, 4)}, opset=17)
 add("LayerNormalization", "invstd-only-last", node("LayerNormalization", ["x", "s"], ["y", "", "inv"], epsilon=1e-2),

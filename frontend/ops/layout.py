@@ -130,8 +130,7 @@ def pad(ctx: NodeContext) -> list:
     else:
         pads = ctx.const(1, "pads").tolist()
         v = ctx.maybe_const(2)
-        if ctx.has_input(2) and v is None:
-            raise ctx.fail("constant_value must be a compile-time constant")
+        runtime_value = ctx.has_input(2) and v is None and 0 not in ctx.shape(2)
         value = 0.0 if v is None or v.size == 0 else float(v.reshape(-1)[0])
         if ctx.has_input(3):
             axes = [a % rank for a in ctx.const(3, "axes").tolist()]
@@ -145,7 +144,22 @@ def pad(ctx: NodeContext) -> list:
             raise ctx.fail(f"mode '{mode}' pads axis {a}, which is empty (shape {list(shape)}): there is nothing to "
                            "reflect, repeat or wrap")
     props = {"pads": ints_attr(pads), "mode": StringAttr(mode), "value": float_attr(value)}
+    if ctx.opset >= 11 and runtime_value and mode == "constant":
+        return [_pad_runtime_value(ctx, pads)]
     return [ctx.unary(nn.PadOp, props=props)]
+
+
+def _pad_runtime_value(ctx: NodeContext, pads: list[int]):
+    """Pad with a value computed at run time: pad with 0, then a where over the constant mask of the
+    padded border (the pads, hence the shape, are still constants)."""
+    shape, rank = ctx.shape(0), len(ctx.shape(0))
+    if ctx.shape(2) not in ((), (1,)):
+        raise ctx.fail(f"constant_value of shape {list(ctx.shape(2))} must hold one value")
+    kept = [n - max(0, -pads[i]) - max(0, -pads[rank + i]) for i, n in enumerate(shape)]
+    inside = np.pad(np.ones(kept, dtype=bool), [(max(0, pads[i]), max(0, pads[rank + i])) for i in range(rank)])
+    props = {"pads": ints_attr(pads), "mode": StringAttr("constant"), "value": float_attr(0.0)}
+    padded = ctx.unary(nn.PadOp, props=props)
+    return ctx.emit(nn.WhereOp, [ctx.constant(inside, "inside"), padded, ctx.input(2)]).results[0]
 
 
 @importer("Tile", to=["nn.tile"], note="repeats must be a constant")
