@@ -305,6 +305,14 @@ for _m in range(4):
         node("Attention", ["q", "k", "v"], ["y", "", "", "qk"], qk_matmul_output_mode=_m, softcap=1.5, is_causal=1),
         _qkv, opset=23, ref="onnx")
 
+# nonpad_kv_seqlen (opset 24): an external KV cache with per-batch valid lengths, alone, causal, windowed
+_kv = {"q": f32(2, 2, 3, 4), "k": f32(2, 2, 6, 4), "v": f32(2, 2, 6, 4), "n": np.asarray([4, 6], np.int64)}
+add("Attention", "nonpad", node("Attention", ["q", "k", "v", "", "", "", "n"]), _kv, opset=24, ref="onnx")
+add("Attention", "nonpad-causal-mask", node("Attention", ["q", "k", "v", "m", "", "", "n"], is_causal=1),
+    {**_kv, "m": f32(3, 6)}, opset=24, ref="onnx")
+add("Attention", "nonpad-window", node("Attention", ["q", "k", "v", "", "", "", "n"], left_window_size=1,
+                                       right_window_size=0), _kv, opset=25, ref="onnx")
+
 # CausalConvWithState (opset 27): a depthwise conv over [past_state, input], onnx's reference
 add("CausalConvWithState", "no-past", node("CausalConvWithState", ["x", "w"], ["y", "state"]),
     {"x": f32(2, 3, 6), "w": f32(3, 1, 4)}, opset=27, ref="onnx")
@@ -411,6 +419,9 @@ UNSUPPORTED = [
          {"i": ints(3, lo=0, hi=3), "d": np.asarray(3, np.int64)}, {"v": np.asarray([0, 1], np.float32)}, opset=11),
     Case("LpNormalization", "p3", [node("LpNormalization", ["x"], p=3)], {"x": f32(3, 4)}, opset=13),
     Case("Celu", "alpha0", [node("Celu", ["x"], alpha=0.0)], {"x": f32(3, 4)}, opset=12),
+    Case("Attention", "nonpad-with-past", [node("Attention", ["q", "k", "v", "", "pk", "pv", "n"])],
+         {"q": f32(1, 2, 3, 4), "k": f32(1, 2, 3, 4), "v": f32(1, 2, 3, 4), "pk": f32(1, 2, 2, 4),
+          "pv": f32(1, 2, 2, 4), "n": np.asarray([4], np.int64)}, opset=24),
     Case("DFT", "runtime-axis", [node("DFT", ["x", "", "a"])], {"x": f32(2, 8, 1), "a": i64(1)}, opset=20),
     Case("ReverseSequence", "axes-1-2", [node("ReverseSequence", ["x", "l"], batch_axis=1, time_axis=2)],
          {"x": f32(2, 3, 4)}, {"l": i64(1, 2, 3)}, opset=10),
@@ -418,8 +429,10 @@ UNSUPPORTED = [
 
 
 @pytest.mark.parametrize("case", UNSUPPORTED, ids=[c.id for c in UNSUPPORTED])
-def test_unsupported_raises_one_line(case: Case, tmp_path) -> None:
+def test_unsupported_raises_one_line(case: Case, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Refused with one line that names the node and the op (no traceback, no wrong numbers)."""
+    if case.opset > loader.MAX_OPSET:
+        monkeypatch.setattr(loader, "MAX_OPSET", case.opset)
     path = tmp_path / "model.onnx"
     onnx.save(helper.make_model(
         helper.make_graph(case.nodes, "g",

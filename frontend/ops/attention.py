@@ -31,15 +31,15 @@ def _binary(ctx: NodeContext, cls: type, a: SSAValue, b: SSAValue, shape) -> SSA
 
 @importer("Attention", to=["nn.matmul", "nn.softmax", "nn.transpose", "nn.reshape", "nn.add", "nn.mul", "nn.concat",
                            "nn.gather", "nn.pad", "nn.div", "nn.tanh", "nn.reduce_max", "nn.greater", "nn.where"],
-          note="opsets 23-25: 3-D/4-D, GQA, causal, sliding window, bool/float mask, past KV, softcap, "
-               "qk_matmul_output")
+          note="opsets 23-25: 3-D/4-D, GQA, causal, sliding window, bool/float mask, past KV, "
+               "nonpad_kv_seqlen, softcap, qk_matmul_output")
 def attention(ctx: NodeContext) -> list:
     qk_mode = int(ctx.attr("qk_matmul_output_mode", 0))
     want_qk = len(ctx.node.output) > 3 and bool(ctx.node.output[3])
     if want_qk and qk_mode not in (0, 1, 2, 3):
         raise ctx.fail(f"unknown qk_matmul_output_mode {qk_mode}")
-    if ctx.num_inputs > 6 and ctx.has_input(6):
-        raise ctx.fail("nonpad_kv_seqlen is not supported")
+    if ctx.num_inputs > 6 and ctx.has_input(6) and ctx.has_input(4):
+        raise ctx.fail("nonpad_kv_seqlen cannot be combined with past_key (ONNX)")
     q3 = len(ctx.shape(0)) == 3
     qh, kvh = ctx.attr("q_num_heads"), ctx.attr("kv_num_heads")
     q = _to_heads(ctx, ctx.input(0), qh)
@@ -124,8 +124,62 @@ def _zero_masked_rows(ctx: NodeContext, p: SSAValue, bias: SSAValue, folded: np.
 
 
 def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> tuple[SSAValue | None, np.ndarray | None]:
-    """Additive attention bias from is_causal and attn_mask, and its value when it is constant (the
-    constant parts are folded here)."""
+    """Additive attention bias from is_causal, the sliding window, attn_mask and nonpad_kv_seqlen, and its
+    value when it is constant (the constant parts are folded here)."""
+    if not (ctx.num_inputs > 6 and ctx.has_input(6)):
+        return _static_bias(ctx, sq, skv, dt, positional=True)
+    bias, _ = _static_bias(ctx, sq, skv, dt, positional=False)
+    dyn = _nonpad_bias(ctx, sq, skv, dt)
+    if bias is None:
+        return dyn, None
+    from h3pc.dialects.shapes import broadcast_shapes
+
+    return _binary(ctx, nn.AddOp, bias, dyn, broadcast_shapes(shape_of(bias), shape_of(dyn))), None
+
+
+def _nonpad_bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> SSAValue:
+    """The bias of an external (static) KV cache, [B, 1, sq, skv]: key j is valid when j < len[b], and the
+    causal frontier and the sliding window are offset per batch by len[b] - sq. With g = j - i + sq every
+    condition compares a constant grid with len[b]: causal g <= len, left window g + left >= len, right
+    window g - right <= len."""
+    from h3pc.dialects.types import element_type_from_numpy
+
+    b = ctx.shape(6)[0] if ctx.shape(6) else 1
+    lens = ctx.input(6)
+    i64 = element_type_from_numpy(np.dtype(np.int64))
+    if ctx.elem(6) != 7:
+        lens = ctx.unary(nn.CastOp, lens, out_elem=i64, out_shape=ctx.shape(6))
+    lens = ctx.unary(nn.ReshapeOp, lens, out_shape=(b, 1, 1, 1))
+    boolean = IntegerType(1)
+
+    def compare(cls: type, grid: np.ndarray, hint: str, lhs_grid: bool = True) -> SSAValue:
+        g = ctx.constant(grid.reshape((1, 1) + grid.shape).astype(np.int64), hint)
+        shape = (b, 1) + grid.shape
+        ops = [g, lens] if lhs_grid else [lens, g]
+        return ctx.emit(cls, ops, result_types=[TensorType(boolean, list(shape))]).results[0]
+
+    allowed = compare(nn.LessOp, np.arange(skv)[None, :], "kv_positions")  # j < len
+    g = np.arange(skv)[None, :] - np.arange(sq)[:, None] + sq
+    left, right = int(ctx.attr("left_window_size", -1)), int(ctx.attr("right_window_size", -1))
+    conds = []
+    if ctx.attr("is_causal", 0):
+        conds.append(compare(nn.LessEqualOp, g, "causal_frontier"))
+    if left >= 0:
+        conds.append(compare(nn.GreaterEqualOp, g + left, "window_left"))
+    if right >= 0:
+        conds.append(compare(nn.LessEqualOp, g - right, "window_right"))
+    for c in conds:
+        allowed = ctx.emit(nn.AndOp, [allowed, c], result_types=[TensorType(boolean, [b, 1, sq, skv])]).results[0]
+    zero = ctx.constant(np.asarray(0.0, dt), "zero")
+    ninf = ctx.constant(np.asarray(-np.inf, dt), "ninf")
+    out = list(shape_of(allowed))
+    return ctx.emit(nn.WhereOp, [allowed, zero, ninf],
+                    result_types=[TensorType(element_type_from_numpy(dt), out)]).results[0]
+
+
+def _static_bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype,
+                 positional: bool) -> tuple[SSAValue | None, np.ndarray | None]:
+    """attn_mask plus (when `positional`) the causal and sliding-window bias of an internal cache."""
     past = ctx.shape(4)[2] if ctx.has_input(4) else 0
     causal = None
     # opset 25's sliding window: query at absolute position p = past + i attends key j iff
@@ -133,7 +187,7 @@ def _bias(ctx: NodeContext, sq: int, skv: int, dt: np.dtype) -> tuple[SSAValue |
     left, right = int(ctx.attr("left_window_size", -1)), int(ctx.attr("right_window_size", -1))
     if left < -1 or right < -1:
         raise ctx.fail(f"left_window_size {left} / right_window_size {right} must be -1 or >= 0")
-    if ctx.attr("is_causal", 0) or left >= 0 or right >= 0:
+    if positional and (ctx.attr("is_causal", 0) or left >= 0 or right >= 0):
         diff = (np.arange(sq)[:, None] + past) - np.arange(skv)[None, :]
         allowed = np.ones(diff.shape, dtype=bool)
         if ctx.attr("is_causal", 0):
