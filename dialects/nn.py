@@ -1364,6 +1364,57 @@ class DFTOp(NNOp):
             raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
 
 
+_UPDATE_RULES = ("linear", "gated", "delta", "gated_delta")
+
+
+@irdl_op_definition
+class LinearAttentionOp(NNOp):
+    """ONNX LinearAttention, token by token: a [B, H_kv, d_k, d_v] state updated by `update_rule` (decay and
+    beta are read only by the rules that use them) and read by every query head. Results: the output
+    [B, T, H_q * d_v] and the final state."""
+
+    name = "nn.linear_attention"
+    query = operand_def(TensorType)
+    key = operand_def(TensorType)
+    value = operand_def(TensorType)
+    past_state = operand_def(TensorType)
+    decay = operand_def(TensorType)
+    beta = operand_def(TensorType)
+    output = result_def(TensorType)
+    present_state = result_def(TensorType)
+    q_num_heads = prop_def(IntegerAttr)
+    kv_num_heads = prop_def(IntegerAttr)
+    scale = prop_def(FloatAttr)
+    update_rule = prop_def(StringAttr)
+    assembly_format = (
+        "$query `,` $key `,` $value `,` $past_state `,` $decay `,` $beta attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        q, k, v = shape_of(self.query), shape_of(self.key), shape_of(self.value)
+        hq, hk = self.q_num_heads.value.data, self.kv_num_heads.value.data
+        if self.update_rule.data not in _UPDATE_RULES:
+            raise VerifyException(f"update_rule must be one of {', '.join(_UPDATE_RULES)}")
+        if hq < 1 or hk < 1 or hq % hk:
+            raise VerifyException(f"q_num_heads {hq} must be a positive multiple of kv_num_heads {hk}")
+        if len(q) != 3 or len(k) != 3 or len(v) != 3 or q[:2] != k[:2] or q[:2] != v[:2]:
+            raise VerifyException(
+                f"query {fmt_shape(q)}, key {fmt_shape(k)}, value {fmt_shape(v)} must be [B, T, H*D]")
+        if q[2] % hq or k[2] % hk or v[2] % hk or q[2] // hq != k[2] // hk:
+            raise VerifyException("head sizes do not divide, or query and key head sizes differ")
+        b, t, dk, dv = q[0], q[1], q[2] // hq, v[2] // hk
+        if shape_of(self.past_state) != (b, hk, dk, dv) or shape_of(self.present_state) != (b, hk, dk, dv):
+            raise VerifyException(f"state shapes must be {fmt_shape((b, hk, dk, dv))}")
+        if shape_of(self.decay)[:2] != (b, t) or shape_of(self.decay)[2] not in (hk, hk * dk):
+            raise VerifyException(f"decay of shape {fmt_shape(shape_of(self.decay))} does not fit")
+        if shape_of(self.beta)[:2] != (b, t) or shape_of(self.beta)[2] not in (hk, 1):
+            raise VerifyException(f"beta of shape {fmt_shape(shape_of(self.beta))} does not fit")
+        if shape_of(self.output) != (b, t, hq * dv):
+            raise VerifyException(
+                f"output shape {fmt_shape(shape_of(self.output))}, expected {fmt_shape((b, t, hq * dv))}")
+
+
 NN_OPS: list[type[IRDLOperation]] = [
     v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
 ]

@@ -163,6 +163,12 @@ def vector_work(op: Operation) -> VectorWork:
         m = shape_of(op.input)[-1]
         count = max(_numel(op.result), 1) * (2 * m**3 // 3 + m)
         return VectorWork(op, count, count, max(_numel(op.result), 1) * m, moved)
+    if isinstance(op, nn.LinearAttentionOp):  # per token: the state update (x3 for delta rules) and its read
+        b, t, _ = shape_of(op.query)
+        hq, hk = op.q_num_heads.value.data, op.kv_num_heads.value.data
+        dk, dv = shape_of(op.past_state)[2:]
+        per = b * t * dk * dv * (hk * (3 if "delta" in op.update_rule.data else 1) + hq)
+        return VectorWork(op, per, per, b * t * hk * dk if "gated" in op.update_rule.data else 0, moved)
     if isinstance(op, nn.LpPoolOp):  # |x|^p, a sum per window element, one root per output
         count = out * math.prod(op.properties["kernel"].get_values())
         return VectorWork(op, count, count, out, moved)

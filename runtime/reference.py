@@ -1389,3 +1389,37 @@ def _dft(op: Operation) -> Kernel:
         return (np.stack([y.real, y.imag], -1).astype(dt),)
 
     return run
+
+
+@kernel("nn.linear_attention")
+def _linear_attention(op: Operation) -> Kernel:
+    """onnx's reference recurrence, in float32: optional decay (gated rules) and delta correction."""
+    hq, hk, scale, rule = (prop(op, n) for n in ("q_num_heads", "kv_num_heads", "scale", "update_rule"))
+    gating, delta = rule in ("gated", "gated_delta"), rule in ("delta", "gated_delta")
+    out_dt, state_dt = result_dtype(op, 0), result_dtype(op, 1)
+
+    def heads(x: np.ndarray, h: int) -> np.ndarray:
+        b, t, hd = x.shape
+        return x.reshape(b, t, h, hd // h).transpose(0, 2, 1, 3).astype(np.float32)
+
+    def run(q, k, v, past, decay, beta):  # type: ignore[no-untyped-def]
+        b, t, _ = q.shape
+        q4, k4, v4 = heads(q, hq), heads(k, hk), heads(v, hk)
+        d4 = (decay.reshape(b, t, hk, 1).transpose(0, 2, 1, 3) if decay.shape[-1] == hk
+              else heads(decay, hk)).astype(np.float32)
+        b4 = beta.reshape(b, t, beta.shape[-1], 1).transpose(0, 2, 1, 3).astype(np.float32)
+        state = past.astype(np.float32).copy()
+        out = np.zeros((b, hq, t, v4.shape[-1]), np.float32)
+        for i in range(t):
+            v_t = v4[:, :, i, :]
+            if gating:
+                state = state * np.exp(d4[:, :, i, :])[..., None]
+            if delta:
+                v_t = b4[:, :, i, :] * (v_t - np.einsum("bhdm,bhd->bhm", state, k4[:, :, i, :]))
+            state = state + k4[:, :, i, :, None] * v_t[..., None, :]
+            read = state if hq == hk else np.repeat(state, hq // hk, axis=1)
+            out[:, :, i, :] = np.float32(scale) * np.einsum("bhd,bhdm->bhm", q4[:, :, i, :], read)
+        y = out.transpose(0, 2, 1, 3).reshape(b, t, -1).astype(out_dt)
+        return (y, state.astype(state_dt))
+
+    return run

@@ -313,6 +313,22 @@ add("Attention", "nonpad-causal-mask", node("Attention", ["q", "k", "v", "m", ""
 add("Attention", "nonpad-window", node("Attention", ["q", "k", "v", "", "", "", "n"], left_window_size=1,
                                        right_window_size=0), _kv, opset=25, ref="onnx")
 
+# LinearAttention (opset 27): every update rule, GQA, a past state, per-head and per-feature decay
+_la = {"q": f32(2, 3, 8), "k": f32(2, 3, 4), "v": f32(2, 3, 6)}  # q_num_heads 2, kv_num_heads 1, d_k 4, d_v 6
+_la_dec = {"d": unit(-1, 0, 2, 3, 1)}
+add("LinearAttention", "linear-gqa", node("LinearAttention", ["q", "k", "v"], ["y", "s"], q_num_heads=2,
+                                          kv_num_heads=1, update_rule="linear"), _la, opset=27, ref="onnx")
+add("LinearAttention", "gated-past", node("LinearAttention", ["q", "k", "v", "p", "d"], ["y", "s"], q_num_heads=2,
+                                          kv_num_heads=1, update_rule="gated", scale=0.3),
+    {**_la, "p": f32(2, 1, 4, 6), **_la_dec}, opset=27, ref="onnx")
+add("LinearAttention", "delta", node("LinearAttention", ["q", "k", "v", "", "", "b"], ["y", "s"], q_num_heads=2,
+                                     kv_num_heads=1, update_rule="delta"),
+    {**_la, "b": unit(0, 1, 2, 3, 1)}, opset=27, ref="onnx")
+add("LinearAttention", "gated-delta-feature-decay", node("LinearAttention", ["q", "k", "v", "", "d", "b"],
+                                                         ["y", "s"], q_num_heads=2, kv_num_heads=2),
+    {"q": f32(1, 4, 8), "k": f32(1, 4, 8), "v": f32(1, 4, 4), "d": unit(-1, 0, 1, 4, 8), "b": unit(0, 1, 1, 4, 2)},
+    opset=27, ref="onnx")
+
 # CausalConvWithState (opset 27): a depthwise conv over [past_state, input], onnx's reference
 add("CausalConvWithState", "no-past", node("CausalConvWithState", ["x", "w"], ["y", "state"]),
     {"x": f32(2, 3, 6), "w": f32(3, 1, 4)}, opset=27, ref="onnx")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import BoolAttr, IntegerType, TensorType
+from xdsl.dialects.builtin import BoolAttr, IntegerType, StringAttr, TensorType
 from xdsl.ir import SSAValue
 
 from h3pc.dialects import nn
-from h3pc.dialects.nn import int_attr, ints_attr, shape_of
+from h3pc.dialects.nn import float_attr, int_attr, ints_attr, shape_of
 from h3pc.dialects.types import numpy_dtype
 from h3pc.frontend.importer import NodeContext
 from h3pc.frontend.registry import importer
@@ -261,3 +261,34 @@ def rotary_embedding(ctx: NodeContext) -> list:
     props = {"interleaved": BoolAttr.from_bool(bool(ctx.attr("interleaved", 0))), "num_heads": int_attr(heads),
              "rotary_dim": int_attr(rd)}
     return [ctx.emit(nn.RotaryEmbeddingOp, [ctx.input(0), *caches], props).results[0]]
+
+
+@importer("LinearAttention", to=["nn.linear_attention"],
+          note="opset 27: linear, gated, delta, gated_delta; GQA; past state (chunk_size is a hint, unused)")
+def linear_attention(ctx: NodeContext) -> list:
+    rule = ctx.attr("update_rule", "gated_delta")
+    if rule not in ("linear", "gated", "delta", "gated_delta"):
+        raise ctx.fail(f"unknown update_rule '{rule}'")
+    hq, hk = ctx.attr("q_num_heads"), ctx.attr("kv_num_heads")
+    if hq is None or hk is None or hq < 1 or hk < 1 or hq % hk:
+        raise ctx.fail(f"q_num_heads {hq} must be a positive multiple of kv_num_heads {hk}")
+    gating, delta = rule in ("gated", "gated_delta"), rule in ("delta", "gated_delta")
+    if gating != ctx.has_input(4) or delta != ctx.has_input(5):
+        raise ctx.fail(f"update_rule '{rule}' {'needs' if gating else 'forbids'} decay and "
+                       f"{'needs' if delta else 'forbids'} beta")
+    q, k, v = ctx.shape(0), ctx.shape(1), ctx.shape(2)
+    if len(q) != 3 or len(k) != 3 or len(v) != 3 or q[2] % hq or k[2] % hk or v[2] % hk:
+        raise ctx.fail(f"query {list(q)}, key {list(k)}, value {list(v)} must be [B, T, H*D] with whole heads")
+    b, t, dk, dv = q[0], q[1], q[2] // hq, v[2] // hk
+    dt = numpy_dtype(ctx.out_type(0).element_type)
+    past = ctx.input(3) if ctx.has_input(3) else ctx.constant(np.zeros((b, hk, dk, dv), dt), "state0")
+    decay = ctx.input(4) if gating else ctx.constant(np.zeros((b, t, hk), dt), "no_decay")
+    beta = ctx.input(5) if delta else ctx.constant(np.ones((b, t, hk), dt), "no_beta")
+    scale = ctx.attr("scale")
+    props = {"q_num_heads": int_attr(hq), "kv_num_heads": int_attr(hk),
+             "scale": float_attr(1.0 / np.sqrt(dk) if not scale else scale),
+             "update_rule": StringAttr(rule)}
+    state_type = ctx.out_type(1) if len(ctx.node.output) > 1 and ctx.node.output[1] else past.type
+    op = ctx.emit(nn.LinearAttentionOp, [ctx.input(0), ctx.input(1), ctx.input(2), past, decay, beta], props,
+                  [ctx.out_type(0), state_type])
+    return list(op.results)

@@ -215,3 +215,11 @@ func.func @case26(%s: tensor<2x8x1xf32>) {
   func.return
 }
 // CHECK: result shape [2,5,2], expected [2,8,2]
+
+// -----
+
+func.func @case27(%q: tensor<2x3x8xf32>, %k: tensor<2x3x4xf32>, %v: tensor<2x3x6xf32>, %s: tensor<2x1x4x6xf32>, %d: tensor<2x3x1xf32>) {
+  %0, %1 = nn.linear_attention %q, %k, %v, %s, %d, %d {q_num_heads = 3 : i64, kv_num_heads = 2 : i64, scale = 0.5 : f64, update_rule = "linear"} : (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>, tensor<2x3x1xf32>) -> (tensor<2x3x12xf32>, tensor<2x1x4x6xf32>)
+  func.return
+}
+// CHECK: q_num_heads 3 must be a positive multiple of kv_num_heads 2

@@ -4,7 +4,7 @@
 
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
 // selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
-// reversal, rotary embeddings and the DFT.
+// reversal, rotary embeddings, the DFT and linear attention.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -192,6 +192,7 @@ func.func @tail_more(%x: tensor<2x3x3xf32>, %l: tensor<3xi64>, %q: tensor<1x2x4x
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_more(%x: tensor<2x3x3xf32>, %l: tensor<3xi64>, %q: tensor<1x2x4x8xf32>, %c: tensor<1x4x4xf32>, %s: tensor<2x8x1xf32>) {
 // CHECK-NEXT:  %{{.*}} = nn.bitcast %{{.*}} : (tensor<2x3x3xf32>) -> tensor<2x3x3xi32>
 // CHECK-NEXT:  %{{.*}} = nn.det %{{.*}} : (tensor<2x3x3xf32>) -> tensor<2xf32>
@@ -207,4 +208,18 @@ func.func @tail_more(%x: tensor<2x3x3xf32>, %l: tensor<3xi64>, %q: tensor<1x2x4x
 // GENERIC-NEXT:  %{{.*}} = "nn.reverse_sequence"(%{{.*}}, %{{.*}}) <{batch_axis = 1 : i64, time_axis = 0 : i64}> : (tensor<2x3x3xf32>, tensor<3xi64>) -> tensor<2x3x3xf32>
 // GENERIC-NEXT:  %{{.*}} = "nn.rotary_embedding"(%{{.*}}, %{{.*}}, %{{.*}}) <{interleaved = false, num_heads = 0 : i64, rotary_dim = 8 : i64}> : (tensor<1x2x4x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> tensor<1x2x4x8xf32>
 // GENERIC-NEXT:  %{{.*}} = "nn.dft"(%{{.*}}) <{axis = 1 : i64, length = 8 : i64, inverse = false, onesided = true}> : (tensor<2x8x1xf32>) -> tensor<2x5x2xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_linear_attention(%q: tensor<2x3x8xf32>, %k: tensor<2x3x4xf32>, %v: tensor<2x3x6xf32>, %s: tensor<2x1x4x6xf32>, %d: tensor<2x3x1xf32>) {
+  %0, %1 = nn.linear_attention %q, %k, %v, %s, %d, %d {q_num_heads = 2 : i64, kv_num_heads = 1 : i64, scale = 0.5 : f64, update_rule = "gated_delta"} : (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>, tensor<2x3x1xf32>) -> (tensor<2x3x12xf32>, tensor<2x1x4x6xf32>)
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_linear_attention(%q: tensor<2x3x8xf32>, %k: tensor<2x3x4xf32>, %v: tensor<2x3x6xf32>, %s: tensor<2x1x4x6xf32>, %d: tensor<2x3x1xf32>) {
+// CHECK-NEXT:  %{{.*}}, %{{.*}} = nn.linear_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {q_num_heads = 2 : i64, kv_num_heads = 1 : i64, scale = 5.000000e-01 : f64, update_rule = "gated_delta"} : (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>, tensor<2x3x1xf32>) -> (tensor<2x3x12xf32>, tensor<2x1x4x6xf32>)
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_linear_attention", function_type = (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x8xf32>, %{{.*}}: tensor<2x3x4xf32>, %{{.*}}: tensor<2x3x6xf32>, %{{.*}}: tensor<2x1x4x6xf32>, %{{.*}}: tensor<2x3x1xf32>):
+// GENERIC-NEXT:  %{{.*}}, %{{.*}} = "nn.linear_attention"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{q_num_heads = 2 : i64, kv_num_heads = 1 : i64, scale = 5.000000e-01 : f64, update_rule = "gated_delta"}> : (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>, tensor<2x3x1xf32>) -> (tensor<2x3x12xf32>, tensor<2x1x4x6xf32>)
 // GENERIC-NEXT:  "func.return"() : () -> ()
