@@ -136,6 +136,11 @@ add("CumSum", "reverse", node("CumSum", ["x", "a"], reverse=1), {"x": f32(4, 3)}
     opset=14)
 add("CumSum", "exclusive-reverse-int64", node("CumSum", ["x", "a"], exclusive=1, reverse=1),
     {"x": ints(3, 6)}, {"a": np.asarray(1, np.int64)}, opset=14)
+for _ax in (0, 1, -1, -3):
+    add("CumSum", f"runtime-axis{_ax}", node("CumSum", ["x", "a"], reverse=1), {"x": f32(2, 3, 4),
+                                                                             "a": np.asarray(_ax, np.int32)}, opset=14)
+add("CumSum", "runtime-axis-1d", node("CumSum", ["x", "a"], exclusive=1), {"x": f32(5), "a": np.asarray(0, np.int64)},
+    opset=14)
 add("CumProd", "axis1", node("CumProd", ["x", "a"]), {"x": unit(0.5, 1.5, 2, 5)}, {"a": np.asarray(1, np.int64)},
     opset=26, ref="onnx")
 add("CumProd", "exclusive-reverse", node("CumProd", ["x", "a"], exclusive=1, reverse=1),
@@ -428,8 +433,6 @@ def test_swish_formula_is_onnxruntime_s_when_it_has_the_kernel(tmp_path, monkeyp
 UNSUPPORTED = [
     Case("GridSample", "cubic-border", [node("GridSample", ["x", "g"], mode="cubic", padding_mode="border")],
          {"x": f32(1, 1, 4, 4), "g": unit(-1, 1, 1, 2, 2, 2)}, opset=20),
-    Case("CumSum", "runtime-axis", [node("CumSum", ["x", "a"])], {"x": f32(3, 4), "a": np.asarray(1, np.int64)},
-         opset=14),
     Case("TopK", "runtime-k", [node("TopK", ["x", "k"], ["v", "i"])], {"x": f32(3, 4), "k": i64(2)}, opset=11),
     Case("OneHot", "runtime-depth", [node("OneHot", ["i", "d", "v"])],
          {"i": ints(3, lo=0, hi=3), "d": np.asarray(3, np.int64)}, {"v": np.asarray([0, 1], np.float32)}, opset=11),

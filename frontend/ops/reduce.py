@@ -66,13 +66,44 @@ def arg(ctx: NodeContext) -> list:
 def cumulative(ctx: NodeContext) -> list:
     cls = nn.CumSumOp if ctx.node.op_type == "CumSum" else nn.CumProdOp
     rank = len(ctx.shape(0))
-    axis_v = ctx.const(1, "axis").reshape(-1)
-    if axis_v.size != 1 or not -rank <= int(axis_v[0]) < max(rank, 1):
-        raise ctx.fail(f"axis {axis_v.tolist()} is not one axis of a rank-{rank} input")
-    props = {"axis": int_attr(int(axis_v[0]) % max(rank, 1)),
-             "exclusive": BoolAttr.from_bool(bool(ctx.attr("exclusive", 0))),
+    if rank == 0:
+        raise ctx.fail("input must have rank >= 1")
+    flags = {"exclusive": BoolAttr.from_bool(bool(ctx.attr("exclusive", 0))),
              "reverse": BoolAttr.from_bool(bool(ctx.attr("reverse", 0)))}
+    axis_v = ctx.maybe_const(1)
+    if axis_v is None:
+        return [_cumulative_runtime_axis(ctx, cls, rank, flags)]
+    axis_v = axis_v.reshape(-1)
+    if axis_v.size != 1 or not -rank <= int(axis_v[0]) < rank:
+        raise ctx.fail(f"axis {axis_v.tolist()} is not one axis of a rank-{rank} input")
+    props = {"axis": int_attr(int(axis_v[0]) % rank), **flags}
     return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
+
+
+def _cumulative_runtime_axis(ctx: NodeContext, cls: type, rank: int, flags: dict):
+    """An axis known only at run time leaves the shape unchanged: one scan per possible axis, the one the
+    axis names picked by a where (a rank-1 input has one axis, so no choice at all)."""
+    import numpy as np
+    from xdsl.dialects.builtin import IntegerType, TensorType
+
+    if ctx.shape(1) not in ((), (1,)):
+        raise ctx.fail(f"axis of shape {list(ctx.shape(1))} must hold one value")
+    scans = [ctx.emit(cls, [ctx.input(0)], {"axis": int_attr(a), **flags}).results[0] for a in range(rank)]
+    if rank == 1:
+        return scans[0]
+    axis = ctx.input(1)
+    if ctx.shape(1) == (1,):
+        axis = ctx.unary(nn.ReshapeOp, axis, out_shape=())
+    y = scans[-1]  # the last axis, also what -1 names
+    for a in range(rank - 2, -1, -1):
+        dt = np.int64 if ctx.elem(1) == 7 else np.int32
+        hit = []
+        for name in (a, a - rank):
+            c = ctx.constant(np.asarray(name, dt), f"axis{name}")
+            hit.append(ctx.emit(nn.EqualOp, [axis, c], result_types=[TensorType(IntegerType(1), [])]).results[0])
+        either = ctx.emit(nn.OrOp, hit, result_types=[TensorType(IntegerType(1), [])]).results[0]
+        y = ctx.emit(nn.WhereOp, [either, scans[a], y]).results[0]
+    return y
 
 
 @importer("TopK", to=["nn.top_k"], note="k must be a constant; ties keep the lower index first")
