@@ -62,11 +62,43 @@ REDUCED_RTOL = {"float16": float(np.finfo(np.float16).eps), "bfloat16": 2.0**-7}
 ONNX_DOMAINS = ("", "ai.onnx")
 
 #: failures diagnosed in code outside the frontend, waiting for a fix there; the docs show the diagnosis.
-#: (Fixed since: a CP-SAT abort on 19 GQA/softcap attention tests, h3pc/stage1/cpsat.py bounds a re-solve
+#: (Fixed since: a CP-SAT abort on 19 GQA/softcap attention tests, transforms/stage1/cpsat.py bounds a re-solve
 #: at the hint's own integer cost; ConvTranspose output_shape past the full size, runtime/reference.py.)
-DIAGNOSES: dict[str, str] = {}
+DIAGNOSES: dict[str, str] = {
+    # these three can only run once the loader accepts their opset (26/27); diagnosed with it raised
+    "test_flexattention_double_expanded_ver26": "a float64 GEMM placed on an analog tier by `hybrid` comes back "
+    "as float32: the tier lowering keeps float32 results (transforms/backends)",
+    "test_causal_conv_with_state_fp16": "a float16 conv: `hybrid` returns float32 from the tier, as above",
+    "test_causal_conv_with_state_silu_fp16": "a float16 conv: `hybrid` returns float32 from the tier, and the "
+    "emulator's digital conv accumulates in float16 (max|diff| 3e-3 where the reference accumulates in float32)",
+}
 #: of those, the tests expected to crash the child process (a crash not listed here fails the pytest)
 KNOWN_CRASHES: frozenset[str] = frozenset()
+
+#: op types deliberately left out of the importer table, with the reason: what an inference accelerator for
+#: tensor programs has no use for. Their tests are skipped; the page lists them apart from the ops not done yet.
+OUT_OF_SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("training: optimiser steps and losses (their `_expanded` function bodies are ordinary ops and are run)",
+     ("ai.onnx.preview.training.Adagrad", "ai.onnx.preview.training.Adam", "ai.onnx.preview.training.Momentum",
+      "ai.onnx.preview.training.Gradient", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss")),
+    ("random sampling: no deterministic output to compile or compare (inference graphs fold or drop it)",
+     ("Bernoulli", "Multinomial", "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike")),
+    ("sequence types: lists of tensors of run-time length, which a static per-tier program cannot hold",
+     ("ConcatFromSequence", "SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase", "SequenceInsert",
+      "SequenceLength", "SequenceMap", "SplitToSequence")),
+    ("optional types: a value that may be absent at run time",
+     ("Optional", "OptionalGetElement", "OptionalHasElement")),
+    ("strings and text preprocessing: host-side work, no tensor arithmetic",
+     ("RegexFullMatch", "StringConcat", "StringNormalizer", "StringSplit", "TfIdfVectorizer",
+      "ai.onnx.ml.LabelEncoder")),
+    ("compressed-image decoding: host-side preprocessing of encoded bytes", ("ImageDecoder",)),
+    ("classical machine learning (`ai.onnx.ml`): trees and feature maps, not a neural accelerator's workload",
+     ("ai.onnx.ml.ArrayFeatureExtractor", "ai.onnx.ml.Binarizer", "ai.onnx.ml.TreeEnsemble")),
+    ("output shape set by the data (not by the input shapes): a static program has no place to put it; "
+     "detection post-processing runs on the host",
+     ("NonMaxSuppression", "NonZero", "Unique", "Compress")),
+)
+OUT_OF_SCOPE_OPS: dict[str, str] = {op: why for why, ops in OUT_OF_SCOPE for op in ops}
 
 
 # --- the node tests ----------------------------------------------------------------------------
@@ -499,6 +531,9 @@ def markdown(summary: Summary) -> str:
     """docs/conformance.md: deterministic (no timings), so a test can check it is current."""
     s = summary
     skipped_ops = sorted(op for op, c in s.per_op().items() if c["skipped"] == sum(c.values()))
+    missing = Counter(m for r in s.results if r.status == "skipped"
+                      for m in r.message.removeprefix("not imported: ").split(", "))
+    not_yet = [op for op in missing if op not in OUT_OF_SCOPE_OPS]
     lines = [
         "# ONNX conformance",
         "",
@@ -550,7 +585,21 @@ def markdown(summary: Summary) -> str:
         "",
         *op_table(s),
         "",
-        f"Ops whose tests are all skipped ({len(skipped_ops)}): {', '.join(skipped_ops)}.",
+        f"Ops whose tests are all skipped ({len(skipped_ops)}; the out-of-scope ones are listed below): "
+        f"{', '.join(skipped_ops)}.",
+        "",
+        "## Out of scope",
+        "",
+        "Op types left out of the importer table on purpose (`OUT_OF_SCOPE` in `tests/conformance/runner.py`);",
+        "a model using one is refused with one line naming the node and the op. Tests that use one are skipped.",
+        "",
+        "| op types | tests needing them | why |",
+        "|---|---:|---|",
+        *[f"| {', '.join(ops)} | {sum(missing[o] for o in ops)} | {why} |" for why, ops in OUT_OF_SCOPE],
+        "",
+        f"Not imported yet, in scope ({len(not_yet)}; tests needing each): "
+        + (", ".join(f"{op} ({missing[op]})" for op in sorted(not_yet, key=lambda o: (-missing[o], o))) or "none")
+        + ".",
         "",
         "## Failing tests",
         "",

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import pytest
 
-from .runner import DOC, KNOWN_CRASHES, Summary, markdown, run_all
+from h3pc.frontend.registry import load_importers
+
+from .runner import DOC, KNOWN_CRASHES, OUT_OF_SCOPE_OPS, Summary, markdown, run_all
 
 pytestmark = pytest.mark.slow
 
-#: the pass rate measured with onnx 1.23.2 (619 of 1161 supported tests); a lower one is a regression
-PASS_RATE_FLOOR = 0.5331
+#: measured with onnx 1.23.2: 892 of 1566 supported tests pass (56.96%), 874 of 1548 (56.46%) without the
+#: recurrent layers' 18; 619 of 1161 (53.31%) before the standard domain's long tail was imported. Many new
+#: ops' tests are still refused by the loader's opset ceiling (23) and count as unsupported. A lower rate or
+#: count is a regression; the floors are the figures without the recurrent layers.
+PASS_RATE_FLOOR = 0.5646
+PASS_COUNT_FLOOR = 874
 
 
 
@@ -43,6 +49,12 @@ def test_pass_rate_holds(summary: Summary) -> None:
         f"floor {PASS_RATE_FLOOR:.2%}")
 
 
+def test_pass_count_holds(summary: Summary) -> None:
+    """The rate alone would let coverage shrink: refusing a newly imported op's tests raises it."""
+    assert summary.count("pass") >= PASS_COUNT_FLOOR, (
+        f"{summary.count('pass')} node tests pass, fewer than the floor {PASS_COUNT_FLOOR}")
+
+
 def test_every_failing_test_is_documented(summary: Summary) -> None:
     text = DOC.read_text() if DOC.exists() else ""
     missing = [r.name for r in summary.results if r.status in ("fail", "unsupported")
@@ -53,3 +65,9 @@ def test_every_failing_test_is_documented(summary: Summary) -> None:
 def test_docs_are_current(summary: Summary) -> None:
     assert DOC.exists() and DOC.read_text() == markdown(summary), (
         f"run `python -m tests.conformance.runner --write-docs` to regenerate {DOC.name}")
+
+
+def test_out_of_scope_ops_are_not_imported() -> None:
+    """An op listed as out of scope (with its reason on the page) must not also be in the importer table."""
+    both = sorted(set(OUT_OF_SCOPE_OPS) & set(load_importers()))
+    assert not both, f"in the importer table and in runner.OUT_OF_SCOPE: {both}"
