@@ -29,7 +29,7 @@ def main() -> None:
     from h3pc.compiler import compile_model
     from h3pc.hardware.schema import load_hardware
     from h3pc.runtime.emulator import estimate
-    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="")

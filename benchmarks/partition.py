@@ -56,10 +56,10 @@ def run_model(name: str, solve_time: float) -> dict[str, Any]:
     from h3pc.frontend.importer import import_model
     from h3pc.hardware.schema import load_hardware
     from h3pc.runtime.emulator import estimate
-    from h3pc.stage1.cpsat import SolverOptions
-    from h3pc.stage1.mappings import SearchOptions, cpsat_front, naive, pick, random_search
-    from h3pc.stage1.nsga2 import nsga2
-    from h3pc.stage1.problem import build_problem
+    from h3pc.transforms.stage1.cpsat import SolverOptions
+    from h3pc.transforms.stage1.mappings import SearchOptions, cpsat_front, naive, pick, random_search
+    from h3pc.transforms.stage1.nsga2 import nsga2
+    from h3pc.transforms.stage1.problem import build_problem
 
     path = str(model_path(name))
     row: dict[str, Any] = {"model": name}

@@ -94,9 +94,9 @@ def measure(name: str, label: str, compiled, oracle, t_compile: float) -> dict[s
 def run_model(label: str, solve_time: float, trials: int) -> dict[str, Any]:
     from h3pc.compiler import compile_model
     from h3pc.quality import Oracle, load_calib, program_inputs
-    from h3pc.stage1.cpsat import SolverOptions
-    from h3pc.stage1.mappings import SearchOptions
-    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.cpsat import SolverOptions
+    from h3pc.transforms.stage1.mappings import SearchOptions
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     name, metric, tol, folder = MODELS[label]
     path, calib = str(folder / f"{name}.onnx"), str(folder / f"{name}.npz")

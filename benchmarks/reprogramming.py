@@ -48,10 +48,10 @@ def run(name: str, variant: str, scale: float, solve_time: float) -> dict[str, A
     from h3pc.compiler import compile_model
     from h3pc.frontend.importer import import_model
     from h3pc.runtime.emulator import estimate
-    from h3pc.stage1.cpsat import SolverOptions
-    from h3pc.stage1.mappings import SearchOptions, cpsat_front, pick
-    from h3pc.stage1.partition import StageOneOptions
-    from h3pc.stage1.problem import build_problem
+    from h3pc.transforms.stage1.cpsat import SolverOptions
+    from h3pc.transforms.stage1.mappings import SearchOptions, cpsat_front, pick
+    from h3pc.transforms.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.problem import build_problem
 
     hw = hardware(scale, VARIANTS[variant])
     imported = import_model(str(model_path(name)), {})

@@ -17,8 +17,8 @@ from h3pc.frontend.control import DEFAULT_MAX_UNROLL, MAX_UNROLL
 from h3pc.npz import npz_keys
 from h3pc.hardware.schema import preset_names
 from h3pc.quality import add_arguments as add_quality_arguments
-from h3pc.stage1.mappings import MAPPINGS
-from h3pc.stage2 import MAX_TRIALS
+from h3pc.transforms.stage1.mappings import MAPPINGS
+from h3pc.transforms.stage2 import MAX_TRIALS
 from h3pc.backends.tiers import targets
 
 EMIT_STAGES = ("nn", "tiers")
@@ -338,8 +338,8 @@ def import_pins(args: argparse.Namespace) -> dict:
 
 
 def stage_one_options(args: argparse.Namespace):
-    from h3pc.stage1.mappings import search_options
-    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.mappings import search_options
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     front = bool(args.pareto) or args.pick != "latency" or args.objective != "latency"
     search = search_options(args.objective, front, args.points, args.samples, args.seed, args.workers,

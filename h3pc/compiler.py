@@ -19,10 +19,11 @@ from h3pc.transforms import PASSES
 if TYPE_CHECKING:
     import numpy as np
 
-    from h3pc.stage1.partition import StageOne, StageOneOptions
+    from h3pc.transforms.stage1.partition import StageOne, StageOneOptions
 
-#: the pass pipeline after import, in order (names are the h3pc-opt pass names)
-PIPELINE = ("place", "lower-tiers", "allocate-crossbars")
+#: the pass pipeline after import, in order (the h3pc-opt pass names): stage one is `partition` on the
+#: hybrid target (`place` on the others and for the rule mapping); stage two's passes run with --calib
+PIPELINE = ("partition", "remap", "refine-precision", "lower-tiers", "allocate-crossbars")
 
 
 @dataclass
@@ -45,8 +46,7 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
     which reads the weights from the context too; the mapping `rule` runs the `place` pass instead. Homogeneous targets always use `place`. Each phase's time goes into `timings`
     and, with `progress.configure(verbose=True)`, to stderr as the phase ends; long phases show
     progress (h3pc/progress.py)."""
-    from h3pc.stage1.partition import StageOneOptions
-    from h3pc.transforms.partition import Partition
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     timings: dict[str, float] = {}
     with progress.phase("import", timings), progress.task(f"import {Path(path).name}"):
@@ -55,12 +55,19 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
     ctx = make_context(config, imported.weights)
     stage1 = stage1 or StageOneOptions()
     stage = None
+    partitioned = target == "hybrid" and stage1.mapping != "rule"
     for name in PIPELINE:
-        if name == "place" and target == "hybrid" and stage1.mapping != "rule":
+        if name == "partition" and partitioned:
             with progress.phase("stage-one", timings):
-                stage = Partition().run(ctx, imported.module, stage1)
+                stage = PASSES[name]()().run(ctx, imported.module, stage1)
             name = "stage-one"
+        elif name in ("remap", "refine-precision"):
+            if stage is None or not stage1.calib or (name == "refine-precision" and not stage1.precision):
+                continue
+            with progress.phase(name, timings):
+                PASSES[name]()().run(ctx, imported.module, stage1)
         else:
+            name = "place" if name == "partition" else name
             with progress.phase(name, timings), progress.task(f"{name} ({target})"):
                 cls = PASSES[name]()
                 p = cls(target=target) if name == "place" else cls()

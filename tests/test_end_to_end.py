@@ -70,7 +70,7 @@ def test_model_runs_end_to_end(name: str, target: str) -> None:
 
 
 def test_rule_mapping_uses_pim_for_weights_and_photonics_for_attention() -> None:
-    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     rule = StageOneOptions(mapping="rule")
     rep = estimate(compile_model(str(model_path("gpt2_tiny")), "hybrid", stage1=rule).program)

@@ -24,9 +24,9 @@ from h3pc.backends import container
 from h3pc.backends.program import from_container, to_container
 from h3pc.compiler import compile_model
 from h3pc.runtime.emulator import Emulator
-from h3pc.stage1.cpsat import SolverOptions
-from h3pc.stage1.mappings import SearchOptions
-from h3pc.stage1.partition import StageOneOptions
+from h3pc.transforms.stage1.cpsat import SolverOptions
+from h3pc.transforms.stage1.mappings import SearchOptions
+from h3pc.transforms.stage1.partition import StageOneOptions
 from h3pc.backends import tiers
 
 TARGETS = tiers.targets()

@@ -1153,7 +1153,7 @@ import atexit, importlib, json, os, resource, signal, sys, tempfile, time, trace
 
 for name in ("h3pc.cli", "h3pc.run", "h3pc.objdump", "h3pc.opt", "h3pc.sweep.cli", "h3pc.sweep.spec",
              "h3pc.sweep.driver", "h3pc.compiler", "h3pc.runtime.emulator", "h3pc.frontend.importer",
-             "h3pc.frontend.loader", "h3pc.frontend.folding", "h3pc.stage1.partition", "h3pc.quality",
+             "h3pc.frontend.loader", "h3pc.frontend.folding", "h3pc.transforms.stage1.partition", "h3pc.quality",
              "h3pc.backends.program", "onnx", "onnx.helper", "onnx.numpy_helper", "onnx.shape_inference",
              "onnxruntime", "yaml"):
     importlib.import_module(name)  # what every case would otherwise import again

@@ -33,9 +33,9 @@ from h3pc.hardware import schema
 from h3pc.hardware.schema import NONNEG, POS, SIDE, load_hardware, num
 from h3pc.runtime import tiers as executors
 from h3pc.runtime.emulator import Emulator, estimate
-from h3pc.stage1.cpsat import SolverOptions
-from h3pc.stage1.mappings import SearchOptions
-from h3pc.stage1.partition import StageOneOptions
+from h3pc.transforms.stage1.cpsat import SolverOptions
+from h3pc.transforms.stage1.mappings import SearchOptions
+from h3pc.transforms.stage1.partition import StageOneOptions
 
 NAME = "systolic"
 

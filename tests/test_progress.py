@@ -169,15 +169,15 @@ def test_verbose_phase_timings_appear_as_each_phase_ends(captured) -> None:
 def test_stage_two_reports_each_trial_as_it_goes(captured) -> None:
     """Stage two's trials (move or bit widths, metric, latency) are printed during the compile."""
     from h3pc.compiler import compile_model
-    from h3pc.stage1.mappings import SearchOptions
-    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.mappings import SearchOptions
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     calib = model_path("mlp_digits").with_suffix(".npz")
     seen: dict[str, str] = {}
     c = compile_model(str(model_path("mlp_digits")), "hybrid", stage1=StageOneOptions(
         search=SearchOptions(), calib=str(calib), precision_trials=6),
         after_pass=lambda name, _: seen.setdefault(name, captured.getvalue()))
-    log = seen["stage-one"]  # before the compile returns, so before the driver prints anything
+    log = seen["refine-precision"]  # before the compile returns, so before the driver prints anything
     assert "stage two: start: quality top1" in log
     trials = [line for line in log.splitlines() if "stage two: precision trial" in line]
     assert trials and len(trials) == c.stage1.precision.trials - 1  # the start was measured by the remap

@@ -16,8 +16,8 @@ from h3pc.hardware.schema import load_hardware, parse_hardware
 from h3pc.quality import (DEFAULT_INT_BOUND, LABEL_KEYS, NOT_CHECKED, compare_ideal, compile_quality,
                           default_check, deviation, load_calib, program_inputs, random_inputs, sample_layout)
 from h3pc.runtime.emulator import Emulator
-from h3pc.stage1.mappings import SearchOptions
-from h3pc.stage1.partition import StageOneOptions
+from h3pc.transforms.stage1.mappings import SearchOptions
+from h3pc.transforms.stage1.partition import StageOneOptions
 
 
 @pytest.fixture(scope="module")

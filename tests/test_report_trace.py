@@ -16,8 +16,8 @@ from h3pc.compiler import compile_model
 from h3pc.quality import random_inputs
 from h3pc.runtime.emulator import Emulator, estimate
 from h3pc.runtime.report import ACTIVITIES, trace
-from h3pc.stage1.mappings import SearchOptions
-from h3pc.stage1.partition import StageOneOptions
+from h3pc.transforms.stage1.mappings import SearchOptions
+from h3pc.transforms.stage1.partition import StageOneOptions
 from h3pc.backends import tiers
 
 ENGINES = tiers.engines()

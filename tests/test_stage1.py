@@ -14,11 +14,11 @@ from h3pc.compiler import compile_model
 from h3pc.frontend.importer import import_model
 from h3pc.hardware.schema import HardwareConfig, load_hardware, parse_hardware
 from h3pc.runtime.emulator import Emulator, estimate
-from h3pc.stage1.cpsat import SolverOptions, solve
-from h3pc.stage1.warmstart import compositions
-from h3pc.stage1.mappings import SearchOptions, naive, non_dominated
-from h3pc.stage1.partition import StageOneOptions
-from h3pc.stage1.problem import build_problem
+from h3pc.transforms.stage1.cpsat import SolverOptions, solve
+from h3pc.transforms.stage1.warmstart import compositions
+from h3pc.transforms.stage1.mappings import SearchOptions, naive, non_dominated
+from h3pc.transforms.stage1.partition import StageOneOptions
+from h3pc.transforms.stage1.problem import build_problem
 from h3pc.backends import tiers
 from h3pc.workload import gemm_work
 
@@ -254,7 +254,7 @@ def test_solver_objective_is_the_schedule() -> None:
 
 
 def test_nsga2_front_is_valid_and_seeded() -> None:
-    from h3pc.stage1.nsga2 import nsga2
+    from h3pc.transforms.stage1.nsga2 import nsga2
 
     problem = small_problem("gpt2_tiny", 4)
     first = next(layer for layer in problem.layers if layer.splittable)

@@ -14,10 +14,10 @@ from h3pc.compiler import compile_model
 from h3pc.frontend.importer import import_model
 from h3pc.hardware.schema import load_hardware, parse_hardware
 from h3pc.quality import Oracle, load_calib, program_inputs
-from h3pc.stage1.cpsat import Point, SolverOptions
-from h3pc.stage1.mappings import SearchOptions, cpsat_front
-from h3pc.stage1.problem import build_problem
-from h3pc.stage2.remap import row_remap
+from h3pc.transforms.stage1.cpsat import Point, SolverOptions
+from h3pc.transforms.stage1.mappings import SearchOptions, cpsat_front
+from h3pc.transforms.stage1.problem import build_problem
+from h3pc.transforms.stage2.remap import row_remap
 
 QUICK = SearchOptions(solver=SolverOptions(time_limit_s=1.0, progress=False))
 
@@ -65,7 +65,7 @@ def test_stage_two_brings_a_failing_mapping_within_tolerance(name: str) -> None:
         start = Point(chunks, lat, energy, label="photonic")
     else:
         start = cpsat_front(problem, QUICK)[0]
-    from h3pc.stage1.timeline import program_for
+    from h3pc.transforms.stage1.timeline import program_for
 
     prog = program_for(imported.module, imported.weights, hw, [layer.op for layer in problem.layers],
                        problem.rows(start.chunks))
@@ -110,7 +110,7 @@ def test_precision_refinement_lowers_widths_the_program_keeps() -> None:
     """On mlp_digits at h3pimap's own widths: lowered widths save energy, the compiled program carries
     them (its estimate is the refinement's), and an independent measurement still meets the tolerance."""
     from h3pc.runtime.emulator import estimate
-    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     calib = str(MODELS / "mlp_digits.npz")
     c = compile_model(str(model_path("mlp_digits")), "hybrid",

@@ -22,6 +22,18 @@ def _partition() -> type:
     return Partition
 
 
+def _remap() -> type:
+    from h3pc.transforms.remap import Remap
+
+    return Remap
+
+
+def _refine_precision() -> type:
+    from h3pc.transforms.refine_precision import RefinePrecision
+
+    return RefinePrecision
+
+
 def _lower_tiers() -> type:
     from h3pc.transforms.lower_tiers import LowerTiers
 
@@ -38,6 +50,8 @@ def _allocate_crossbars() -> type:
 PASSES: dict[str, Callable[[], type]] = {
     "place": _place,
     "partition": _partition,
+    "remap": _remap,
+    "refine-precision": _refine_precision,
     "lower-tiers": _lower_tiers,
     "allocate-crossbars": _allocate_crossbars,
 }

@@ -68,7 +68,7 @@ def warm() -> None:
     import h3pc.compiler  # noqa: F401
     import h3pc.quality  # noqa: F401
     import h3pc.runtime.emulator  # noqa: F401
-    import h3pc.stage1.partition  # noqa: F401
+    import h3pc.transforms.stage1.partition  # noqa: F401
 
 
 def run_point(task: PointTask, model: bytes, calib: bytes | None) -> dict[str, Any]:
@@ -186,8 +186,8 @@ def _run(task: PointTask, model: bytes, calib: bytes | None, tmp: Path, times: d
 def _stage_one(task: PointTask, calib: str | None):
     """Stage-one options as the h3pc CLI builds them, with one solver thread and a deterministic
     time limit, so that a point's row repeats on any engine."""
-    from h3pc.stage1.mappings import search_options
-    from h3pc.stage1.partition import StageOneOptions
+    from h3pc.transforms.stage1.mappings import search_options
+    from h3pc.transforms.stage1.partition import StageOneOptions
 
     s = task.solver
     objective = task.objective or "latency"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from h3pc.diagnostics import atomic_write
-from h3pc.stage1.mappings import non_dominated
+from h3pc.transforms.stage1.mappings import non_dominated
 from h3pc.sweep.point import RESULT_COLUMNS, STATUSES, TIME_COLUMNS
 
 ID_COLUMNS = ("key", "model", "hw_id", "hw_point", "hw_digest")

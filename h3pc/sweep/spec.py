@@ -24,8 +24,8 @@ from h3pc.diagnostics import H3pcError, shown, shown_name
 from h3pc.files import MAX_YAML_BYTES, check_input, read_bytes, read_text
 from h3pc.hardware.schema import PRESETS, HardwareConfig, parse_hardware, parse_yaml, preset_names
 from h3pc.quality import METRICS
-from h3pc.stage1.mappings import MAPPINGS
-from h3pc.stage2 import MAX_TRIALS
+from h3pc.transforms.stage1.mappings import MAPPINGS
+from h3pc.transforms.stage2 import MAX_TRIALS
 from h3pc.backends.tiers import targets
 
 #: bump when a row's meaning changes, so stores written before are not reused

@@ -21,10 +21,10 @@ from typing import Any
 from h3pc import progress
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.quality import Oracle, Quality
-from h3pc.stage1.cpsat import Point
-from h3pc.stage1.mappings import SearchOptions, cpsat_front, point_of
-from h3pc.stage1.problem import Problem
-from h3pc.stage1.timeline import program_for
+from h3pc.transforms.stage1.cpsat import Point
+from h3pc.transforms.stage1.mappings import SearchOptions, cpsat_front, point_of
+from h3pc.transforms.stage1.problem import Problem
+from h3pc.transforms.stage1.timeline import program_for
 
 #: at most this many probe samples for the SNR measurements that only rank tiers and layers
 PROBE_SAMPLES = 64

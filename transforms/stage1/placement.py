@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from h3pc.diagnostics import H3pcError, shown, shown_name
-from h3pc.stage1.cpsat import Point
-from h3pc.stage1.problem import Problem
+from h3pc.transforms.stage1.cpsat import Point
+from h3pc.transforms.stage1.problem import Problem
 
 FORMAT = "h3pc-placement"
 

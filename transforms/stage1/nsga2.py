@@ -18,8 +18,8 @@ import numpy as np
 
 from h3pc import progress
 from h3pc.diagnostics import H3pcError
-from h3pc.stage1.cpsat import Point, non_dominated
-from h3pc.stage1.problem import Layer, Problem, explain_infeasible
+from h3pc.transforms.stage1.cpsat import Point, non_dominated
+from h3pc.transforms.stage1.problem import Layer, Problem, explain_infeasible
 
 POPULATION = 40
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from h3pc.stage1.cpsat import quiet_solver
-from h3pc.stage1.problem import Problem, Streams
+from h3pc.transforms.stage1.cpsat import quiet_solver
+from h3pc.transforms.stage1.problem import Problem, Streams
 
 PS = 1e-12  # latency unit (s)
 EU = 1e-17  # energy unit (J)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from h3pc import progress
 from h3pc.diagnostics import H3pcError
-from h3pc.stage1 import cpsat, nsga2, warmstart
-from h3pc.stage1.cpsat import Point, SolverOptions, non_dominated
-from h3pc.stage1.problem import Problem, Streams, explain_infeasible
+from h3pc.transforms.stage1 import cpsat, nsga2, warmstart
+from h3pc.transforms.stage1.cpsat import Point, SolverOptions, non_dominated
+from h3pc.transforms.stage1.problem import Problem, Streams, explain_infeasible
 
 @dataclass(frozen=True)
 class SearchOptions:

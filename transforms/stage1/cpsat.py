@@ -27,8 +27,8 @@ from ortools.sat.python import cp_model
 
 from h3pc import progress
 
-from h3pc.stage1.problem import Problem, Streams
-from h3pc.stage1.timeline import Segment
+from h3pc.transforms.stage1.problem import Problem, Streams
+from h3pc.transforms.stage1.timeline import Segment
 
 Opt = tuple[int, bool]  # (chunks, streamed) of one tier's part
 

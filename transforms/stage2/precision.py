@@ -26,11 +26,11 @@ from h3pc import progress
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.quality import Oracle, Quality
 from h3pc.runtime.emulator import estimate
-from h3pc.stage1.cpsat import Point
-from h3pc.stage1.problem import Problem
-from h3pc.stage1.timeline import program_for
+from h3pc.transforms.stage1.cpsat import Point
+from h3pc.transforms.stage1.problem import Problem
+from h3pc.transforms.stage1.timeline import program_for
 from h3pc.transforms.place import bit_knobs
-from h3pc.stage2 import MAX_TRIALS
+from h3pc.transforms.stage2 import MAX_TRIALS
 
 #: the lowest width tried (1-bit converters leave no signal worth measuring)
 MIN_BITS = 2

@@ -16,11 +16,11 @@ from xdsl.dialects.builtin import ModuleOp
 from h3pc import progress
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
-from h3pc.stage1.cpsat import Point
-from h3pc.stage1.mappings import MAPPINGS, PICKS, SearchOptions, pick
-from h3pc.stage1.placement import read_pins, to_json
-from h3pc.stage1.problem import MAX_CHUNKS, Problem, build_problem
-from h3pc.stage2 import MAX_TRIALS
+from h3pc.transforms.stage1.cpsat import Point
+from h3pc.transforms.stage1.mappings import MAPPINGS, PICKS, SearchOptions, pick
+from h3pc.transforms.stage1.placement import read_pins, to_json
+from h3pc.transforms.stage1.problem import MAX_CHUNKS, Problem, build_problem
+from h3pc.transforms.stage2 import MAX_TRIALS
 from h3pc.transforms.place import set_bits, set_split
 
 @dataclass(frozen=True)
@@ -46,8 +46,25 @@ class StageOne:
     front: list[Point]
     chosen: Point
     pinned: set[int] = field(default_factory=set)
-    stage2: Any = None  # h3pc.stage2.remap.StageTwo when stage two ran
-    precision: Any = None  # h3pc.stage2.precision.Precision when it ran
+    stage2: Any = None  # h3pc.transforms.stage2.remap.StageTwo when stage two ran
+    precision: Any = None  # h3pc.transforms.stage2.precision.Precision when it ran
+
+    def write(self, bits: list[dict[str, int]] | None = None) -> None:
+        """The chosen point into the module: `h3pc.split` and `h3pc.stream` on every layer, and its
+        bit widths (`h3pc.bits`; none: the tiers' own)."""
+        problem = self.problem
+        streams = self.chosen.streams or [frozenset()] * len(problem.layers)
+        bits = bits or [{} for _ in problem.layers]
+        for layer, rows, streamed, b in zip(problem.layers, problem.rows(self.chosen.chunks), streams, bits):
+            set_split(layer.op, rows, streamed)
+            set_bits(layer.op, b)
+
+    def program(self, module: ModuleOp, weights, hw: HardwareConfig):
+        """The program of the chosen point (stage two's trials are such programs)."""
+        from h3pc.transforms.stage1.timeline import program_for
+
+        return program_for(module, weights, hw, [layer.op for layer in self.problem.layers],
+                           self.problem.rows(self.chosen.chunks), self.chosen.streams)
 
     def placement(self) -> dict[str, Any]:
         return to_json(self.problem, self.chosen, self.options.mapping, self.pinned)
@@ -70,6 +87,7 @@ class StageOne:
 
 
 def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptions) -> StageOne:
+    """Stage one: the tables, the mapping's front, the chosen point, written into the module."""
     if opts.mapping not in MAPPINGS:
         raise H3pcError(f"unknown --mapping '{opts.mapping}' (expected one of {', '.join(MAPPINGS)})")
     if opts.pick not in PICKS + ("edp",):
@@ -83,35 +101,39 @@ def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptio
     how = opts.pick if fronts else "latency"
     if fronts and opts.search.objective != "latency" and opts.pick == "latency":
         how = opts.search.objective
-    chosen = pick(front, how)
-    two = precision = None
-    bits: list[dict[str, int]] = [{} for _ in problem.layers]
-    if opts.calib:
-        two, precision = stage_two(module, weights, hw, problem, chosen, opts)
-        chosen = two.after
-        if precision is not None:
-            from h3pc.stage2.precision import layer_bits
-
-            bits = layer_bits(problem, precision)
-    streams = chosen.streams or [frozenset()] * len(problem.layers)
-    for layer, rows, streamed, b in zip(problem.layers, problem.rows(chosen.chunks), streams, bits):
-        set_split(layer.op, rows, streamed)
-        set_bits(layer.op, b)
-    return StageOne(problem, opts, front, chosen, set(pins), two, precision)
+    record = StageOne(problem, opts, front, pick(front, how), set(pins))
+    record.write()
+    return record
 
 
-def stage_two(module: ModuleOp, weights, hw: HardwareConfig, problem: Problem, start: Point, opts: StageOneOptions):
-    """Row remap from the chosen point until the quality metric on `opts.calib` is within tolerance,
-    then (when it is and `opts.precision`) precision refinement: (StageTwo, Precision | None)."""
+def oracle(module: ModuleOp, opts: StageOneOptions):
+    """The quality oracle of stage two: `opts.calib` scored by `opts.metric` (h3pc/quality.py)."""
     from h3pc.quality import Oracle, load_calib, module_inputs
-    from h3pc.stage2.precision import refine_precision
-    from h3pc.stage2.remap import row_remap
 
-    oracle = Oracle(load_calib(opts.calib, module_inputs(module)), opts.metric, opts.tolerance, opts.quality_seed)
-    two = row_remap(problem, module, weights, hw, start, oracle, opts.search)
-    precision = None
-    if opts.precision and two.after_quality.passed:
-        precision = refine_precision(problem, module, weights, hw, two.after, oracle, two.after_quality,
-                                     opts.precision_trials)
-    return two, precision
+    if not opts.calib:
+        raise H3pcError("stage two needs calibration samples (--calib, or the pass option calib=FILE)")
+    return Oracle(load_calib(opts.calib, module_inputs(module)), opts.metric, opts.tolerance, opts.quality_seed)
 
+
+def remap(record: StageOne, module: ModuleOp, weights, hw: HardwareConfig, judge) -> None:
+    """Stage two's row remap from the record's chosen point until the metric holds (`judge`, an
+    Oracle); the remapped point becomes the chosen one and is written into the module."""
+    from h3pc.transforms.stage2.remap import row_remap
+
+    two = row_remap(record.problem, module, weights, hw, record.chosen, judge, record.options.search)
+    record.stage2, record.chosen = two, two.after
+    record.write()
+
+
+def refine(record: StageOne, module: ModuleOp, weights, hw: HardwareConfig, judge) -> None:
+    """Stage two's precision refinement of the chosen point, when its quality holds: per-layer bit
+    widths, written into the module as `h3pc.bits`."""
+    from h3pc.transforms.stage2.precision import layer_bits, refine_precision
+
+    start = record.stage2.after_quality if record.stage2 is not None else judge.measure(
+        record.program(module, weights, hw), hw)
+    if not start.passed:
+        return
+    record.precision = refine_precision(record.problem, module, weights, hw, record.chosen, judge, start,
+                                        record.options.precision_trials)
+    record.write(layer_bits(record.problem, record.precision))

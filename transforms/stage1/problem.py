@@ -45,7 +45,7 @@ from h3pc.dialects.nn import shape_of
 from h3pc.dialects.types import numpy_dtype
 from h3pc.diagnostics import UnsupportedError
 from h3pc.hardware.schema import HardwareConfig
-from h3pc.stage1.timeline import Ref, Segment, Timeline, extract, reference_program
+from h3pc.transforms.stage1.timeline import Ref, Segment, Timeline, extract, reference_program
 from h3pc.transforms.allocate_crossbars import is_static
 from h3pc.workload import gemm_work
 
