@@ -21,7 +21,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from dataclasses import dataclass, field
 
-from h3pc.diagnostics import H3pcError, atomic_write, printable
+from h3pc.diagnostics import H3pcError, printable
+from h3pc.files import write_file
 
 MAGIC = b"H3PCPROG"
 FORMAT_VERSION = 2
@@ -124,7 +125,7 @@ def encode(container: Container) -> bytes:
 
 def write(path: str | Path, container: Container) -> int:
     """Write the file atomically, streaming the sections (weights are not copied again); returns its size."""
-    return atomic_write(path, chunks(container))
+    return write_file(path, chunks(container))
 
 
 def map_file(path: str | Path, flag: str | None = None) -> memoryview | bytes:

@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--models", default="mlp_digits,cnn_digits")
     ap.add_argument("--out", default=str(RESULTS / "sweep.json"))
     args = ap.parse_args()
-    from h3pc.diagnostics import atomic_write
+    from h3pc.files import write_file
     from h3pc.sweep.driver import run_sweep
     from h3pc.sweep.point import TIME_COLUMNS
     from h3pc.sweep.spec import load_spec
@@ -94,7 +94,7 @@ def main() -> None:
           f"wall x{results['ray_vs_local_wall_ratio']}, "
           f"overhead {results['ray_vs_local_overhead_per_point_s']:+.3f} s/point; bare Ray start+stop "
           f"{results['ray_start_stop_s']} s")
-    atomic_write(args.out, json.dumps(results, indent=1) + "\n")
+    write_file(args.out, json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -11,7 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 from h3pc import __version__, progress
-from h3pc.diagnostics import ArgumentParser, H3pcError, UnsupportedError, check_number, run_main
+from h3pc.diagnostics import ArgumentParser, H3pcError, UnsupportedError, check_number
+from h3pc.tool import run_main
 from h3pc.files import Outputs, check_input
 from h3pc.frontend.control import DEFAULT_MAX_UNROLL, MAX_UNROLL
 from h3pc.npz import npz_keys

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import typing
-import warnings
-from collections.abc import Callable, Iterable
-from pathlib import Path
 
 
 class H3pcError(Exception):
@@ -42,60 +37,6 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
         return text
     head = (limit * 2) // 3
     return f"{text[:head]} [...] {text[len(text) - (limit - head - 7):]}"
-
-
-def run_main(prog: str, main: Callable[[list[str]], int], argv: list[str] | None = None) -> int:
-    """Run a tool's main; turn every exception into one `prog: error: ...` line unless --debug."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("H3PC_DEBUG") == "1"
-    from h3pc.files import Interrupted, begin_command, install_signal_handlers
-
-    install_signal_handlers()
-    begin_command()
-    try:
-        with warnings.catch_warnings():
-            if not debug:
-                # Python warnings (numpy's RuntimeWarning on an overflow in a model's own arithmetic, a
-                # library's DeprecationWarning) are two lines each on stderr: noise beside a result and a
-                # broken promise beside a refusal, which must be the only line; --debug shows them
-                warnings.simplefilter("ignore")
-            return main(args)
-    except H3pcError as exc:
-        if debug:
-            raise
-        print(f"{prog}: error: {one_line(str(exc))}", file=sys.stderr)
-        return exc.exit_code
-    except Interrupted as exc:  # SIGTERM, SIGINT or SIGHUP: staged outputs and temporary folders are gone by now
-        print(f"{prog}: interrupted ({exc})", file=sys.stderr)
-        return 128 + exc.signum
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    except MemoryError as exc:
-        if debug:
-            raise
-        # numpy says what it could not allocate ("Unable to allocate 8.00 GiB for an array with shape ...")
-        why = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"{prog}: error: out of memory{f' ({one_line(why, 200)})' if why else ''}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
-        if debug:
-            raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"{prog}: internal error: {type(exc).__name__}: {one_line(first)} (rerun with --debug for a traceback)",
-              file=sys.stderr)
-        return 70
-
-
-def atomic_write(path: str | Path, data: bytes | str | Iterable[bytes | memoryview]) -> int:
-    """Write a file so that readers see either the old content or the whole new one, never a part,
-    under the output rules of h3pc.files (regular files only, permissions kept, temporaries removed).
-    `data` may be a sequence of chunks (written in order, never joined). Returns the bytes written."""
-    from h3pc.files import write_file
-
-    return write_file(path, data)
 
 
 def check_number(flag: str, value: float | int | None, lo: float, hi: float, *, low_open: bool = False) -> None:

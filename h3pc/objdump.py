@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from h3pc import __version__
-from h3pc.diagnostics import ArgumentParser, run_main
+from h3pc.diagnostics import ArgumentParser
+from h3pc.tool import run_main
 from h3pc.hardware.schema import BLOCKS, DMA
 
 

@@ -20,7 +20,8 @@ from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseE
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from h3pc.dialects import DIALECTS
-from h3pc.diagnostics import H3pcError, UsageError, printable, run_main
+from h3pc.diagnostics import H3pcError, UsageError, printable
+from h3pc.tool import run_main
 from h3pc.files import Outputs, check_input, read_bytes
 from h3pc.transforms import PASSES
 

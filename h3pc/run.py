@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from h3pc import __version__, progress
-from h3pc.diagnostics import ArgumentParser, H3pcError, check_number, run_main
+from h3pc.diagnostics import ArgumentParser, H3pcError, check_number
+from h3pc.tool import run_main
 from h3pc.files import Outputs, check_input
 from h3pc.hardware.schema import preset_names
 from h3pc.quality import add_arguments as add_quality_arguments

@@ -68,7 +68,7 @@ def run_capped(argv: list[str], cwd: Path, timeout: float = 120) -> tuple[int, s
     """h3pc -q in a subprocess under AS_CAP: (exit code, stderr, seconds, peak RSS in MB of that child).
     -q: on a loaded machine a fresh interpreter's import step can pass the 2 s after which progress
     prints a line; what is tested here is that native libraries add none (onnxruntime logs regardless)."""
-    code = ("import resource, sys\nfrom h3pc.cli import main\nfrom h3pc.diagnostics import run_main\n"
+    code = ("import resource, sys\nfrom h3pc.cli import main\nfrom h3pc.tool import run_main\n"
             "rc = run_main('h3pc', main, sys.argv[1:])\n"
             "sys.stderr.flush()\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stdout)\n"

@@ -63,6 +63,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("drivers", (
         "h3pc.compiler", "h3pc.cli", "h3pc.run", "h3pc.opt", "h3pc.objdump", "h3pc.sweep", "h3pc.universe",
+        "h3pc.tool",
         "h3pc.docgen",
     )),
 ]
@@ -75,9 +76,6 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("h3pc.frontend.registry", "h3pc.frontend.importer"):
         "the importer signature names NodeContext (TYPE_CHECKING); remove by moving NodeContext below "
         "the registry (e.g. frontend/node.py) so importer -> registry only",
-    ("h3pc.diagnostics", "h3pc.files"):
-        "run_main (the drivers' entry wrapper) uses the output-file record; remove by moving run_main "
-        "out of diagnostics.py into a driver-level module, so files -> diagnostics only",
 }
 
 

@@ -8,7 +8,8 @@ import os
 import sys
 
 from h3pc import __version__, progress
-from h3pc.diagnostics import ArgumentParser, check_number, run_main
+from h3pc.diagnostics import ArgumentParser, check_number
+from h3pc.tool import run_main
 from h3pc.files import check_input
 
 

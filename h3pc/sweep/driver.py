@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from h3pc import progress as live
-from h3pc.diagnostics import atomic_write
+from h3pc.files import write_file
 from h3pc.sweep.engines import ENGINES
 from h3pc.sweep.point import TRANSIENT, PointTask
 from h3pc.sweep.report import write_report
@@ -110,7 +110,7 @@ def run_sweep(spec: Spec, out: Path, engine: str = "local", jobs: int = 1, addre
     timeout = timeout_s if timeout_s is not None else spec.point_timeout
     runner = ENGINES[engine](jobs, address)
     with Store(out) as store:
-        atomic_write(out / "spec.json", json.dumps(spec.to_json(), indent=1) + "\n")
+        write_file(out / "spec.json", json.dumps(spec.to_json(), indent=1) + "\n")
         by_key = {t.key: t for t in tasks}  # two models with the same bytes share their points' keys
         stored = {k: store.get(k) for k in by_key}
         todo = [t for k, t in by_key.items() if stored[k] is None

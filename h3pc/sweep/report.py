@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from h3pc.diagnostics import atomic_write
+from h3pc.files import write_file
 from h3pc.transforms.stage1.mappings import non_dominated
 from h3pc.sweep.point import RESULT_COLUMNS, STATUSES, TIME_COLUMNS
 
@@ -53,13 +53,13 @@ def write_table(rows: list[dict[str, Any]], axes: list[str], out: Path) -> None:
     table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    atomic_write(out / "sweep.parquet", sink.getvalue().to_pybytes())
+    write_file(out / "sweep.parquet", sink.getvalue().to_pybytes())
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in rows:
         w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
-    atomic_write(out / "sweep.csv", buf.getvalue())
+    write_file(out / "sweep.csv", buf.getvalue())
 
 
 def read_table(path: Path) -> list[dict[str, Any]]:
@@ -189,7 +189,7 @@ def _save(fig: Any, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    atomic_write(path, buf.getvalue())
+    write_file(path, buf.getvalue())
 
 
 # -- summary ---------------------------------------------------------------------------------------
@@ -266,4 +266,4 @@ def write_report(rows: list[dict[str, Any]], spec: Any, out: Path, engine: str, 
     write_table(rows, axes, out)
     plot_pareto(rows, [m.name for m in spec.models], out)
     plot_sensitivity(rows, spec.axes, out)
-    atomic_write(out / "summary.md", summary(rows, spec, engine, wall_s, ran))
+    write_file(out / "summary.md", summary(rows, spec, engine, wall_s, ran))

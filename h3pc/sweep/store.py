@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from h3pc.diagnostics import H3pcError, atomic_write, printable
+from h3pc.diagnostics import H3pcError, printable
+from h3pc.files import write_file
 from h3pc.files import MAX_TEXT_BYTES, parse_json, read_bytes
 
 
@@ -109,6 +110,6 @@ class Store:
     def put(self, key: str, row: dict[str, Any], run: str) -> None:
         record = {"key": key, "row": row, "run": run, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         try:
-            atomic_write(self.path(key), json.dumps(record, indent=1) + "\n")
+            write_file(self.path(key), json.dumps(record, indent=1) + "\n")
         except OSError as exc:
             raise H3pcError(f"{self.path(key)}: cannot store the point: {exc.strerror or exc}") from None
