@@ -1340,7 +1340,8 @@ class RotaryEmbeddingOp(NNOp):
 @irdl_op_definition
 class DFTOp(NNOp):
     """DFT along `axis` of a real ([..., 1]) or complex ([..., 2]) signal, zero-padded or cut to `length`;
-    `inverse` scales by 1/length; `onesided` keeps the length//2 + 1 non-negative frequencies."""
+    `inverse` scales by 1/length; `onesided` keeps the length//2 + 1 non-negative frequencies (with
+    `inverse`: the input is that half spectrum and the result the real signal of `length`, [..., 1])."""
 
     name = "nn.dft"
     input = operand_def(TensorType)
@@ -1358,8 +1359,9 @@ class DFTOp(NNOp):
             raise VerifyException(f"input {fmt_shape(x)} with axis {axis}: needs [..., 1 or 2] and a signal axis")
         if n < 1:
             raise VerifyException(f"length {n} must be >= 1")
-        out = list(x[:-1]) + [2]
-        out[axis] = n // 2 + 1 if self.onesided.value.data else n
+        inverse, onesided = self.inverse.value.data, self.onesided.value.data
+        out = list(x[:-1]) + [1 if inverse and onesided else 2]
+        out[axis] = n // 2 + 1 if onesided and not inverse else n
         if tuple(out) != shape_of(self.result):
             raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
 

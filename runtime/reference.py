@@ -1383,6 +1383,8 @@ def _dft(op: Operation) -> Kernel:
 
     def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
         sig = x[..., 0] + 1j * x[..., 1] if x.shape[-1] == 2 else x[..., 0].astype(np.complex128)
+        if inverse and onesided:  # the half spectrum of a real signal back to that signal
+            return (np.fft.irfft(sig.astype(np.complex128), n=n, axis=axis)[..., None].astype(dt),)
         y = (np.fft.ifft if inverse else np.fft.fft)(sig.astype(np.complex128), n=n, axis=axis)
         if onesided:
             y = np.take(y, np.arange(n // 2 + 1), axis=axis)

@@ -265,6 +265,21 @@ add("DFT", "opset17-inverse-complex", node("DFT", ["x"], axis=1, inverse=1), {"x
 add("DFT", "opset20-axis-cut", node("DFT", ["x", "n", "a"]), {"x": f32(2, 7, 3, 2)},
     {"n": np.asarray(5, np.int64), "a": np.asarray(1, np.int64)}, opset=20, ref="onnx")
 
+# a run-time axis: every signal axis gives the output shape here, the where picks the named one
+for _ax in (0, 1, -2):
+    add("DFT", f"opset20-runtime-axis{_ax}", node("DFT", ["x", "", "a"]),
+        {"x": f32(4, 4, 4, 2), "a": np.asarray(_ax, np.int64)}, opset=20, ref="onnx")
+add("DFT", "opset20-irfft", node("DFT", ["x", "n", "a"], inverse=1, onesided=1),
+    {"x": np.stack([f32(5, 3), f32(5, 3)], -1).reshape(1, 5, 3, 2)},
+    {"n": np.asarray(8, np.int64), "a": np.asarray(1, np.int64)}, opset=20, ref="onnx")
+add("DFT", "opset17-irfft-default-length", node("DFT", ["x"], axis=1, inverse=1, onesided=1),
+    {"x": f32(2, 5, 2)}, opset=17, ref="onnx")
+add("Resize", "sizes-not-larger", node("Resize", ["x", "", "", "s"], mode="nearest", axes=[2, 3],
+                                       keep_aspect_ratio_policy="not_larger"),
+    {"x": f32(1, 1, 4, 6)}, {"s": i64(3, 5)}, opset=18)
+add("Resize", "sizes-not-smaller-axes", node("Resize", ["x", "", "", "s"], mode="linear", axes=[3, 2],
+                                             keep_aspect_ratio_policy="not_smaller"),
+    {"x": f32(1, 2, 4, 6)}, {"s": i64(9, 5)}, opset=18)
 add("Det", "batch", node("Det", ["x"]), {"x": f32(2, 3, 3)}, opset=11)
 add("Det", "2d", node("Det", ["x"]), {"x": f32(4, 4)}, opset=11)
 add("ReverseSequence", "time0", node("ReverseSequence", ["x", "l"], batch_axis=1, time_axis=0),
@@ -441,7 +456,8 @@ UNSUPPORTED = [
     Case("Attention", "nonpad-with-past", [node("Attention", ["q", "k", "v", "", "pk", "pv", "n"])],
          {"q": f32(1, 2, 3, 4), "k": f32(1, 2, 3, 4), "v": f32(1, 2, 3, 4), "pk": f32(1, 2, 2, 4),
           "pv": f32(1, 2, 2, 4), "n": np.asarray([4], np.int64)}, opset=24),
-    Case("DFT", "runtime-axis", [node("DFT", ["x", "", "a"])], {"x": f32(2, 8, 1), "a": i64(1)}, opset=20),
+    Case("DFT", "runtime-axis-no-candidate", [node("DFT", ["x", "", "a"], onesided=1)],
+         {"x": f32(2, 8, 1), "a": np.asarray(1, np.int64)}, opset=20),
     Case("ReverseSequence", "axes-1-2", [node("ReverseSequence", ["x", "l"], batch_axis=1, time_axis=2)],
          {"x": f32(2, 3, 4)}, {"l": i64(1, 2, 3)}, opset=10),
 ]

@@ -59,8 +59,9 @@ def resize(ctx: NodeContext) -> list:
     else:
         if ctx.attr("antialias", 0):
             raise ctx.fail("antialias=1 is not supported")
-        if ctx.attr("keep_aspect_ratio_policy", "stretch") != "stretch" and ctx.has_input(3):
-            raise ctx.fail("keep_aspect_ratio_policy other than 'stretch' is not supported")
+        policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
+        if policy not in ("stretch", "not_larger", "not_smaller"):
+            raise ctx.fail(f"unknown keep_aspect_ratio_policy '{policy}'")
         axes = ctx.attr("axes")
         mode = ctx.attr("mode", "nearest")
         ctm = ctx.attr("coordinate_transformation_mode", "half_pixel")
@@ -76,6 +77,14 @@ def resize(ctx: NodeContext) -> list:
             raise ctx.fail(f"scales (input 2, '{ctx.node.input[2]}') must be a compile-time constant")
         if scales_in is not None and scales_in.size:
             given = scales_in.tolist()
+        elif policy != "stretch" and ctx.has_input(3):
+            # one scale for every resized axis, the smallest (not_larger) or largest (not_smaller) of
+            # sizes / input; the output is round(scale * input) on those axes (ONNX shape inference)
+            sizes = ctx.const(3, "sizes").tolist()
+            dims = [a % len(in_shape) for a in axes] if axes is not None else list(range(len(in_shape)))
+            ratios = [s / in_shape[a] for s, a in zip(sizes, dims)]
+            one = min(ratios) if policy == "not_larger" else max(ratios)
+            given = [one] * len(dims) if axes is not None else [one if a in dims else 1.0 for a in range(len(in_shape))]
         else:
             given = [o / i for o, i in zip(out_shape, in_shape)] if axes is None else [
                 out_shape[a] / in_shape[a] for a in axes]
