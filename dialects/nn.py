@@ -603,6 +603,31 @@ class ResizeOp(NNOp):
             raise VerifyException("scales need one value per input dim")
 
 
+@irdl_op_definition
+class ResizeScaledOp(NNOp):
+    """nn.resize whose per-dim scales (the coordinate mapping's factors) are an operand computed at run time;
+    the output shape is static all the same."""
+
+    name = "nn.resize_scaled"
+    input = operand_def(TensorType)
+    scales = operand_def(TensorType)
+    result = result_def(TensorType)
+    mode = prop_def(StringAttr)
+    coordinate_transformation_mode = prop_def(StringAttr)
+    nearest_mode = prop_def(StringAttr)
+    cubic_coeff_a = prop_def(FloatAttr)
+    exclude_outside = prop_def(BoolAttr)
+    assembly_format = "$input `,` $scales attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        if self.mode.data not in ("nearest", "linear", "cubic"):
+            raise VerifyException(f"unknown resize mode '{self.mode.data}'")
+        if shape_of(self.scales) != (len(shape_of(self.input)),):
+            raise VerifyException(f"scales need one value per input dim, got shape {fmt_shape(shape_of(self.scales))}")
+        if len(shape_of(self.result)) != len(shape_of(self.input)):
+            raise VerifyException("result rank differs from input rank")
+
+
 # ---------------------------------------------------------------------------------------------
 # reductions
 

@@ -69,6 +69,7 @@ _PER_ELEMENT: dict[str, tuple[float, float, float]] = {
     "nn.batch_norm": (1, 1, 0),
     "nn.lrn": (3, 2, 1),
     "nn.resize": (2, 2, 0),
+    "nn.resize_scaled": (2, 2, 0),
     **{n: (1, 0, 0) for n in ("nn.bitwise_and", "nn.bitwise_or", "nn.bitwise_xor", "nn.bitwise_not", "nn.bit_shift",
                               "nn.is_nan", "nn.is_inf", "nn.thresholded_relu", "nn.trilu", "nn.one_hot",
                               "nn.hardmax", "nn.scatter_elements", "nn.scatter_nd")},

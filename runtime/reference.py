@@ -733,14 +733,16 @@ def _cubic_weights(t: np.ndarray, a: float) -> np.ndarray:
     return np.stack([w(t + 1), w(t), w(1 - t), w(2 - t)], axis=-1)
 
 
-@kernel("nn.resize")
+@kernel("nn.resize", "nn.resize_scaled")
 def _resize(op: Operation) -> Kernel:
-    scales, mode = prop(op, "scales"), prop(op, "mode")
+    """nn.resize has its scales as a property, nn.resize_scaled reads them from its second operand."""
+    fixed, mode = prop(op, "scales"), prop(op, "mode")
     ctm, nearest = prop(op, "coordinate_transformation_mode"), prop(op, "nearest_mode")
     a, exclude = prop(op, "cubic_coeff_a"), prop(op, "exclude_outside")
     out_shape = result_shape(op)
 
-    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+    def run(x: np.ndarray, given: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        scales = fixed if given is None else tuple(float(v) for v in np.asarray(given, np.float32).reshape(-1))
         y = x.astype(np.float64)
         for ax in range(x.ndim):
             n_in, n_out = x.shape[ax], out_shape[ax]

@@ -274,6 +274,13 @@ add("DFT", "opset20-irfft", node("DFT", ["x", "n", "a"], inverse=1, onesided=1),
     {"n": np.asarray(8, np.int64), "a": np.asarray(1, np.int64)}, opset=20, ref="onnx")
 add("DFT", "opset17-irfft-default-length", node("DFT", ["x"], axis=1, inverse=1, onesided=1),
     {"x": f32(2, 5, 2)}, opset=17, ref="onnx")
+# run-time scales: the output shape is declared (static), the scales are read when the program runs
+add("Resize", "runtime-scales-nearest", node("Resize", ["x", "", "s"], mode="nearest"),
+    {"x": f32(1, 2, 3, 4), "s": np.asarray([1, 1, 2, 1.5], np.float32)}, opset=13, ref="onnx")
+add("Resize", "runtime-scales-linear-down", node("Resize", ["x", "", "s"], mode="linear"),
+    {"x": f32(1, 1, 5, 5), "s": np.asarray([1, 1, 0.6, 0.6], np.float32)}, opset=13, ref="onnx")
+add("Resize", "runtime-scales-cubic-axes", node("Resize", ["x", "", "s"], mode="cubic", axes=[3, 2]),
+    {"x": f32(1, 2, 4, 4), "s": np.asarray([2, 0.5], np.float32)}, opset=18, ref="onnx")
 add("Resize", "sizes-not-larger", node("Resize", ["x", "", "", "s"], mode="nearest", axes=[2, 3],
                                        keep_aspect_ratio_policy="not_larger"),
     {"x": f32(1, 1, 4, 6)}, {"s": i64(3, 5)}, opset=18)
@@ -389,10 +396,16 @@ add("LayerNormalization", "fp16-stash-float", node("LayerNormalization", ["x", "
 # the tests
 
 
+def _static(o: onnx.ValueInfoProto) -> bool:
+    t = o.type.tensor_type if o.type.HasField("tensor_type") else None
+    return t is not None and t.HasField("shape") and all(d.HasField("dim_value") for d in t.shape.dim)
+
+
 def _load(case: Case, tmp_path, monkeypatch: pytest.MonkeyPatch) -> tuple[onnx.ModelProto, Any]:
     model = build(case)
-    if any(not o.type.HasField("tensor_type") for o in model.graph.output):
-        # onnx infers no output shape for some function ops (GroupNormalization): declare it, as exporters do
+    if not all(_static(o) for o in model.graph.output):
+        # onnx infers no output shape for some function ops (GroupNormalization) or from run-time scales
+        # (Resize): declare it, as exporters do
         ref = run_reference(model, case.inputs, case.ref)
         del model.graph.output[:]
         model.graph.output.extend(helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
@@ -456,6 +469,9 @@ UNSUPPORTED = [
     Case("Attention", "nonpad-with-past", [node("Attention", ["q", "k", "v", "", "pk", "pv", "n"])],
          {"q": f32(1, 2, 3, 4), "k": f32(1, 2, 3, 4), "v": f32(1, 2, 3, 4), "pk": f32(1, 2, 2, 4),
           "pv": f32(1, 2, 2, 4), "n": np.asarray([4], np.int64)}, opset=24),
+    Case("Resize", "runtime-scales-align-corners", [node("Resize", ["x", "", "s"], mode="linear",
+                                                         coordinate_transformation_mode="align_corners")],
+         {"x": f32(1, 1, 4, 4), "s": np.asarray([1, 1, 0.6, 0.6], np.float32)}, opset=13),
     Case("DFT", "runtime-axis-no-candidate", [node("DFT", ["x", "", "a"], onesided=1)],
          {"x": f32(2, 8, 1), "a": np.asarray(1, np.int64)}, opset=20),
     Case("ReverseSequence", "axes-1-2", [node("ReverseSequence", ["x", "l"], batch_axis=1, time_axis=2)],

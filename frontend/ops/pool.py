@@ -71,10 +71,10 @@ def resize(ctx: NodeContext) -> list:
         if ctm not in COORDINATE_MODES:
             raise ctx.fail(f"unknown coordinate_transformation_mode '{ctm}'")
         scales_in = ctx.maybe_const(2)
-        if scales_in is None and ctx.has_input(2):
-            # the coordinate mapping uses the scale itself, which output/input only approximates
-            # (scale 0.6 on 4 pixels gives 2 of them): guessing it would give wrong numbers
-            raise ctx.fail(f"scales (input 2, '{ctx.node.input[2]}') must be a compile-time constant")
+        if scales_in is None and ctx.has_input(2) and 0 not in ctx.shape(2):
+            # the coordinate mapping uses the scale itself, which output/input only approximates (scale 0.6
+            # on 4 pixels gives 2 of them): the scales are read at run time, the output shape is static
+            return [_resize_runtime_scales(ctx, axes, mode, ctm, nearest)]
         if scales_in is not None and scales_in.size:
             given = scales_in.tolist()
         elif policy != "stretch" and ctx.has_input(3):
@@ -141,3 +141,43 @@ def grid_sample(ctx: NodeContext) -> list:
     props = {"mode": StringAttr(mode), "padding_mode": StringAttr(padding),
              "align_corners": BoolAttr.from_bool(bool(ctx.attr("align_corners", 0)))}
     return [ctx.emit(nn.GridSampleOp, [ctx.input(0), ctx.input(1)], props).results[0]]
+
+
+def _resize_runtime_scales(ctx: NodeContext, axes, mode: str, ctm: str, nearest: str):
+    """Resize by scales computed at run time (the output shape is static): nn.resize_scaled, with the
+    scales of the listed axes scattered into a full per-dim vector by a constant gather."""
+    import numpy as np
+    from xdsl.dialects.builtin import TensorType
+
+    rank = len(ctx.shape(0))
+    if ctm == "align_corners":
+        # with input x scale not a whole number onnxruntime maps by the output size, onnx's reference by the
+        # product: constant scales follow onnxruntime; run-time ones cannot be checked here
+        raise ctx.fail("coordinate_transformation_mode 'align_corners' needs constant scales")
+    if mode not in ("nearest", "linear", "cubic"):
+        raise ctx.fail(f"unknown mode '{mode}'")
+    if mode == "nearest" and nearest not in NEAREST_MODES:
+        raise ctx.fail(f"unknown nearest_mode '{nearest}'")
+    n = ctx.shape(2)[0] if ctx.shape(2) else 0
+    if n != (rank if axes is None else len(axes)):
+        raise ctx.fail(f"scales of shape {list(ctx.shape(2))} do not give one value per resized axis")
+    scales = ctx.input(2)
+    if axes is not None:  # [s_a for a in axes] -> one scale per dim, 1 elsewhere
+        from h3pc.dialects.types import numpy_dtype
+
+        elem = scales.type.element_type
+        ones = ctx.constant(np.ones(1, numpy_dtype(elem)), "unit_scale")
+        ext = ctx.emit(nn.ConcatOp, [scales, ones], {"axis": int_attr(0)}, [TensorType(elem, [n + 1])]).results[0]
+        pick = [n] * rank
+        for k, a in enumerate(axes):
+            pick[a % rank] = k
+        idx = ctx.constant(np.asarray(pick, np.int64), "scale_dims")
+        scales = ctx.emit(nn.GatherOp, [ext, idx], {"axis": int_attr(0)}, [TensorType(elem, [rank])]).results[0]
+    props = {
+        "mode": StringAttr(mode),
+        "coordinate_transformation_mode": StringAttr(ctm),
+        "nearest_mode": StringAttr(nearest),
+        "cubic_coeff_a": float_attr(ctx.attr("cubic_coeff_a", -0.75)),
+        "exclude_outside": BoolAttr.from_bool(bool(ctx.attr("exclude_outside", 0))),
+    }
+    return ctx.emit(nn.ResizeScaledOp, [ctx.input(0), scales], props).results[0]

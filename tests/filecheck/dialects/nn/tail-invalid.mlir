@@ -223,3 +223,11 @@ func.func @case27(%q: tensor<2x3x8xf32>, %k: tensor<2x3x4xf32>, %v: tensor<2x3x6
   func.return
 }
 // CHECK: q_num_heads 3 must be a positive multiple of kv_num_heads 2
+
+// -----
+
+func.func @case28(%x: tensor<1x2x3x4xf32>, %s: tensor<2xf32>) {
+  %0 = nn.resize_scaled %x, %s {mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false} : (tensor<1x2x3x4xf32>, tensor<2xf32>) -> tensor<1x2x6x6xf32>
+  func.return
+}
+// CHECK: scales need one value per input dim, got shape [2]

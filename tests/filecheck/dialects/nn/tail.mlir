@@ -4,7 +4,7 @@
 
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
 // selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
-// reversal, rotary embeddings, the DFT and linear attention.
+// reversal, rotary embeddings, the DFT, linear attention and resizing by run-time scales.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -215,6 +215,7 @@ func.func @tail_linear_attention(%q: tensor<2x3x8xf32>, %k: tensor<2x3x4xf32>, %
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_linear_attention(%q: tensor<2x3x8xf32>, %k: tensor<2x3x4xf32>, %v: tensor<2x3x6xf32>, %s: tensor<2x1x4x6xf32>, %d: tensor<2x3x1xf32>) {
 // CHECK-NEXT:  %{{.*}}, %{{.*}} = nn.linear_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {q_num_heads = 2 : i64, kv_num_heads = 1 : i64, scale = 5.000000e-01 : f64, update_rule = "gated_delta"} : (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>, tensor<2x3x1xf32>) -> (tensor<2x3x12xf32>, tensor<2x1x4x6xf32>)
 // CHECK-NEXT:  func.return
@@ -222,4 +223,18 @@ func.func @tail_linear_attention(%q: tensor<2x3x8xf32>, %k: tensor<2x3x4xf32>, %
 // GENERIC-LABEL: "func.func"() <{sym_name = "tail_linear_attention", function_type = (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>) -> ()}> ({
 // GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x8xf32>, %{{.*}}: tensor<2x3x4xf32>, %{{.*}}: tensor<2x3x6xf32>, %{{.*}}: tensor<2x1x4x6xf32>, %{{.*}}: tensor<2x3x1xf32>):
 // GENERIC-NEXT:  %{{.*}}, %{{.*}} = "nn.linear_attention"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{q_num_heads = 2 : i64, kv_num_heads = 1 : i64, scale = 5.000000e-01 : f64, update_rule = "gated_delta"}> : (tensor<2x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x6xf32>, tensor<2x1x4x6xf32>, tensor<2x3x1xf32>, tensor<2x3x1xf32>) -> (tensor<2x3x12xf32>, tensor<2x1x4x6xf32>)
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_resize_scaled(%x: tensor<1x2x3x4xf32>, %s: tensor<4xf32>) {
+  %0 = nn.resize_scaled %x, %s {mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false} : (tensor<1x2x3x4xf32>, tensor<4xf32>) -> tensor<1x2x6x6xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_resize_scaled(%x: tensor<1x2x3x4xf32>, %s: tensor<4xf32>) {
+// CHECK-NEXT:  %{{.*}} = nn.resize_scaled %{{.*}}, %{{.*}} {mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor", cubic_coeff_a = -7.500000e-01 : f64, exclude_outside = false} : (tensor<1x2x3x4xf32>, tensor<4xf32>) -> tensor<1x2x6x6xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_resize_scaled", function_type = (tensor<1x2x3x4xf32>, tensor<4xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<1x2x3x4xf32>, %{{.*}}: tensor<4xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.resize_scaled"(%{{.*}}, %{{.*}}) <{mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor", cubic_coeff_a = -7.500000e-01 : f64, exclude_outside = false}> : (tensor<1x2x3x4xf32>, tensor<4xf32>) -> tensor<1x2x6x6xf32>
 // GENERIC-NEXT:  "func.return"() : () -> ()
