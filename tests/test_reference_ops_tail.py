@@ -377,6 +377,15 @@ add("Trilu", "runtime-k-upper", node("Trilu", ["x", "k"]), {"x": f32(2, 4, 5), "
     opset=14)
 add("Trilu", "runtime-k-lower-int", node("Trilu", ["x", "k"], upper=0),
     {"x": ints(3, 6), "k": np.asarray(2, np.int64)}, opset=14)
+# Reduce* with axes given at run time: the declared output shape settles which axes are reduced
+add("ReduceSum", "runtime-axes-keepdims", node("ReduceSum", ["x", "a"]), {"x": f32(3, 4, 5), "a": i64(1, -1)},
+    opset=13, ref="onnx")
+add("ReduceMax", "runtime-axes-drop", node("ReduceMax", ["x", "a"], keepdims=0), {"x": f32(3, 4, 5), "a": i64(1)},
+    opset=18, ref="onnx")
+add("ReduceL2", "runtime-axes-drop-size1", node("ReduceL2", ["x", "a"], keepdims=0), {"x": f32(3, 1, 5), "a": i64(0)},
+    opset=18, ref="onnx")
+add("ReduceSumSquare", "runtime-axes-empty-noop", node("ReduceSumSquare", ["x", "a"], noop_with_empty_axes=1),
+    {"x": f32(2, 3), "a": np.zeros(0, np.int64)}, opset=18, ref="onnx")
 add("Pad", "runtime-value", node("Pad", ["x", "p", "v"]), {"x": f32(4, 5), "v": np.asarray(1.5, np.float32)},
     {"p": i64(0, 1, 2, 1)}, opset=13)
 add("Pad", "runtime-value-crop-int", node("Pad", ["x", "p", "v"]), {"x": ints(4, 5), "v": np.asarray(-7, np.int64)},
@@ -496,3 +505,15 @@ def test_unsupported_raises_one_line(case: Case, tmp_path, monkeypatch: pytest.M
         import_model(path)
     text = str(info.value)
     assert "\n" not in text and f"({case.op})" in text, text
+
+
+def test_runtime_reduce_axes_that_the_shape_does_not_settle_are_refused(tmp_path) -> None:
+    """[3, 2, 2] -> [3, 2] reduces axis 1 or axis 2, which give different values: refused, by name."""
+    graph = helper.make_graph([node("ReduceMean", ["x", "a"], keepdims=0)], "g",
+                              [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [3, 2, 2]),
+                               helper.make_tensor_value_info("a", onnx.TensorProto.INT64, [1])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [3, 2])])
+    path = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10), str(path))
+    with pytest.raises(H3pcError, match=r"\(ReduceMean\): 'axes' \(input 1\) is known only at run time"):
+        import_model(path)

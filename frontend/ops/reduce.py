@@ -31,22 +31,57 @@ def check_reduced_not_empty(ctx: NodeContext, axes: list[int] | None) -> None:
             raise ctx.fail(f"reduces axis {a} of input shape {list(shape)}, which is empty")
 
 
+def axes_from_shapes(ctx: NodeContext, keep: bool) -> list[int] | None:
+    """Axes given only at run time: the ones the node's static output shape implies, when every set of axes
+    consistent with it gives the same values, else None. [] means the output is the input's shape: whether
+    nothing or only size-1 axes are reduced, the values are the no-op's (ONNX keeps a composite reduction's
+    elementwise step, |x|, x^2, log, in its no-op too)."""
+    import itertools
+
+    shape, out = tuple(ctx.shape(0)), tuple(ctx.out_shape())
+    rank = len(shape)
+    if out == shape:
+        return []
+    if keep:
+        if len(out) != rank or any(o not in (1, n) for o, n in zip(out, shape)):
+            return None
+        return [i for i in range(rank) if out[i] == 1 and shape[i] != 1]
+    sets = [c for c in itertools.combinations(range(rank), rank - len(out))
+            if tuple(n for i, n in enumerate(shape) if i not in c) == out]
+    if not sets or len({tuple(i for i in c if shape[i] != 1) for c in sets}) > 1:
+        return None
+    return list(sets[0])
+
+
 def reduce(ctx: NodeContext) -> list:
     cls, since = REDUCE[ctx.node.op_type]
-    axes = ctx.attr_or_input("axes", 1, default=None, since=since)
-    if not axes and ctx.attr("noop_with_empty_axes", 0):
-        # no reduction, but composite reductions keep their elementwise steps (ONNX spec, opset 18)
-        x = ctx.input(0)
-        if ctx.node.op_type in ("ReduceL1", "ReduceL2"):  # sqrt(x^2) == |x|
-            return [ctx.unary(nn.AbsOp, x)]
-        if ctx.node.op_type == "ReduceSumSquare":
-            return [ctx.emit(nn.MulOp, [x, x]).results[0]]
-        if ctx.node.op_type == "ReduceLogSum":
-            return [ctx.unary(nn.LogOp, x)]
-        return [x]  # ReduceLogSumExp: log(exp(x)) == x
+    keep = bool(ctx.attr("keepdims", 1))
+    if ctx.opset >= since and ctx.has_input(1) and ctx.maybe_const(1) is None:
+        axes = axes_from_shapes(ctx, keep)
+        if axes is None:
+            raise ctx.fail(f"'axes' (input 1) is known only at run time, and the output shape {list(ctx.out_shape())} "
+                           f"does not settle which axes of {list(ctx.shape(0))} are reduced")
+        if not axes:
+            return [_no_reduction(ctx)]
+    else:
+        axes = ctx.attr_or_input("axes", 1, default=None, since=since)
+        if not axes and ctx.attr("noop_with_empty_axes", 0):
+            return [_no_reduction(ctx)]
     check_reduced_not_empty(ctx, axes)
-    props = {"axes": ints_attr(axes or []), "keepdims": BoolAttr.from_bool(bool(ctx.attr("keepdims", 1)))}
+    props = {"axes": ints_attr(axes or []), "keepdims": BoolAttr.from_bool(keep)}
     return [ctx.emit(cls, [ctx.input(0)], props).results[0]]
+
+
+def _no_reduction(ctx: NodeContext):
+    """No axis reduced, but composite reductions keep their elementwise steps (ONNX spec, opset 18)."""
+    x = ctx.input(0)
+    if ctx.node.op_type in ("ReduceL1", "ReduceL2"):  # sqrt(x^2) == |x|
+        return ctx.unary(nn.AbsOp, x)
+    if ctx.node.op_type == "ReduceSumSquare":
+        return ctx.emit(nn.MulOp, [x, x]).results[0]
+    if ctx.node.op_type == "ReduceLogSum":
+        return ctx.unary(nn.LogOp, x)
+    return x  # ReduceLogSumExp: log(exp(x)) == x
 
 
 for _t, (_c, _) in REDUCE.items():
