@@ -386,6 +386,16 @@ add("ReduceL2", "runtime-axes-drop-size1", node("ReduceL2", ["x", "a"], keepdims
     opset=18, ref="onnx")
 add("ReduceSumSquare", "runtime-axes-empty-noop", node("ReduceSumSquare", ["x", "a"], noop_with_empty_axes=1),
     {"x": f32(2, 3), "a": np.zeros(0, np.int64)}, opset=18, ref="onnx")
+# run-time k, depth, repeats and shape, read off the declared output shape
+add("TopK", "runtime-k-declared", node("TopK", ["x", "k"], ["v", "i"], axis=0), {"x": f32(5, 3), "k": i64(2)},
+    opset=11)
+add("OneHot", "runtime-depth-declared", node("OneHot", ["i", "d", "v"]),
+    {"i": ints(4, lo=-3, hi=3), "d": np.asarray(3, np.int64)}, {"v": np.asarray([0, 1], np.float32)}, opset=11,
+    ref="onnx")
+add("Tile", "runtime-repeats-declared", node("Tile", ["x", "r"]), {"x": f32(2, 3), "r": i64(2, 1)}, opset=13)
+add("ConstantOfShape", "runtime-shape-declared",
+    node("ConstantOfShape", ["s"], value=helper.make_tensor("v", onnx.TensorProto.INT32, [1], [7])),
+    {"s": i64(2, 3)}, opset=13)
 add("Pad", "runtime-value", node("Pad", ["x", "p", "v"]), {"x": f32(4, 5), "v": np.asarray(1.5, np.float32)},
     {"p": i64(0, 1, 2, 1)}, opset=13)
 add("Pad", "runtime-value-crop-int", node("Pad", ["x", "p", "v"]), {"x": ints(4, 5), "v": np.asarray(-7, np.int64)},
@@ -470,8 +480,9 @@ def test_swish_formula_is_onnxruntime_s_when_it_has_the_kernel(tmp_path, monkeyp
 UNSUPPORTED = [
     Case("GridSample", "cubic-border", [node("GridSample", ["x", "g"], mode="cubic", padding_mode="border")],
          {"x": f32(1, 1, 4, 4), "g": unit(-1, 1, 1, 2, 2, 2)}, opset=20),
-    Case("TopK", "runtime-k", [node("TopK", ["x", "k"], ["v", "i"])], {"x": f32(3, 4), "k": i64(2)}, opset=11),
-    Case("OneHot", "runtime-depth", [node("OneHot", ["i", "d", "v"])],
+    # a run-time k, depth with no output shape declared: nothing settles the shape
+    Case("TopK", "runtime-k-undeclared", [node("TopK", ["x", "k"], ["v", "i"])], {"x": f32(3, 4), "k": i64(2)}, opset=11),
+    Case("OneHot", "runtime-depth-undeclared", [node("OneHot", ["i", "d", "v"])],
          {"i": ints(3, lo=0, hi=3), "d": np.asarray(3, np.int64)}, {"v": np.asarray([0, 1], np.float32)}, opset=11),
     Case("LpNormalization", "p3", [node("LpNormalization", ["x"], p=3)], {"x": f32(3, 4)}, opset=13),
     Case("Celu", "alpha0", [node("Celu", ["x"], alpha=0.0)], {"x": f32(3, 4)}, opset=12),

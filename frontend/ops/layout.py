@@ -162,14 +162,28 @@ def _pad_runtime_value(ctx: NodeContext, pads: list[int]):
     return ctx.emit(nn.WhereOp, [ctx.constant(inside, "inside"), padded, ctx.input(2)]).results[0]
 
 
-@importer("Tile", to=["nn.tile"], note="repeats must be a constant")
+@importer("Tile", to=["nn.tile"], note="repeats constant, or read off the static output shape")
 def tile(ctx: NodeContext) -> list:
-    return [ctx.unary(nn.TileOp, props={"repeats": ints_attr(ctx.const(1, "repeats").tolist())})]
+    reps = ctx.maybe_const(1)
+    if reps is None:  # repeats known only at run time: output / input per dim, when no input dim is 0
+        shape, out = ctx.shape(0), ctx.out_shape()
+        if 0 in shape or len(out) != len(shape) or any(o % n for o, n in zip(out, shape)):
+            raise ctx.fail(f"repeats (input 1, '{ctx.node.input[1]}') must be a compile-time constant")
+        reps = np.asarray([o // n for o, n in zip(out, shape)])
+    return [ctx.unary(nn.TileOp, props={"repeats": ints_attr(reps.tolist())})]
 
 
 @importer("Shape", "Size", "ConstantOfShape", "Range", "Constant", to=[],
           note="folded at compile time (inputs must be static or constant)")
 def fold_only(ctx: NodeContext) -> list:
+    if ctx.node.op_type == "ConstantOfShape" and not any(d < 0 for d in ctx.out_shape()):
+        # the shape input is computed at run time, but the output's static shape is known: it is the constant
+        from h3pc.dialects.types import numpy_dtype
+
+        value = ctx.attr("value")
+        dt = numpy_dtype(ctx.out_type().element_type)
+        fill = np.zeros((), dt) if value is None else np.asarray(value).reshape(-1)[0].astype(dt)
+        return [ctx.constant(np.full(ctx.out_shape(), fill, dt), "filled")]
     raise ctx.fail("must be computable at compile time, but an input depends on run-time data")
 
 
@@ -201,7 +215,11 @@ def trilu(ctx: NodeContext) -> list:
 
 @importer("OneHot", to=["nn.one_hot"], note="depth must be a constant")
 def one_hot(ctx: NodeContext) -> list:
-    depth_v = ctx.const(1, "depth").reshape(-1)
+    axis = ctx.attr("axis", -1) % (len(ctx.shape(0)) + 1)
+    depth_v = ctx.maybe_const(1)
+    if depth_v is None:  # depth known only at run time: it is the output's size along the new axis
+        depth_v = np.asarray([ctx.out_shape()[axis]])
+    depth_v = depth_v.reshape(-1)
     if depth_v.size != 1:
         raise ctx.fail(f"depth must hold one value, got {depth_v.size}")
     depth = int(np.trunc(depth_v[0]))
@@ -209,7 +227,6 @@ def one_hot(ctx: NodeContext) -> list:
         raise ctx.fail(f"depth {depth} must be >= 1")
     if ctx.shape(2) != (2,):
         raise ctx.fail(f"values must hold [off, on], got shape {list(ctx.shape(2))}")
-    axis = ctx.attr("axis", -1) % (len(ctx.shape(0)) + 1)
     props = {"axis": int_attr(axis), "depth": int_attr(depth)}
     return [ctx.emit(nn.OneHotOp, [ctx.input(0), ctx.input(2)], props).results[0]]
 

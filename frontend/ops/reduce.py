@@ -145,7 +145,12 @@ def _cumulative_runtime_axis(ctx: NodeContext, cls: type, rank: int, flags: dict
 def top_k(ctx: NodeContext) -> list:
     shape = ctx.shape(0)
     axis = ctx.attr("axis", -1) % max(len(shape), 1)
-    k = int(ctx.const(1, "k").reshape(-1)[0]) if ctx.opset >= 10 else int(ctx.attr("k"))
+    if ctx.opset < 10:
+        k = int(ctx.attr("k"))
+    elif ctx.maybe_const(1) is None:  # k known only at run time: it is the output's size along the axis
+        k = ctx.out_shape(0)[axis]
+    else:
+        k = int(ctx.const(1, "k").reshape(-1)[0])
     if not 0 <= k <= shape[axis]:
         raise ctx.fail(f"k {k} is out of range for axis {axis} of size {shape[axis]}")
     props = {"axis": int_attr(axis), "k": int_attr(k), "largest": BoolAttr.from_bool(bool(ctx.attr("largest", 1)))}
