@@ -481,7 +481,8 @@ UNSUPPORTED = [
     Case("GridSample", "cubic-border", [node("GridSample", ["x", "g"], mode="cubic", padding_mode="border")],
          {"x": f32(1, 1, 4, 4), "g": unit(-1, 1, 1, 2, 2, 2)}, opset=20),
     # a run-time k, depth with no output shape declared: nothing settles the shape
-    Case("TopK", "runtime-k-undeclared", [node("TopK", ["x", "k"], ["v", "i"])], {"x": f32(3, 4), "k": i64(2)}, opset=11),
+    Case("TopK", "runtime-k-undeclared", [node("TopK", ["x", "k"], ["v", "i"])], {"x": f32(3, 4), "k": i64(2)},
+         opset=11),
     Case("OneHot", "runtime-depth-undeclared", [node("OneHot", ["i", "d", "v"])],
          {"i": ints(3, lo=0, hi=3), "d": np.asarray(3, np.int64)}, {"v": np.asarray([0, 1], np.float32)}, opset=11),
     Case("LpNormalization", "p3", [node("LpNormalization", ["x"], p=3)], {"x": f32(3, 4)}, opset=13),
