@@ -396,6 +396,21 @@ add("Tile", "runtime-repeats-declared", node("Tile", ["x", "r"]), {"x": f32(2, 3
 add("ConstantOfShape", "runtime-shape-declared",
     node("ConstantOfShape", ["s"], value=helper.make_tensor("v", onnx.TensorProto.INT32, [1], [7])),
     {"s": i64(2, 3)}, opset=13)
+add("Range", "runtime-start-delta-declared", node("Range", ["s", "l", "d"]),
+    {"s": np.asarray(1.5, np.float32), "d": np.asarray(-0.25, np.float32)}, {"l": np.asarray(-1, np.float32)},
+    opset=11, ref="onnx")
+add("Range", "runtime-int-declared", node("Range", ["s", "l", "d"]),
+    {"s": np.asarray(-3, np.int32), "l": np.asarray(9, np.int32), "d": np.asarray(4, np.int32)}, opset=11)
+for _w in ("HannWindow", "HammingWindow", "BlackmanWindow"):
+    add(_w, "periodic-const", [node(_w, ["n"], ["w"]), node("Add", ["x", "w"])], {"x": f32(10)},
+        {"n": np.asarray(10, np.int64)}, opset=17, ref="onnx")
+    add(_w, "symmetric-runtime-size", node(_w, ["n"], periodic=0), {"n": np.asarray(7, np.int32)}, opset=17,
+        ref="onnx")
+# MelWeightMatrix with constant arguments is folded (audio front ends build it from constants)
+add("MelWeightMatrix", "folded", [node("MelWeightMatrix", ["m", "n", "r", "lo", "hi"], ["w"]),
+                                  node("MatMul", ["x", "w"])], {"x": f32(2, 9)},
+    {"m": np.asarray(4, np.int64), "n": np.asarray(16, np.int64), "r": np.asarray(8000, np.int64),
+     "lo": np.asarray(0, np.float32), "hi": np.asarray(4000, np.float32)}, opset=17)
 add("Pad", "runtime-value", node("Pad", ["x", "p", "v"]), {"x": f32(4, 5), "v": np.asarray(1.5, np.float32)},
     {"p": i64(0, 1, 2, 1)}, opset=13)
 add("Pad", "runtime-value-crop-int", node("Pad", ["x", "p", "v"]), {"x": ints(4, 5), "v": np.asarray(-7, np.int64)},

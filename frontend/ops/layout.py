@@ -173,8 +173,9 @@ def tile(ctx: NodeContext) -> list:
     return [ctx.unary(nn.TileOp, props={"repeats": ints_attr(reps.tolist())})]
 
 
-@importer("Shape", "Size", "ConstantOfShape", "Range", "Constant", to=[],
-          note="folded at compile time (inputs must be static or constant)")
+@importer("Shape", "Size", "ConstantOfShape", "Range", "Constant", "MelWeightMatrix", to=[],
+          note="folded at compile time (inputs must be static or constant); ConstantOfShape and Range also with "
+               "run-time inputs when the output shape is static")
 def fold_only(ctx: NodeContext) -> list:
     if ctx.node.op_type == "ConstantOfShape" and not any(d < 0 for d in ctx.out_shape()):
         # the shape input is computed at run time, but the output's static shape is known: it is the constant
@@ -184,7 +185,22 @@ def fold_only(ctx: NodeContext) -> list:
         dt = numpy_dtype(ctx.out_type().element_type)
         fill = np.zeros((), dt) if value is None else np.asarray(value).reshape(-1)[0].astype(dt)
         return [ctx.constant(np.full(ctx.out_shape(), fill, dt), "filled")]
+    if ctx.node.op_type == "Range" and len(ctx.out_shape()) == 1:
+        return [_range_runtime(ctx)]
     raise ctx.fail("must be computable at compile time, but an input depends on run-time data")
+
+
+def _range_runtime(ctx: NodeContext):
+    """Range with a run-time start or delta and a static length n (the declared output shape):
+    start + [0, 1, ..., n-1] * delta."""
+    from h3pc.dialects.types import numpy_dtype
+
+    n = ctx.out_shape()[0]
+    typ = ctx.out_type()
+    dt = numpy_dtype(typ.element_type)
+    steps = ctx.constant(np.arange(n).astype(dt), "steps")
+    scaled = ctx.emit(nn.MulOp, [steps, ctx.input(2)], result_types=[typ]).results[0]
+    return ctx.emit(nn.AddOp, [scaled, ctx.input(0)]).results[0]
 
 
 @importer("Trilu", to=["nn.trilu", "nn.greater_equal", "nn.where"],

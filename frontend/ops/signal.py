@@ -78,3 +78,29 @@ def _dft_runtime_axis(ctx: NodeContext, n_v: np.ndarray | None, inverse: bool, o
         either = ctx.emit(nn.OrOp, hit, result_types=[TensorType(IntegerType(1), [])]).results[0]
         y = ctx.emit(nn.WhereOp, [either, cand, y]).results[0]
     return y
+
+
+def _window(kind: str, size: int, periodic: bool) -> np.ndarray:
+    """ONNX's window functions: cosine sums over n / N, N = size when periodic, size - 1 when symmetric."""
+    n = np.arange(size, dtype=np.float64)
+    big = size if periodic else size - 1
+    c = 2 * np.pi * n / big if big > 0 else np.zeros(size)
+    if kind == "HannWindow":
+        return 0.5 - 0.5 * np.cos(c)
+    if kind == "HammingWindow":
+        alpha = 25.0 / 46.0
+        return alpha - (1 - alpha) * np.cos(c)
+    return 0.42 - 0.5 * np.cos(c) + 0.08 * np.cos(2 * c)  # BlackmanWindow
+
+
+@importer("HannWindow", "HammingWindow", "BlackmanWindow", to=["nn.constant"],
+          note="a constant: the values depend only on the size (a constant, or the static output length)")
+def window(ctx: NodeContext) -> list:
+    from h3pc.dialects.types import numpy_dtype
+
+    size_v = ctx.maybe_const(0)
+    size = int(size_v.reshape(-1)[0]) if size_v is not None else ctx.out_shape()[0]
+    if size < 0:
+        raise ctx.fail(f"size {size} must be >= 0")
+    w = _window(ctx.node.op_type, size, bool(ctx.attr("periodic", 1)))
+    return [ctx.constant(w.astype(numpy_dtype(ctx.out_type().element_type)), "window")]
