@@ -81,6 +81,31 @@ def seq(costs: Sequence[Cost], crossbars: int = 0, cells: int = 0) -> Part:
     return Part(sum(c.latency_s for c in costs), sum(c.energy_j for c in costs), crossbars, cells)
 
 
+def crossbar_layout(resident: Sequence[int], scratch_of: Sequence[int], forced: Sequence[bool], capacity: int
+                    ) -> tuple[list[int], int]:
+    """The one rule of how a weight-stationary tier's crossbars are laid out, which `allocate-crossbars`
+    applies to a program and stage one to a split. Items (weight matrices, or a layer's part) come in
+    program order; `forced` ones are written before every use into a scratch region at the top of the
+    tier, as large as the largest of them (`scratch_of`); the others stay resident, in order, while they
+    fit below the scratch region (`resident` crossbars each); one that does not fit is written before
+    every use too, which may grow the scratch region, so the layout repeats until it does not.
+    Returns (the unforced items written before every use, the scratch region's crossbars)."""
+    scratch = max((s for s, f in zip(scratch_of, forced) if f), default=0)
+    while True:
+        used, spilled = 0, []
+        for i, (need, f) in enumerate(zip(resident, forced)):
+            if f:
+                continue
+            if used + need <= capacity - scratch:
+                used += need
+            else:
+                spilled.append(i)
+        grown = max([scratch] + [scratch_of[i] for i in spilled])
+        if grown == scratch:
+            return spilled, scratch
+        scratch = grown
+
+
 class Tier:
     """One tier. Subclasses set the class attributes and implement the methods their role needs."""
 

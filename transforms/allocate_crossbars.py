@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnitAttr, i64
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import SSAValue
 
 from h3pc.backends import tiers
+from h3pc.backends.tier import crossbar_layout
 from h3pc.dialects import nn, pim
 from h3pc.passes import PassBase
 
@@ -47,28 +48,18 @@ class AllocateCrossbars(PassBase):
 
     @staticmethod
     def _allocate(progs: list[pim.ProgramOp], total: int, hw) -> None:
-        need = {p: program_crossbars(p, hw) for p in progs}
-        streamed: set[Operation] = {p for p in progs if p.streamed is not None or not is_static(p.weights)}
-        scratch = max((need[p] for p in streamed), default=0)
-        while True:
-            resident, used = [], 0
-            for p in progs:
-                if p not in streamed and used + need[p] <= total - scratch:
-                    resident.append(p)
-                    used += need[p]
-            spilled = [p for p in progs if p not in streamed and p not in resident]
-            grown = max([scratch] + [need[p] for p in spilled])
-            if grown == scratch:
-                break
-            scratch = grown  # a spilled matrix needs a bigger scratch region: allocate again
+        need = [program_crossbars(p, hw) for p in progs]
+        forced = [p.streamed is not None or not is_static(p.weights) for p in progs]
+        spilled, _ = crossbar_layout(need, need, forced, total)
+        resident = {p for i, p in enumerate(progs) if not forced[i] and i not in spilled}
         base = 0
-        for p in progs:
+        for i, p in enumerate(progs):
             if p in resident:
                 p.properties["base"] = IntegerAttr(base, i64)
                 p.properties["resident"] = UnitAttr()
-                base += need[p]
+                base += need[i]
             else:
-                p.properties["base"] = IntegerAttr(total - need[p], i64)
+                p.properties["base"] = IntegerAttr(total - need[i], i64)
                 p.properties.pop("resident", None)
 
 

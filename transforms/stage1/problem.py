@@ -39,7 +39,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
 from h3pc.backends import tiers
-from h3pc.backends.tier import ELEM_BYTES, Part, Shape, Spills, StationaryTier, load, seq, store
+from h3pc.backends.tier import ELEM_BYTES, Part, Shape, Spills, StationaryTier, crossbar_layout, load, seq, store
 from h3pc.dialects import nn
 from h3pc.dialects.nn import shape_of
 from h3pc.dialects.types import numpy_dtype
@@ -166,22 +166,16 @@ class Problem:
                 if _need([p for _, p in parts]) > cap:
                     return None
                 continue
-            scratch = max((p.scratch for _, p in parts), default=0)
-            while True:
-                used, spilled = 0, []
-                for li, p in parts:
-                    if p.crossbars and used + p.crossbars <= cap - scratch:
-                        used += p.crossbars
-                    elif p.crossbars:
-                        spilled.append(li)
-                grown = max([scratch] + [self.layers[li].part(t, chunks[li][t], True).scratch for li in spilled])
-                if grown == scratch:
-                    break
-                scratch = grown
+            # a part holding no crossbars writes before every use (its own scratch); the others stay
+            # resident while they fit, else stream as their streamed variant (its scratch)
+            forced = [not p.crossbars for _, p in parts]
+            scratch_of = [p.scratch if f else self.layers[li].part(t, chunks[li][t], True).scratch
+                          for (li, p), f in zip(parts, forced)]
+            spilled, scratch = crossbar_layout([p.crossbars for _, p in parts], scratch_of, forced, cap)
             if scratch > cap:
                 return None
-            for li in spilled:
-                streams[li].add(t)
+            for i in spilled:
+                streams[parts[i][0]].add(t)
         return [frozenset(s) for s in streams]
 
     def wear(self, chunks: list[dict[str, int]], streams: Streams | None) -> dict[str, dict[str, Any]]:
