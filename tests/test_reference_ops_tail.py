@@ -232,6 +232,11 @@ for _mode in ("nearest", "linear", "cubic"):
             add("GridSample", f"{_mode}-{_pad}-align{_align}",
                 node("GridSample", ["x", "g"], mode=_mode, padding_mode=_pad, align_corners=_align),
                 {"x": f32(2, 3, 5, 6), "g": _grid(2, 4, 7, 2)}, opset=20)
+add("AffineGrid", "2d", node("AffineGrid", ["t", "s"]), {"t": f32(2, 2, 3)}, {"s": i64(2, 3, 4, 5)}, opset=20)
+add("AffineGrid", "2d-align-runtime-size", node("AffineGrid", ["t", "s"], align_corners=1),
+    {"t": f32(1, 2, 3), "s": i64(1, 1, 3, 3)}, opset=20, ref="onnx")
+add("AffineGrid", "3d", node("AffineGrid", ["t", "s"]), {"t": f32(1, 3, 4)}, {"s": i64(1, 2, 2, 3, 4)}, opset=20,
+    ref="onnx")
 add("GridSample", "opset16-bilinear", node("GridSample", ["x", "g"], mode="bilinear"),
     {"x": f32(1, 2, 4, 4), "g": _grid(1, 3, 3, 2)}, opset=16)
 add("GridSample", "volumetric-linear", node("GridSample", ["x", "g"], mode="linear", align_corners=1),

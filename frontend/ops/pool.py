@@ -1,7 +1,9 @@
-"""Pooling and resizing: MaxPool, AveragePool, Global*Pool, Resize, Upsample."""
+"""Pooling, resizing and sampling: MaxPool, AveragePool, LpPool, Global*Pool, Resize, Upsample, GridSample,
+AffineGrid."""
 
 from __future__ import annotations
 
+import numpy as np
 from xdsl.dialects.builtin import ArrayAttr, BoolAttr, StringAttr
 
 from h3pc.dialects import nn
@@ -146,7 +148,6 @@ def grid_sample(ctx: NodeContext) -> list:
 def _resize_runtime_scales(ctx: NodeContext, axes, mode: str, ctm: str, nearest: str):
     """Resize by scales computed at run time (the output shape is static): nn.resize_scaled, with the
     scales of the listed axes scattered into a full per-dim vector by a constant gather."""
-    import numpy as np
     from xdsl.dialects.builtin import TensorType
 
     rank = len(ctx.shape(0))
@@ -181,3 +182,41 @@ def _resize_runtime_scales(ctx: NodeContext, axes, mode: str, ctm: str, nearest:
         "exclude_outside": BoolAttr.from_bool(bool(ctx.attr("exclude_outside", 0))),
     }
     return ctx.emit(nn.ResizeScaledOp, [ctx.input(0), scales], props).results[0]
+
+
+def _affine_base(spatial: tuple[int, ...], align: bool) -> np.ndarray:
+    """The homogeneous sampling grid [prod(spatial), r + 1]: normalised (x, y[, z], 1), x along the last dim."""
+    axes = []
+    for n in spatial:
+        i = np.arange(n, dtype=np.float64)
+        if align:
+            axes.append(-1 + 2 * i / (n - 1) if n > 1 else np.full(n, -1.0))
+        else:
+            axes.append(-1 + (2 * i + 1) / n)
+    mesh = np.meshgrid(*axes, indexing="ij")  # one array per spatial dim, in (D,) H, W order
+    cols = [m.reshape(-1) for m in reversed(mesh)] + [np.ones(int(np.prod(spatial)))]
+    return np.stack(cols, axis=1)
+
+
+@importer("AffineGrid", to=["nn.transpose", "nn.matmul", "nn.reshape"],
+          note="2-D and 3-D: the constant base grid times theta^T; size constant or read off the output shape")
+def affine_grid(ctx: NodeContext) -> list:
+    from xdsl.dialects.builtin import TensorType
+
+    from h3pc.dialects.types import numpy_dtype
+
+    theta = ctx.shape(0)
+    out = ctx.out_shape()
+    r = len(out) - 2
+    if r not in (2, 3) or theta != (out[0], r, r + 1) or out[-1] != r:
+        raise ctx.fail(f"theta {list(theta)} and output {list(out)} are not a 2-D or 3-D affine grid")
+    size = ctx.maybe_const(1)
+    if size is not None and tuple(int(v) for v in size.reshape(-1)[2:]) != tuple(out[1:-1]):
+        raise ctx.fail(f"size {size.tolist()} does not match the output shape {list(out)}")
+    elem = ctx.out_type().element_type
+    spatial = tuple(out[1:-1])
+    n, p = out[0], int(np.prod(spatial))
+    base = ctx.constant(_affine_base(spatial, bool(ctx.attr("align_corners", 0))).astype(numpy_dtype(elem)), "grid")
+    tt = ctx.unary(nn.TransposeOp, ctx.input(0), {"perm": ints_attr([0, 2, 1])}, out_shape=(n, r + 1, r))
+    g = ctx.emit(nn.MatMulOp, [base, tt], result_types=[TensorType(elem, [n, p, r])]).results[0]
+    return [ctx.unary(nn.ReshapeOp, g)]
