@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def op_stats(model_path: str) -> tuple[list[dict], Counter[str]]:
     """Per-op-type counts of an ONNX model, and whether our importer table covers each."""
+    from h3pc.frontend.control import CONTROL_OPS
     from h3pc.frontend.loader import load_onnx
     from h3pc.frontend.registry import load_importers
 
@@ -111,8 +112,9 @@ def op_stats(model_path: str) -> tuple[list[dict], Counter[str]]:
     rows = []
     for op, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         entry = table.get(op) if domains[op] == "ai.onnx" else None
-        rows.append({"op_type": op, "domain": domains[op], "count": n, "supported": entry is not None,
-                     "nn": list(entry.nn_ops) if entry else []})
+        control = domains[op] == "ai.onnx" and op in CONTROL_OPS  # resolved into the graph when it folds
+        rows.append({"op_type": op, "domain": domains[op], "count": n, "supported": entry is not None or control,
+                     "nn": list(entry.nn_ops) if entry else ["(resolved at compile time)"] if control else []})
     return rows, counts
 
 

@@ -168,6 +168,14 @@ def test_if_on_a_pinned_input_cli_compiles_and_runs(tmp_path: Path, capsys) -> N
     capsys.readouterr()
 
 
+def test_op_stats_count_control_flow_as_resolved(tmp_path: Path, capsys) -> None:
+    """--op-stats does not call If/Loop/Scan unsupported: the compiler resolves them when they fold."""
+    path = save(if_on_rate(nested=True), tmp_path)
+    assert main(["--op-stats", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "0 unsupported" in out and "(resolved at compile time)" in out and "UNSUPPORTED" not in out
+
+
 def test_if_left_dynamic_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
     path = save(if_on_rate(), tmp_path)
     with pytest.raises(UnsupportedError, match=r"If 'rate_if': condition 'c' is not constant after folding \(it "
