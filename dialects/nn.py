@@ -1442,6 +1442,34 @@ class LinearAttentionOp(NNOp):
                 f"output shape {fmt_shape(shape_of(self.output))}, expected {fmt_shape((b, t, hq * dv))}")
 
 
+@irdl_op_definition
+class TensorScatterOp(NNOp):
+    """A KV-cache write (ONNX TensorScatter): a copy of the cache with `update` written along `axis` from each
+    batch entry's write index on (modulo the cache length when `circular`)."""
+
+    name = "nn.tensor_scatter"
+    cache = operand_def(TensorType)
+    update = operand_def(TensorType)
+    write_indices = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr)
+    circular = prop_def(BoolAttr)
+    assembly_format = "$cache `,` $update `,` $write_indices attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        c, u = shape_of(self.cache), shape_of(self.update)
+        axis = self.axis.value.data
+        if not 1 <= axis < len(c) or len(u) != len(c):
+            raise VerifyException(f"axis {axis} must be a non-batch axis of a cache {fmt_shape(c)} and its update")
+        if any(c[i] != u[i] for i in range(len(c)) if i != axis) or u[axis] > c[axis]:
+            raise VerifyException(f"update {fmt_shape(u)} does not fit cache {fmt_shape(c)} along axis {axis}")
+        if shape_of(self.write_indices) != (c[0],):
+            raise VerifyException(
+                f"write_indices of shape {fmt_shape(shape_of(self.write_indices))}, expected [{c[0]}]")
+        if shape_of(self.result) != c:
+            raise VerifyException("result shape differs from the cache's")
+
+
 NN_OPS: list[type[IRDLOperation]] = [
     v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
 ]

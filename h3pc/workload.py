@@ -86,6 +86,7 @@ _PER_ELEMENT: dict[str, tuple[float, float, float]] = {
     "nn.grid_sample": (8, 8, 0),
     "nn.bitcast": (0, 0, 0),  # a view: the bytes move, nothing is computed
     "nn.reverse_sequence": (0, 0, 0),  # a permutation: data movement only
+    "nn.tensor_scatter": (0, 0, 0),  # a cache write: data movement only
     "nn.rotary_embedding": (1, 2, 0),
 }
 #: reductions and pooling count work per *input* element

@@ -1427,3 +1427,22 @@ def _linear_attention(op: Operation) -> Kernel:
         return (y, state.astype(state_dt))
 
     return run
+
+
+@kernel("nn.tensor_scatter")
+def _tensor_scatter(op: Operation) -> Kernel:
+    axis, circular = prop(op, "axis"), prop(op, "circular")
+
+    def run(cache: np.ndarray, update: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, ...]:
+        out = cache.copy()
+        n_max, n = cache.shape[axis], update.shape[axis]
+        pos = start.astype(np.int64)[:, None] + np.arange(n)[None, :]  # [B, n]
+        pos = pos % n_max if circular else pos
+        shape = [1] * cache.ndim
+        shape[0], shape[axis] = cache.shape[0], n
+        where = list(np.indices(update.shape, sparse=True))
+        where[axis] = pos.reshape(shape)
+        out[tuple(np.broadcast_to(w, update.shape) for w in where)] = update
+        return (out,)
+
+    return run

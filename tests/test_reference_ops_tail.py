@@ -416,6 +416,13 @@ add("MelWeightMatrix", "folded", [node("MelWeightMatrix", ["m", "n", "r", "lo", 
                                   node("MatMul", ["x", "w"])], {"x": f32(2, 9)},
     {"m": np.asarray(4, np.int64), "n": np.asarray(16, np.int64), "r": np.asarray(8000, np.int64),
      "lo": np.asarray(0, np.float32), "hi": np.asarray(4000, np.float32)}, opset=17)
+# TensorScatter (opset 24): KV-cache writes, linear and circular, with and without write indices
+add("TensorScatter", "linear-indices", node("TensorScatter", ["c", "u", "w"]),
+    {"c": f32(2, 3, 6, 4), "u": f32(2, 3, 2, 4), "w": np.asarray([1, 4], np.int64)}, opset=24, ref="onnx")
+add("TensorScatter", "circular-axis1", node("TensorScatter", ["c", "u", "w"], mode="circular", axis=1),
+    {"c": f32(2, 5, 3), "u": f32(2, 3, 3), "w": np.asarray([4, 1], np.int64)}, opset=24, ref="onnx")
+add("TensorScatter", "no-indices", node("TensorScatter", ["c", "u"]), {"c": f32(1, 2, 4, 2), "u": f32(1, 2, 3, 2)},
+    opset=24, ref="onnx")
 add("Pad", "runtime-value", node("Pad", ["x", "p", "v"]), {"x": f32(4, 5), "v": np.asarray(1.5, np.float32)},
     {"p": i64(0, 1, 2, 1)}, opset=13)
 add("Pad", "runtime-value-crop-int", node("Pad", ["x", "p", "v"]), {"x": ints(4, 5), "v": np.asarray(-7, np.int64)},

@@ -333,3 +333,22 @@ def reverse_sequence(ctx: NodeContext) -> list:
 
 
 from h3pc.frontend.ops import signal  # noqa: E402, F401 - registers the signal-processing family
+
+
+@importer("TensorScatter", to=["nn.tensor_scatter"], note="opset 24 KV-cache write: linear or circular")
+def tensor_scatter(ctx: NodeContext) -> list:
+    mode = ctx.attr("mode", "linear")
+    if mode not in ("linear", "circular"):
+        raise ctx.fail(f"unknown mode '{mode}'")
+    shape = ctx.shape(0)
+    axis = ctx.attr("axis", -2) % len(shape)
+    if axis == 0:
+        raise ctx.fail("axis 0 is the batch axis, not a sequence axis")
+    if ctx.has_input(2):
+        idx = ctx.input(2)
+        if ctx.shape(2) != (shape[0],):
+            raise ctx.fail(f"write_indices of shape {list(ctx.shape(2))}, expected [{shape[0]}]")
+    else:
+        idx = ctx.constant(np.zeros(shape[0], np.int64), "write_at_0")
+    props = {"axis": int_attr(axis), "circular": BoolAttr.from_bool(mode == "circular")}
+    return [ctx.emit(nn.TensorScatterOp, [ctx.input(0), ctx.input(1), idx], props).results[0]]

@@ -231,3 +231,11 @@ func.func @case28(%x: tensor<1x2x3x4xf32>, %s: tensor<2xf32>) {
   func.return
 }
 // CHECK: scales need one value per input dim, got shape [2]
+
+// -----
+
+func.func @case29(%c: tensor<2x3x6x4xf32>, %u: tensor<2x3x7x4xf32>, %w: tensor<2xi64>) {
+  %0 = nn.tensor_scatter %c, %u, %w {axis = 2 : i64, circular = false} : (tensor<2x3x6x4xf32>, tensor<2x3x7x4xf32>, tensor<2xi64>) -> tensor<2x3x6x4xf32>
+  func.return
+}
+// CHECK: update [2,3,7,4] does not fit cache [2,3,6,4] along axis 2

@@ -4,7 +4,7 @@
 
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
 // selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
-// reversal, rotary embeddings, the DFT, linear attention and resizing by run-time scales.
+// reversal, rotary embeddings, the DFT, linear attention, resizing by run-time scales and KV-cache writes.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -230,6 +230,7 @@ func.func @tail_resize_scaled(%x: tensor<1x2x3x4xf32>, %s: tensor<4xf32>) {
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_resize_scaled(%x: tensor<1x2x3x4xf32>, %s: tensor<4xf32>) {
 // CHECK-NEXT:  %{{.*}} = nn.resize_scaled %{{.*}}, %{{.*}} {mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor", cubic_coeff_a = -7.500000e-01 : f64, exclude_outside = false} : (tensor<1x2x3x4xf32>, tensor<4xf32>) -> tensor<1x2x6x6xf32>
 // CHECK-NEXT:  func.return
@@ -237,4 +238,18 @@ func.func @tail_resize_scaled(%x: tensor<1x2x3x4xf32>, %s: tensor<4xf32>) {
 // GENERIC-LABEL: "func.func"() <{sym_name = "tail_resize_scaled", function_type = (tensor<1x2x3x4xf32>, tensor<4xf32>) -> ()}> ({
 // GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<1x2x3x4xf32>, %{{.*}}: tensor<4xf32>):
 // GENERIC-NEXT:  %{{.*}} = "nn.resize_scaled"(%{{.*}}, %{{.*}}) <{mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "floor", cubic_coeff_a = -7.500000e-01 : f64, exclude_outside = false}> : (tensor<1x2x3x4xf32>, tensor<4xf32>) -> tensor<1x2x6x6xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_tensor_scatter(%c: tensor<2x3x6x4xf32>, %u: tensor<2x3x2x4xf32>, %w: tensor<2xi64>) {
+  %0 = nn.tensor_scatter %c, %u, %w {axis = 2 : i64, circular = true} : (tensor<2x3x6x4xf32>, tensor<2x3x2x4xf32>, tensor<2xi64>) -> tensor<2x3x6x4xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_tensor_scatter(%c: tensor<2x3x6x4xf32>, %u: tensor<2x3x2x4xf32>, %w: tensor<2xi64>) {
+// CHECK-NEXT:  %{{.*}} = nn.tensor_scatter %{{.*}}, %{{.*}}, %{{.*}} {axis = 2 : i64, circular = true} : (tensor<2x3x6x4xf32>, tensor<2x3x2x4xf32>, tensor<2xi64>) -> tensor<2x3x6x4xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_tensor_scatter", function_type = (tensor<2x3x6x4xf32>, tensor<2x3x2x4xf32>, tensor<2xi64>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x6x4xf32>, %{{.*}}: tensor<2x3x2x4xf32>, %{{.*}}: tensor<2xi64>):
+// GENERIC-NEXT:  %{{.*}} = "nn.tensor_scatter"(%{{.*}}, %{{.*}}, %{{.*}}) <{axis = 2 : i64, circular = true}> : (tensor<2x3x6x4xf32>, tensor<2x3x2x4xf32>, tensor<2xi64>) -> tensor<2x3x6x4xf32>
 // GENERIC-NEXT:  "func.return"() : () -> ()
