@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from h3pc.frontend.importer import NodeContext
+    from h3pc.frontend.node import NodeContext
 
 ImportFn = Callable[["NodeContext"], Sequence[Any]]
 

@@ -73,9 +73,6 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("h3pc.frontend.registry", "h3pc.frontend.ops"):
         "plug-in discovery: the registry imports the importer families so they register themselves; "
         "remove by letting frontend/importer.py import h3pc.frontend.ops (the table's user loads it)",
-    ("h3pc.frontend.registry", "h3pc.frontend.importer"):
-        "the importer signature names NodeContext (TYPE_CHECKING); remove by moving NodeContext below "
-        "the registry (e.g. frontend/node.py) so importer -> registry only",
 }
 
 
