@@ -547,23 +547,30 @@ class _PoolBase(NNOp):
     assembly_format = _FORMAT_1
 
     def verify_(self) -> None:
-        x = shape_of(self.input)
-        nsp = len(x) - 2
-        k, s, d, p = _ints(self.kernel), _ints(self.strides), _ints(self.dilations), _ints(self.pads)
-        if nsp < 1 or len(k) != nsp or len(s) != nsp or len(d) != nsp or len(p) != 2 * nsp:
-            raise VerifyException(f"kernel/strides/dilations/pads do not fit input {fmt_shape(x)}")
-        if any(v < 1 for v in k + s + d):
-            raise VerifyException("pool kernel, strides and dilations must be >= 1")
-        out = [x[0], x[1]]
-        for i in range(nsp):
-            span = x[2 + i] + p[i] + p[nsp + i] - d[i] * (k[i] - 1) - 1
-            n = -(-span // s[i]) if self.ceil_mode.value.data else span // s[i]
-            n += 1
-            if self.ceil_mode.value.data and (n - 1) * s[i] >= x[2 + i] + p[i]:
-                n -= 1
-            out.append(n)
-        if tuple(out) != shape_of(self.result):
-            raise VerifyException(f"result shape {fmt_shape(shape_of(self.result))}, expected {fmt_shape(out)}")
+        verify_pool(self, [self.result])
+
+
+def verify_pool(op: IRDLOperation, results: Sequence[SSAValue]) -> None:
+    """Shared by the pooling ops: window attributes that fit the input, and each result's shape."""
+    x = shape_of(op.input)  # type: ignore[attr-defined]
+    nsp = len(x) - 2
+    k, s, d, p = (_ints(op.properties[n]) for n in ("kernel", "strides", "dilations", "pads"))  # type: ignore[arg-type]
+    ceil = op.properties["ceil_mode"].value.data  # type: ignore[attr-defined]
+    if nsp < 1 or len(k) != nsp or len(s) != nsp or len(d) != nsp or len(p) != 2 * nsp:
+        raise VerifyException(f"kernel/strides/dilations/pads do not fit input {fmt_shape(x)}")
+    if any(v < 1 for v in k + s + d):
+        raise VerifyException("pool kernel, strides and dilations must be >= 1")
+    out = [x[0], x[1]]
+    for i in range(nsp):
+        span = x[2 + i] + p[i] + p[nsp + i] - d[i] * (k[i] - 1) - 1
+        n = -(-span // s[i]) if ceil else span // s[i]
+        n += 1
+        if ceil and (n - 1) * s[i] >= x[2 + i] + p[i]:
+            n -= 1
+        out.append(n)
+    for r in results:
+        if tuple(out) != shape_of(r):
+            raise VerifyException(f"result shape {fmt_shape(shape_of(r))}, expected {fmt_shape(out)}")
 
 
 @irdl_op_definition
@@ -571,6 +578,53 @@ class MaxPoolOp(_PoolBase):
     """Max pooling over spatial dims; padding never wins."""
 
     name = "nn.max_pool"
+
+
+@irdl_op_definition
+class MaxPoolIndicesOp(NNOp):
+    """Max pooling that also returns, per output, the flat index of the input element chosen (the first
+    maximum; row-major over N, C and the spatial dims, or the spatial dims column-major when storage_order 1)."""
+
+    name = "nn.max_pool_indices"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    indices = result_def(TensorType)
+    kernel = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    ceil_mode = prop_def(BoolAttr)
+    storage_order = prop_def(IntegerAttr)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        verify_pool(self, [self.result, self.indices])
+        if self.storage_order.value.data not in (0, 1):
+            raise VerifyException(f"storage_order must be 0 or 1, got {self.storage_order.value.data}")
+
+
+@irdl_op_definition
+class MaxUnpoolOp(NNOp):
+    """The partial inverse of max pooling: each value written at its flat index (as nn.max_pool_indices gives
+    them) into zeros of `unpooled` shape (what the pooling window implies), placed at the origin of the
+    result (ONNX's output_shape may be larger)."""
+
+    name = "nn.max_unpool"
+    input = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    result = result_def(TensorType)
+    unpooled = prop_def(DenseArrayBase)
+    assembly_format = "$input `,` $indices attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        x, i, y, u = shape_of(self.input), shape_of(self.indices), shape_of(self.result), _ints(self.unpooled)
+        if x != i:
+            raise VerifyException(f"indices {fmt_shape(i)} must have the input's shape {fmt_shape(x)}")
+        if len(y) != len(x) or y[:2] != x[:2] or len(u) != len(y) or u[:2] != y[:2]:
+            raise VerifyException(f"result {fmt_shape(y)} and unpooled {fmt_shape(u)} must keep the input's "
+                                  f"batch and channels {fmt_shape(x[:2])}")
+        if any(a > b for a, b in zip(u, y)):
+            raise VerifyException(f"unpooled {fmt_shape(u)} exceeds the result {fmt_shape(y)}")
 
 
 @irdl_op_definition

@@ -87,6 +87,7 @@ _PER_ELEMENT: dict[str, tuple[float, float, float]] = {
     "nn.bitcast": (0, 0, 0),  # a view: the bytes move, nothing is computed
     "nn.reverse_sequence": (0, 0, 0),  # a permutation: data movement only
     "nn.tensor_scatter": (0, 0, 0),  # a cache write: data movement only
+    "nn.max_unpool": (0, 0, 0),  # a scatter into zeros: data movement only
     "nn.rotary_embedding": (1, 2, 0),
 }
 #: reductions and pooling count work per *input* element
@@ -174,13 +175,13 @@ def vector_work(op: Operation) -> VectorWork:
     if isinstance(op, nn.LpPoolOp):  # |x|^p, a sum per window element, one root per output
         count = out * math.prod(op.properties["kernel"].get_values())
         return VectorWork(op, count, count, out, moved)
-    if op.name in _PER_INPUT or isinstance(op, (nn.MaxPoolOp, nn.AvgPoolOp)):
+    if op.name in _PER_INPUT or isinstance(op, (nn.MaxPoolOp, nn.AvgPoolOp, nn.MaxPoolIndicesOp)):
         if op.name in _PER_INPUT:
             a, m, s = _PER_INPUT[op.name]
             count = _numel(op.operands[0])
         else:
             a, m, s = 1, 0, 0  # one compare or add per window element
-            count = out * math.prod(op.properties["kernel"].get_values())
+            count = _numel(op.results[0]) * math.prod(op.properties["kernel"].get_values())
         return VectorWork(op, int(a * count), int(m * count), int(s * count), moved)
     a, m, s = _PER_ELEMENT.get(op.name, (0, 0, 0))  # layout ops: data movement only
     return VectorWork(op, int(a * out), int(m * out), int(s * out), moved)

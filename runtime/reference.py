@@ -1446,3 +1446,49 @@ def _tensor_scatter(op: Operation) -> Kernel:
         return (out,)
 
     return run
+
+
+@kernel("nn.max_pool_indices")
+def _max_pool_indices(op: Operation) -> Kernel:
+    """Values as nn.max_pool; the index of the first maximum of each window rides along (padding: -1)."""
+    k, s, d = prop(op, "kernel"), prop(op, "strides"), prop(op, "dilations")
+    column = prop(op, "storage_order") == 1
+    *_, flat = _pool_pads(op)
+    out_sp = result_shape(op)[2:]
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        sp = x.shape[2:]
+        if column and len(sp) == 2:  # spatial dims column-major: w * H + h
+            inner = (np.arange(sp[1])[None, :] * sp[0] + np.arange(sp[0])[:, None])
+        else:
+            inner = np.arange(int(np.prod(sp))).reshape(sp)
+        base = (np.arange(x.shape[0] * x.shape[1]) * int(np.prod(sp))).reshape(x.shape[:2] + (1,) * len(sp))
+        idx = (base + inner).astype(np.int64)
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp, ip = _pad_spatial(x, flat, low), _pad_spatial(idx, flat, -1)
+        best, arg = None, None
+        for _, sl in _window_slices(k, s, d, out_sp):
+            v, i = xp[(slice(None), slice(None)) + sl], ip[(slice(None), slice(None)) + sl]
+            if best is None:
+                best, arg = v.copy(), i.copy()
+            else:
+                take = v > best
+                best, arg = np.where(take, v, best), np.where(take, i, arg)
+        assert best is not None and arg is not None
+        return (best.astype(x.dtype, copy=False), arg)
+
+    return run
+
+
+@kernel("nn.max_unpool")
+def _max_unpool(op: Operation) -> Kernel:
+    shape, dt, inner = result_shape(op), result_dtype(op), prop(op, "unpooled")
+
+    def run(x: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        flat = np.zeros(int(np.prod(inner)), dt)
+        flat[idx.reshape(-1)] = x.reshape(-1)
+        out = np.zeros(shape, dt)
+        out[tuple(slice(0, n) for n in inner)] = flat.reshape(inner)
+        return (out,)
+
+    return run

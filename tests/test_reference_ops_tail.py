@@ -237,6 +237,19 @@ add("AffineGrid", "2d-align-runtime-size", node("AffineGrid", ["t", "s"], align_
     {"t": f32(1, 2, 3), "s": i64(1, 1, 3, 3)}, opset=20, ref="onnx")
 add("AffineGrid", "3d", node("AffineGrid", ["t", "s"]), {"t": f32(1, 3, 4)}, {"s": i64(1, 2, 2, 3, 4)}, opset=20,
     ref="onnx")
+# MaxPool's Indices output and MaxUnpool (SegNet-style pooling/unpooling)
+add("MaxPool", "indices-pads-strides", node("MaxPool", ["x"], ["y", "i"], kernel_shape=[3, 3], strides=[2, 2],
+                                            pads=[1, 1, 1, 1]), {"x": f32(2, 3, 6, 7)}, opset=12)
+add("MaxPool", "indices-storage-order1", node("MaxPool", ["x"], ["y", "i"], kernel_shape=[2, 2], storage_order=1),
+    {"x": f32(1, 2, 4, 5)}, opset=12)
+add("MaxPool", "indices-1d-dilated", node("MaxPool", ["x"], ["y", "i"], kernel_shape=[2], dilations=[2]),
+    {"x": f32(2, 2, 7)}, opset=12)
+add("MaxUnpool", "roundtrip", [node("MaxPool", ["x"], ["p", "i"], kernel_shape=[2, 2], strides=[2, 2]),
+                               node("MaxUnpool", ["p", "i"], kernel_shape=[2, 2], strides=[2, 2])],
+    {"x": f32(1, 2, 4, 6)}, opset=12)
+add("MaxUnpool", "output-shape-same", [node("MaxPool", ["x"], ["p", "i"], kernel_shape=[2, 2], strides=[2, 2]),
+                                       node("MaxUnpool", ["p", "i", "s"], kernel_shape=[2, 2], strides=[2, 2])],
+    {"x": f32(1, 1, 4, 4)}, {"s": i64(1, 1, 4, 4)}, opset=12)
 add("GridSample", "opset16-bilinear", node("GridSample", ["x", "g"], mode="bilinear"),
     {"x": f32(1, 2, 4, 4), "g": _grid(1, 3, 3, 2)}, opset=16)
 add("GridSample", "volumetric-linear", node("GridSample", ["x", "g"], mode="linear", align_corners=1),
@@ -520,6 +533,8 @@ UNSUPPORTED = [
     Case("Resize", "runtime-scales-align-corners", [node("Resize", ["x", "", "s"], mode="linear",
                                                          coordinate_transformation_mode="align_corners")],
          {"x": f32(1, 1, 4, 4), "s": np.asarray([1, 1, 0.6, 0.6], np.float32)}, opset=13),
+    Case("MaxUnpool", "larger-output-shape", [node("MaxUnpool", ["p", "i", "s"], kernel_shape=[2, 2], strides=[2, 2])],
+         {"p": f32(1, 1, 2, 2)}, {"i": np.asarray([[[[5, 7], [13, 15]]]], np.int64), "s": i64(1, 1, 5, 5)}, opset=12),
     Case("DFT", "runtime-axis-no-candidate", [node("DFT", ["x", "", "a"], onesided=1)],
          {"x": f32(2, 8, 1), "a": np.asarray(1, np.int64)}, opset=20),
     Case("ReverseSequence", "axes-1-2", [node("ReverseSequence", ["x", "l"], batch_axis=1, time_axis=2)],

@@ -8,15 +8,15 @@ from xdsl.dialects.builtin import ArrayAttr, BoolAttr, StringAttr
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr, int_attr, ints_attr
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.ops.gemm import window_attrs
 from h3pc.frontend.registry import importer
 
 
-@importer("MaxPool", "AveragePool", to=["nn.max_pool", "nn.avg_pool"], note="ceil_mode, dilations, auto_pad")
+@importer("MaxPool", "AveragePool", to=["nn.max_pool", "nn.avg_pool", "nn.max_pool_indices"],
+          note="ceil_mode, dilations, auto_pad; MaxPool's Indices output")
 def pool(ctx: NodeContext) -> list:
-    if len(ctx.node.output) > 1 and ctx.node.output[1]:
-        raise ctx.fail("the Indices output of MaxPool is not supported")
+    with_indices = len(ctx.node.output) > 1 and bool(ctx.node.output[1])
     kernel = list(ctx.attr("kernel_shape"))
     strides, pads, dilations = window_attrs(ctx, kernel)
     props = {"kernel": ints_attr(kernel), "strides": ints_attr(strides), "pads": ints_attr(pads),
@@ -32,6 +32,12 @@ def pool(ctx: NodeContext) -> list:
         if tuple(want) != tuple(ctx.out_shape()):
             raise ctx.fail(f"ceil_mode=1 with a last window that starts in the end padding: the output is "
                            f"{list(want)}, but ONNX shape inference says {list(ctx.out_shape())}")
+    if ctx.node.op_type == "MaxPool" and with_indices:
+        order = int(ctx.attr("storage_order", 0))
+        if order not in (0, 1) or (order == 1 and len(kernel) != 2):
+            raise ctx.fail(f"storage_order {order} is supported for 2-D pooling only (0 for any)")
+        props["storage_order"] = int_attr(order)
+        return list(ctx.emit(nn.MaxPoolIndicesOp, [ctx.input(0)], props, [ctx.out_type(0), ctx.out_type(1)]).results)
     if ctx.node.op_type == "MaxPool":
         return [ctx.emit(nn.MaxPoolOp, [ctx.input(0)], props).results[0]]
     props["count_include_pad"] = BoolAttr.from_bool(bool(ctx.attr("count_include_pad", 0)))
@@ -220,3 +226,23 @@ def affine_grid(ctx: NodeContext) -> list:
     tt = ctx.unary(nn.TransposeOp, ctx.input(0), {"perm": ints_attr([0, 2, 1])}, out_shape=(n, r + 1, r))
     g = ctx.emit(nn.MatMulOp, [base, tt], result_types=[TensorType(elem, [n, p, r])]).results[0]
     return [ctx.unary(nn.ReshapeOp, g)]
+
+
+@importer("MaxUnpool", to=["nn.max_unpool"], note="output_shape constant, or the static output shape")
+def max_unpool(ctx: NodeContext) -> list:
+    x, out = ctx.shape(0), ctx.out_shape()
+    if ctx.shape(1) != x:
+        raise ctx.fail(f"indices {list(ctx.shape(1))} must have the input's shape {list(x)}")
+    if len(out) != len(x) or tuple(out[:2]) != tuple(x[:2]):
+        raise ctx.fail(f"output shape {list(out)} must keep the input's batch and channels")
+    kernel = list(ctx.attr("kernel_shape"))
+    nsp = len(kernel)
+    strides = list(ctx.attr("strides", [1] * nsp))
+    pads = list(ctx.attr("pads", [0] * (2 * nsp)))
+    unpooled = list(x[:2]) + [(x[2 + i] - 1) * strides[i] - pads[i] - pads[nsp + i] + kernel[i] for i in range(nsp)]
+    if tuple(unpooled) != tuple(out):
+        # onnx's reference places the unpooled block at the origin of a larger output, onnxruntime reads the
+        # indices as flat positions in it: they disagree
+        raise ctx.fail(f"an output_shape {list(out)} other than the unpooled shape {unpooled} is not supported "
+                       "(onnxruntime and the ONNX reference implementation disagree on it)")
+    return [ctx.emit(nn.MaxUnpoolOp, [ctx.input(0), ctx.input(1)], {"unpooled": ints_attr(unpooled)}).results[0]]

@@ -239,3 +239,19 @@ func.func @case29(%c: tensor<2x3x6x4xf32>, %u: tensor<2x3x7x4xf32>, %w: tensor<2
   func.return
 }
 // CHECK: update [2,3,7,4] does not fit cache [2,3,6,4] along axis 2
+
+// -----
+
+func.func @case30(%x: tensor<1x2x4x4xf32>) {
+  %0, %1 = nn.max_pool_indices %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, storage_order = 0 : i64} : (tensor<1x2x4x4xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x3x2xi64>)
+  func.return
+}
+// CHECK: result shape [1,2,3,2], expected [1,2,2,2]
+
+// -----
+
+func.func @case31(%p: tensor<1x2x2x2xf32>, %i: tensor<1x2x2x2xi64>) {
+  %0 = nn.max_unpool %p, %i {unpooled = array<i64: 1, 2, 4, 4>} : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>) -> tensor<1x2x3x4xf32>
+  func.return
+}
+// CHECK: unpooled [1,2,4,4] exceeds the result [1,2,3,4]

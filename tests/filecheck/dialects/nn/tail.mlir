@@ -4,7 +4,8 @@
 
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
 // selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
-// reversal, rotary embeddings, the DFT, linear attention, resizing by run-time scales and KV-cache writes.
+// reversal, rotary embeddings, the DFT, linear attention, resizing by run-time scales, KV-cache writes and
+// max pooling with indices and its inverse.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -245,6 +246,7 @@ func.func @tail_tensor_scatter(%c: tensor<2x3x6x4xf32>, %u: tensor<2x3x2x4xf32>,
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_tensor_scatter(%c: tensor<2x3x6x4xf32>, %u: tensor<2x3x2x4xf32>, %w: tensor<2xi64>) {
 // CHECK-NEXT:  %{{.*}} = nn.tensor_scatter %{{.*}}, %{{.*}}, %{{.*}} {axis = 2 : i64, circular = true} : (tensor<2x3x6x4xf32>, tensor<2x3x2x4xf32>, tensor<2xi64>) -> tensor<2x3x6x4xf32>
 // CHECK-NEXT:  func.return
@@ -252,4 +254,21 @@ func.func @tail_tensor_scatter(%c: tensor<2x3x6x4xf32>, %u: tensor<2x3x2x4xf32>,
 // GENERIC-LABEL: "func.func"() <{sym_name = "tail_tensor_scatter", function_type = (tensor<2x3x6x4xf32>, tensor<2x3x2x4xf32>, tensor<2xi64>) -> ()}> ({
 // GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x6x4xf32>, %{{.*}}: tensor<2x3x2x4xf32>, %{{.*}}: tensor<2xi64>):
 // GENERIC-NEXT:  %{{.*}} = "nn.tensor_scatter"(%{{.*}}, %{{.*}}, %{{.*}}) <{axis = 2 : i64, circular = true}> : (tensor<2x3x6x4xf32>, tensor<2x3x2x4xf32>, tensor<2xi64>) -> tensor<2x3x6x4xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_unpool(%x: tensor<1x2x4x4xf32>, %p: tensor<1x2x2x2xf32>, %i: tensor<1x2x2x2xi64>) {
+  %0, %1 = nn.max_pool_indices %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, storage_order = 0 : i64} : (tensor<1x2x4x4xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>)
+  %2 = nn.max_unpool %p, %i {unpooled = array<i64: 1, 2, 4, 4>} : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>) -> tensor<1x2x4x4xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_unpool(%x: tensor<1x2x4x4xf32>, %p: tensor<1x2x2x2xf32>, %i: tensor<1x2x2x2xi64>) {
+// CHECK-NEXT:  %{{.*}}, %{{.*}} = nn.max_pool_indices %{{.*}} {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, storage_order = 0 : i64} : (tensor<1x2x4x4xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>)
+// CHECK-NEXT:  %{{.*}} = nn.max_unpool %{{.*}}, %{{.*}} {unpooled = array<i64: 1, 2, 4, 4>} : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>) -> tensor<1x2x4x4xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_unpool", function_type = (tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<1x2x4x4xf32>, %{{.*}}: tensor<1x2x2x2xf32>, %{{.*}}: tensor<1x2x2x2xi64>):
+// GENERIC-NEXT:  %{{.*}}, %{{.*}} = "nn.max_pool_indices"(%{{.*}}) <{kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, storage_order = 0 : i64}> : (tensor<1x2x4x4xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>)
+// GENERIC-NEXT:  %{{.*}} = "nn.max_unpool"(%{{.*}}, %{{.*}}) <{unpooled = array<i64: 1, 2, 4, 4>}> : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>) -> tensor<1x2x4x4xf32>
 // GENERIC-NEXT:  "func.return"() : () -> ()
