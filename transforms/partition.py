@@ -15,6 +15,7 @@ the ones `h3pc` chooses from the ONNX file with its real weights (tests/test_sta
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from xdsl.dialects.builtin import DenseResourceAttr, ModuleOp, TensorType
 
 from h3pc.context import H3Context
 from h3pc.diagnostics import H3pcError
+from h3pc.files import write_file
 from h3pc.dialects.types import numpy_dtype
 from h3pc.frontend.weights import WeightStore
 from h3pc.passes import PassBase
@@ -88,7 +90,8 @@ class Partition(PassBase):
     """Stage one: `mapping` (cpsat, naive, random, nsga2, rule), `objective` (latency, energy, edp),
     `pick` (latency, energy, knee; a front of `points` when not latency), `solve_time` in seconds
     (negative: the default budget), CP-SAT `workers` and `seed`, `placement_in` (a placement file
-    whose layers are pinned)."""
+    whose layers are pinned), `placement_out` (where to write the chosen point's placement file, as
+    `h3pc --placement-out`)."""
 
     name = "partition"
 
@@ -100,6 +103,7 @@ class Partition(PassBase):
     workers: int = 2
     seed: int = 0
     placement_in: str = ""
+    placement_out: str = ""
 
     def options(self) -> StageOneOptions:
         front = self.pick != "latency" or self.objective != "latency"
@@ -117,4 +121,6 @@ class Partition(PassBase):
         return record
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        self.run(ctx, op)
+        record = self.run(ctx, op)
+        if self.placement_out:  # the IR goes to stdout; the file is written whole or not at all
+            write_file(self.placement_out, json.dumps(record.placement(), indent=1) + "\n")

@@ -3,6 +3,8 @@
 // RUN: h3pc-opt %s -p "partition{mapping=rule}" | filecheck %s --check-prefix=RULE
 // RUN: h3pc-opt %s -p "partition{objective=latency workers=1}",lower-tiers,allocate-crossbars | filecheck %s --check-prefix=CPSAT
 // RUN: h3pc-opt %s -p "partition{objective=energy pick=energy workers=1}" | filecheck %s --check-prefix=ENERGY
+// RUN: h3pc-opt %s -p 'partition{mapping=naive placement_out="%t.json"}' > /dev/null && filecheck %s --check-prefix=PLACEMENT < %t.json
+// RUN: h3pc-opt %s -p 'partition{placement_in="%t.json" workers=1}' | filecheck %s --check-prefix=NAIVE
 
 // Stage one as a pass. Its decisions are attributes that print and parse (the second RUN line feeds
 // them back to h3pc-opt, which lowers each tier's part); the weights are handles without data, as
@@ -39,3 +41,8 @@ func.func @mlp(%x: tensor<4x64xf32>) -> tensor<4x16xf32> {
 
 // ENERGY: nn.matmul {{.*}} {onnx_node = "fc1", h3pc.split = {{{.*}}}}
 // ENERGY: nn.matmul {{.*}} {onnx_node = "fc2", h3pc.split = {{{.*}}}}
+
+// The placement file of the chosen point (h3pc --placement-out), read back as pins: the naive split again.
+// PLACEMENT: "format": "h3pc-placement"
+// PLACEMENT: "node": "fc1"
+// PLACEMENT: "split": {
