@@ -175,10 +175,6 @@ class Tier:
         `Charges` (h3pc/charges.py: `ch.hw`, `ch.prog.tensors`, the kernels' costs)."""
         raise NotImplementedError
 
-    def knob_defaults(self, hw: HardwareConfig) -> dict[str, int]:
-        cfg = self.config(hw)
-        return {k: getattr(cfg, k) for k in self.bit_knobs}
-
 
 class StationaryTier(Tier):
     """A tier that holds weights in crossbars: written once at load (resident) or before every use."""
