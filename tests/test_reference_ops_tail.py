@@ -436,6 +436,10 @@ add("TensorScatter", "circular-axis1", node("TensorScatter", ["c", "u", "w"], mo
     {"c": f32(2, 5, 3), "u": f32(2, 3, 3), "w": np.asarray([4, 1], np.int64)}, opset=24, ref="onnx")
 add("TensorScatter", "no-indices", node("TensorScatter", ["c", "u"]), {"c": f32(1, 2, 4, 2), "u": f32(1, 2, 3, 2)},
     opset=24, ref="onnx")
+add("CenterCropPad", "crop-and-pad", node("CenterCropPad", ["x", "s"]), {"x": f32(5, 4, 3)}, {"s": i64(2, 7, 3)},
+    opset=18, ref="onnx")
+add("CenterCropPad", "axes-hw-runtime-shape", node("CenterCropPad", ["x", "s"], axes=[0, 1]),
+    {"x": f32(4, 5, 2), "s": i64(3, 8)}, opset=18, ref="onnx")
 add("Pad", "runtime-value", node("Pad", ["x", "p", "v"]), {"x": f32(4, 5), "v": np.asarray(1.5, np.float32)},
     {"p": i64(0, 1, 2, 1)}, opset=13)
 add("Pad", "runtime-value-crop-int", node("Pad", ["x", "p", "v"]), {"x": ints(4, 5), "v": np.asarray(-7, np.int64)},

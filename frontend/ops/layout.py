@@ -7,7 +7,7 @@ from xdsl.dialects.builtin import BoolAttr, StringAttr, TensorType
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr, int_attr, ints_attr
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.registry import importer
 
 
@@ -352,3 +352,24 @@ def tensor_scatter(ctx: NodeContext) -> list:
         idx = ctx.constant(np.zeros(shape[0], np.int64), "write_at_0")
     props = {"axis": int_attr(axis), "circular": BoolAttr.from_bool(mode == "circular")}
     return [ctx.emit(nn.TensorScatterOp, [ctx.input(0), ctx.input(1), idx], props).results[0]]
+
+
+@importer("CenterCropPad", to=["nn.slice", "nn.pad"],
+          note="a centred crop (start rounded down) then a centred zero pad (the odd pixel at the end)")
+def center_crop_pad(ctx: NodeContext) -> list:
+    shape, out = tuple(ctx.shape(0)), tuple(ctx.out_shape())  # out: the target on the listed axes, else input
+    if len(out) != len(shape):
+        raise ctx.fail(f"output shape {list(out)} does not match the input's rank {len(shape)}")
+    starts = [(n - o) // 2 if o < n else 0 for n, o in zip(shape, out)]
+    ends = [s + o if o < n else n for s, n, o in zip(starts, shape, out)]
+    x = ctx.input(0)
+    cropped = tuple(e - s for s, e in zip(starts, ends))
+    if cropped != shape:
+        props = {"starts": ints_attr(starts), "ends": ints_attr(ends), "steps": ints_attr([1] * len(shape))}
+        x = ctx.unary(nn.SliceOp, x, props, out_shape=cropped)
+    if cropped != out:
+        begin = [(o - n) // 2 if o > n else 0 for n, o in zip(cropped, out)]
+        end = [o - n - b if o > n else 0 for n, o, b in zip(cropped, out, begin)]
+        props = {"pads": ints_attr(begin + end), "mode": StringAttr("constant"), "value": float_attr(0.0)}
+        x = ctx.unary(nn.PadOp, x, props, out_shape=out)
+    return [x]
