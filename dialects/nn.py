@@ -1524,6 +1524,33 @@ class TensorScatterOp(NNOp):
             raise VerifyException("result shape differs from the cache's")
 
 
+@irdl_op_definition
+class RoiAlignOp(NNOp):
+    """ONNX RoiAlign: per region of interest [x1, y1, x2, y2] (times spatial_scale) on image batch_indices[r],
+    a bilinear sample grid per output bin, averaged (`avg`) or maxed (`max`); result [R, C, H_out, W_out]."""
+
+    name = "nn.roi_align"
+    input = operand_def(TensorType)
+    rois = operand_def(TensorType)
+    batch_indices = operand_def(TensorType)
+    result = result_def(TensorType)
+    mode = prop_def(StringAttr)
+    sampling_ratio = prop_def(IntegerAttr)
+    spatial_scale = prop_def(FloatAttr)
+    half_pixel = prop_def(BoolAttr)
+    assembly_format = "$input `,` $rois `,` $batch_indices attr-dict `:` functional-type(operands, results)"
+
+    def verify_(self) -> None:
+        x, r, b, y = shape_of(self.input), shape_of(self.rois), shape_of(self.batch_indices), shape_of(self.result)
+        if len(x) != 4 or len(r) != 2 or r[1] != 4 or b != (r[0],):
+            raise VerifyException(f"input {fmt_shape(x)}, rois {fmt_shape(r)}, batch_indices {fmt_shape(b)} must be "
+                                  "[N, C, H, W], [R, 4], [R]")
+        if len(y) != 4 or y[:2] != (r[0], x[1]):
+            raise VerifyException(f"result {fmt_shape(y)} must be [{r[0]}, {x[1]}, H_out, W_out]")
+        if self.mode.data not in ("avg", "max"):
+            raise VerifyException(f"mode must be 'avg' or 'max', got '{self.mode.data}'")
+
+
 NN_OPS: list[type[IRDLOperation]] = [
     v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
 ]

@@ -84,6 +84,7 @@ _PER_ELEMENT: dict[str, tuple[float, float, float]] = {
     "nn.lp_norm": (1, 1, 0.1),
     "nn.instance_norm": (4, 3, 0.1),
     "nn.grid_sample": (8, 8, 0),
+    "nn.roi_align": (8, 8, 0),  # per output: a few bilinear samples (sampling_ratio^2 of them, 4 taps each)
     "nn.bitcast": (0, 0, 0),  # a view: the bytes move, nothing is computed
     "nn.reverse_sequence": (0, 0, 0),  # a permutation: data movement only
     "nn.tensor_scatter": (0, 0, 0),  # a cache write: data movement only

@@ -1492,3 +1492,50 @@ def _max_unpool(op: Operation) -> Kernel:
         return (out,)
 
     return run
+
+
+@kernel("nn.roi_align")
+def _roi_align(op: Operation) -> Kernel:
+    """onnx's reference algorithm, vectorised over each region's bins and samples (its `max` mode takes the
+    largest of the four weighted corners, as onnxruntime does)."""
+    mode, ratio, scale, half = (prop(op, n) for n in ("mode", "sampling_ratio", "spatial_scale", "half_pixel"))
+    oh, ow = result_shape(op)[2:]
+    dt = result_dtype(op)
+
+    def run(x: np.ndarray, rois: np.ndarray, bidx: np.ndarray) -> tuple[np.ndarray, ...]:
+        c, h, w = x.shape[1:]
+        out = np.zeros((rois.shape[0], c, oh, ow), np.float64)
+        for n in range(rois.shape[0]):
+            sw, sh, ew, eh = (rois[n].astype(np.float64) * scale - (0.5 if half else 0.0)).tolist()
+            rw, rh = ew - sw, eh - sh
+            if not half:
+                rw, rh = max(rw, 1.0), max(rh, 1.0)
+            bh, bw = rh / oh, rw / ow
+            gh = ratio if ratio > 0 else int(np.ceil(rh / oh))
+            gw = ratio if ratio > 0 else int(np.ceil(rw / ow))
+            if gh <= 0 or gw <= 0:
+                continue  # no samples: the bin stays 0
+            yy = sh + np.arange(oh)[:, None] * bh + (np.arange(gh)[None, :] + 0.5) * bh / gh  # [oh, gh]
+            xx = sw + np.arange(ow)[:, None] * bw + (np.arange(gw)[None, :] + 0.5) * bw / gw  # [ow, gw]
+            ys, xs = np.broadcast_arrays(yy[:, :, None, None], xx[None, None, :, :])  # [oh, gh, ow, gw]
+            outside = (ys < -1.0) | (ys > h) | (xs < -1.0) | (xs > w)
+            ys, xs = np.maximum(ys, 0.0), np.maximum(xs, 0.0)
+            y0, x0 = ys.astype(np.int64), xs.astype(np.int64)
+            ytop, xtop = y0 >= h - 1, x0 >= w - 1
+            y0, x0 = np.where(ytop, h - 1, y0), np.where(xtop, w - 1, x0)
+            ys, xs = np.where(ytop, y0, ys), np.where(xtop, x0, xs)
+            y1, x1 = np.where(ytop, y0, y0 + 1), np.where(xtop, x0, x0 + 1)
+            ly, lx = ys - y0, xs - x0
+            ws = [(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx]
+            ws = [np.where(outside, 0.0, wt) for wt in ws]
+            img = x[int(bidx[n])].astype(np.float64)  # [C, H, W]
+            corners = [img[:, np.where(outside, 0, a), np.where(outside, 0, b)]
+                       for a, b in ((y0, x0), (y0, x1), (y1, x0), (y1, x1))]  # each [C, oh, gh, ow, gw]
+            terms = [wt[None] * v for wt, v in zip(ws, corners)]
+            if mode == "avg":
+                out[n] = sum(terms).sum(axis=(2, 4)) / max(gh * gw, 1)
+            else:
+                out[n] = np.maximum.reduce(terms).max(axis=(2, 4))
+        return (out.astype(dt),)
+
+    return run

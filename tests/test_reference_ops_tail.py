@@ -250,6 +250,16 @@ add("MaxUnpool", "roundtrip", [node("MaxPool", ["x"], ["p", "i"], kernel_shape=[
 add("MaxUnpool", "output-shape-same", [node("MaxPool", ["x"], ["p", "i"], kernel_shape=[2, 2], strides=[2, 2]),
                                        node("MaxUnpool", ["p", "i", "s"], kernel_shape=[2, 2], strides=[2, 2])],
     {"x": f32(1, 1, 4, 4)}, {"s": i64(1, 1, 4, 4)}, opset=12)
+_rois = np.asarray([[0, 0, 9, 9], [0, 5, 4, 9], [5.5, 2.2, 9.1, 7.7], [-2, -1, 3, 12]], np.float32)
+_bidx = np.asarray([0, 1, 1, 0], np.int64)
+for _mode in ("avg", "max"):
+    for _ctm in ("half_pixel", "output_half_pixel"):
+        add("RoiAlign", f"{_mode}-{_ctm}", node("RoiAlign", ["x", "r", "b"], mode=_mode, output_height=3,
+                                                output_width=4, sampling_ratio=2, spatial_scale=0.8,
+                                                coordinate_transformation_mode=_ctm),
+            {"x": f32(2, 3, 8, 9), "r": _rois, "b": _bidx}, opset=16)
+add("RoiAlign", "adaptive-sampling", node("RoiAlign", ["x", "r", "b"], output_height=2, output_width=2),
+    {"x": f32(2, 2, 10, 10), "r": _rois, "b": _bidx}, opset=16)
 add("GridSample", "opset16-bilinear", node("GridSample", ["x", "g"], mode="bilinear"),
     {"x": f32(1, 2, 4, 4), "g": _grid(1, 3, 3, 2)}, opset=16)
 add("GridSample", "volumetric-linear", node("GridSample", ["x", "g"], mode="linear", align_corners=1),

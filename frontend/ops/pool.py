@@ -246,3 +246,17 @@ def max_unpool(ctx: NodeContext) -> list:
         raise ctx.fail(f"an output_shape {list(out)} other than the unpooled shape {unpooled} is not supported "
                        "(onnxruntime and the ONNX reference implementation disagree on it)")
     return [ctx.emit(nn.MaxUnpoolOp, [ctx.input(0), ctx.input(1)], {"unpooled": ints_attr(unpooled)}).results[0]]
+
+
+@importer("RoiAlign", to=["nn.roi_align"], note="avg or max; half_pixel or output_half_pixel; sampling_ratio")
+def roi_align(ctx: NodeContext) -> list:
+    mode = ctx.attr("mode", "avg")
+    ctm = ctx.attr("coordinate_transformation_mode", "half_pixel" if ctx.opset >= 16 else "output_half_pixel")
+    if mode not in ("avg", "max"):
+        raise ctx.fail(f"unknown mode '{mode}'")
+    if ctm not in ("half_pixel", "output_half_pixel"):
+        raise ctx.fail(f"unknown coordinate_transformation_mode '{ctm}'")
+    props = {"mode": StringAttr(mode), "sampling_ratio": int_attr(ctx.attr("sampling_ratio", 0)),
+             "spatial_scale": float_attr(ctx.attr("spatial_scale", 1.0)),
+             "half_pixel": BoolAttr.from_bool(ctm == "half_pixel")}
+    return [ctx.emit(nn.RoiAlignOp, [ctx.input(0), ctx.input(1), ctx.input(2)], props).results[0]]

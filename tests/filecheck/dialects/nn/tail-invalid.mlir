@@ -255,3 +255,11 @@ func.func @case31(%p: tensor<1x2x2x2xf32>, %i: tensor<1x2x2x2xi64>) {
   func.return
 }
 // CHECK: unpooled [1,2,4,4] exceeds the result [1,2,3,4]
+
+// -----
+
+func.func @case32(%x: tensor<2x3x8x9xf32>, %r: tensor<4x4xf32>, %b: tensor<3xi64>) {
+  %0 = nn.roi_align %x, %r, %b {mode = "avg", sampling_ratio = 2 : i64, spatial_scale = 0.5 : f64, half_pixel = true} : (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<3xi64>) -> tensor<4x3x3x4xf32>
+  func.return
+}
+// CHECK: input [2,3,8,9], rois [4,4], batch_indices [3] must be [N, C, H, W], [R, 4], [R]

@@ -4,8 +4,8 @@
 
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
 // selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
-// reversal, rotary embeddings, the DFT, linear attention, resizing by run-time scales, KV-cache writes and
-// max pooling with indices and its inverse.
+// reversal, rotary embeddings, the DFT, linear attention, resizing by run-time scales, KV-cache writes,
+// max pooling with indices and its inverse, and RoiAlign.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -262,6 +262,7 @@ func.func @tail_unpool(%x: tensor<1x2x4x4xf32>, %p: tensor<1x2x2x2xf32>, %i: ten
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_unpool(%x: tensor<1x2x4x4xf32>, %p: tensor<1x2x2x2xf32>, %i: tensor<1x2x2x2xi64>) {
 // CHECK-NEXT:  %{{.*}}, %{{.*}} = nn.max_pool_indices %{{.*}} {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, storage_order = 0 : i64} : (tensor<1x2x4x4xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>)
 // CHECK-NEXT:  %{{.*}} = nn.max_unpool %{{.*}}, %{{.*}} {unpooled = array<i64: 1, 2, 4, 4>} : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>) -> tensor<1x2x4x4xf32>
@@ -271,4 +272,18 @@ func.func @tail_unpool(%x: tensor<1x2x4x4xf32>, %p: tensor<1x2x2x2xf32>, %i: ten
 // GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<1x2x4x4xf32>, %{{.*}}: tensor<1x2x2x2xf32>, %{{.*}}: tensor<1x2x2x2xi64>):
 // GENERIC-NEXT:  %{{.*}}, %{{.*}} = "nn.max_pool_indices"(%{{.*}}) <{kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false, storage_order = 0 : i64}> : (tensor<1x2x4x4xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>)
 // GENERIC-NEXT:  %{{.*}} = "nn.max_unpool"(%{{.*}}, %{{.*}}) <{unpooled = array<i64: 1, 2, 4, 4>}> : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xi64>) -> tensor<1x2x4x4xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_roi_align(%x: tensor<2x3x8x9xf32>, %r: tensor<4x4xf32>, %b: tensor<4xi64>) {
+  %0 = nn.roi_align %x, %r, %b {mode = "avg", sampling_ratio = 2 : i64, spatial_scale = 0.5 : f64, half_pixel = true} : (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<4xi64>) -> tensor<4x3x3x4xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_roi_align(%x: tensor<2x3x8x9xf32>, %r: tensor<4x4xf32>, %b: tensor<4xi64>) {
+// CHECK-NEXT:  %{{.*}} = nn.roi_align %{{.*}}, %{{.*}}, %{{.*}} {mode = "avg", sampling_ratio = 2 : i64, spatial_scale = 5.000000e-01 : f64, half_pixel = true} : (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<4xi64>) -> tensor<4x3x3x4xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_roi_align", function_type = (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<4xi64>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x8x9xf32>, %{{.*}}: tensor<4x4xf32>, %{{.*}}: tensor<4xi64>):
+// GENERIC-NEXT:  %{{.*}} = "nn.roi_align"(%{{.*}}, %{{.*}}, %{{.*}}) <{mode = "avg", sampling_ratio = 2 : i64, spatial_scale = 5.000000e-01 : f64, half_pixel = true}> : (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<4xi64>) -> tensor<4x3x3x4xf32>
 // GENERIC-NEXT:  "func.return"() : () -> ()
