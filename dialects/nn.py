@@ -1551,6 +1551,46 @@ class RoiAlignOp(NNOp):
             raise VerifyException(f"mode must be 'avg' or 'max', got '{self.mode.data}'")
 
 
+@irdl_op_definition
+class DeformConvOp(NNOp):
+    """2-D deformable convolution (ONNX DeformConv): each kernel tap reads the input at its regular position
+    plus a learned offset (bilinear, zeros outside), scaled by the mask; then a grouped convolution."""
+
+    name = "nn.deform_conv"
+    x = operand_def(TensorType)
+    w = operand_def(TensorType)
+    offset = operand_def(TensorType)
+    b = operand_def(TensorType)
+    mask = operand_def(TensorType)
+    result = result_def(TensorType)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    group = prop_def(IntegerAttr)
+    offset_group = prop_def(IntegerAttr)
+    assembly_format = (
+        "$x `,` $w `,` $offset `,` $b `,` $mask attr-dict `:` functional-type(operands, results)"
+    )
+
+    def verify_(self) -> None:
+        x, w, off, y = shape_of(self.x), shape_of(self.w), shape_of(self.offset), shape_of(self.result)
+        g, og = self.group.value.data, self.offset_group.value.data
+        if len(x) != 4 or len(w) != 4:
+            raise VerifyException(f"input {fmt_shape(x)} and weight {fmt_shape(w)} must be 4-D (2-D deformable conv)")
+        check_window_attrs(2, strides=self.strides, dilations=self.dilations, pads=self.pads)
+        if g < 1 or og < 1 or x[1] != w[1] * g or w[0] % g or x[1] % og:
+            raise VerifyException(f"channels {x[1]} / {w[0]} do not fit group {g} and offset_group {og}")
+        out = (x[0], w[0]) + window_out(x[2:], w[2:], _ints(self.strides), _ints(self.pads), _ints(self.dilations))
+        if y != out:
+            raise VerifyException(f"result shape {fmt_shape(y)}, expected {fmt_shape(out)}")
+        taps = w[2] * w[3]
+        if off != (x[0], og * taps * 2) + out[2:] or shape_of(self.mask) != (x[0], og * taps) + out[2:]:
+            raise VerifyException(f"offset {fmt_shape(off)} / mask {fmt_shape(shape_of(self.mask))} do not fit "
+                                  f"{og} offset groups of {taps} taps over {fmt_shape(out[2:])}")
+        if shape_of(self.b) != (w[0],):
+            raise VerifyException(f"bias of shape {fmt_shape(shape_of(self.b))}, expected [{w[0]}]")
+
+
 NN_OPS: list[type[IRDLOperation]] = [
     v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
 ]

@@ -173,6 +173,11 @@ def vector_work(op: Operation) -> VectorWork:
         dk, dv = shape_of(op.past_state)[2:]
         per = b * t * dk * dv * (hk * (3 if "delta" in op.update_rule.data else 1) + hq)
         return VectorWork(op, per, per, b * t * hk * dk if "gated" in op.update_rule.data else 0, moved)
+    if isinstance(op, nn.DeformConvOp):  # the convolution's MACs plus four weighted taps per sample
+        w = shape_of(op.w)
+        macs = out * w[1] * w[2] * w[3]
+        samples = shape_of(op.x)[1] * _numel(op.mask)
+        return VectorWork(op, macs + 4 * samples, macs + 5 * samples, 0, moved)
     if isinstance(op, nn.LpPoolOp):  # |x|^p, a sum per window element, one root per output
         count = out * math.prod(op.properties["kernel"].get_values())
         return VectorWork(op, count, count, out, moved)

@@ -1539,3 +1539,43 @@ def _roi_align(op: Operation) -> Kernel:
         return (out.astype(dt),)
 
     return run
+
+
+@kernel("nn.deform_conv")
+def _deform_conv(op: Operation) -> Kernel:
+    """Bilinear samples at the offset taps (zeros outside the image, as onnx's GridSample with
+    align_corners), times the mask, then the grouped convolution as one einsum per group."""
+    (sh, sw), (dh, dw) = prop(op, "strides"), prop(op, "dilations")
+    pads, g, og = prop(op, "pads"), prop(op, "group"), prop(op, "offset_group")
+    dt = result_dtype(op)
+
+    def run(x, w, offset, b, mask):  # type: ignore[no-untyped-def]
+        n, c, h, wd = x.shape
+        oc, icg, kh, kw = w.shape
+        oh, ow = offset.shape[2:]
+        off = offset.astype(np.float64).reshape(n, og, kh, kw, 2, oh, ow)
+        base_h = (-pads[0] + sh * np.arange(oh))[None, :, None] + (dh * np.arange(kh))[:, None, None]  # [kh, oh, 1]
+        base_w = (-pads[1] + sw * np.arange(ow))[None, None, :] + (dw * np.arange(kw))[:, None, None]  # [kw, 1, ow]
+        ys = base_h[None, None, :, None, :, :] + off[:, :, :, :, 0]  # [n, og, kh, kw, oh, ow]
+        xs = base_w[None, None, None, :, :, :] + off[:, :, :, :, 1]
+        y0, x0 = np.floor(ys).astype(np.int64), np.floor(xs).astype(np.int64)
+        ly, lx = ys - y0, xs - x0
+        per = c // og
+        img = x.astype(np.float64).reshape(n, og, per, h, wd)
+        nb = np.arange(n)[:, None, None, None, None, None]
+        gb = np.arange(og)[None, :, None, None, None, None]
+        cols = np.zeros((n, og, per, kh, kw, oh, ow))
+        for yy, xx, wt in ((y0, x0, (1 - ly) * (1 - lx)), (y0, x0 + 1, (1 - ly) * lx),
+                           (y0 + 1, x0, ly * (1 - lx)), (y0 + 1, x0 + 1, ly * lx)):
+            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < wd)
+            v = img[nb, gb, :, np.clip(yy, 0, h - 1), np.clip(xx, 0, wd - 1)]  # [n, og, kh, kw, oh, ow, per]
+            cols += np.moveaxis(v, -1, 2) * np.where(inside, wt, 0.0)[:, :, None]
+        cols *= mask.astype(np.float64).reshape(n, og, 1, kh, kw, oh, ow)
+        cols = cols.reshape(n, c, kh, kw, oh, ow)
+        ocg = oc // g
+        out = np.concatenate([
+            np.einsum("oikl,nikluv->nouv", w[k * ocg:(k + 1) * ocg].astype(np.float64), cols[:, k * icg:(k + 1) * icg])
+            for k in range(g)], axis=1)
+        return ((out + b.astype(np.float64).reshape(1, -1, 1, 1)).astype(dt),)
+
+    return run

@@ -215,6 +215,14 @@ add("Einsum", "reduce-all", node("Einsum", ["a"], equation="ij->"), {"a": f32(3,
 add("Einsum", "attention-scores", node("Einsum", ["q", "k"], equation="bhqd,bhkd->bhqk"),
     {"q": f32(1, 2, 3, 4), "k": f32(1, 2, 5, 4)}, opset=12)
 
+# DeformConv (opset 19): offsets move each tap (some outside the image), optional bias and mask, groups
+add("DeformConv", "pads", node("DeformConv", ["x", "w", "o"], pads=[1, 1, 1, 1]),
+    {"x": f32(1, 2, 5, 5), "w": f32(3, 2, 3, 3), "o": unit(-1.5, 1.5, 1, 18, 5, 5)}, opset=19)
+add("DeformConv", "bias-mask-strides", node("DeformConv", ["x", "w", "o", "b", "m"], strides=[2, 1], dilations=[1, 2]),
+    {"x": f32(2, 2, 6, 7), "w": f32(2, 2, 2, 2), "o": unit(-2, 2, 2, 8, 3, 5), "b": f32(2),
+     "m": unit(0, 1, 2, 4, 3, 5)}, opset=19)
+add("DeformConv", "groups-offset-groups", node("DeformConv", ["x", "w", "o"], group=2, offset_group=2),
+    {"x": f32(1, 4, 4, 4), "w": f32(4, 2, 2, 2), "o": unit(-1, 1, 1, 16, 3, 3)}, opset=19)
 add("LpPool", "p2-2d", node("LpPool", ["x"], kernel_shape=[2, 2]), {"x": f32(1, 2, 5, 5)}, opset=18)
 add("LpPool", "p1-strides-pads", node("LpPool", ["x"], kernel_shape=[3, 3], p=1, strides=[2, 2],
                                       pads=[1, 1, 1, 1]), {"x": f32(1, 2, 6, 7)}, opset=18)

@@ -6,7 +6,7 @@ from xdsl.dialects.builtin import BoolAttr
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr, int_attr, ints_attr
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.registry import importer
 
 
@@ -219,3 +219,31 @@ def causal_conv_with_state(ctx: NodeContext) -> list:
                      "steps": ints_attr([1, 1, 1])}
             outs.append(ctx.unary(nn.SliceOp, padded, props, out_shape=(b, c, k - 1)))
     return outs
+
+
+@importer("DeformConv", to=["nn.deform_conv"], note="2-D; offset groups, optional bias and mask; digital tier")
+def deform_conv(ctx: NodeContext) -> list:
+    import numpy as np
+
+    from h3pc.dialects.types import numpy_dtype
+
+    check_not_empty(ctx, 0, 1, 2)
+    x, w = ctx.shape(0), ctx.shape(1)
+    if len(x) != 4 or len(w) != 4:
+        raise ctx.fail(f"input {list(x)} and weight {list(w)} must be 4-D (only 2-D deformable convolution)")
+    kernel = list(ctx.attr("kernel_shape", w[2:]))
+    if tuple(kernel) != tuple(w[2:]):
+        raise ctx.fail(f"kernel_shape {kernel} does not match the weight {list(w)}")
+    strides = list(ctx.attr("strides", [1, 1]))
+    pads = list(ctx.attr("pads", [0, 0, 0, 0]))
+    dilations = list(ctx.attr("dilations", [1, 1]))
+    group, og = int(ctx.attr("group", 1)), int(ctx.attr("offset_group", 1))
+    out = ctx.out_shape()
+    dt = numpy_dtype(ctx.out_type().element_type)
+    b = ctx.input(3) if ctx.has_input(3) else ctx.constant(np.zeros(w[0], dt), "no_bias")
+    taps = w[2] * w[3]
+    mask = (ctx.input(4) if ctx.has_input(4)
+            else ctx.constant(np.ones((x[0], og * taps) + tuple(out[2:]), dt), "no_mask"))
+    props = {"strides": ints_attr(strides), "pads": ints_attr(pads), "dilations": ints_attr(dilations),
+             "group": int_attr(group), "offset_group": int_attr(og)}
+    return [ctx.emit(nn.DeformConvOp, [ctx.input(0), ctx.input(1), ctx.input(2), b, mask], props).results[0]]

@@ -263,3 +263,11 @@ func.func @case32(%x: tensor<2x3x8x9xf32>, %r: tensor<4x4xf32>, %b: tensor<3xi64
   func.return
 }
 // CHECK: input [2,3,8,9], rois [4,4], batch_indices [3] must be [N, C, H, W], [R, 4], [R]
+
+// -----
+
+func.func @case33(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %o: tensor<1x9x3x3xf32>, %b: tensor<3xf32>, %m: tensor<1x9x3x3xf32>) {
+  %0 = nn.deform_conv %x, %w, %o, %b, %m {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, offset_group = 1 : i64} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x9x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> tensor<1x3x3x3xf32>
+  func.return
+}
+// CHECK: offset [1,9,3,3] / mask [1,9,3,3] do not fit 1 offset groups of 9 taps over [3,3]

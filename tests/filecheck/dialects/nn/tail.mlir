@@ -5,7 +5,7 @@
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
 // selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
 // reversal, rotary embeddings, the DFT, linear attention, resizing by run-time scales, KV-cache writes,
-// max pooling with indices and its inverse, and RoiAlign.
+// max pooling with indices and its inverse, RoiAlign and deformable convolution.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -279,6 +279,7 @@ func.func @tail_roi_align(%x: tensor<2x3x8x9xf32>, %r: tensor<4x4xf32>, %b: tens
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_roi_align(%x: tensor<2x3x8x9xf32>, %r: tensor<4x4xf32>, %b: tensor<4xi64>) {
 // CHECK-NEXT:  %{{.*}} = nn.roi_align %{{.*}}, %{{.*}}, %{{.*}} {mode = "avg", sampling_ratio = 2 : i64, spatial_scale = 5.000000e-01 : f64, half_pixel = true} : (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<4xi64>) -> tensor<4x3x3x4xf32>
 // CHECK-NEXT:  func.return
@@ -286,4 +287,18 @@ func.func @tail_roi_align(%x: tensor<2x3x8x9xf32>, %r: tensor<4x4xf32>, %b: tens
 // GENERIC-LABEL: "func.func"() <{sym_name = "tail_roi_align", function_type = (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<4xi64>) -> ()}> ({
 // GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x3x8x9xf32>, %{{.*}}: tensor<4x4xf32>, %{{.*}}: tensor<4xi64>):
 // GENERIC-NEXT:  %{{.*}} = "nn.roi_align"(%{{.*}}, %{{.*}}, %{{.*}}) <{mode = "avg", sampling_ratio = 2 : i64, spatial_scale = 5.000000e-01 : f64, half_pixel = true}> : (tensor<2x3x8x9xf32>, tensor<4x4xf32>, tensor<4xi64>) -> tensor<4x3x3x4xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_deform_conv(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %o: tensor<1x18x3x3xf32>, %b: tensor<3xf32>, %m: tensor<1x9x3x3xf32>) {
+  %0 = nn.deform_conv %x, %w, %o, %b, %m {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, offset_group = 1 : i64} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x18x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> tensor<1x3x3x3xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_deform_conv(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %o: tensor<1x18x3x3xf32>, %b: tensor<3xf32>, %m: tensor<1x9x3x3xf32>) {
+// CHECK-NEXT:  %{{.*}} = nn.deform_conv %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, offset_group = 1 : i64} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x18x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> tensor<1x3x3x3xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_deform_conv", function_type = (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x18x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<1x2x5x5xf32>, %{{.*}}: tensor<3x2x3x3xf32>, %{{.*}}: tensor<1x18x3x3xf32>, %{{.*}}: tensor<3xf32>, %{{.*}}: tensor<1x9x3x3xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.deform_conv"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, offset_group = 1 : i64}> : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x18x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> tensor<1x3x3x3xf32>
 // GENERIC-NEXT:  "func.return"() : () -> ()
