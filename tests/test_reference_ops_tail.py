@@ -317,6 +317,8 @@ add("Resize", "runtime-scales-linear-down", node("Resize", ["x", "", "s"], mode=
     {"x": f32(1, 1, 5, 5), "s": np.asarray([1, 1, 0.6, 0.6], np.float32)}, opset=13, ref="onnx")
 add("Resize", "runtime-scales-cubic-axes", node("Resize", ["x", "", "s"], mode="cubic", axes=[3, 2]),
     {"x": f32(1, 2, 4, 4), "s": np.asarray([2, 0.5], np.float32)}, opset=18, ref="onnx")
+add("Upsample", "runtime-scales", node("Upsample", ["x", "s"], mode="nearest"),
+    {"x": f32(1, 2, 2, 3), "s": np.asarray([1, 1, 2, 3], np.float32)}, opset=9)
 add("Resize", "sizes-not-larger", node("Resize", ["x", "", "", "s"], mode="nearest", axes=[2, 3],
                                        keep_aspect_ratio_policy="not_larger"),
     {"x": f32(1, 1, 4, 6)}, {"s": i64(3, 5)}, opset=18)

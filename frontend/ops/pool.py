@@ -61,9 +61,11 @@ NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 def resize(ctx: NodeContext) -> list:
     in_shape, out_shape = ctx.shape(0), ctx.out_shape()
     if ctx.node.op_type == "Upsample" or ctx.opset < 11:
-        scales = ctx.const(1, "scales").tolist() if ctx.has_input(1) else list(ctx.attr("scales"))
         mode = ctx.attr("mode", "nearest")
         ctm, nearest = "asymmetric", "floor"
+        if ctx.has_input(1) and ctx.maybe_const(1) is None:
+            return [_resize_runtime_scales(ctx, None, mode, ctm, nearest, index=1)]
+        scales = ctx.const(1, "scales").tolist() if ctx.has_input(1) else list(ctx.attr("scales"))
     else:
         if ctx.attr("antialias", 0):
             raise ctx.fail("antialias=1 is not supported")
@@ -151,7 +153,7 @@ def grid_sample(ctx: NodeContext) -> list:
     return [ctx.emit(nn.GridSampleOp, [ctx.input(0), ctx.input(1)], props).results[0]]
 
 
-def _resize_runtime_scales(ctx: NodeContext, axes, mode: str, ctm: str, nearest: str):
+def _resize_runtime_scales(ctx: NodeContext, axes, mode: str, ctm: str, nearest: str, index: int = 2):
     """Resize by scales computed at run time (the output shape is static): nn.resize_scaled, with the
     scales of the listed axes scattered into a full per-dim vector by a constant gather."""
     from xdsl.dialects.builtin import TensorType
@@ -165,10 +167,10 @@ def _resize_runtime_scales(ctx: NodeContext, axes, mode: str, ctm: str, nearest:
         raise ctx.fail(f"unknown mode '{mode}'")
     if mode == "nearest" and nearest not in NEAREST_MODES:
         raise ctx.fail(f"unknown nearest_mode '{nearest}'")
-    n = ctx.shape(2)[0] if ctx.shape(2) else 0
+    n = ctx.shape(index)[0] if ctx.shape(index) else 0
     if n != (rank if axes is None else len(axes)):
-        raise ctx.fail(f"scales of shape {list(ctx.shape(2))} do not give one value per resized axis")
-    scales = ctx.input(2)
+        raise ctx.fail(f"scales of shape {list(ctx.shape(index))} do not give one value per resized axis")
+    scales = ctx.input(index)
     if axes is not None:  # [s_a for a in axes] -> one scale per dim, 1 elsewhere
         from h3pc.dialects.types import numpy_dtype
 
