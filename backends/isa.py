@@ -46,6 +46,9 @@ ISA: list[Spec] = [
          "write weights w[(g,)k,n] bit-sliced into crossbars from `base` (resident: once at load)"),
     Spec(0x21, "MVM", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "sym"),
          "out = x @ w read from the crossbars at `base` (bit-serial inputs, per-crossbar ADC reads)"),
+    Spec(0x22, "MVMS", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "scale_f32", "levels", "sym"),
+         "MVM whose input DAC steps by the model's own activation scale (`scale_f32`, the IEEE-754 bits of a "
+         "float32) instead of the input's per-inference range, codes clipped to +-`levels`"),
     Spec(0x30, "GEMM", _OWN, ("a", "b", "out", "sym"), "grouped GEMM on the SIMD vector unit (fp32)"),
     Spec(0x31, "VOP", _OWN, ("kernel", "ins*", "outs*", "sym"),
          "a vector op: kernel k of the kernels section over buffer tensors"),
@@ -91,7 +94,7 @@ def _record(spec: Spec) -> type[Instr]:
 #: mnemonic -> its record type
 RECORDS: dict[str, type[Instr]] = {s.mnemonic: _record(s) for s in ISA}
 LD, ST, SIGNAL, WAIT, HALT, FILL = (RECORDS[m] for m in ("LD", "ST", "SIGNAL", "WAIT", "HALT", "FILL"))
-PMM, PROG, MVM, GEMM, VOP = (RECORDS[m] for m in ("PMM", "PROG", "MVM", "GEMM", "VOP"))
+PMM, PROG, MVM, MVMS, GEMM, VOP = (RECORDS[m] for m in ("PMM", "PROG", "MVM", "MVMS", "GEMM", "VOP"))
 
 
 def register_instruction(spec: Spec) -> type[Instr]:

@@ -11,11 +11,12 @@ execution and noise: runtime/pim.py.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from xdsl.dialects.builtin import UnitAttr
+from xdsl.dialects.builtin import FloatAttr, UnitAttr, f32
 from xdsl.ir import Operation, SSAValue
 
 from h3pc.backends.isa import Instr, make
@@ -27,11 +28,39 @@ from h3pc.dialects.nn import int_attr, shape_of
 from h3pc.hardware.schema import HardwareConfig, PimTier
 
 
+#: the attributes a quantized model's importer puts on the op that dequantizes an activation
+#: (frontend/ops/quant.py): its scale, zero point and the range of its integer codes
+SCALE, ZERO_POINT, CODE_RANGE = "h3pc.scale", "h3pc.zero_point", "h3pc.code_range"
+#: ops that only move or view data: an activation keeps its quantization grid through them
+_VIEWS = frozenset({"nn.reshape", "nn.transpose", "nn.broadcast", "nn.slice", "digital.im2col"})
+
+
+def model_input_step(v: SSAValue, input_bits: int) -> tuple[float, int] | None:
+    """The DAC step and code bound of a crossbar read whose input is a quantized model's activation
+    (docs/quantized.md): (the model's scale, the largest code the DAC passes) when its codes fit the
+    tier's `input_bits`, else None (the read takes a step from the input's own range, as for any
+    float activation). Codes with a zero point (or unsigned) go to the DAC unsigned, the zero point
+    corrected after the read; signed symmetric codes go signed."""
+    owner = v.owner
+    while isinstance(owner, Operation) and owner.name in _VIEWS and owner.operands:
+        owner = owner.operands[0].owner
+    if not isinstance(owner, Operation) or SCALE not in owner.attributes:
+        return None
+    scale = owner.attributes[SCALE].value.data  # type: ignore[attr-defined]
+    zp = owner.attributes[ZERO_POINT].value.data  # type: ignore[attr-defined]
+    lo, hi = (a.value.data for a in owner.attributes[CODE_RANGE].data)  # type: ignore[attr-defined]
+    if zp != 0 or lo >= 0:
+        levels = 2**input_bits - 1
+        return (scale, levels) if hi - lo <= levels else None
+    levels = 2 ** (input_bits - 1) - 1
+    return (scale, levels) if max(-lo, hi) <= levels + 1 else None  # -2^(b-1) saturates by one code
+
+
 class CrossbarTier(StationaryTier):
     """A PIM tier of one crossbar kind."""
 
     kind: ClassVar[str]  # its `#pim.kind`
-    instructions = ("PROG", "MVM")
+    instructions = ("PROG", "MVM", "MVMS")
     bit_knobs = ("input_bits", "adc_bits")  # weight bits set the cells per weight: the tier's own
     geometry = ("tiles", "crossbars_per_tile", "crossbar_rows", "crossbar_cols", "cell_bits", "weight_bits")
 
@@ -116,6 +145,10 @@ class CrossbarTier(StationaryTier):
                 props["streamed"] = UnitAttr()
             xb = e.op(pim.ProgramOp, [w], (), props=props, result_type=pim.CrossbarsType(self.kind, *dims))
             mvm_props = {k: int_attr(bits.get(f"{self.name}.{k}", getattr(t, k))) for k in self.bit_knobs}
+            static = model_input_step(a, mvm_props["input_bits"].value.data)
+            if static is not None:  # the model's own activation grid fits the DAC: step by it
+                mvm_props["input_scale"] = FloatAttr(static[0], f32)
+                mvm_props["input_levels"] = int_attr(static[1])
             parts.append(e.op(pim.MVMOp, [a, xb], (g, m, phi - plo), elem, mvm_props))
         return e.join(parts)
 
@@ -147,8 +180,13 @@ class CrossbarTier(StationaryTier):
         prog = op.crossbars.owner
         assert isinstance(prog, pim.ProgramOp) and prog.base is not None
         x = cg.load(tier, op.input, sym)
-        cg.emit(tier, make("MVM", x=x, w=cg.tid[op.crossbars], out=len(cg.tensors), base=prog.base.value.data,
-                           input_bits=op.input_bits.value.data, adc_bits=op.adc_bits.value.data, sym=sym))
+        fields = dict(x=x, w=cg.tid[op.crossbars], out=len(cg.tensors), base=prog.base.value.data,
+                      input_bits=op.input_bits.value.data, adc_bits=op.adc_bits.value.data, sym=sym)
+        if op.input_scale is None:
+            cg.emit(tier, make("MVM", **fields))
+        else:  # the model's activation scale, as the float32 bits the instruction word carries
+            scale = struct.unpack("<I", struct.pack("<f", op.input_scale.value.data))[0]
+            cg.emit(tier, make("MVMS", **fields, scale_f32=scale, levels=op.input_levels.value.data))
         cg.store(tier, op.result, sym)
 
     # -- charges -----------------------------------------------------------------------------------

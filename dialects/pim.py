@@ -7,7 +7,9 @@ every `pim.mvm`.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import ArrayAttr, IntAttr, IntegerAttr, StringAttr, TensorType, UnitAttr
+import math
+
+from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntAttr, IntegerAttr, StringAttr, TensorType, UnitAttr
 from xdsl.ir import Dialect, ParametrizedAttribute, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
@@ -146,7 +148,9 @@ class ProgramOp(IRDLOperation):
 @irdl_op_definition
 class MVMOp(IRDLOperation):
     """x[..., rows] @ W[rows, cols] read from programmed crossbars (grouped: x[groups, m, rows] per
-    group); input_bits DAC, adc_bits ADC."""
+    group); input_bits DAC, adc_bits ADC. `input_scale`, when set, is the DAC's step: the model's own
+    activation scale (a quantized model's), instead of a step from the input's range; `input_levels`
+    the largest code magnitude the DAC passes (docs/quantized.md)."""
 
     name = "pim.mvm"
     input = operand_def(TensorType)
@@ -154,11 +158,19 @@ class MVMOp(IRDLOperation):
     result = result_def(TensorType)
     input_bits = prop_def(IntegerAttr)
     adc_bits = prop_def(IntegerAttr)
+    input_scale = opt_prop_def(FloatAttr)
+    input_levels = opt_prop_def(IntegerAttr)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input `,` $crossbars attr-dict `:` functional-type(operands, results)"
 
     def verify_(self) -> None:
         verify_bits(input_bits=self.input_bits, adc_bits=self.adc_bits)
+        if self.input_scale is not None and not (math.isfinite(s := self.input_scale.value.data) and s > 0):
+            raise VerifyException(f"input_scale must be a positive finite number, got {s}")
+        if (self.input_scale is None) != (self.input_levels is None):
+            raise VerifyException("input_scale and input_levels go together (a static DAC step and its code range)")
+        if self.input_levels is not None and self.input_levels.value.data < 1:
+            raise VerifyException(f"input_levels must be >= 1, got {self.input_levels.value.data}")
         xb = self.crossbars.type
         assert isinstance(xb, CrossbarsType)
         x = shape_of(self.input)

@@ -17,7 +17,7 @@ from h3pc.runtime.reference import Windows, prop
 #: the host's op that makes a conv's windows (lowered convs only read them as a product's left operand)
 WINDOWS_OP = "digital.im2col"
 #: the products that read a lazy window view as their left operand (`a`, or `x` of a crossbar read)
-_WINDOW_READERS = frozenset({"PMM", "GEMM", "MVM"})
+_WINDOW_READERS = frozenset({"PMM", "GEMM", "MVM", "MVMS"})
 _BESIDES_LEFT = TENSOR_FIELDS - {"a", "x"}
 
 

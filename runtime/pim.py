@@ -21,6 +21,7 @@ Every draw comes from the generator the emulator seeds per run, so a seed reprod
 from __future__ import annotations
 
 import functools
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -121,7 +122,26 @@ def bind_prog(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
 
 
 def bind_mvm(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
-    x, out, base, input_bits, adc_bits = ins.x, ins.out, ins.base, ins.input_bits, ins.adc_bits
+    return _bind_read(em, tier, ins, exact, lambda x: quantize(x, ins.input_bits), ins.input_bits)
+
+
+def bind_mvms(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
+    """MVMS: the input DAC steps by the model's own activation scale; codes beyond +-levels saturate."""
+    step = np.float32(struct.unpack("<f", struct.pack("<I", ins.scale_f32))[0])
+    levels = float(ins.levels)
+
+    def codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.clip(np.rint(x / step), -levels, levels).astype(np.float32), step
+    # unsigned codes (a zero point) read one more magnitude bit than signed ones of the same width
+    magnitude_bits = int(levels).bit_length() + 1
+    return _bind_read(em, tier, ins, exact, codes, magnitude_bits)
+
+
+def _bind_read(em: Any, tier: str, ins: Any, exact: bool,
+               input_codes: Callable[[np.ndarray], tuple[np.ndarray, Any]], noise_bits: int) -> Callable[[], None]:
+    """A crossbar read: `input_codes` quantizes the input (codes, step); `noise_bits` sizes the read
+    noise's bit-plane table (the codes' magnitude bits plus the sign)."""
+    x, out, base, adc_bits = ins.x, ins.out, ins.base, ins.adc_bits
     env, crossbars = em.env, em.crossbars
     shape = em.prog.tensors[out].shape
     t = em.hw.tier(tier)
@@ -148,15 +168,15 @@ def bind_mvm(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
         def run() -> None:
             mat, scale, var = weights()
             xin = _as3(np.asarray(env[x], dtype=np.float32), mat.shape[0])
-            xc, xs = quantize(xin, input_bits)
+            xc, xs = input_codes(xin)
             step = adc_step(min(t.crossbar_rows, mat.shape[1]), t.cell_bits, adc_bits)
             read = None
             if var is not None:  # thermal + shot noise on every bit-serial read of the cells
-                std = partial_sum_std(xc, var, t.crossbar_rows, input_bits)
+                std = partial_sum_std(xc, var, t.crossbar_rows, noise_bits)
                 read = std * box[0].standard_normal(std.shape, dtype=np.float32)
             y = crossbar_matmul(xc, mat, t.crossbar_rows, step, read) * (xs * scale)
             env[out] = y.reshape(shape).astype(np.float32, copy=False)
     return run
 
 
-BINDERS = {"PROG": bind_prog, "MVM": bind_mvm}
+BINDERS = {"PROG": bind_prog, "MVM": bind_mvm, "MVMS": bind_mvms}

@@ -34,7 +34,7 @@ class Event:
 #: layer's part: its product and the join of the tiers' columns
 PART_OPS = tiers.host().part_ops
 _KIND = {"LD": "transfer", "ST": "transfer", "FILL": "transfer", "SIGNAL": "sync", "WAIT": "sync", "HALT": "sync"}
-_PRODUCTS = frozenset({"PMM", "MVM", "GEMM"})
+_PRODUCTS = frozenset({"PMM", "MVM", "MVMS", "GEMM"})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ one line naming the instruction and its ONNX node, instead of failing later insi
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Sequence
 
 import numpy as np
@@ -90,7 +92,11 @@ def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]]
         if not is_load_time(ins):
             held[ins.base] = w
         return None
-    if op == "MVM":
+    if op == "MVMS":
+        step = struct.unpack("<f", struct.pack("<I", ins.scale_f32))[0]
+        if not (math.isfinite(step) and step > 0) or ins.levels < 1:
+            return f"input step {step} and levels {ins.levels} must be a positive finite step and >= 1"
+    if op in ("MVM", "MVMS"):
         x, out = tensors[ins.x], tensors[ins.out]
         w = held.get(ins.base)
         if w is None:

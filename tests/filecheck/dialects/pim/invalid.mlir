@@ -164,3 +164,19 @@ func.func @case19(%w: tensor<4x4xf32>) {
   func.return
 }
 // CHECK: weights cannot be both resident and streamed
+
+// -----
+
+func.func @case20(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 8x4>) {
+  %0 = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 8 : i64, input_scale = -1.0 : f32, input_levels = 127 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
+  func.return
+}
+// CHECK: input_scale must be a positive finite number, got -1.0
+
+// -----
+
+func.func @case21(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 8x4>) {
+  %0 = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 8 : i64, input_scale = 0.5 : f32} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
+  func.return
+}
+// CHECK: input_scale and input_levels go together

@@ -85,3 +85,14 @@ func.func @streamed(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
 
 // GENERIC-LABEL: "func.func"() <{sym_name = "streamed", function_type = (tensor<2x8xf32>) -> tensor<2x4xf32>}> ({
 // GENERIC:       "pim.program"(%{{.*}}) <{kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 60 : i64, streamed}> : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
+
+// A quantized model's activation scale as the DAC's step (MVMS), with the code range it passes.
+func.func @static_step(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32> {
+  %y = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 7 : i64, input_scale = 5.000000e-02 : f32, input_levels = 255 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
+  func.return %y : tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func.func @static_step
+// CHECK-NEXT:  %{{.*}} = pim.mvm %{{.*}}, %{{.*}} {input_bits = 8 : i64, adc_bits = 7 : i64, input_scale = 5.000000e-02 : f32, input_levels = 255 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
+// GENERIC-LABEL: "func.func"() <{sym_name = "static_step"
+// GENERIC:       "pim.mvm"(%{{.*}}, %{{.*}}) <{input_bits = 8 : i64, adc_bits = 7 : i64, input_scale = 5.000000e-02 : f32, input_levels = 255 : i64}>
