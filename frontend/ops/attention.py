@@ -9,7 +9,7 @@ from xdsl.ir import SSAValue
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr, int_attr, ints_attr, shape_of
 from h3pc.dialects.types import numpy_dtype
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.registry import importer
 
 

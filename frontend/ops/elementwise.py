@@ -8,7 +8,7 @@ from xdsl.dialects.builtin import BoolAttr, StringAttr
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.registry import importer
 
 UNARY = {

@@ -11,7 +11,7 @@ from xdsl.dialects.builtin import BoolAttr, TensorType
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr, int_attr, ints_attr
 from h3pc.dialects.types import numpy_dtype
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.registry import importer
 
 

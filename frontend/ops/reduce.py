@@ -6,7 +6,7 @@ from xdsl.dialects.builtin import BoolAttr
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import int_attr, ints_attr
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.registry import importer
 
 REDUCE = {

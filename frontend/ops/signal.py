@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import BoolAttr, IntegerType, TensorType
 
 from h3pc.dialects import nn
 from h3pc.dialects.nn import int_attr
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.registry import importer
 
 
