@@ -1114,6 +1114,8 @@ def _scan_factory(ufunc: np.ufunc, identity: int) -> KernelFactory:
 
         def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
             ax = axis % x.ndim
+            if x.shape[ax] == 0:  # nothing to accumulate
+                return (x.astype(dt),)
             y = np.flip(x, ax) if reverse else x
             y = ufunc.accumulate(y, axis=ax, dtype=dt)
             if exclusive:

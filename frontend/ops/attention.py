@@ -1,4 +1,5 @@
-"""ONNX Attention (opset 23), decomposed into nn ops so the partitioner sees both dynamic GEMMs."""
+"""ONNX Attention (opsets 23-25), decomposed into nn ops so the partitioner sees both dynamic GEMMs;
+RotaryEmbedding and LinearAttention."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""GEMM-like ops: MatMul, Gemm, Conv, ConvTranspose. These are what stage one splits across tiers."""
+"""GEMM-like ops: MatMul, Gemm, Conv, ConvTranspose (what stage one splits across tiers), CausalConvWithState
+(a conv), and Einsum, Det and DeformConv, which run on the digital tier."""
 
 from __future__ import annotations
 

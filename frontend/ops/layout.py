@@ -1,4 +1,7 @@
-"""Data-layout ops. Shape arguments are compile-time constants after folding and become properties."""
+"""Data-layout ops: reshapes, transposes, slicing, gathers and scatters, padding and cropping, triangles,
+one-hot, depth/space moves. Shape arguments are compile-time constants after folding and become properties;
+an argument that only decides the output shape (Tile repeats, OneHot depth, ...) may be read off the node's
+static output shape instead."""
 
 from __future__ import annotations
 

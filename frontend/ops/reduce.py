@@ -1,4 +1,5 @@
-"""Reductions (Reduce*) and ArgMax/ArgMin; axes normalised from attribute or input, per opset."""
+"""Reductions (Reduce*), ArgMax/ArgMin, scans (CumSum/CumProd) and TopK; axes normalised from attribute or
+input, per opset (or implied by the static output shape when given at run time)."""
 
 from __future__ import annotations
 
