@@ -36,7 +36,7 @@ from h3pc.frontend.control import DEFAULT_MAX_UNROLL, is_control
 from h3pc.frontend.folding import StaticGraph, make_static, used_names
 from h3pc.frontend.loader import LoadedModel, load_onnx
 from h3pc.frontend.node import NodeContext
-from h3pc.frontend.registry import load_importers
+from h3pc.frontend.ops import load_importers
 from h3pc.frontend.weights import WeightStore
 
 #: constants with at most this many elements are printed inline; larger ones are resources.

@@ -1,7 +1,8 @@
 """The importer table: ONNX op type -> function that emits nn ops for one node.
 
 It is the single source of what the frontend supports: `h3pc --op-stats` and docs/supported-ops.md
-are generated from it.
+are generated from it. The op families (frontend/ops/) fill it as they are imported; `load_importers`
+there imports them all and returns it, so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -36,10 +37,3 @@ def importer(*op_types: str, to: Sequence[str] = (), note: str = "") -> Callable
         return fn
 
     return register
-
-
-def load_importers() -> dict[str, OpImporter]:
-    """Import every op family module (they register themselves) and return the table."""
-    from h3pc.frontend.ops import ALL_FAMILIES  # noqa: F401 - registration side effect
-
-    return IMPORTERS

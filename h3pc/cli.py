@@ -98,7 +98,7 @@ def op_stats(model_path: str) -> tuple[list[dict], Counter[str]]:
     """Per-op-type counts of an ONNX model, and whether our importer table covers each."""
     from h3pc.frontend.control import CONTROL_OPS
     from h3pc.frontend.loader import load_onnx
-    from h3pc.frontend.registry import load_importers
+    from h3pc.frontend.ops import load_importers
 
     table = load_importers()
     with progress.task(f"read {Path(model_path).name}"):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from h3pc.frontend.loader import MAX_IR_VERSION, MAX_OPSET, MIN_OPSET
-from h3pc.frontend.registry import load_importers
+from h3pc.frontend.ops import load_importers
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 DOC = DOCS / "supported-ops.md"

@@ -11,7 +11,7 @@ def test_generated_docs_are_current(path) -> None:
 
 
 def test_issue_coverage_list_is_supported() -> None:
-    from h3pc.frontend.registry import load_importers
+    from h3pc.frontend.ops import load_importers
 
     required = """Gemm MatMul Conv ConvTranspose BatchNormalization LayerNormalization RMSNormalization Gelu Erf Tanh
     Softmax LogSoftmax Attention Resize MaxPool AveragePool GlobalAveragePool GlobalMaxPool Add Sub Mul Div Pow

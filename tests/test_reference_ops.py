@@ -21,7 +21,7 @@ from onnx import TensorProto, helper
 
 from h3pc.diagnostics import UnsupportedError
 from h3pc.frontend.importer import import_model
-from h3pc.frontend.registry import load_importers
+from h3pc.frontend.ops import load_importers
 from h3pc.runtime.evaluate import NNProgram
 
 RNG = np.random.default_rng(20240611)

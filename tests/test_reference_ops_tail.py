@@ -21,7 +21,7 @@ from onnx import helper
 import h3pc.frontend.loader as loader
 from h3pc.diagnostics import H3pcError
 from h3pc.frontend.importer import import_model
-from h3pc.frontend.registry import load_importers
+from h3pc.frontend.ops import load_importers
 from h3pc.runtime.evaluate import NNProgram
 from test_reference_ops import CASES as BASE_CASES
 from test_reference_ops import Case, assert_close, build, f32, i64, ints, node, pos, run_reference

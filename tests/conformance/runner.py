@@ -48,7 +48,7 @@ from h3pc.backends.program import from_container, to_container
 from h3pc.cli import build_parser, stage_one_options
 from h3pc.compiler import compile_model
 from h3pc.diagnostics import H3pcError
-from h3pc.frontend.registry import load_importers
+from h3pc.frontend.ops import load_importers
 from h3pc.runtime.emulator import Emulator
 
 #: the targets every supported test is compiled for: stage one's split, and the digital-only baseline

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from h3pc.frontend.registry import load_importers
+from h3pc.frontend.ops import load_importers
 
 from .runner import DOC, KNOWN_CRASHES, OUT_OF_SCOPE_OPS, Summary, markdown, run_all
 
