@@ -18,6 +18,12 @@ tensor for inputs) at the price of float rounding before the final round half to
 A constant weight operand is converted to float32 codes here, at import, so the GEMM's weight is an
 nn.constant; a DequantizeLinear of a constant (a QDQ model's weights) folds before import into a float
 constant equal to (code - zero point) * scale.
+
+The op that turns an activation's integer codes into floats (DequantizeLinear's nn.mul with a constant
+per-tensor scale and zero point; the codes minus a constant zero point a QOperator GEMM reads, scale 1)
+carries the model's grid as attributes, `h3pc.scale`, `h3pc.zero_point`, `h3pc.code_range`: a PIM tier
+whose input DAC is wide enough then steps by that scale (MVMS) instead of re-quantizing the activation
+to a range of its own (backends/pim.py, docs/quantized.md).
 """
 
 from __future__ import annotations
@@ -26,13 +32,15 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from xdsl.dialects.builtin import BoolAttr, Float32Type, IntegerType, TensorType
+from xdsl.dialects.builtin import (ArrayAttr, BoolAttr, Float32Type, FloatAttr, IntegerAttr, IntegerType, TensorType,
+                                   f64, i64)
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from h3pc.backends.pim import CODE_RANGE, SCALE, ZERO_POINT
 from h3pc.dialects import nn
 from h3pc.dialects.nn import float_attr, int_attr, ints_attr
 from h3pc.dialects.types import element_type_from_numpy, element_type_from_onnx, numpy_dtype, onnx_type_name
-from h3pc.frontend.importer import NodeContext
+from h3pc.frontend.node import NodeContext
 from h3pc.frontend.ops.gemm import check_not_empty, window_attrs
 from h3pc.frontend.registry import importer
 
@@ -158,9 +166,21 @@ def _saturate(ctx: NodeContext, q: SSAValue, zp: Param | None, dt: np.dtype, hin
     return _op(ctx, nn.CastOp, [q], nn.shape_of(q), element_type_from_numpy(dt))
 
 
+def _mark_grid(v: SSAValue, scale: float, zero_point: int, dt: np.dtype) -> None:
+    """Record on v's op that v = (q - zero_point) * scale with integer codes q in dt's range: the
+    activation grid a PIM tier's DAC can step by (backends/pim.py model_input_step)."""
+    lo, hi = QRANGE[dt]
+    op = v.owner
+    assert isinstance(op, Operation)
+    op.attributes[SCALE] = FloatAttr(float(scale), f64)
+    op.attributes[ZERO_POINT] = IntegerAttr(int(zero_point), i64)
+    op.attributes[CODE_RANGE] = ArrayAttr([IntegerAttr(lo, i64), IntegerAttr(hi, i64)])
+
+
 def _codes(ctx: NodeContext, i: int, zp_i: int, axis: int | None, what: str) -> SSAValue:
     """Integer input i minus its zero point (input zp_i; per tensor, or per `axis`), as float32 codes. A
-    constant input with a constant zero point becomes one float32 constant: a GEMM's weight operand."""
+    constant input with a constant zero point becomes one float32 constant: a GEMM's weight operand; a
+    run-time one with a constant per-tensor zero point is marked as codes on the grid of step 1."""
     shape = ctx.shape(i)
     ax = axis if len(shape) >= 2 else None  # a vector has no rows or columns: per tensor only
     zp = _param(ctx, zp_i, shape, ax, 0, f"{what} zero point")
@@ -169,7 +189,11 @@ def _codes(ctx: NodeContext, i: int, zp_i: int, axis: int | None, what: str) -> 
         codes = arr.astype(np.float32) - (np.float32(0) if zp is None else zp)
         return ctx.constant(codes.astype(np.float32), what)
     x = _f32(ctx, ctx.input(i))
-    return x if _is_zero(zp) else _binary(ctx, nn.SubOp, x, zp, f"{what}_zero_point")
+    y = x if _is_zero(zp) else _binary(ctx, nn.SubOp, x, zp, f"{what}_zero_point")
+    dt = np.dtype(numpy_dtype(ctx.input(i).type.element_type))
+    if dt in QRANGE and not isinstance(zp, SSAValue) and (zp is None or zp.size == 1):
+        _mark_grid(y, 1.0, 0 if zp is None else int(zp.reshape(())), dt)
+    return y
 
 
 def _quant_attrs(ctx: NodeContext) -> tuple[int, int]:
@@ -239,7 +263,11 @@ def dequantize_linear(ctx: NodeContext) -> list:
         y = _binary(ctx, nn.SubOp, y, zp, "x_zero_point")
     y = _binary(ctx, nn.MulOp, y, scale, "x_scale")
     if out_type.element_type != F32:
-        y = _op(ctx, nn.CastOp, [y], nn.shape_of(y), out_type.element_type)
+        return [_op(ctx, nn.CastOp, [y], nn.shape_of(y), out_type.element_type)]
+    per_tensor = isinstance(scale, np.ndarray) and scale.size == 1 and (zp is None or isinstance(zp, np.ndarray)
+                                                                         and zp.size == 1)
+    if per_tensor and src in QRANGE and ctx.maybe_const(0) is None:  # an activation on one grid
+        _mark_grid(y, float(scale.reshape(())), 0 if zp is None else int(zp.reshape(())), src)
     return [y]
 
 
