@@ -325,6 +325,14 @@ add("Resize", "sizes-not-larger", node("Resize", ["x", "", "", "s"], mode="neare
 add("Resize", "sizes-not-smaller-axes", node("Resize", ["x", "", "", "s"], mode="linear", axes=[3, 2],
                                              keep_aspect_ratio_policy="not_smaller"),
     {"x": f32(1, 2, 4, 6)}, {"s": i64(9, 5)}, opset=18)
+# STFT: frames at the step, windowed, one DFT per frame (constant step/length, or settled by the output shape)
+add("STFT", "window-const-step", node("STFT", ["x", "s", "w"], onesided=1), {"x": f32(2, 64, 1)},
+    {"s": np.asarray(8, np.int64), "w": np.hanning(16).astype(np.float32)}, opset=17)
+add("STFT", "length-two-sided", node("STFT", ["x", "s", "", "n"], onesided=0), {"x": f32(1, 40, 1)},
+    {"s": np.asarray(6, np.int64), "n": np.asarray(10, np.int64)}, opset=17)
+add("STFT", "runtime-step-settled", node("STFT", ["x", "s", "w"], onesided=1),
+    {"x": f32(1, 128, 1), "s": np.asarray(8, np.int64)}, {"w": np.hanning(16).astype(np.float32)}, opset=17,
+    ref="onnx")
 add("Det", "batch", node("Det", ["x"]), {"x": f32(2, 3, 3)}, opset=11)
 add("Det", "2d", node("Det", ["x"]), {"x": f32(4, 4)}, opset=11)
 add("ReverseSequence", "time0", node("ReverseSequence", ["x", "l"], batch_axis=1, time_axis=0),

@@ -104,3 +104,54 @@ def window(ctx: NodeContext) -> list:
         raise ctx.fail(f"size {size} must be >= 0")
     w = _window(ctx.node.op_type, size, bool(ctx.attr("periodic", 1)))
     return [ctx.constant(w.astype(numpy_dtype(ctx.out_type().element_type)), "window")]
+
+
+@importer("STFT", to=["nn.gather", "nn.mul", "nn.dft"],
+          note="frames gathered at the frame step, windowed, then one DFT per frame; step and length constant "
+               "(or the only values the static output shape allows)")
+def stft(ctx: NodeContext) -> list:
+    shape, out = ctx.shape(0), ctx.out_shape()
+    if len(shape) != 3 or shape[-1] not in (1, 2) or len(out) != 4:
+        raise ctx.fail(f"signal of shape {list(shape)} must be [batch, length, 1 or 2]")
+    onesided = bool(ctx.attr("onesided", 1))
+    if onesided and shape[-1] == 2:
+        raise ctx.fail("onesided=1 needs a real signal (last dim 1)")
+    n_sig, frames, bins = shape[1], out[1], out[2]
+    step_v = ctx.maybe_const(1)
+    # (frame length, step) pairs the static output shape allows: constants where given; a run-time one is
+    # settled only when a single pair gives the frame and bin counts
+    lengths = _stft_lengths(ctx, onesided, bins)
+    steps = [int(step_v.reshape(-1)[0])] if step_v is not None else list(range(1, n_sig + 1))
+    pairs = [(n, s) for n in lengths for s in steps
+             if s >= 1 and 1 <= n <= n_sig and (n_sig - n) // s + 1 == frames]
+    if len(pairs) != 1:
+        what = "frame_step (input 1)" if step_v is None else "frame_length (input 3)"
+        raise ctx.fail(f"{what} must be a compile-time constant: the output shape {list(out)} does not settle it")
+    length, step = pairs[0]
+    if bins != (length // 2 + 1 if onesided else length):
+        raise ctx.fail(f"the output shape {list(out)} has {bins} bins, but frames of {length} samples give "
+                       f"{length // 2 + 1 if onesided else length} with onesided={int(onesided)}")
+    if step < 1 or length > n_sig or (n_sig - length) // step + 1 != frames:
+        raise ctx.fail(f"frame_step {step} and frame_length {length} do not give {frames} frames of {n_sig}")
+    elem = ctx.out_type().element_type
+    idx = (np.arange(frames)[:, None] * step + np.arange(length)[None, :]).astype(np.int64)
+    framed_shape = [shape[0], frames, length, shape[2]]
+    x = ctx.emit(nn.GatherOp, [ctx.input(0), ctx.constant(idx, "frame_taps")], {"axis": int_attr(1)},
+                 [TensorType(elem, framed_shape)]).results[0]
+    if ctx.has_input(2):
+        win = ctx.unary(nn.ReshapeOp, ctx.input(2), out_shape=(1, 1, length, 1))
+        x = ctx.emit(nn.MulOp, [x, win], result_types=[TensorType(elem, framed_shape)]).results[0]
+    props = {"axis": int_attr(2), "length": int_attr(length), "inverse": BoolAttr.from_bool(False),
+             "onesided": BoolAttr.from_bool(onesided)}
+    return [ctx.emit(nn.DFTOp, [x], props).results[0]]
+
+
+def _stft_lengths(ctx: NodeContext, onesided: bool, bins: int) -> list[int]:
+    """Candidate frame lengths: frame_length if constant, else the window's length, else what the bin count
+    allows (a one-sided spectrum of b bins comes from 2b - 2 or 2b - 1 samples)."""
+    v = ctx.maybe_const(3) if ctx.has_input(3) else None
+    if v is not None:
+        return [int(v.reshape(-1)[0])]
+    if ctx.has_input(2):
+        return [int(ctx.shape(2)[0])]
+    return [2 * bins - 2, 2 * bins - 1] if onesided else [bins]
