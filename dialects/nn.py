@@ -1591,6 +1591,45 @@ class DeformConvOp(NNOp):
             raise VerifyException(f"bias of shape {fmt_shape(shape_of(self.b))}, expected [{w[0]}]")
 
 
+def col2im_blocks(image: Sequence[int], block: Sequence[int], strides: Sequence[int], pads: Sequence[int],
+                  dilations: Sequence[int]) -> int:
+    """How many block positions fit in the padded image (0 when the block does not fit)."""
+    r, count = len(image), 1
+    for i in range(r):
+        span = image[i] + pads[i] + pads[r + i] - dilations[i] * (block[i] - 1) - 1
+        if span < 0:
+            return 0
+        count *= span // strides[i] + 1
+    return count
+
+
+@irdl_op_definition
+class Col2ImOp(NNOp):
+    """ONNX Col2Im: sum the columns [N, C * prod(block), L] back into an image [N, C, *image] (the inverse of
+    im2col; overlapping taps add, padding taps are dropped)."""
+
+    name = "nn.col2im"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    block = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    assembly_format = _FORMAT_1
+
+    def verify_(self) -> None:
+        x, y = shape_of(self.input), shape_of(self.result)
+        block, st, pd, dl = _ints(self.block), _ints(self.strides), _ints(self.pads), _ints(self.dilations)
+        r = len(y) - 2
+        if len(x) != 3 or r < 1 or len(block) != r or len(st) != r or len(dl) != r or len(pd) != 2 * r:
+            raise VerifyException(f"input {fmt_shape(x)} and result {fmt_shape(y)} do not fit a {len(block)}-D block")
+        prod = 1
+        for b in block:
+            prod *= b
+        if x[0] != y[0] or x[1] != y[1] * prod or x[2] != col2im_blocks(y[2:], block, st, pd, dl):
+            raise VerifyException(f"columns {fmt_shape(x)} do not fit image {fmt_shape(y)} with block {list(block)}")
+
+
 NN_OPS: list[type[IRDLOperation]] = [
     v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, NNOp) and "name" in v.__dict__
 ]

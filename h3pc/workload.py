@@ -97,6 +97,7 @@ _PER_INPUT: dict[str, tuple[float, float, float]] = {
     "nn.reduce_prod": (0, 1, 0), "nn.reduce_l1": (2, 0, 0), "nn.reduce_l2": (1, 1, 0),
     "nn.reduce_sum_square": (1, 1, 0), "nn.reduce_log_sum": (1, 0, 0), "nn.reduce_log_sum_exp": (1, 0, 1),
     "nn.arg_max": (1, 0, 0), "nn.arg_min": (1, 0, 0),
+    "nn.col2im": (1, 0, 0),  # one add per column element
     "nn.cumsum": (1, 0, 0), "nn.cumprod": (0, 1, 0),
     # a k-selection compares each input element about log2(k) + 1 times
     "nn.top_k": (2, 0, 0),

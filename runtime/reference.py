@@ -1581,3 +1581,26 @@ def _deform_conv(op: Operation) -> Kernel:
         return ((out + b.astype(np.float64).reshape(1, -1, 1, 1)).astype(dt),)
 
     return run
+
+
+@kernel("nn.col2im")
+def _col2im(op: Operation) -> Kernel:
+    block, st, pd, dl = (prop(op, n) for n in ("block", "strides", "pads", "dilations"))
+    shape, dt = result_shape(op), result_dtype(op)
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        n, c, image = shape[0], shape[1], shape[2:]
+        r = len(image)
+        grid = [(image[i] + pd[i] + pd[r + i] - dl[i] * (block[i] - 1) - 1) // st[i] + 1 for i in range(r)]
+        cols = x.reshape((n, c) + tuple(block) + tuple(grid))
+        out = np.zeros((n, c) + tuple(image), dtype=np.float64 if dt.kind == "f" else dt)
+        for k in itertools.product(*(range(b) for b in block)):
+            pos = [np.arange(grid[i]) * st[i] - pd[i] + k[i] * dl[i] for i in range(r)]
+            keep = [(p >= 0) & (p < image[i]) for i, p in enumerate(pos)]
+            src = cols[(slice(None), slice(None)) + k]  # [n, c, *grid]
+            src = src[(slice(None), slice(None)) + np.ix_(*[np.nonzero(m)[0] for m in keep])]
+            dst = (slice(None), slice(None)) + np.ix_(*[p[m] for p, m in zip(pos, keep)])
+            out[dst] += src
+        return (out.astype(dt),)
+
+    return run

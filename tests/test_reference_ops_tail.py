@@ -223,6 +223,13 @@ add("DeformConv", "bias-mask-strides", node("DeformConv", ["x", "w", "o", "b", "
      "m": unit(0, 1, 2, 4, 3, 5)}, opset=19)
 add("DeformConv", "groups-offset-groups", node("DeformConv", ["x", "w", "o"], group=2, offset_group=2),
     {"x": f32(1, 4, 4, 4), "w": f32(4, 2, 2, 2), "o": unit(-1, 1, 1, 16, 3, 3)}, opset=19)
+# Col2Im: columns summed back into an image (overlaps add, padding taps dropped)
+add("Col2Im", "overlap-strides-pads", node("Col2Im", ["x", "i", "b"], strides=[2, 1], pads=[1, 0, 1, 1]),
+    {"x": f32(2, 2 * 6, 3 * 4)}, {"i": i64(5, 5), "b": i64(2, 3)}, opset=18)
+add("Col2Im", "dilations", node("Col2Im", ["x", "i", "b"], dilations=[2, 1]),
+    {"x": f32(1, 3 * 4, 4 * 3)}, {"i": i64(6, 4), "b": i64(2, 2)}, opset=18)
+add("Col2Im", "runtime-shapes-settled", node("Col2Im", ["x", "i", "b"], strides=[2, 2]),
+    {"x": f32(1, 9, 4), "i": i64(5, 5), "b": i64(3, 3)}, opset=18, ref="onnx")
 add("LpPool", "p2-2d", node("LpPool", ["x"], kernel_shape=[2, 2]), {"x": f32(1, 2, 5, 5)}, opset=18)
 add("LpPool", "p1-strides-pads", node("LpPool", ["x"], kernel_shape=[3, 3], p=1, strides=[2, 2],
                                       pads=[1, 1, 1, 1]), {"x": f32(1, 2, 6, 7)}, opset=18)

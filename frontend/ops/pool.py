@@ -262,3 +262,35 @@ def roi_align(ctx: NodeContext) -> list:
              "spatial_scale": float_attr(ctx.attr("spatial_scale", 1.0)),
              "half_pixel": BoolAttr.from_bool(ctm == "half_pixel")}
     return [ctx.emit(nn.RoiAlignOp, [ctx.input(0), ctx.input(1), ctx.input(2)], props).results[0]]
+
+
+@importer("Col2Im", to=["nn.col2im"],
+          note="image and block shapes constant, or the only ones the input and output shapes allow")
+def col2im(ctx: NodeContext) -> list:
+    import itertools
+
+    from h3pc.dialects.nn import col2im_blocks
+
+    x, out = ctx.shape(0), ctx.out_shape()
+    r = len(out) - 2
+    if len(x) != 3 or r < 1 or x[0] != out[0] or x[1] % max(out[1], 1):
+        raise ctx.fail(f"columns {list(x)} and image {list(out)} do not fit")
+    strides = list(ctx.attr("strides", [1] * r))
+    pads = list(ctx.attr("pads", [0] * (2 * r)))
+    dilations = list(ctx.attr("dilations", [1] * r))
+    image = ctx.maybe_const(1)
+    if image is not None and tuple(int(v) for v in image.reshape(-1)) != tuple(out[2:]):
+        raise ctx.fail(f"image_shape {image.tolist()} does not match the output shape {list(out)}")
+    block_v = ctx.maybe_const(2)
+    prod = x[1] // out[1]
+    if block_v is not None:
+        blocks = [tuple(int(v) for v in block_v.reshape(-1))]
+    else:  # the block shapes of prod(block) taps whose position count is the column count
+        blocks = [b for b in itertools.product(*(range(1, prod + 1) for _ in range(r)))
+                  if int(np.prod(b)) == prod and col2im_blocks(out[2:], b, strides, pads, dilations) == x[2]]
+        if len(blocks) != 1:
+            raise ctx.fail(f"block_shape (input 2, '{ctx.node.input[2]}') must be a compile-time constant: "
+                           f"{len(blocks)} block shapes fit columns {list(x)} and image {list(out)}")
+    props = {"block": ints_attr(blocks[0]), "strides": ints_attr(strides), "pads": ints_attr(pads),
+             "dilations": ints_attr(dilations)}
+    return [ctx.emit(nn.Col2ImOp, [ctx.input(0)], props).results[0]]

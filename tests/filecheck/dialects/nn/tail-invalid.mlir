@@ -271,3 +271,11 @@ func.func @case33(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %o: tensor<1
   func.return
 }
 // CHECK: offset [1,9,3,3] / mask [1,9,3,3] do not fit 1 offset groups of 9 taps over [3,3]
+
+// -----
+
+func.func @case34(%x: tensor<2x12x11xf32>) {
+  %0 = nn.col2im %x {block = array<i64: 2, 3>, strides = array<i64: 2, 1>, pads = array<i64: 1, 0, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<2x12x11xf32>) -> tensor<2x2x5x5xf32>
+  func.return
+}
+// CHECK: columns [2,12,11] do not fit image [2,2,5,5] with block [2, 3]

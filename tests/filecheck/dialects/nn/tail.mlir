@@ -5,7 +5,7 @@
 // The long tail of the standard domain: trigonometric and bitwise maps, parametrised activations, scans,
 // selection, scatter, einsum, Lp pooling, instance norm, grid sampling, bit casts, determinants, sequence
 // reversal, rotary embeddings, the DFT, linear attention, resizing by run-time scales, KV-cache writes,
-// max pooling with indices and its inverse, RoiAlign and deformable convolution.
+// max pooling with indices and its inverse, RoiAlign, deformable convolution and col2im.
 
 func.func @tail_unary(%x: tensor<2x3xf32>, %n: tensor<2x3xi32>) {
   %0 = nn.tan %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
@@ -294,6 +294,7 @@ func.func @tail_deform_conv(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %o
   func.return
 }
 
+
 // CHECK-LABEL: func.func @tail_deform_conv(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %o: tensor<1x18x3x3xf32>, %b: tensor<3xf32>, %m: tensor<1x9x3x3xf32>) {
 // CHECK-NEXT:  %{{.*}} = nn.deform_conv %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, offset_group = 1 : i64} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x18x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> tensor<1x3x3x3xf32>
 // CHECK-NEXT:  func.return
@@ -301,4 +302,18 @@ func.func @tail_deform_conv(%x: tensor<1x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %o
 // GENERIC-LABEL: "func.func"() <{sym_name = "tail_deform_conv", function_type = (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x18x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> ()}> ({
 // GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<1x2x5x5xf32>, %{{.*}}: tensor<3x2x3x3xf32>, %{{.*}}: tensor<1x18x3x3xf32>, %{{.*}}: tensor<3xf32>, %{{.*}}: tensor<1x9x3x3xf32>):
 // GENERIC-NEXT:  %{{.*}} = "nn.deform_conv"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, offset_group = 1 : i64}> : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<1x18x3x3xf32>, tensor<3xf32>, tensor<1x9x3x3xf32>) -> tensor<1x3x3x3xf32>
+// GENERIC-NEXT:  "func.return"() : () -> ()
+
+func.func @tail_col2im(%x: tensor<2x12x12xf32>) {
+  %0 = nn.col2im %x {block = array<i64: 2, 3>, strides = array<i64: 2, 1>, pads = array<i64: 1, 0, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<2x12x12xf32>) -> tensor<2x2x5x5xf32>
+  func.return
+}
+
+// CHECK-LABEL: func.func @tail_col2im(%x: tensor<2x12x12xf32>) {
+// CHECK-NEXT:  %{{.*}} = nn.col2im %{{.*}} {block = array<i64: 2, 3>, strides = array<i64: 2, 1>, pads = array<i64: 1, 0, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<2x12x12xf32>) -> tensor<2x2x5x5xf32>
+// CHECK-NEXT:  func.return
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "tail_col2im", function_type = (tensor<2x12x12xf32>) -> ()}> ({
+// GENERIC-NEXT:  ^bb0(%{{.*}}: tensor<2x12x12xf32>):
+// GENERIC-NEXT:  %{{.*}} = "nn.col2im"(%{{.*}}) <{block = array<i64: 2, 3>, strides = array<i64: 2, 1>, pads = array<i64: 1, 0, 1, 1>, dilations = array<i64: 1, 1>}> : (tensor<2x12x12xf32>) -> tensor<2x2x5x5xf32>
 // GENERIC-NEXT:  "func.return"() : () -> ()
