@@ -201,6 +201,19 @@ add("QLinearMatMul", "int8-batched", node("QLinearMatMul", _QMM), {"a": i8(2, 5,
 add("QLinearMatMul", "uint8-weights-opset21", node("QLinearMatMul", _QMM), {"a": A},
     {"as": np.float32(0.02), "az": np.uint8(128), "b": u8(7, 6), "bs": np.float32(0.01), "bz": np.uint8(130),
      "ys": np.float32(0.25), "yz": np.uint8(128)}, opset=21)
+_AS = scales(5, lo=0.01, hi=0.05)
+
+
+def _qmm_per_row(feeds: dict) -> dict:
+    """The spec's formula (onnxruntime takes only a per-tensor a_scale): per-row a_scale, per-tensor b."""
+    acc = (feeds["a"].astype(np.int64) - 120) @ B.astype(np.int64)
+    mult = ((_AS[:, None] * np.float32(0.01)) / np.float32(0.4)).astype(np.float32)
+    return {"y": np.clip(np.rint(acc.astype(np.float32) * mult) + 128, 0, 255).astype(np.uint8)}
+
+
+add("QLinearMatMul", "per-row-a", node("QLinearMatMul", _QMM), {"a": A},
+    {"as": _AS, "az": np.uint8(120), "b": B, "bs": np.float32(0.01), "bz": np.int8(0), "ys": np.float32(0.4),
+     "yz": np.uint8(128)}, opset=10, ref=_qmm_per_row)
 add("QLinearMatMul", "runtime-b", node("QLinearMatMul", _QMM), {"a": A, "b": B},
     {"as": np.float32(0.03), "az": np.uint8(120), "bs": np.float32(0.01), "bz": np.int8(0),
      "ys": np.float32(0.4), "yz": np.uint8(128)}, opset=10)
