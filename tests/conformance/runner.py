@@ -97,6 +97,8 @@ OUT_OF_SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("output shape set by the data (not by the input shapes): a static program has no place to put it; "
      "detection post-processing runs on the host",
      ("NonMaxSuppression", "NonZero", "Unique", "Compress")),
+    ("the experimental `ai.onnx.preview` domain: not part of the standard domain yet (its `_expanded` function "
+     "bodies are ordinary ops and are run)", ("ai.onnx.preview.FlexAttention",)),
 )
 OUT_OF_SCOPE_OPS: dict[str, str] = {op: why for why, ops in OUT_OF_SCOPE for op in ops}
 
