@@ -107,6 +107,8 @@ add("QuantizeLinear", "output-dtype-int8", node("QuantizeLinear", ["x", "s"], ou
     {"s": np.float32(0.03)}, opset=21)
 add("QuantizeLinear", "blocked-axis-3", node("QuantizeLinear", ["x", "s", "z"], axis=3, block_size=2), {"x": X},
     {"s": scales(2, 3, 4, 3), "z": i8(2, 3, 4, 3)}, opset=21)
+add("QuantizeLinear", "blocked-runtime-scale-uneven", node("QuantizeLinear", ["x", "s", "z"], axis=3, block_size=2),
+    {"x": X, "s": scales(2, 3, 4, 3)}, {"z": u8(2, 3, 4, 3)}, opset=21)
 add("QuantizeLinear", "blocked-axis-1-opset23", node("QuantizeLinear", ["x", "s"], axis=1, block_size=2), {"x": X},
     {"s": scales(2, 2, 4, 5)}, opset=23)
 
@@ -133,6 +135,9 @@ for _dt in (np.int16, np.uint16):
         {"s": np.float32(0.001), "z": np.asarray(-7 if _dt == np.int16 else 40000, _dt)}, opset=21)
 add("DequantizeLinear", "blocked-axis-1", node("DequantizeLinear", ["x", "s", "z"], axis=1, block_size=2),
     {"x": Q}, {"s": scales(2, 2, 4, 5), "z": u8(2, 2, 4, 5)}, opset=21)
+add("DequantizeLinear", "blocked-runtime-scale-and-zero-point",
+    node("DequantizeLinear", ["x", "s", "z"], axis=1, block_size=2),
+    {"x": Q, "s": scales(2, 2, 4, 5), "z": u8(2, 2, 4, 5)}, opset=21)
 add("DequantizeLinear", "weight-folds-into-matmul",
     [node("DequantizeLinear", ["w", "s", "z"], ["wf"], axis=1), node("MatMul", ["x", "wf"])],
     {"x": f32(3, 6)}, {"w": i8(6, 4), "s": scales(4), "z": np.zeros(4, np.int8)})
@@ -218,6 +223,10 @@ add("QLinearMatMul", "runtime-b", node("QLinearMatMul", _QMM), {"a": A, "b": B},
     {"as": np.float32(0.03), "az": np.uint8(120), "bs": np.float32(0.01), "bz": np.int8(0),
      "ys": np.float32(0.4), "yz": np.uint8(128)}, opset=10)
 
+add("QLinearMatMul", "runtime-scales-and-zero-points", node("QLinearMatMul", _QMM),
+    {"a": A, "as": np.asarray(0.03, np.float32), "az": np.asarray(120, np.uint8), "bs": np.asarray(0.01, np.float32),
+     "ys": np.asarray(0.4, np.float32), "yz": np.asarray(128, np.uint8)}, {"b": B, "bz": np.int8(0)}, opset=10)
+
 _QC = ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"]
 _QC_INITS = {"xs": np.float32(0.03), "xz": np.uint8(120), "ys": np.float32(0.2), "yz": np.uint8(128)}
 add("QLinearConv", "per-tensor-bias-pads", node("QLinearConv", _QC + ["bias"], pads=[1, 1, 1, 1]), {"x": XC},
@@ -232,6 +241,11 @@ add("QLinearConv", "depthwise-per-channel", node("QLinearConv", _QC + ["bias"], 
 add("QLinearConv", "int8-activations", node("QLinearConv", _QC, auto_pad="SAME_UPPER"), {"x": i8(1, 4, 6, 6)},
     {"xs": np.float32(0.04), "xz": np.int8(-10), "w": i8(3, 4, 3, 3), "ws": np.float32(0.01), "wz": np.int8(0),
      "ys": np.float32(0.3), "yz": np.int8(5)}, opset=10)
+add("QLinearConv", "runtime-per-channel-scales", node("QLinearConv", _QC + ["bias"]),
+    {"x": XC, "xs": np.asarray(0.03, np.float32), "ws": scales(6, lo=0.002, hi=0.02),
+     "ys": np.asarray(0.2, np.float32)},
+    {"xz": np.uint8(120), "w": i8(6, 4, 3, 3), "wz": np.zeros(6, np.int8), "yz": np.uint8(128),
+     "bias": RNG.integers(-2000, 2000, 6).astype(np.int32)}, opset=10)
 add("QLinearConv", "uint8-weights-zero-point", node("QLinearConv", _QC), {"x": XC},
     {**_QC_INITS, "w": u8(5, 4, 2, 2), "ws": np.float32(0.004), "wz": np.uint8(131)}, opset=10)
 
@@ -341,16 +355,15 @@ REFUSED = [
                                             node("DequantizeLinear", ["c", "s"])], {"x": f32(3, 4)},
           {"s": np.float32(0.1)}, opset=21),
      r"node 'q' \(QuantizeLinear\): output type INT4 is not supported"),
-    (Case("QuantizeLinear", "runtime-blocked-scale", [node("QuantizeLinear", ["x", "s"], axis=1, block_size=2)],
-          {"x": f32(3, 4), "s": scales(3, 2)}, opset=21),
-     r"node 'q' \(QuantizeLinear\): y_scale \(input 1, 's'\) must be a compile-time constant for blocked"),
     (Case("QuantizeLinear", "scale-shape", [node("QuantizeLinear", ["x", "s"], axis=1)], {"x": f32(3, 4)},
           {"s": scales(3)}),
      r"node 'q' \(QuantizeLinear\): y_scale \(input 1\) of shape \[3\] is neither per tensor nor per axis 1"),
-    (Case("QLinearMatMul", "runtime-scale", [node("QLinearMatMul", _QMM)], {"a": A, "as": np.float32(0.1)},
-          {"az": np.uint8(1), "b": B, "bs": np.float32(0.01), "bz": np.int8(0), "ys": np.float32(0.4),
-           "yz": np.uint8(128)}, opset=10),
-     r"node 'q' \(QLinearMatMul\): a_scale \(input 1, 'as'\) must be a compile-time constant"),
+    (Case("DequantizeLinear", "block-shape", [node("DequantizeLinear", ["x", "s"], axis=1, block_size=2)],
+          {"x": i8(3, 4)}, {"s": scales(3, 3)}, opset=21),
+     r"node 'q' \(DequantizeLinear\): x_scale \(input 1\) of shape \[3, 3\] does not give blocks of 2 along axis 1"),
+    (Case("DynamicQuantizeLinear", "empty", [node("DynamicQuantizeLinear", ["x"], ["y", "ys", "yz"])],
+          {"x": np.zeros((0, 3), np.float32)}, opset=11),
+     r"node 'q' \(DynamicQuantizeLinear\): input of shape \[0, 3\] is empty"),
     (Case("DequantizeLinear", "int32-zero-point", [node("DequantizeLinear", ["x", "s", "z"])],
           {"x": np.arange(6, dtype=np.int32)}, {"s": np.float32(0.1), "z": np.int32(3)}),
      r"node 'q' \(DequantizeLinear\): int32 input with a non-zero x_zero_point"),

@@ -116,8 +116,8 @@ def _param(ctx: NodeContext, i: int, x_shape: Sequence[int], axis: int | None, b
            runtime: bool = True) -> Param | None:
     """Input i (a scale or zero point) as float32, shaped to broadcast against a tensor of `x_shape`: per
     tensor (one value), per `axis` (1-D, one value per slice; None: per tensor only) or, with `block`,
-    one value per block of `block` elements along `axis` (constants only). A run-time value is accepted
-    per tensor and per axis when `runtime`; anything else is refused by name."""
+    one value per block of `block` elements along `axis`. A run-time value is accepted when `runtime`;
+    anything else is refused by name."""
     if not ctx.has_input(i):
         return None
     arr = ctx.maybe_const(i)
@@ -129,16 +129,16 @@ def _param(ctx: NodeContext, i: int, x_shape: Sequence[int], axis: int | None, b
     if block:
         if block < 0:
             raise ctx.fail(f"block_size {block} must be positive")
-        if arr is None:
-            raise ctx.fail(f"{what} (input {i}, '{name}') must be a compile-time constant for blocked quantization")
         ax = _axis(ctx, axis if axis is not None else 1, rank, "blocked")
         want = list(x_shape)
         want[ax] = -(-x_shape[ax] // block)
         if list(shape) != want:
             raise ctx.fail(f"{what} (input {i}) of shape {list(shape)} does not give blocks of {block} along axis "
                            f"{ax} of {list(x_shape)} (expected {want})")
-        full = np.repeat(np.asarray(arr, np.float32), block, axis=ax)
-        return np.ascontiguousarray(np.take(full, np.arange(x_shape[ax]), axis=ax))
+        if arr is not None:
+            full = np.repeat(np.asarray(arr, np.float32), block, axis=ax)
+            return np.ascontiguousarray(np.take(full, np.arange(x_shape[ax]), axis=ax))
+        return _repeat_blocks(ctx, _f32(ctx, ctx.input(i)), ax, block, x_shape)
     if math.prod(shape) == 1 and len(shape) <= 1:
         target: tuple[int, ...] = ()
     elif axis is not None and len(shape) == 1 and rank and shape[0] == x_shape[_axis(ctx, axis, rank, what)]:
@@ -153,6 +153,24 @@ def _param(ctx: NodeContext, i: int, x_shape: Sequence[int], axis: int | None, b
         return np.asarray(arr, np.float32).reshape(target)
     v = _f32(ctx, ctx.input(i))
     return v if shape == target else _op(ctx, nn.ReshapeOp, [v], target)
+
+
+def _repeat_blocks(ctx: NodeContext, v: SSAValue, ax: int, block: int, x_shape: Sequence[int]) -> SSAValue:
+    """A run-time per-block value, one per `block` elements along `ax`, repeated over its block and cut to
+    x_shape: reshape in a new axis, broadcast it to the block, merge, slice off the last block's excess."""
+    shape = list(nn.shape_of(v))
+    split = shape[: ax + 1] + [1] + shape[ax + 1:]
+    v = _op(ctx, nn.ReshapeOp, [v], split)
+    split[ax + 1] = block
+    v = _op(ctx, nn.BroadcastOp, [v], split)
+    merged = list(shape)
+    merged[ax] = shape[ax] * block
+    v = _op(ctx, nn.ReshapeOp, [v], merged)
+    if merged[ax] != x_shape[ax]:
+        props = {"starts": ints_attr([0] * len(x_shape)), "ends": ints_attr(x_shape),
+                 "steps": ints_attr([1] * len(x_shape))}
+        v = _op(ctx, nn.SliceOp, [v], x_shape, props=props)
+    return v
 
 
 def _saturate(ctx: NodeContext, q: SSAValue, zp: Param | None, dt: np.dtype, hint: str) -> SSAValue:
@@ -215,10 +233,18 @@ def _conv_props(ctx: NodeContext, w_i: int) -> dict[str, Attribute]:
             "group": int_attr(group)}
 
 
-def _const_scale(ctx: NodeContext, i: int, x_shape: Sequence[int], axis: int | None, what: str) -> np.ndarray:
-    p = _param(ctx, i, x_shape, axis, 0, what, runtime=False)
-    assert isinstance(p, np.ndarray)
-    return p
+def _arith(ctx: NodeContext, cls: type[Operation], p: Param, q: Param, hint: str) -> Param:
+    """p (op) q for nn.mul / nn.div: in numpy float32 when both are constants (the same rounding as the
+    ops), else as an op."""
+    if isinstance(p, np.ndarray) and isinstance(q, np.ndarray):
+        return (p * q if cls is nn.MulOp else p / q).astype(np.float32)
+    a, b = _value(ctx, p, hint), _value(ctx, q, hint)
+    return _op(ctx, cls, [a, b], np.broadcast_shapes(nn.shape_of(a), nn.shape_of(b)))
+
+
+def _multiplier(ctx: NodeContext, a_s: Param, b_s: Param, y_s: Param) -> Param:
+    """onnxruntime's requantisation multiplier, (a_scale * b_scale) / y_scale in float32, in that order."""
+    return _arith(ctx, nn.DivOp, _arith(ctx, nn.MulOp, a_s, b_s, "scale"), y_s, "y_scale")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +253,7 @@ def _const_scale(ctx: NodeContext, i: int, x_shape: Sequence[int], axis: int | N
 
 @importer("QuantizeLinear", to=["nn.div", "nn.round", "nn.add", "nn.clip", "nn.cast"],
           note="per tensor, per axis, blocked (block_size); int8/uint8/int16/uint16 (int4, float8 refused); "
-               "constant or per-tensor run-time scale and zero point")
+               "scale and zero point constant or run-time")
 def quantize_linear(ctx: NodeContext) -> list:
     """y = saturate(round_half_even(x / y_scale) + y_zero_point), the output type the zero point's (or
     output_dtype's, else uint8)."""
@@ -336,8 +362,8 @@ def conv_integer(ctx: NodeContext) -> list:
 
 
 @importer("QLinearMatMul", to=["nn.cast", "nn.sub", "nn.matmul", "nn.mul", "nn.round", "nn.add", "nn.clip"],
-          note="int8/uint8; a per tensor or per row, b per tensor or per column; constant scales; requantised "
-               "with a_scale * b_scale / y_scale as onnxruntime")
+          note="int8/uint8; a per tensor or per row, b per tensor or per column; scales and zero points "
+               "constant or run-time; requantised with a_scale * b_scale / y_scale as onnxruntime")
 def qlinear_matmul(ctx: NodeContext) -> list:
     """saturate(round((a - a_zp) @ (b - b_zp) * (a_scale * b_scale / y_scale)) + y_zp)."""
     check_not_empty(ctx, 0, 3)
@@ -345,18 +371,18 @@ def qlinear_matmul(ctx: NodeContext) -> list:
     for i in (0, 3):
         _code_type(ctx, ctx.elem(i), f"input {i}", BYTE_CODES)
     a_shape, b_shape, y_shape = ctx.shape(0), ctx.shape(3), ctx.out_shape()
-    a_s = _const_scale(ctx, 1, a_shape, -2 if len(a_shape) >= 2 else None, "a_scale")
-    b_s = _const_scale(ctx, 4, b_shape, -1 if len(b_shape) >= 2 else None, "b_scale")
-    y_s = _const_scale(ctx, 6, y_shape, None, "y_scale")
-    y_zp = _param(ctx, 7, y_shape, None, 0, "y_zero_point", runtime=False)
+    a_s = _param(ctx, 1, a_shape, -2 if len(a_shape) >= 2 else None, 0, "a_scale")
+    b_s = _param(ctx, 4, b_shape, -1 if len(b_shape) >= 2 else None, 0, "b_scale")
+    y_s = _param(ctx, 6, y_shape, None, 0, "y_scale")
+    y_zp = _param(ctx, 7, y_shape, None, 0, "y_zero_point")
     acc = _op(ctx, nn.MatMulOp, [_codes(ctx, 0, 2, -2, "a"), _codes(ctx, 3, 5, -1, "b")], y_shape)
-    mult = ((a_s * b_s) / y_s).astype(np.float32)
+    mult = _multiplier(ctx, a_s, b_s, y_s)
     return [_saturate(ctx, _binary(ctx, nn.MulOp, acc, mult, "multiplier"), y_zp, dt, "y_zero_point")]
 
 
 @importer("QLinearConv", to=["nn.cast", "nn.sub", "nn.conv", "nn.mul", "nn.round", "nn.add", "nn.clip"],
-          note="int8/uint8; w per tensor or per output channel; int32 bias; constant scales; requantised with "
-               "x_scale * w_scale / y_scale as onnxruntime")
+          note="int8/uint8; w per tensor or per output channel; int32 bias; scales constant or run-time; "
+               "requantised with x_scale * w_scale / y_scale as onnxruntime")
 def qlinear_conv(ctx: NodeContext) -> list:
     """saturate(round((conv(x - x_zp, w - w_zp) + B) * (x_scale * w_scale / y_scale)) + y_zp)."""
     check_not_empty(ctx, 0, 3)
@@ -365,10 +391,12 @@ def qlinear_conv(ctx: NodeContext) -> list:
         _code_type(ctx, ctx.elem(i), f"input {i}", BYTE_CODES)
     props = _conv_props(ctx, 3)
     x_shape, w_shape, y_shape = ctx.shape(0), ctx.shape(3), ctx.out_shape()
-    x_s = _const_scale(ctx, 1, x_shape, None, "x_scale")
-    w_s = _const_scale(ctx, 4, w_shape, 0, "w_scale").reshape(-1)
-    y_s = _const_scale(ctx, 6, y_shape, None, "y_scale")
-    y_zp = _param(ctx, 7, y_shape, None, 0, "y_zero_point", runtime=False)
+    x_s = _param(ctx, 1, x_shape, None, 0, "x_scale")
+    w_s = _param(ctx, 4, w_shape, 0, 0, "w_scale")
+    per_channel = [1, w_shape[0]] + [1] * (len(y_shape) - 2) if math.prod(_shape(w_s)) > 1 else []
+    w_s = w_s.reshape(per_channel) if isinstance(w_s, np.ndarray) else _op(ctx, nn.ReshapeOp, [w_s], per_channel)
+    y_s = _param(ctx, 6, y_shape, None, 0, "y_scale")
+    y_zp = _param(ctx, 7, y_shape, None, 0, "y_zero_point")
     bias = None
     if ctx.has_input(8):
         _code_type(ctx, ctx.elem(8), "bias", (np.dtype(np.int32),))
@@ -379,9 +407,5 @@ def qlinear_conv(ctx: NodeContext) -> list:
     x = _codes(ctx, 0, 2, None, "x")
     w = _codes(ctx, 3, 5, 0, "w")
     acc = _op(ctx, nn.ConvOp, [x, w, bias], y_shape, props=props)
-    mult = ((x_s * w_s) / y_s).astype(np.float32)
-    if mult.size > 1:
-        mult = mult.reshape([1, -1] + [1] * (len(y_shape) - 2))
-    else:
-        mult = mult.reshape(())
+    mult = _multiplier(ctx, x_s, w_s, y_s)
     return [_saturate(ctx, _binary(ctx, nn.MulOp, acc, mult, "multiplier"), y_zp, dt, "y_zero_point")]
