@@ -516,7 +516,8 @@ def _load(case: Case, tmp_path, monkeypatch: pytest.MonkeyPatch) -> tuple[onnx.M
 
 
 #: the op families these two files cover (others, e.g. the recurrent layers, have their own test file)
-FAMILIES = {f"h3pc.frontend.ops.{m}" for m in ("elementwise", "gemm", "layout", "norm", "pool", "reduce", "attention")}
+FAMILIES = {f"h3pc.frontend.ops.{m}" for m in ("elementwise", "gemm", "layout", "norm", "pool", "reduce", "attention",
+                                               "signal")}
 
 
 def test_every_new_importer_has_a_case() -> None:
