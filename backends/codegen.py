@@ -84,6 +84,15 @@ class _Codegen:
         arr = np.asarray(arr, dtype=numpy_dtype(t.element_type)).reshape(t.get_shape())
         self.consts[self.new_tensor(v, "const")] = arr
 
+    def const_tensor(self, arr: np.ndarray) -> int:
+        """A constant of the program that no SSA value holds (a tier's table, e.g. a quantized model's
+        weight steps): its tensor id."""
+        arr = np.ascontiguousarray(arr)
+        i = len(self.tensors)
+        self.tensors.append(Tensor(tuple(arr.shape), str(arr.dtype), "const", home="offchip"))
+        self.consts[i] = arr
+        return i
+
     def symbol(self, op: Operation) -> int:
         node = op.attributes.get("onnx_node")
         key = (node.data if node is not None else "", op.name)

@@ -40,7 +40,7 @@ class Digital(Tier):
         return seq([ld_a, ld_b, compute, store(hw, s.g * s.m * rows * ELEM_BYTES, spills.out)])
 
     def lower_part(self, e: Any, hw: HardwareConfig, a: SSAValue, b: SSAValue, lo: int, hi: int, g: int, elem: Any,
-                   streamed: bool, bits: Mapping[str, int]) -> SSAValue:
+                   streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> SSAValue:
         return e.op(digital.MatMulOp, [a, e.columns(b, lo, hi)], (g, shape_of(a)[1], hi - lo), elem)
 
     # -- the host's part in every lowering: the windows of a conv, the join of a split layer's parts ------

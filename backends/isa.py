@@ -49,13 +49,18 @@ ISA: list[Spec] = [
     Spec(0x22, "MVMS", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "scale_f32", "levels", "sym"),
          "MVM whose input DAC steps by the model's own activation scale (`scale_f32`, the IEEE-754 bits of a "
          "float32) instead of the input's per-inference range, codes clipped to +-`levels`"),
+    Spec(0x23, "PROGS", _OWN, ("w", "scale", "base", "resident", "weight_bits", "cell_bits", "sym"),
+         "PROG of a quantized model's weights: the cells hold w / scale (its own integer codes, `scale` one "
+         "step per output column, [(g *) cols]) instead of codes of a step from the column's range"),
     Spec(0x30, "GEMM", _OWN, ("a", "b", "out", "sym"), "grouped GEMM on the SIMD vector unit (fp32)"),
     Spec(0x31, "VOP", _OWN, ("kernel", "ins*", "outs*", "sym"),
          "a vector op: kernel k of the kernels section over buffer tensors"),
 ]
 BY_NAME = {s.mnemonic: s for s in ISA}
 #: fields that name tensors (scalar or list)
-TENSOR_FIELDS = frozenset({"tensor", "a", "b", "out", "w", "x", "ins", "outs"})
+TENSOR_FIELDS = frozenset({"tensor", "a", "b", "out", "w", "x", "ins", "outs", "scale"})
+#: the instructions that write weights into crossbars
+PROGRAMS = frozenset({"PROG", "PROGS"})
 #: the tensor fields a computing instruction writes (it reads the others)
 RESULT_FIELDS = frozenset({"out", "outs"})
 BY_CODE = {s.code: s for s in ISA}
@@ -94,7 +99,8 @@ def _record(spec: Spec) -> type[Instr]:
 #: mnemonic -> its record type
 RECORDS: dict[str, type[Instr]] = {s.mnemonic: _record(s) for s in ISA}
 LD, ST, SIGNAL, WAIT, HALT, FILL = (RECORDS[m] for m in ("LD", "ST", "SIGNAL", "WAIT", "HALT", "FILL"))
-PMM, PROG, MVM, MVMS, GEMM, VOP = (RECORDS[m] for m in ("PMM", "PROG", "MVM", "MVMS", "GEMM", "VOP"))
+PMM, PROG, PROGS, MVM, MVMS, GEMM, VOP = (RECORDS[m] for m in ("PMM", "PROG", "PROGS", "MVM", "MVMS", "GEMM",
+                                                                 "VOP"))
 
 
 def register_instruction(spec: Spec) -> type[Instr]:

@@ -34,7 +34,7 @@ class Photonic(Tier):
         return seq([ld_a, ld_b, compute, store(hw, s.g * s.m * rows * ELEM_BYTES, spills.out)])
 
     def lower_part(self, e: Any, hw: HardwareConfig, a: SSAValue, b: SSAValue, lo: int, hi: int, g: int, elem: Any,
-                   streamed: bool, bits: Mapping[str, int]) -> SSAValue:
+                   streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> SSAValue:
         m = shape_of(a)[1]
         props = {k: int_attr(bits.get(f"{self.name}.{k}", getattr(hw.photonic, k))) for k in self.bit_knobs}
         return e.op(photonic.MatMulOp, [a, e.columns(b, lo, hi)], (g, m, hi - lo), elem, props)

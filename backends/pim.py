@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from xdsl.dialects.builtin import FloatAttr, UnitAttr, f32
+import numpy as np
+from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, UnitAttr, f32
 from xdsl.ir import Operation, SSAValue
 
-from h3pc.backends.isa import Instr, make
+from h3pc.backends.isa import PROGRAMS, Instr, make
 from h3pc.backends.tier import ELEM_BYTES, Part, Shape, Spills, StationaryTier, load, seq, store
 from h3pc.cost import Cost, buffer_transfer, offchip_transfer, pim_crossbars, pim_mvm, pim_program
 from h3pc.diagnostics import H3pcError, UnsupportedError
@@ -60,7 +61,7 @@ class CrossbarTier(StationaryTier):
     """A PIM tier of one crossbar kind."""
 
     kind: ClassVar[str]  # its `#pim.kind`
-    instructions = ("PROG", "MVM", "MVMS")
+    instructions = ("PROG", "PROGS", "MVM", "MVMS")
     bit_knobs = ("input_bits", "adc_bits")  # weight bits set the cells per weight: the tier's own
     geometry = ("tiles", "crossbars_per_tile", "crossbar_rows", "crossbar_cols", "cell_bits", "weight_bits")
 
@@ -131,7 +132,7 @@ class CrossbarTier(StationaryTier):
 
     # -- lowering ----------------------------------------------------------------------------------
     def lower_part(self, e: Any, hw: HardwareConfig, a: SSAValue, b: SSAValue, lo: int, hi: int, g: int, elem: Any,
-                   streamed: bool, bits: Mapping[str, int]) -> SSAValue:
+                   streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> SSAValue:
         t = self.config(hw)
         m, k = shape_of(a)[1:]
         parts = []
@@ -143,6 +144,10 @@ class CrossbarTier(StationaryTier):
                      "cell_bits": int_attr(t.cell_bits)}
             if streamed:
                 props["streamed"] = UnitAttr()
+            if weight_scale is not None and weight_scale[1] <= 2 ** (t.weight_bits - 1):
+                # the model's own codes go into the cells (PROGS); -2^(b-1) saturates by one code
+                steps = weight_scale[0][:, lo + plo : lo + phi].reshape(-1)
+                props["weight_scale"] = DenseArrayBase.from_list(f32, [float(s) for s in steps])
             xb = e.op(pim.ProgramOp, [w], (), props=props, result_type=pim.CrossbarsType(self.kind, *dims))
             mvm_props = {k: int_attr(bits.get(f"{self.name}.{k}", getattr(t, k))) for k in self.bit_knobs}
             static = model_input_step(a, mvm_props["input_bits"].value.data)
@@ -173,8 +178,13 @@ class CrossbarTier(StationaryTier):
             if resident and not cg.is_const(op.weights):
                 raise H3pcError("a resident pim.program must hold constant weights")
             cg.tid[op.result] = w
-            cg.emit(tier, make("PROG", w=w, base=op.base.value.data, resident=int(resident),
-                               weight_bits=op.weight_bits.value.data, cell_bits=op.cell_bits.value.data, sym=sym))
+            fields = dict(w=w, base=op.base.value.data, resident=int(resident), weight_bits=op.weight_bits.value.data,
+                          cell_bits=op.cell_bits.value.data, sym=sym)
+            if op.weight_scale is None:
+                cg.emit(tier, make("PROG", **fields))
+            else:  # a quantized model's weight steps, one per output column, as a constant of the program
+                steps = np.asarray(op.weight_scale.get_values(), np.float32)
+                cg.emit(tier, make("PROGS", **fields, scale=cg.const_tensor(steps)))
             return
         assert isinstance(op, pim.MVMOp)
         prog = op.crossbars.owner
@@ -193,7 +203,7 @@ class CrossbarTier(StationaryTier):
     def charge(self, ch: Any, ins: Instr) -> tuple[Cost, int]:
         hw, tensors = ch.hw, ch.prog.tensors
         t = self.config(hw)
-        if ins.op == "PROG":
+        if ins.op in PROGRAMS:
             shape = tensors[ins.w].shape  # type: ignore[attr-defined]
             g = shape[0] if len(shape) == 3 else 1
             return pim_program(t, shape[-2], shape[-1], g)

@@ -145,10 +145,12 @@ class Tier:
 
     # -- lowering (transforms/lower_tiers.py) ------------------------------------------------------
     def lower_part(self, e: Any, hw: HardwareConfig, a: "SSAValue", b: "SSAValue", lo: int, hi: int, g: int,
-                   elem: Any, streamed: bool, bits: Mapping[str, int]) -> "SSAValue":
+                   elem: Any, streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> "SSAValue":
         """Emit the ops of one part, C[g, m, lo:hi] = a[g, m, k] @ b[g, k, lo:hi], through the lowering's
         emitter `e` (`e.op`, `e.columns`, `e.reshape`, `e.join`); `streamed`: weights written before
-        every use; `bits`: the layer's `h3pc.bits` overrides."""
+        every use; `bits`: the layer's `h3pc.bits` overrides; `weight_scale`: a quantized model's own
+        weight step per output column ([g, n] numpy) and its largest code, or None, for tiers that
+        hold integer codes."""
         raise NotImplementedError
 
     def windows(self, e: Any, x: "SSAValue", shape: tuple[int, ...], props: dict[str, Any]) -> "SSAValue":

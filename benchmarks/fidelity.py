@@ -230,7 +230,7 @@ def _sim_tools(prog):
 
 def category(prog, ins) -> str:
     op = ins.op
-    if op == "PROG":
+    if op in ("PROG", "PROGS"):
         return "pim_prog_spilled" if prog.tensors[ins.w].role == "const" else "pim_prog_dynamic"
     if op in ("PMM", "MVM", "GEMM"):
         return "gemm_compute"
@@ -284,7 +284,8 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
         if ev.cost.latency_s > 0:
             ins = ev.ins
             sym = prog.symbols[ins.sym]["op"] if hasattr(ins, "sym") else ""
-            t = prog.tensors[ins.w if ins.op == "PROG" else ins.tensor] if ins.op in ("LD", "ST", "PROG") else None
+            programs = ("PROG", "PROGS")
+            t = prog.tensors[ins.w if ins.op in programs else ins.tensor] if ins.op in ("LD", "ST", *programs) else None
             what = f"{ev.tier} {ev.ins.op} ({sym}"
             what += f", {t.role} {list(t.shape)} {t.nbytes / 1e6:.3g} MB)" if t else ")"
             top[what] = top.get(what, 0.0) + ev.cost.latency_s
@@ -308,7 +309,7 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
     for tier in tiers.stationary(prog.hw):
         cpw = tier.config(prog.hw).cells_per_weight
         for ins in prog.streams.get(tier.name, []):
-            if ins.op == "PROG" and ins.resident == 0:
+            if ins.op in ("PROG", "PROGS") and ins.resident == 0:
                 t = prog.tensors[ins.w]
                 kind = "spilled" if t.role == "const" else "dynamic"
                 reprog[kind]["matrices"] += 1

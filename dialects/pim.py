@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntAttr, IntegerAttr, StringAttr, TensorType, UnitAttr
+from xdsl.dialects.builtin import (ArrayAttr, DenseArrayBase, FloatAttr, IntAttr, IntegerAttr, StringAttr, TensorType,
+                                   UnitAttr)
 from xdsl.ir import Dialect, ParametrizedAttribute, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
@@ -112,7 +113,8 @@ class ProgramOp(IRDLOperation):
     weight, cell_bits per cell. `base` is the first crossbar (set by allocate-crossbars); `resident`
     weights are written once at program load, the others before every use (dynamic operands, or
     static weights beyond the tier's capacity). `streamed` marks static weights that stage one chose
-    to write before every use: they are never made resident."""
+    to write before every use: they are never made resident. `weight_scale` (one step per output column,
+    [(groups *) cols]) holds a quantized model's own weight scales: the cells then take its integer codes."""
 
     name = "pim.program"
     weights = operand_def(TensorType)
@@ -123,6 +125,7 @@ class ProgramOp(IRDLOperation):
     base = opt_prop_def(IntegerAttr)
     resident = opt_prop_def(UnitAttr)
     streamed = opt_prop_def(UnitAttr)
+    weight_scale = opt_prop_def(DenseArrayBase)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$weights attr-dict `:` functional-type(operands, results)"
 
@@ -143,6 +146,11 @@ class ProgramOp(IRDLOperation):
             raise VerifyException(f"crossbar base must be >= 0, got {self.base.value.data}")
         if self.resident is not None and self.streamed is not None:
             raise VerifyException("weights cannot be both resident and streamed")
+        if self.weight_scale is not None:
+            scales = self.weight_scale.get_values()
+            if len(scales) != xb.groups * xb.cols or not all(math.isfinite(s) and s > 0 for s in scales):
+                raise VerifyException(f"weight_scale needs {xb.groups * xb.cols} positive finite steps (one per "
+                                      f"output column), got {len(scales)}")
 
 
 @irdl_op_definition

@@ -55,6 +55,18 @@ class StaticGraph:
     types: dict[str, tuple[int, tuple[int, ...]]]  # tensor name -> (onnx elem type, shape)
     constants: set[str] = field(default_factory=set)  # names whose value is in `weights`
     folded_nodes: int = 0
+    #: constant weights a DequantizeLinear made from integer codes (folded into floats here): their
+    #: scales, so that a tier holding integer codes takes the model's own (frontend/importer.py)
+    quantized: dict[str, "QuantizedWeight"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuantizedWeight:
+    """A symmetric, per-tensor or per-axis quantized constant: value = codes * scale (along `axis`)."""
+
+    scale: np.ndarray  # float32, a scalar or one step per index of `axis`
+    axis: int
+    max_code: int  # the largest |code|
 
 
 def parse_input_shapes(specs: list[str]) -> dict[str, tuple[int, ...]]:
@@ -115,6 +127,7 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     constants = {t.name for t in graph.initializer}
     _constant_nodes_to_initializers(graph, store, constants)
     _pin_values(graph, store, constants, input_values or {}, input_shapes or {}, loaded.path)
+    quantized = _quantized_weights(graph, store, constants)
     shapes = {k: v for k, v in (input_shapes or {}).items() if k not in (input_values or {})}  # used by the values
     dynamic = _pin_inputs(graph, constants, shapes, loaded.path)
     if dynamic:
@@ -160,7 +173,7 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
         if control.is_control(node):
             raise control.refusal(node, model.graph, inputs, lambda name: name in constants, loaded.path)
     _check_static(model, types, constants, why)
-    return StaticGraph(model, store, types, constants, folded)
+    return StaticGraph(model, store, types, constants, folded, quantized)
 
 
 def _opset(model) -> int:
@@ -169,6 +182,31 @@ def _opset(model) -> int:
 
 def _constant(store: WeightStore, constants: set[str], name: str) -> np.ndarray | None:
     return np.asarray(store.array(store.key_of(name))) if name in constants else None
+
+
+def _quantized_weights(graph, store: WeightStore, constants: set[str]) -> dict[str, QuantizedWeight]:
+    """The DequantizeLinear nodes of constant integer codes with a constant scale and no zero point (or
+    a zero one), not blocked: what their float output (folded below) is made of."""
+    out: dict[str, QuantizedWeight] = {}
+    for node in graph.node:
+        if node.op_type != "DequantizeLinear" or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
+            continue
+        x, s = node.input[0], node.input[1]
+        zp = node.input[2] if len(node.input) > 2 else ""
+        attrs = {a.name: a for a in node.attribute}
+        if x not in constants or s not in constants or (zp and zp not in constants) or \
+                attrs.get("block_size") is not None and attrs["block_size"].i:
+            continue
+        codes = np.asarray(store.array(store.key_of(x)))
+        scale = np.asarray(store.array(store.key_of(s)), np.float32)
+        if codes.dtype.kind not in "iu" or codes.size == 0 or (zp and np.any(np.asarray(store.array(store.key_of(zp))))):
+            continue
+        axis = attrs["axis"].i if "axis" in attrs else 1
+        if scale.ndim > 1 or (scale.ndim == 1 and not -codes.ndim <= axis < codes.ndim):
+            continue
+        out[node.output[0]] = QuantizedWeight(scale.reshape(-1) if scale.ndim else scale, axis % max(codes.ndim, 1),
+                                              int(np.abs(codes.astype(np.int64)).max()))
+    return out
 
 
 def _check_graph(model: "onnx.ModelProto", path) -> None:  # noqa: F821

@@ -17,15 +17,19 @@ from xdsl.builder import Builder
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
     DictionaryAttr,
+    IntegerAttr,
     IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
+    f32,
+    i64,
 )
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from h3pc.diagnostics import H3pcError, UnsupportedError
@@ -135,6 +139,8 @@ class ModuleImporter:
             for out, val in zip(node.output, results):
                 if out:
                     self.env[out] = val
+            if len(node.input) > 1 and node.input[1] in self.graph.quantized and results:
+                _mark_weight_steps(node, results[0], self.graph.quantized[node.input[1]])
         rets = [self.value(n) for n in out_names]
         self.builder.insert(func.ReturnOp(*rets))
 
@@ -145,6 +151,36 @@ class ModuleImporter:
         module = ModuleOp([fn])
         module.attributes["h3pc.source"] = StringAttr(source.name)
         return ImportedModel(module, self.store, source, counts, self.graph.folded_nodes)
+
+
+#: the GEMM-like nn ops whose weight (operand 1) may carry a quantized model's steps, and the axis of
+#: that weight along which its output channels lie (nn.gemm: 0 with trans_b)
+_OUTPUT_AXIS = {"nn.matmul": 1, "nn.conv": 0}
+
+
+def _mark_weight_steps(node: Any, result: SSAValue, q: Any) -> None:
+    """A GEMM-like op whose weight a DequantizeLinear made from codes gets the model's step per output
+    channel (`h3pc.weight_scale`) and its largest code (`h3pc.weight_codes`): a tier holding integer
+    codes then writes these, not codes of a range of its own (backends/pim.py, PROGS)."""
+    op = result.owner
+    if not isinstance(op, Operation) or op.name not in (*_OUTPUT_AXIS, "nn.gemm") or len(op.operands) < 2:
+        return
+    shape = op.operands[1].type.get_shape()  # type: ignore[attr-defined]
+    if op.name == "nn.gemm":
+        axis = 0 if op.trans_b.value.data else 1  # type: ignore[attr-defined]
+    else:
+        axis = _OUTPUT_AXIS[op.name]
+    if op.name == "nn.matmul" and len(shape) != 2:
+        return  # batched weights: not a crossbar's static matrix
+    channels = shape[axis]
+    if q.scale.ndim == 0 or q.scale.size == 1:
+        steps = np.full(channels, float(q.scale.reshape(-1)[0]), np.float32)
+    elif q.axis == axis and q.scale.size == channels:
+        steps = q.scale.astype(np.float32)
+    else:
+        return
+    op.attributes["h3pc.weight_scale"] = DenseArrayBase.from_list(f32, [float(s) for s in steps])
+    op.attributes["h3pc.weight_codes"] = IntegerAttr(q.max_code, i64)
 
 
 def unsupported_nodes(model: Any, control_flow: bool = False) -> list[tuple[str, str, str]]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from h3pc import progress
-from h3pc.backends.isa import Instr
+from h3pc.backends.isa import PROGRAMS, Instr
 from h3pc.backends.program import Program, check_constants
 from h3pc.charges import Charges
 from h3pc.diagnostics import H3pcError
@@ -57,7 +57,7 @@ class Emulator:
             self.lazy = tiers.lazy_windows(prog, self.kernels) if ideal else set()
             #: crossbars written before every use (not bound at load in exact runs)
             self.streamed = {(t, i.base) for t, st in prog.streams.items() for i in st
-                             if i.op == "PROG" and not i.resident}
+                             if i.op in PROGRAMS and not i.resident}
             self.makespan, self.events = simulate(prog.streams, self.charges.of)
             check_order(prog, self.events, where)
             self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)

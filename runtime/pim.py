@@ -101,7 +101,26 @@ def _as3(x: np.ndarray, groups: int) -> np.ndarray:
 
 
 def bind_prog(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
-    w, base, weight_bits = ins.w, ins.base, ins.weight_bits
+    return _bind_write(em, tier, ins, exact, lambda m: quantize(m, ins.weight_bits, axis=1))
+
+
+def bind_progs(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
+    """PROGS: the cells take the model's own codes, w / its step per output column."""
+    steps = np.asarray(em.env[ins.scale], np.float32)
+    if not (np.isfinite(steps).all() and (steps > 0).all()):
+        raise H3pcError(f"stream.{tier}: PROGS weight steps (%{ins.scale}) must be positive and finite")
+    levels = float(2 ** (ins.weight_bits - 1) - 1)
+
+    def codes(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = steps.reshape(m.shape[0], 1, m.shape[2])
+        return np.clip(np.rint(m / s), -levels, levels).astype(np.float32), s
+    return _bind_write(em, tier, ins, exact, codes)
+
+
+def _bind_write(em: Any, tier: str, ins: Any, exact: bool,
+                weight_codes: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> Callable[[], None]:
+    """A crossbar write: `weight_codes` gives the cells' codes and the step per output column."""
+    w, base = ins.w, ins.base
     env, crossbars, noisy, box = em.env, em.crossbars, em.noise and not exact, em.rng
     t = em.hw.tier(tier)
 
@@ -112,7 +131,7 @@ def bind_prog(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
             crossbars[(tier, base)] = (np.ascontiguousarray(mat3), None, None)
             return
         # per output column scales, as each column's weights are sliced into its own cells
-        codes, scale = quantize(mat3, weight_bits, axis=1)
+        codes, scale = weight_codes(mat3)
         var = None
         if noisy:
             var = read_variance(codes, t) if t.read_noise else None
@@ -179,4 +198,4 @@ def _bind_read(em: Any, tier: str, ins: Any, exact: bool,
     return run
 
 
-BINDERS = {"PROG": bind_prog, "MVM": bind_mvm, "MVMS": bind_mvms}
+BINDERS = {"PROG": bind_prog, "PROGS": bind_progs, "MVM": bind_mvm, "MVMS": bind_mvms}

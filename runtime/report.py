@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from h3pc.backends.isa import Instr
+from h3pc.backends.isa import PROGRAMS, Instr
 from h3pc.backends.program import Program, entry_of, node_of, symbol_of
 from h3pc.backends import tiers as registry
 from h3pc.cost import COMPONENTS, Cost
@@ -23,8 +23,8 @@ from h3pc.runtime.schedule import Event, lifetimes, max_overlap
 
 #: what an instruction spends its engine's time on (report fields `<activity>_s`, trace `cat`)
 #: (every other instruction is a tier's own: compute)
-ACTIVITY = {"LD": "load", "FILL": "load", "ST": "store", "PROG": "program", "SIGNAL": "sync", "WAIT": "sync",
-            "HALT": "sync"}
+ACTIVITY = {"LD": "load", "FILL": "load", "ST": "store", "PROG": "program", "PROGS": "program", "SIGNAL": "sync",
+            "WAIT": "sync", "HALT": "sync"}
 ACTIVITIES = ("compute", "load", "store", "program", "sync")
 #: why a tier costs energy while idle (the report's `static_energy.reason`)
 STATIC_REASON = ("leakage and bias of the tiers that are powered for the whole run, busy or idle "
@@ -103,7 +103,7 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
     per_inference_writes = {t: 0 for t in stationary}
     spans: dict[str, list[tuple[int, int]]] = {t: [] for t in stationary}
     for ev in events:
-        if ev.ins.op == "PROG":
+        if ev.ins.op in PROGRAMS:
             shape = prog.tensors[ev.ins.w].shape
             tier = stationary[ev.tier]
             groups = shape[0] if len(shape) == 3 else 1

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from h3pc.backends import tiers
-from h3pc.backends.isa import Instr
+from h3pc.backends.isa import PROGRAMS, Instr
 from h3pc.backends.program import Program
 from h3pc.cost import Cost
 from h3pc.diagnostics import H3pcError
@@ -63,7 +63,7 @@ def steps(prog: Program, engine: str) -> list[Step]:
 
 
 def is_load_time(ins: Instr) -> bool:
-    return ins.op == "PROG" and ins.resident == 1
+    return ins.op in PROGRAMS and ins.resident == 1
 
 
 def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cost],

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from h3pc.backends import tiers
-from h3pc.backends.isa import RESULT_FIELDS, TENSOR_FIELDS, Instr, tensors_of
+from h3pc.backends.isa import PROGRAMS, RESULT_FIELDS, TENSOR_FIELDS, Instr, tensors_of
 from h3pc.backends.program import Program, Tensor
 from h3pc.diagnostics import H3pcError
 from h3pc.dialects.shapes import fmt_shape, matmul_shape
@@ -83,10 +83,15 @@ def _problem(ins: Instr, tensors: list[Tensor], held: dict[int, tuple[int, ...]]
         if isinstance(want, str):
             return want
         return _same("result", out, want)  # any dtype: the analog tiers deliver float32 whatever the table says
-    if op == "PROG":
+    if op in PROGRAMS:
         w = tensors[ins.w].shape
         if len(w) not in (2, 3) or 0 in w:
             return f"weights {fmt_shape(w)} are not a rows x cols (or groups x rows x cols) matrix"
+        if op == "PROGS":
+            s = tensors[ins.scale]
+            want = ((w[0] if len(w) == 3 else 1) * w[-1],)
+            if s.shape != want or s.dtype != "float32" or s.role != "const":
+                return f"weight scales {fmt_shape(s.shape)} {s.dtype} ({s.role}) are not constant float32 {fmt_shape(want)}"
         if ins.resident not in (0, 1):
             return f"resident is {ins.resident}, not 0 or 1"
         if not is_load_time(ins):

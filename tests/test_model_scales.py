@@ -98,3 +98,49 @@ def test_codes_wider_than_the_dac_keep_the_tiers_own_range(tmp_path) -> None:
     prog = compiled(path, (0, -1000, 1000))
     assert any(i.op == "MVM" for i in prog.streams["sram_pim"]) and not any(
         i.op == "MVMS" for i in prog.streams["sram_pim"])
+
+
+def qdq_model(tmp_path, per_channel: bool):
+    """QuantizeLinear/DequantizeLinear on the input (uint8, a zero point) and a DequantizeLinear of int8
+    weight codes (per tensor or per output channel; no column reaches code 127) feeding a MatMul."""
+    w_codes = RNG.integers(-100, 101, (K, N)).astype(np.int8)
+    s_w = ((RNG.random(N) + 0.5) / 100).astype(np.float32) if per_channel else np.asarray(0.01, np.float32)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["wq", "sw"], ["w"], axis=1),
+        helper.make_node("MatMul", ["xd", "w"], ["y"], name="fc"),
+    ]
+    inits = [numpy_helper.from_array(np.asarray(S_X, np.float32), "sx"),
+             numpy_helper.from_array(np.asarray(131, np.uint8), "zx"),
+             numpy_helper.from_array(w_codes, "wq"), numpy_helper.from_array(s_w, "sw")]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, K])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, N])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)], ir_version=10)
+    path = tmp_path / "qdq.onnx"
+    path.write_bytes(m.SerializeToString())
+    return path, w_codes.astype(np.float32), np.broadcast_to(s_w, (N,))
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_a_qdq_models_weight_codes_and_activation_grid_reach_the_crossbars(tmp_path, per_channel: bool) -> None:
+    """The crossbars hold the model's int8 weight codes (PROGS) and the DAC steps by its activation scale
+    (MVMS): the read is the model's integer arithmetic, as onnxruntime computes it, to float rounding."""
+    import onnxruntime as ort
+
+    path, w_codes, s_w = qdq_model(tmp_path, per_channel)
+    x = (RNG.standard_normal((4, K)) * 1.5).astype(np.float32)
+    codes = np.clip(np.rint(x / S_X) + 131, 0, 255) - 131
+    want = (codes @ w_codes) * S_X * s_w
+    ref = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    assert np.abs(ref - want).max() <= 1e-5 * np.abs(want).max()
+
+    prog = from_container(container.decode(container.encode(to_container(
+        compile_model(str(path), "sram-pim", fine_adcs()).program))), "test")
+    ops = [i.op for i in prog.streams["sram_pim"]]
+    assert "PROGS" in ops and "MVMS" in ops and "PROG" not in ops and "MVM" not in ops
+    got = Emulator(prog, noise=False).run({"x": x})[0]["y"]
+    assert np.abs(got - ref).max() <= 1e-5 * np.abs(ref).max()
+    preset = compile_model(str(path), "sram-pim").program  # the preset's 7-bit ADCs: their own rounding
+    dev = np.abs(Emulator(preset, noise=False).run({"x": x})[0]["y"] - ref).max() / np.abs(ref).max()
+    assert dev < 0.02

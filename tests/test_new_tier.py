@@ -89,7 +89,7 @@ class Systolic(Tier):
         return seq([ld_a, ld_b, compute, store(hw, s.g * s.m * rows * ELEM_BYTES, spills.out)])
 
     def lower_part(self, e: Any, hw, a: SSAValue, b: SSAValue, lo: int, hi: int, g: int, elem: Any,
-                   streamed: bool, bits: Mapping[str, int]) -> SSAValue:
+                   streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> SSAValue:
         m = a.type.get_shape()[1]  # type: ignore[attr-defined]
         return e.op(SystolicMatMulOp, [a, e.columns(b, lo, hi)], (g, m, hi - lo), elem)
 

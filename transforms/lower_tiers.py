@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, StringAttr, TensorType
@@ -159,6 +160,21 @@ def _join(e: _Emitter, parts: list[SSAValue]) -> SSAValue:
     return parts[0] if len(parts) == 1 else tiers.host().join(e, parts)
 
 
+#: a quantized model's weight steps on a GEMM-like op, one per output channel (frontend/folding.py records
+#: them where a constant DequantizeLinear feeds a weight), and the largest code magnitude they step
+WEIGHT_SCALE, WEIGHT_CODES = "h3pc.weight_scale", "h3pc.weight_codes"
+
+
+def weight_steps(op: Operation, g: int, n: int) -> tuple[np.ndarray, int] | None:
+    """The op's weight steps as [g, n] over the canonical product's columns and the largest code
+    magnitude, or None."""
+    attr, codes = op.attributes.get(WEIGHT_SCALE), op.attributes.get(WEIGHT_CODES)
+    if attr is None or codes is None:
+        return None
+    steps = np.asarray(attr.get_values(), np.float32)  # type: ignore[attr-defined]
+    return (steps.reshape(g, n), codes.value.data) if steps.size == g * n else None  # type: ignore[attr-defined]
+
+
 def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
     node = op.node_name if isinstance(op, nn.NNOp) else ""
     streamed = streamed_of(op)
@@ -177,11 +193,12 @@ def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
         raise UnsupportedError(f"node '{node}': split {split} covers {sum(split.values())} of {n} rows")
     parts, lo = [], 0
     elem = op.results[0].type.element_type  # type: ignore[attr-defined]
+    wscale = weight_steps(op, g, n)
     for tier in tiers.of(hw):
         rows = split.get(tier.name, 0)
         if rows:
             parts.append(tier.lower_part(e, hw, canon.a, canon.b, lo, lo + rows, g, elem, tier.name in streamed,
-                                         bits))
+                                         bits, weight_scale=wscale))
             lo += rows
     result = _epilogue(e, op, _join(e, parts))
     op.results[0].replace_all_uses_with(result)

@@ -180,3 +180,11 @@ func.func @case21(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 8x4>) {
   func.return
 }
 // CHECK: input_scale and input_levels go together
+
+// -----
+
+func.func @case22(%w: tensor<8x4xf32>) {
+  %0 = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, weight_scale = array<f32: 0.5, 0.25>} : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
+  func.return
+}
+// CHECK: weight_scale needs 4 positive finite steps (one per output column), got 2

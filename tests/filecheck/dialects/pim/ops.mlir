@@ -96,3 +96,14 @@ func.func @static_step(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 8x4>) -> t
 // CHECK-NEXT:  %{{.*}} = pim.mvm %{{.*}}, %{{.*}} {input_bits = 8 : i64, adc_bits = 7 : i64, input_scale = 5.000000e-02 : f32, input_levels = 255 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
 // GENERIC-LABEL: "func.func"() <{sym_name = "static_step"
 // GENERIC:       "pim.mvm"(%{{.*}}, %{{.*}}) <{input_bits = 8 : i64, adc_bits = 7 : i64, input_scale = 5.000000e-02 : f32, input_levels = 255 : i64}>
+
+// A quantized model's weight steps, one per output column: the cells take its own codes (PROGS).
+func.func @model_codes(%w: tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4> {
+  %xb = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, weight_scale = array<f32: 0.5, 0.25, 0.125, 1.0>} : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
+  func.return %xb : !pim.crossbars<sram, 8x4>
+}
+
+// CHECK-LABEL: func.func @model_codes
+// CHECK-NEXT:  %{{.*}} = pim.program %{{.*}} {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, weight_scale = array<f32: 5.000000e-01, 2.500000e-01, 1.250000e-01, 1.000000e+00>} : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
+// GENERIC-LABEL: "func.func"() <{sym_name = "model_codes"
+// GENERIC:       "pim.program"(%{{.*}}) <{kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, weight_scale = array<f32: 5.000000e-01, 2.500000e-01, 1.250000e-01, 1.000000e+00>}>
