@@ -29,9 +29,10 @@ from h3pc.dialects.types import ELEMENT_TYPES, MAX_FOLD_BYTES
 from h3pc.files import note_input
 from h3pc.frontend.weights import WeightStore
 
-#: newest ONNX IR version we read (onnx 1.23), and the ai.onnx opsets the importers handle.
+#: newest ONNX IR version we read (onnx 1.23), and the ai.onnx opsets the importers handle (onnxruntime
+#: 1.31, our reference and constant folder, runs opsets up to 26).
 MAX_IR_VERSION = 13
-MIN_OPSET, MAX_OPSET = 9, 23
+MIN_OPSET, MAX_OPSET = 7, 26
 #: initializers up to this many payload bytes stay inside the skeleton (shape inference reads them).
 INLINE_BYTES = 4096
 

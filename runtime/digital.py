@@ -21,11 +21,18 @@ _WINDOW_READERS = frozenset({"PMM", "GEMM", "MVM", "MVMS"})
 _BESIDES_LEFT = TENSOR_FIELDS - {"a", "x"}
 
 
-def product(a: Any, b: np.ndarray, cast: bool = True) -> np.ndarray:
-    """An exact grouped product a[g, m, k] @ b[g, k, n] (a may be lazy im2col windows); the analog
-    tiers deliver float32."""
+def product(a: Any, b: np.ndarray, cast: bool = True, dtype: Any = np.float32) -> np.ndarray:
+    """An exact grouped product a[g, m, k] @ b[g, k, n] (a may be lazy im2col windows); an analog tier
+    delivers `dtype` (`result_dtype`: float32 from its ADCs, in the model's float type)."""
     y = a.matmul(b) if isinstance(a, Windows) else np.matmul(a, b)
-    return y.astype(np.float32, copy=False) if cast else y
+    return y.astype(dtype, copy=False) if cast else y
+
+
+def result_dtype(em: Any, out: int) -> np.dtype:
+    """What an analog tier's product hands on: the model's float type of the result (its ADC codes
+    scaled back in float32, then converted), float32 for anything else."""
+    dt = np.dtype(em.prog.tensors[out].dtype)
+    return dt if dt.kind == "f" else np.dtype(np.float32)
 
 
 def lazy_windows(prog: Program, kernels: Kernels) -> set[int]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from h3pc.hardware.schema import PhotonicTier
-from h3pc.runtime.digital import product
+from h3pc.runtime.digital import product, result_dtype
 from h3pc.runtime.quantize import fake_quantize
 
 
@@ -41,15 +41,15 @@ def output_noise(y: np.ndarray, p: PhotonicTier, rng: np.random.Generator) -> np
 
 def bind_pmm(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
     a, b, out, in_bits, w_bits, out_bits = ins.a, ins.b, ins.out, ins.in_bits, ins.w_bits, ins.out_bits
-    env = em.env
+    env, dtype = em.env, result_dtype(em, ins.out)
     if exact:
         def run() -> None:
-            env[out] = product(env[a], env[b])
+            env[out] = product(env[a], env[b], dtype=dtype)
     elif not em.noise:
         def run() -> None:
             x, w = np.asarray(env[a]), env[b]
             y = fake_quantize(np.matmul(fake_quantize(x, in_bits), fake_quantize(w, w_bits)), out_bits)
-            env[out] = y.astype(np.float32, copy=False)
+            env[out] = y.astype(dtype, copy=False)
     else:
         p, box = em.hw.tier(tier), em.rng
 
@@ -58,7 +58,7 @@ def bind_pmm(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
             x = operand_noise(fake_quantize(np.asarray(env[a]), in_bits), p, rng)
             w = operand_noise(fake_quantize(np.asarray(env[b]), w_bits), p, rng)
             y = output_noise(np.matmul(input_phase_noise(x, p, rng), w), p, rng)
-            env[out] = fake_quantize(y, out_bits).astype(np.float32, copy=False)
+            env[out] = fake_quantize(y, out_bits).astype(dtype, copy=False)
     return run
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import PimTier
-from h3pc.runtime.digital import product
+from h3pc.runtime.digital import product, result_dtype
 from h3pc.runtime.quantize import adc_step, crossbar_matmul, quantize, row_blocks
 from h3pc.runtime.reference import Windows
 
@@ -162,7 +162,7 @@ def _bind_read(em: Any, tier: str, ins: Any, exact: bool,
     noise's bit-plane table (the codes' magnitude bits plus the sign)."""
     x, out, base, adc_bits = ins.x, ins.out, ins.base, ins.adc_bits
     env, crossbars = em.env, em.crossbars
-    shape = em.prog.tensors[out].shape
+    shape, dtype = em.prog.tensors[out].shape, result_dtype(em, out)
     t = em.hw.tier(tier)
 
     def weights() -> tuple[np.ndarray, Any]:
@@ -180,7 +180,7 @@ def _bind_read(em: Any, tier: str, ins: Any, exact: bool,
             xv = env[x]
             if not isinstance(xv, Windows):
                 xv = xv.reshape(mat.shape[0], -1, xv.shape[-1])
-            env[out] = product(xv, mat).reshape(shape)
+            env[out] = product(xv, mat, dtype=dtype).reshape(shape)
     else:
         box = em.rng
 
@@ -194,7 +194,7 @@ def _bind_read(em: Any, tier: str, ins: Any, exact: bool,
                 std = partial_sum_std(xc, var, t.crossbar_rows, noise_bits)
                 read = std * box[0].standard_normal(std.shape, dtype=np.float32)
             y = crossbar_matmul(xc, mat, t.crossbar_rows, step, read) * (xs * scale)
-            env[out] = y.reshape(shape).astype(np.float32, copy=False)
+            env[out] = y.reshape(shape).astype(dtype, copy=False)
     return run
 
 

@@ -460,7 +460,7 @@ ONNX_CASES = [
       for f in (0.1, 0.5, 0.97)],
     Case("onnx-ir-version-too-new", "h3pc", onnx_file(model(ir=14)), ("IR version 14",)),
     Case("onnx-opset-out-of-range", "h3pc",
-         onnx_file(model([N("Relu", ["x"], ["y"], name="r")], inits=[], opset=7)), ("opset 7",)),
+         onnx_file(model([N("Relu", ["x"], ["y"], name="r")], inits=[], opset=6)), ("opset 6",)),
     # sizes: declared, never allocated (isolated under an address-space cap)
     Case("onnx-huge-initializer-raw", "h3pc", with_init(init("w", [10**6, 10**6], raw=F32.tobytes()), [2, 10**6]),
          ("'w'", "payload bytes"), isolate=True),
