@@ -124,6 +124,7 @@ def make_static(loaded: LoadedModel, input_shapes: dict[str, tuple[int, ...]] | 
     graph = model.graph
     store = loaded.weights
     _check_graph(model, loaded.path)
+    _explicit_defaults(graph)
     constants = {t.name for t in graph.initializer}
     _constant_nodes_to_initializers(graph, store, constants)
     _pin_values(graph, store, constants, input_values or {}, input_shapes or {}, loaded.path)
@@ -182,6 +183,18 @@ def _opset(model) -> int:
 
 def _constant(store: WeightStore, constants: set[str], name: str) -> np.ndarray | None:
     return np.asarray(store.array(store.key_of(name))) if name in constants else None
+
+
+def _explicit_defaults(graph) -> None:
+    """Attributes whose spec default onnx's shape inference does not apply: STFT's `onesided` (default 1)
+    read as 0 for a [batch, length] signal gives twice the bins onnxruntime computes (the log-mel
+    front ends of onnx-asr, tests/test_shape_tolerance.py)."""
+    from onnx import helper
+
+    for node in graph.node:
+        if node.op_type == "STFT" and node.domain in ("", "ai.onnx") and \
+                not any(a.name == "onesided" for a in node.attribute):
+            node.attribute.append(helper.make_attribute("onesided", 1))
 
 
 def _quantized_weights(graph, store: WeightStore, constants: set[str]) -> dict[str, QuantizedWeight]:

@@ -234,3 +234,18 @@ def test_input_value_mistakes_are_one_line(flags: list[str], message: str, tmp_p
     path = flag_model(tmp_path)
     line = one_line(main([str(path), *flags]), capsys.readouterr().err)
     assert message in line, line
+
+
+def test_stft_of_a_batch_by_length_signal_without_onesided(tmp_path: Path) -> None:
+    """The log-mel front ends of onnx-asr: STFT of a [batch, length] signal, `onesided` left to its default
+    (1), then a mel matrix over its bins. onnx's shape inference reads the absent attribute as 0 (twice the
+    bins) and rejected the MatMul; the default is now explicit, and the signal is read as real."""
+    n, frame, hop, bins = 64, 16, 8, 9
+    nodes = [helper.make_node("STFT", ["x", "hop", "win"], ["spec"], name="stft"),
+             helper.make_node("ReduceSumSquare", ["spec"], ["power"], axes=[-1], keepdims=0),
+             helper.make_node("MatMul", ["power", "mel"], ["y"], name="mel")]
+    m = build(nodes, [helper.make_tensor_value_info("x", T.FLOAT, [1, n])],
+              [helper.make_tensor_value_info("y", T.FLOAT, None)],
+              {"hop": np.asarray(hop, np.int64), "win": np.hanning(frame).astype(np.float32),
+               "mel": np.abs(f32(bins, 4))}, opset=17)
+    matches_onnxruntime(m, {"x": f32(1, n)}, tmp_path)

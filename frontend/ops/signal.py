@@ -111,8 +111,12 @@ def window(ctx: NodeContext) -> list:
                "(or the only values the static output shape allows)")
 def stft(ctx: NodeContext) -> list:
     shape, out = ctx.shape(0), ctx.out_shape()
+    signal = ctx.input(0)
+    if len(shape) == 2:  # [batch, length]: a real signal, as onnxruntime reads it
+        shape = (*shape, 1)
+        signal = ctx.unary(nn.ReshapeOp, signal, out_shape=shape)
     if len(shape) != 3 or shape[-1] not in (1, 2) or len(out) != 4:
-        raise ctx.fail(f"signal of shape {list(shape)} must be [batch, length, 1 or 2]")
+        raise ctx.fail(f"signal of shape {list(shape)} must be [batch, length, 1 or 2] (or [batch, length])")
     onesided = bool(ctx.attr("onesided", 1))
     if onesided and shape[-1] == 2:
         raise ctx.fail("onesided=1 needs a real signal (last dim 1)")
@@ -136,7 +140,7 @@ def stft(ctx: NodeContext) -> list:
     elem = ctx.out_type().element_type
     idx = (np.arange(frames)[:, None] * step + np.arange(length)[None, :]).astype(np.int64)
     framed_shape = [shape[0], frames, length, shape[2]]
-    x = ctx.emit(nn.GatherOp, [ctx.input(0), ctx.constant(idx, "frame_taps")], {"axis": int_attr(1)},
+    x = ctx.emit(nn.GatherOp, [signal, ctx.constant(idx, "frame_taps")], {"axis": int_attr(1)},
                  [TensorType(elem, framed_shape)]).results[0]
     if ctx.has_input(2):
         win = ctx.unary(nn.ReshapeOp, ctx.input(2), out_shape=(1, 1, length, 1))
