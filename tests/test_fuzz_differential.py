@@ -94,7 +94,7 @@ def test_generator_covers_every_step() -> None:
 
     counts: Counter[str] = Counter()
 
-    @settings(max_examples=500, deadline=None, database=None)
+    @settings(max_examples=500, deadline=None, database=None, derandomize=True)  # the same draws on every run
     @given(graphs())
     def collect(graph) -> None:
         counts.update(graph[2])
