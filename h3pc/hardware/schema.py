@@ -184,10 +184,13 @@ class HardwareConfig:
     memory: Memory
     source: str = field(default="", compare=False)
 
+    def __post_init__(self) -> None:
+        # each tier's block as a plain attribute (`hw.photonic`): the cost formulas read them in hot loops
+        for k, cfg in self.tiers:
+            if k not in ("name", "tiers", "memory", "source"):
+                object.__setattr__(self, k, cfg)
+
     def __getattr__(self, key: str) -> Any:
-        for k, cfg in self.__dict__.get("tiers", ()):
-            if k == key:
-                return cfg
         raise AttributeError(f"hardware description '{self.__dict__.get('name')}' has no '{key}'")
 
     def tier(self, key: str) -> Any:
