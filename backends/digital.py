@@ -14,17 +14,16 @@ from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Operation, SSAValue
 
 from h3pc.backends.isa import Instr, make
-from h3pc.backends.tier import ELEM_BYTES, Part, Shape, Spills, Tier, load, seq, store
+from h3pc.backends.tier import ELEM_BYTES, HostTier, Part, Shape, Spills, load, seq, store
 from h3pc.cost import Cost, digital_gemm, offchip_transfer
 from h3pc.dialects import digital
 from h3pc.dialects.nn import shape_of
 from h3pc.hardware.schema import HardwareConfig
 
 
-class Digital(Tier):
+class Digital(HostTier):
     name = "digital"
     target = "electronic"
-    host = True
     instructions = ("GEMM", "VOP")
     #: the ops (as the symbol table names them) whose host instructions belong to a split layer's part:
     #: its own product and the join of the tiers' columns

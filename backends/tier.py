@@ -16,6 +16,7 @@ crossbars (capacity, programming, residency, wear: `StationaryTier`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -106,14 +107,15 @@ def crossbar_layout(resident: Sequence[int], scratch_of: Sequence[int], forced: 
         scratch = grown
 
 
-class Tier:
-    """One tier. Subclasses set the class attributes and implement the methods their role needs."""
+class Tier(ABC):
+    """One tier. Subclasses set the class attributes and implement the abstract methods (the host's and a
+    crossbar tier's own in `HostTier` and `StationaryTier`)."""
 
     #: key of its block in the hardware description, its row in reports, its key in `h3pc.split`
     name: ClassVar[str]
     #: the `--target` that puts every layer on it
     target: ClassVar[str]
-    #: runs everything that is not a layer part; exactly one registered tier is the host
+    #: runs everything that is not a layer part (a `HostTier`); exactly one registered tier is the host
     host: ClassVar[bool] = False
     #: holds weights in crossbars (a `StationaryTier`)
     stationary: ClassVar[bool] = False
@@ -139,11 +141,12 @@ class Tier:
         """Why this tier cannot run a layer (`static`: its B operand is a constant), or None."""
         return None
 
+    @abstractmethod
     def part_cost(self, hw: HardwareConfig, s: Shape, rows: int, streamed: bool, spills: Spills) -> Part:
         """What the lowered program spends per inference on `rows` output rows of layer `s` here."""
-        raise NotImplementedError
 
     # -- lowering (transforms/lower_tiers.py) ------------------------------------------------------
+    @abstractmethod
     def lower_part(self, e: Any, hw: HardwareConfig, a: "SSAValue", b: "SSAValue", lo: int, hi: int, g: int,
                    elem: Any, streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> "SSAValue":
         """Emit the ops of one part, C[g, m, lo:hi] = a[g, m, k] @ b[g, k, lo:hi], through the lowering's
@@ -151,31 +154,37 @@ class Tier:
         every use; `bits`: the layer's `h3pc.bits` overrides; `weight_scale`: a quantized model's own
         weight step per output column ([g, n] numpy) and its largest code, or None, for tiers that
         hold integer codes."""
-        raise NotImplementedError
 
-    def windows(self, e: Any, x: "SSAValue", shape: tuple[int, ...], props: dict[str, Any]) -> "SSAValue":
-        """(The host's) a conv's input windows as the rows of a grouped product ([g, rows, k])."""
-        raise NotImplementedError
-
-    def join(self, e: Any, parts: list["SSAValue"]) -> "SSAValue":
-        """(The host's) a split layer's parts, columns side by side."""
-        raise NotImplementedError
-
+    @abstractmethod
     def owns(self, op: "Operation") -> bool:
         """This tier runs `op` (an op of its dialect)."""
-        return False
 
     # -- codegen (backends/codegen.py) -------------------------------------------------------------
+    @abstractmethod
     def emit(self, cg: Any, op: "Operation", sym: int) -> None:
         """Append `op`'s instructions to this tier's stream through the code generator `cg`
         (`cg.load`, `cg.store`, `cg.emit`, `cg.tid`, `cg.tensors`)."""
-        raise NotImplementedError
 
     # -- charges (h3pc/charges.py) -----------------------------------------------------------------
+    @abstractmethod
     def charge(self, ch: Any, ins: Instr) -> tuple[Cost, int]:
         """(cost, crossbar cells written) of one of its own instructions; `ch` is the program's
         `Charges` (h3pc/charges.py: `ch.hw`, `ch.prog.tensors`, the kernels' costs)."""
-        raise NotImplementedError
+
+
+class HostTier(Tier):
+    """The tier that runs every op that is not a layer part: vector kernels, the joins of split layers and
+    the windows of a conv (the lowering asks it for the last two)."""
+
+    host = True
+
+    @abstractmethod
+    def windows(self, e: Any, x: "SSAValue", shape: tuple[int, ...], props: dict[str, Any]) -> "SSAValue":
+        """A conv's input windows as the rows of a grouped product ([g, rows, k])."""
+
+    @abstractmethod
+    def join(self, e: Any, parts: list["SSAValue"]) -> "SSAValue":
+        """A split layer's parts, columns side by side."""
 
 
 class StationaryTier(Tier):
@@ -186,24 +195,24 @@ class StationaryTier(Tier):
     #: the crossbar geometry a program is compiled for: another description may change costs, not these
     geometry: ClassVar[tuple[str, ...]] = ()
 
+    @abstractmethod
     def capacity(self, hw: HardwareConfig) -> int:
         """Crossbars the tier has."""
-        raise NotImplementedError
 
+    @abstractmethod
     def crossbars(self, hw: HardwareConfig, k: int, n: int) -> int:
         """Crossbars a k x n weight matrix takes."""
-        raise NotImplementedError
 
+    @abstractmethod
     def pieces(self, hw: HardwareConfig, g: int, k: int, n: int, node: str) -> list[tuple[int, int]]:
         """Column ranges of a [g, k, n] matrix such that each piece fits the tier."""
-        raise NotImplementedError
 
     def allows_reprogramming(self, hw: HardwareConfig) -> bool:
         return False
 
+    @abstractmethod
     def program_cells(self, hw: HardwareConfig, shape: tuple[int, ...]) -> int:
         """Cells written to program a weight tensor of this shape ([k, n] or [g, k, n])."""
-        raise NotImplementedError
 
     def wear_out(self, hw: HardwareConfig, worst_writes: int) -> float | None:
         return inferences_to_wear_out(self.config(hw), worst_writes)

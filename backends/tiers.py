@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from h3pc.backends import digital, photonic, reram_pim, sram_pim
 from h3pc.backends.isa import BY_NAME
-from h3pc.backends.tier import StationaryTier, Tier
+from h3pc.backends.tier import HostTier, StationaryTier, Tier
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import DMA, HardwareConfig, register_block
 
@@ -28,7 +28,7 @@ def register(tier: Tier, config: type | None = None) -> Tier:
         raise H3pcError(f"tier '{tier.name}' is already registered")
     if tier.target == HYBRID or any(t.target == tier.target for t in REGISTRY.values()):
         raise H3pcError(f"tier '{tier.name}': target '{tier.target}' is taken")
-    if tier.host and any(t.host for t in REGISTRY.values()):
+    if isinstance(tier, HostTier) and any(isinstance(t, HostTier) for t in REGISTRY.values()):
         raise H3pcError(f"tier '{tier.name}': there is already a host tier")
     missing = [m for m in tier.instructions if m not in BY_NAME]
     if missing:
@@ -60,8 +60,8 @@ def of(hw: HardwareConfig) -> tuple[Tier, ...]:
     return tuple(t for t in REGISTRY.values() if hw.has(t.name))
 
 
-def host() -> Tier:
-    return next(t for t in REGISTRY.values() if t.host)
+def host() -> HostTier:
+    return next(t for t in REGISTRY.values() if isinstance(t, HostTier))
 
 
 def stationary(hw: HardwareConfig | None = None) -> tuple[StationaryTier, ...]:
