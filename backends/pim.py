@@ -27,13 +27,14 @@ from h3pc.diagnostics import H3pcError, UnsupportedError
 from h3pc.dialects import pim
 from h3pc.dialects.nn import int_attr, shape_of
 from h3pc.hardware.schema import HardwareConfig, PimTier
+from h3pc.workload import FREE
 
 
 #: the attributes a quantized model's importer puts on the op that dequantizes an activation
 #: (frontend/ops/quant.py): its scale, zero point and the range of its integer codes
 SCALE, ZERO_POINT, CODE_RANGE = "h3pc.scale", "h3pc.zero_point", "h3pc.code_range"
 #: ops that only move or view data: an activation keeps its quantization grid through them
-_VIEWS = frozenset({"nn.reshape", "nn.transpose", "nn.broadcast", "nn.slice", "digital.im2col"})
+_VIEWS = FREE | {"nn.transpose", "nn.broadcast", "nn.slice"}
 
 
 def model_input_step(v: SSAValue, input_bits: int) -> tuple[float, int] | None:

@@ -1,5 +1,5 @@
 """The host tier's execution: GEMM in fp32 and every vector op as its kernel (runtime/kernels.py),
-and the one exact product every tier's `--ideal` run shares. Its compile-time side:
+and the lazy windows of a conv that exact runs read in place. Its compile-time side:
 backends/digital.py."""
 
 from __future__ import annotations
@@ -12,27 +12,13 @@ import numpy as np
 from h3pc.backends.isa import TENSOR_FIELDS, tensors_of
 from h3pc.backends.program import Program
 from h3pc.runtime.kernels import Kernels
-from h3pc.runtime.reference import Windows, prop
+from h3pc.runtime.reference import Windows, product, prop
 
 #: the host's op that makes a conv's windows (lowered convs only read them as a product's left operand)
 WINDOWS_OP = "digital.im2col"
 #: the products that read a lazy window view as their left operand (`a`, or `x` of a crossbar read)
 _WINDOW_READERS = frozenset({"PMM", "GEMM", "MVM", "MVMS"})
 _BESIDES_LEFT = TENSOR_FIELDS - {"a", "x"}
-
-
-def product(a: Any, b: np.ndarray, cast: bool = True, dtype: Any = np.float32) -> np.ndarray:
-    """An exact grouped product a[g, m, k] @ b[g, k, n] (a may be lazy im2col windows); an analog tier
-    delivers `dtype` (`result_dtype`: float32 from its ADCs, in the model's float type)."""
-    y = a.matmul(b) if isinstance(a, Windows) else np.matmul(a, b)
-    return y.astype(dtype, copy=False) if cast else y
-
-
-def result_dtype(em: Any, out: int) -> np.dtype:
-    """What an analog tier's product hands on: the model's float type of the result (its ADC codes
-    scaled back in float32, then converted), float32 for anything else."""
-    dt = np.dtype(em.prog.tensors[out].dtype)
-    return dt if dt.kind == "f" else np.dtype(np.float32)
 
 
 def lazy_windows(prog: Program, kernels: Kernels) -> set[int]:
@@ -57,7 +43,7 @@ def bind_gemm(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
     env = em.env
 
     def run() -> None:
-        env[out] = product(env[a], env[b], cast=False)
+        env[out] = product(env[a], env[b])
     return run
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from h3pc.hardware.schema import PhotonicTier
-from h3pc.runtime.digital import product, result_dtype
+from h3pc.runtime.reference import delivered_dtype, product
 from h3pc.runtime.quantize import fake_quantize
 
 
@@ -41,7 +41,7 @@ def output_noise(y: np.ndarray, p: PhotonicTier, rng: np.random.Generator) -> np
 
 def bind_pmm(em: Any, tier: str, ins: Any, exact: bool) -> Callable[[], None]:
     a, b, out, in_bits, w_bits, out_bits = ins.a, ins.b, ins.out, ins.in_bits, ins.w_bits, ins.out_bits
-    env, dtype = em.env, result_dtype(em, ins.out)
+    env, dtype = em.env, delivered_dtype(np.dtype(em.prog.tensors[ins.out].dtype))
     if exact:
         def run() -> None:
             env[out] = product(env[a], env[b], dtype=dtype)

@@ -29,9 +29,8 @@ import numpy as np
 
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import PimTier
-from h3pc.runtime.digital import product, result_dtype
 from h3pc.runtime.quantize import adc_step, crossbar_matmul, quantize, row_blocks
-from h3pc.runtime.reference import Windows
+from h3pc.runtime.reference import Windows, delivered_dtype, product
 
 K_B = 1.380649e-23  # J/K
 Q_E = 1.602176634e-19  # C
@@ -162,7 +161,7 @@ def _bind_read(em: Any, tier: str, ins: Any, exact: bool,
     noise's bit-plane table (the codes' magnitude bits plus the sign)."""
     x, out, base, adc_bits = ins.x, ins.out, ins.base, ins.adc_bits
     env, crossbars = em.env, em.crossbars
-    shape, dtype = em.prog.tensors[out].shape, result_dtype(em, out)
+    shape, dtype = em.prog.tensors[out].shape, delivered_dtype(np.dtype(em.prog.tensors[out].dtype))
     t = em.hw.tier(tier)
 
     def weights() -> tuple[np.ndarray, Any]:

@@ -958,6 +958,19 @@ def _im2col(op: Operation) -> Kernel:
     return lambda x: (im2col(x, k, s, p, d, g),)
 
 
+def product(a: Any, b: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """An exact grouped product a[g, m, k] @ b[g, k, n] (a may be lazy im2col `Windows`), in `dtype` when
+    given: the exact run every tier's instructions share."""
+    y = a.matmul(b) if isinstance(a, Windows) else np.matmul(a, b)
+    return y if dtype is None else y.astype(dtype, copy=False)
+
+
+def delivered_dtype(dt: np.dtype) -> np.dtype:
+    """What an analog tier's product hands on: the model's float type (its ADC codes scaled back, then
+    converted), float32 for anything else."""
+    return dt if dt.kind == "f" else np.dtype(np.float32)
+
+
 @kernel("digital.matmul", "photonic.matmul", "pim.mvm")
 def _tier_matmul(op: Operation) -> Kernel:
     dt = result_dtype(op)

@@ -12,9 +12,8 @@ from typing import Any
 
 from h3pc.runtime import digital, photonic, pim
 
-#: the host's exact product and its lazy conv windows, which the emulator sets up for every tier
+#: the host's lazy conv windows, which the emulator sets up before binding any tier's instructions
 lazy_windows = digital.lazy_windows
-product = digital.product
 
 Binder = Callable[[Any, str, Any, bool], Callable[[], None]]
 
