@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -27,6 +26,7 @@ from h3pc.frontend.importer import import_model
 from h3pc.runtime.emulator import Emulator
 from h3pc.runtime.evaluate import NNProgram
 from h3pc.workload import gemm_work
+from test_reference_ops import run_ort
 
 RNG = np.random.default_rng(20261203)
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
@@ -110,15 +110,6 @@ def build(c: Rec) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
     del model.graph.output[:]
     model.graph.output.extend(inferred.graph.output)
     return model, feeds
-
-
-def run_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.intra_op_num_threads = 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
 
 
 def reference(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -17,12 +17,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 THIS = Path(__file__).resolve()
 
+#: the first folders of absolute paths on the machines people use (written without their leading slash, so
+#: that this file holds no machine path itself)
+ROOTS = ("work/", r"home/\w", r"Users/\w", "root/", r"tmp/\w", r"opt/\w", r"mnt/\w", "var/folders/", "private/var/")
 #: what a path outside the repository looks like, with why it is wrong
 OUTSIDE = {
     "a folder beside the checkout": re.compile(r"\.\./shared\b|\bshared/(?:models|research|tools|DESIGN)"),
     "an absolute path on some machine": re.compile(
-        r"(?<![\w.~])(?:/work/|/home/\w|/Users/\w|/root/|/tmp/\w|/opt/\w|/mnt/\w|/var/folders/|/private/var/"
-        r"|[A-Za-z]:\\\\?(?:Users|home)\b)"),
+        r"(?<![\w.~])(?:/(?:" + "|".join(ROOTS) + r")|[A-Za-z]:\\\\?(?:Users|home)\b)"),
     "a machine path as the large-model default": re.compile(r"H3PC_MODELS_EXTRA[\"']\s*,\s*[\"'](?:/|[A-Za-z]:)"),
     # (a hostile case's `file:///../outside/x` is a traversal the loader must refuse, not a place on a machine)
     "a URL to a local file": re.compile(r"file://(?!/\.\./)"),
@@ -71,9 +73,10 @@ def test_no_tracked_file_points_outside_the_repository() -> None:
 
 @pytest.mark.parametrize("line", [
     "See `../shared/DESIGN.md` for the architecture.",
-    'EXTRA = Path(os.environ.get("H3PC_MODELS_EXTRA", "/work/models-extra"))',
-    "results in /home/alice/h3pc/out.json",
-    "a temporary /tmp/tmpab12/gpt2_small.bin",
+    # "\x2f" is "/": the samples are machine paths only once the test runs
+    'EXTRA = Path(os.environ.get("H3PC_MODELS_EXTRA", "\x2fwork/models-extra"))',
+    "results in \x2fhome/alice/h3pc/out.json",
+    "a temporary \x2ftmp/tmpab12/gpt2_small.bin",
     r"C:\Users\bob\models",
     "# cites shared/research/hardware-model.md",
     "models = 'file:///srv/models/gpt2.onnx'",
