@@ -12,6 +12,7 @@ one generic-MLIR function each, shared by equal ops).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections import defaultdict
 
@@ -114,14 +115,22 @@ class _Codegen:
             self.waited[tier].add(t)
         return t
 
-    def load(self, tier: str, v: SSAValue, sym: int) -> int:
-        """Read v from the buffer; a view (reshape, im2col windows) reads the tensor it views."""
+    def load(self, tier: str, v: SSAValue, sym: int, bits: int = 0) -> int:
+        """Read v from the buffer; a view (reshape, im2col windows) reads the tensor it views. A weight
+        is held in the format of the tier that reads it (`bits`, 0: its dtype's); any other tensor
+        keeps the format its producer stored it in."""
         t = self.depend(tier, v)
-        self.emit(tier, make("LD", tensor=self.view_source.get(t, t), sym=sym))
+        src = self.view_source.get(t, t)
+        if bits and self.tensors[src].role == "const" and not self.tensors[src].bits:
+            self.tensors[src] = dataclasses.replace(self.tensors[src], bits=bits)
+        self.emit(tier, make("LD", tensor=src, sym=sym))
         return t
 
-    def store(self, tier: str, v: SSAValue, sym: int) -> int:
+    def store(self, tier: str, v: SSAValue, sym: int, bits: int = 0) -> int:
+        """Write v to the buffer in the tier's output format (`bits`, 0: its dtype's)."""
         t = self.new_tensor(v, "value")
+        if bits:
+            self.tensors[t] = dataclasses.replace(self.tensors[t], bits=bits)
         self.emit(tier, make("ST", tensor=t, sym=sym))
         self.producer[t] = tier
         if any(tier_of(u.operation) != tier for u in v.uses):

@@ -33,10 +33,11 @@ class Digital(HostTier):
         return hw.digital.static_power_mw * 1e-3
 
     def part_cost(self, hw: HardwareConfig, s: Shape, rows: int, streamed: bool, spills: Spills) -> Part:
-        ld_a = load(hw, s.a_bytes, spills.a)
-        ld_b = load(hw, s.g * s.k * rows * ELEM_BYTES, s.static or spills.b)
+        me = self.name
+        ld_a = load(hw, s.a_bytes, spills.a, me)
+        ld_b = load(hw, s.g * s.k * rows * ELEM_BYTES, s.b_offchip if s.static else spills.b, me)
         compute = digital_gemm(hw, s.g * s.m, s.k, rows)
-        return seq([ld_a, ld_b, compute, store(hw, s.g * s.m * rows * ELEM_BYTES, spills.out)])
+        return seq([ld_a, ld_b, compute, store(hw, s.g * s.m * rows * ELEM_BYTES, spills.out, me)])
 
     def lower_part(self, e: Any, hw: HardwareConfig, a: SSAValue, b: SSAValue, lo: int, hi: int, g: int, elem: Any,
                    streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> SSAValue:

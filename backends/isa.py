@@ -42,14 +42,17 @@ ISA: list[Spec] = [
          "copy a weight tensor from off-chip memory into its global-buffer slot ahead of its load"),
     Spec(0x10, "PMM", _OWN, ("a", "b", "out", "in_bits", "w_bits", "out_bits", "sym"),
          "grouped GEMM out[g,m,n] = a[g,m,k] @ b[g,k,n] on the photonic cores, both operands dynamic"),
-    Spec(0x20, "PROG", _OWN, ("w", "base", "resident", "weight_bits", "cell_bits", "sym"),
-         "write weights w[(g,)k,n] bit-sliced into crossbars from `base` (resident: once at load)"),
-    Spec(0x21, "MVM", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "sym"),
-         "out = x @ w read from the crossbars at `base` (bit-serial inputs, per-crossbar ADC reads)"),
-    Spec(0x22, "MVMS", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "scale_f32", "levels", "sym"),
+    Spec(0x20, "PROG", _OWN, ("w", "base", "resident", "weight_bits", "cell_bits", "replicas", "sym"),
+         "write weights w[(g,)k,n] bit-sliced into crossbars from `base` (resident: once at load), `replicas` "
+         "copies side by side"),
+    Spec(0x21, "MVM", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "replicas", "sym"),
+         "out = x @ w read from the crossbars at `base` (bit-serial inputs, per-crossbar ADC reads), the input "
+         "vectors shared out over the weights' `replicas` copies, which read in parallel"),
+    Spec(0x22, "MVMS", _OWN, ("x", "w", "out", "base", "input_bits", "adc_bits", "replicas", "scale_f32", "levels",
+                              "sym"),
          "MVM whose input DAC steps by the model's own activation scale (`scale_f32`, the IEEE-754 bits of a "
          "float32) instead of the input's per-inference range, codes clipped to +-`levels`"),
-    Spec(0x23, "PROGS", _OWN, ("w", "scale", "base", "resident", "weight_bits", "cell_bits", "sym"),
+    Spec(0x23, "PROGS", _OWN, ("w", "scale", "base", "resident", "weight_bits", "cell_bits", "replicas", "sym"),
          "PROG of a quantized model's weights: the cells hold w / scale (its own integer codes, `scale` one "
          "step per output column, [(g *) cols]) instead of codes of a step from the column's range"),
     Spec(0x30, "GEMM", _OWN, ("a", "b", "out", "sym"), "grouped GEMM on the SIMD vector unit (fp32)"),

@@ -1,6 +1,10 @@
 """plan-buffer: where every tensor lives in the global buffer, and when weights are staged into it.
 
-1. Staging with double buffering. A weight that one LD reads is staged by the DMA engine
+0. Held weights. The M tier's weight region (`memory.weight_bytes`) holds the weights the tiers load
+   (photonic and digital GEMM operands, streamed PIM weights) from program load on, in the order the
+   unplanned schedule first loads them, while they fit (home `resident`): their LDs read the M tier,
+   with no off-chip traffic per inference. The rest is staged or read from off-chip as below.
+1. Staging with double buffering. A weight not held that one LD reads is staged by the DMA engine
    (stream.dma: `FILL w; SIGNAL w`; the tier does `WAIT w` before its LD), so its off-chip transfer
    overlaps the tiers' compute instead of sitting in front of the load. The DMA engine runs ahead of
    each tier by at most `memory.prefetch_depth` weights (2: double buffering): before filling a
@@ -56,14 +60,18 @@ def plan_buffer(prog: Program) -> Program:
     hw = prog.hw
     kernels = Kernels.of(prog, "program")
     costs = kernels.costs(hw)
-    fills = _fill_order(prog, kernels, costs) if hw.memory.prefetch_depth else []
+    order = _load_order(prog, kernels, costs)
+    held = _held(prog, order, hw.memory.weight_bytes)
+    once = Counter(ins.tensor for s in prog.streams.values() for ins in s if ins.op == "LD")
+    fills = [f for f in order if once[f.tensor] == 1 and f.tensor not in held] if hw.memory.prefetch_depth else []
     staged = {f.tensor for f in fills}
     spilled: set[int] = set()
     for _ in range(MAX_ROUNDS):
-        planned = _staged(prog, fills, staged, spilled)
-        makespan, events = simulate(planned.streams, Charges(planned, hw, costs, kernels.gathers).of)
+        planned = _staged(prog, fills, staged, spilled, held)
+        ch = Charges(planned, hw, costs, kernels.gathers)
+        makespan, events = simulate(planned.streams, ch.of, links=ch.links)
         life = lifetimes(planned, events, makespan)
-        addrs, evicted = allocate(life, {t: planned.tensors[t].nbytes for t in life}, hw.memory.buffer_bytes,
+        addrs, evicted = allocate(life, {t: planned.tensors[t].stored_bytes for t in life}, hw.memory.buffer_bytes,
                                   later=staged)
         if not evicted:
             tensors = [dataclasses.replace(t, addr=addrs[i]) if i in addrs else t
@@ -74,25 +82,42 @@ def plan_buffer(prog: Program) -> Program:
     raise H3pcError(f"buffer planning did not settle in {MAX_ROUNDS} rounds")
 
 
-def _fill_order(prog: Program, kernels: Kernels, costs) -> list[Fill]:
-    """Weights read by exactly one LD, in the order the unstaged schedule loads them: the DMA
-    engine fills in that order, so its waits never run ahead of what the tiers can reach."""
-    loads = Counter(ins.tensor for s in prog.streams.values() for ins in s if ins.op == "LD")
-    once = {t for t, n in loads.items() if n == 1 and prog.tensors[t].role == "const"}
-    _, events = simulate(prog.streams, Charges(prog, prog.hw, costs, kernels.gathers).of)
+def _load_order(prog: Program, kernels: Kernels, costs) -> list[Fill]:
+    """Every weight load, in the order the unplanned schedule runs them: the M tier holds weights in
+    first-use order, and the DMA engine fills in that order, so its waits never run ahead of what the
+    tiers can reach."""
+    consts = {i for i, t in enumerate(prog.tensors) if t.role == "const"}
+    ch = Charges(prog, prog.hw, costs, kernels.gathers)
+    _, events = simulate(prog.streams, ch.of, links=ch.links)
     rank = {t: i for i, t in enumerate(prog.streams)}
     order = [(ev.start, rank[ev.tier], ev.index, ev) for ev in events
-             if ev.ins.op == "LD" and ev.ins.tensor in once]
+             if ev.ins.op == "LD" and ev.ins.tensor in consts]
     return [Fill(ev.tier, ev.index, ev.ins.tensor, ev.ins.sym) for *_, ev in sorted(order, key=lambda o: o[:3])]
 
 
-def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int]) -> Program:
-    """`prog` with the weights in `staged` filled by the DMA engine and the tensors in `spilled`
-    (and every unstaged weight) homed off-chip."""
+def _held(prog: Program, order: list[Fill], capacity: int) -> set[int]:
+    """The weights the M tier's weight region holds from program load on: in first-use order while
+    they fit (the rest stream from off-chip every inference)."""
+    held: set[int] = set()
+    used = 0
+    for f in order:
+        if f.tensor in held:
+            continue
+        size = prog.tensors[f.tensor].stored_bytes
+        if used + size > capacity:
+            break
+        held.add(f.tensor)
+        used += size
+    return held
+
+
+def _staged(prog: Program, fills: list[Fill], staged: set[int], spilled: set[int], held: set[int]) -> Program:
+    """`prog` with the weights in `held` in the M tier's weight region, those in `staged` filled by the
+    DMA engine, and the tensors in `spilled` (and every other weight) homed off-chip."""
     depth = prog.hw.memory.prefetch_depth
     def home(i: int, t: Tensor) -> str:
         if t.role == "const":
-            return "buffer" if i in staged else "offchip"
+            return "resident" if i in held else "buffer" if i in staged else "offchip"
         return "offchip" if i in spilled else "buffer"
 
     tensors = [dataclasses.replace(t, home=home(i, t)) if t.role in ("const", "input", "value") else t
@@ -163,19 +188,20 @@ def allocate(life: dict[int, tuple[float, float]], sizes: dict[int, int], capaci
 def verify(prog: Program) -> None:
     """Check a planned program against the schedule it runs: every buffer tensor has an address
     inside the buffer, and no two tensors live at the same time share a byte."""
-    makespan, events = simulate(prog.streams, Charges.build(prog).of)
+    ch = Charges.build(prog)
+    makespan, events = simulate(prog.streams, ch.of, links=ch.links)
     life = lifetimes(prog, events, makespan)
     ts, cap = prog.tensors, prog.hw.memory.buffer_bytes
     for t in life:
-        if ts[t].addr < 0 or ts[t].addr + ts[t].nbytes > cap:
-            raise H3pcError(f"buffer plan: %{t} ({ts[t].nbytes} bytes) has address {ts[t].addr}, "
+        if ts[t].addr < 0 or ts[t].addr + ts[t].stored_bytes > cap:
+            raise H3pcError(f"buffer plan: %{t} ({ts[t].stored_bytes} bytes) has address {ts[t].addr}, "
                             f"outside the {cap}-byte buffer")
     active: list[int] = []
     for t in sorted(life, key=lambda t: life[t]):
         s = life[t][0]
         active = [a for a in active if life[a][1] > s]
-        lo, hi = ts[t].addr, ts[t].addr + ts[t].nbytes
+        lo, hi = ts[t].addr, ts[t].addr + ts[t].stored_bytes
         for a in active:
-            if life[a][0] < life[t][1] and ts[a].addr < hi and lo < ts[a].addr + ts[a].nbytes:
+            if life[a][0] < life[t][1] and ts[a].addr < hi and lo < ts[a].addr + ts[a].stored_bytes:
                 raise H3pcError(f"buffer plan: %{t} and %{a} are live together and overlap in the buffer")
         active.append(t)

@@ -36,14 +36,28 @@ class Tensor:
     role: str  # input | const | value | folded (a compile-time constant that is not stored) | token
     offset: int = -1  # into the weights section (consts only)
     #: where the tensor lives while the program runs: "buffer" (global buffer, at byte `addr` once
-    #: planned) or "offchip" (weights read straight from off-chip memory, spilled values); a token
-    #: (a sync flag of the buffer plan) lives nowhere ("")
+    #: planned), "resident" (a weight held in the M tier's weight region from program load on),
+    #: "offchip" (weights read straight from off-chip memory, spilled values); a token (a sync flag
+    #: of the buffer plan) lives nowhere ("")
     home: str = "buffer"
     addr: int = -1
+    #: bits per element in the buffer and on the links: the stored format of whoever writes it (a
+    #: tier's output precision, a weight in the format of the tier that holds it); 0: the dtype's
+    bits: int = 0
 
     @property
     def nbytes(self) -> int:
+        """Bytes of its numpy value (the weights section, the emulator's memory)."""
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+    @property
+    def stored_bits(self) -> int:
+        return self.bits or np.dtype(self.dtype).itemsize * 8
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes it takes in the global buffer and moves over a link, in its stored format."""
+        return -(-int(np.prod(self.shape, dtype=np.int64)) * self.stored_bits // 8)
 
 
 @dataclass
@@ -83,7 +97,7 @@ def to_container(prog: Program) -> container.Container:
     # constants consumed only at compile time (folded into others) are not stored
     tensors = [{"shape": list(t.shape), "dtype": t.dtype, "offset": offsets.get(i, -1),
                 "role": "folded" if t.role == "const" and i not in offsets else t.role,
-                "home": t.home, "addr": t.addr}
+                "home": t.home, "addr": t.addr, "bits": t.bits}
                for i, t in enumerate(prog.tensors)]
     sections: dict[str, tuple[str, bytes | memoryview]] = {}
     for tier in prog.hw.engines():
@@ -131,7 +145,7 @@ def from_container(c: container.Container, where: str) -> Program:
 #: what a tensor table entry may say (backends/codegen.py, backends/plan_buffer.py write these)
 _DTYPES = frozenset(str(d) for _, d, _ in ELEMENT_TYPES)
 _ROLES = frozenset({"input", "const", "value", "folded", "token"})
-_HOMES = frozenset({"buffer", "offchip", ""})
+_HOMES = frozenset({"buffer", "resident", "offchip", ""})
 
 
 def _json_section(c: container.Container, name: str, where: str) -> Any:
@@ -155,7 +169,10 @@ def _tensor(t: Any) -> Tensor:
         raise ValueError(f"bad dtype, role or home {dtype!r}, {role!r}, {home!r}")
     if any(d < 0 for d in shape) or int(np.prod(shape, dtype=object)) > MAX_TENSOR_ELEMENTS:
         raise ValueError(f"bad shape {list(shape)}")
-    return Tensor(shape, dtype, role, _int(t["offset"]), home, _int(t["addr"]))
+    bits = _int(t["bits"])
+    if not 0 <= bits <= 64:
+        raise ValueError(f"bad bits {bits}")
+    return Tensor(shape, dtype, role, _int(t["offset"]), home, _int(t["addr"]), bits)
 
 
 def _check_tables(tensors: list[Tensor], inputs: list, outputs: list, symbols: Any, where: str) -> None:

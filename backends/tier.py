@@ -28,8 +28,13 @@ if TYPE_CHECKING:
     from xdsl.ir import Operation, SSAValue
 
 
-#: bytes per element of every activation and weight the parts move (fp32 tensors in the buffer)
+#: bytes per element of what the host stores (fp32: its vector unit computes and keeps fp32)
 ELEM_BYTES = 4
+
+
+def stored(elems: int, bits: int) -> int:
+    """Bytes of `elems` elements in a stored format of `bits` per element (program.Tensor.stored_bytes)."""
+    return -(-elems * bits // 8)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Part:
     tail_s: float = 0.0  # the host's re-join of a part's pieces, after the part
     scratch: int = 0  # crossbars of its largest piece written before every use (not resident)
     pieces: int = 0  # pieces written before every use (writes per inference to the scratch top)
+    a_loads: int = 1  # times it loads the layer's A operand (once per crossbar-sized piece)
 
 
 @dataclass(frozen=True)
@@ -67,15 +73,20 @@ class Shape:
     a_bytes: int
     static: bool  # B is a compile-time constant
     node: str
+    #: a static B is read from off-chip per inference (it does not fit the M tier's weight region)
+    b_offchip: bool = True
+    host: str = ""  # the host tier, which re-joins a part's pieces (its link)
 
 
-def load(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
-    """A tier's LD (from off-chip first when the tensor lives there: charges.py's rule)."""
-    return offchip_transfer(hw, nbytes).then(buffer_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
+def load(hw: HardwareConfig, nbytes: int, offchip: bool, tier: str = "") -> Cost:
+    """`tier`'s LD over its link (from off-chip first when the tensor lives there: charges.py's rule)."""
+    near = buffer_transfer(hw, nbytes, tier)
+    return offchip_transfer(hw, nbytes).then(near) if offchip else near
 
 
-def store(hw: HardwareConfig, nbytes: int, offchip: bool) -> Cost:
-    return buffer_transfer(hw, nbytes).then(offchip_transfer(hw, nbytes)) if offchip else buffer_transfer(hw, nbytes)
+def store(hw: HardwareConfig, nbytes: int, offchip: bool, tier: str = "") -> Cost:
+    near = buffer_transfer(hw, nbytes, tier)
+    return near.then(offchip_transfer(hw, nbytes)) if offchip else near
 
 
 def seq(costs: Sequence[Cost], crossbars: int = 0, cells: int = 0) -> Part:
@@ -84,13 +95,16 @@ def seq(costs: Sequence[Cost], crossbars: int = 0, cells: int = 0) -> Part:
 
 def crossbar_layout(resident: Sequence[int], scratch_of: Sequence[int], forced: Sequence[bool], capacity: int
                     ) -> tuple[list[int], int]:
-    """The one rule of how a weight-stationary tier's crossbars are laid out, which `allocate-crossbars`
-    applies to a program and stage one to a split. Items (weight matrices, or a layer's part) come in
-    program order; `forced` ones are written before every use into a scratch region at the top of the
-    tier, as large as the largest of them (`scratch_of`); the others stay resident, in order, while they
-    fit below the scratch region (`resident` crossbars each); one that does not fit is written before
-    every use too, which may grow the scratch region, so the layout repeats until it does not.
-    Returns (the unforced items written before every use, the scratch region's crossbars)."""
+    """The one rule of how a weight-stationary tier's crossbars are laid out, which `lower-tiers` and
+    `allocate-crossbars` apply to a program and stage one to a split. Items (weight matrices, or a
+    layer's part) come in program order; `forced` ones are written before every use into a streaming
+    region at the top of the tier, as large as the largest piece any of them streams in (`scratch_of`);
+    the others stay resident, in order, while they fit below that region (`resident` crossbars each);
+    one that does not fit streams too, which may grow the region, so the layout repeats until it does not.
+    A streamed item's pieces are cut to the tier's bounded streaming region (`stream_tiles`,
+    backends/pim.py `pieces`), not to the whole tier: one huge spilled matrix grows the region by at most
+    that much and evicts no more than that of the resident weights, which stay resident.
+    Returns (the unforced items written before every use, the streaming region's crossbars)."""
     scratch = max((s for s, f in zip(scratch_of, forced) if f), default=0)
     while True:
         used, spilled = 0, []
@@ -128,12 +142,28 @@ class Tier(ABC):
     leads_with_a: ClassVar[bool] = True
     #: (the host's) the ops whose instructions on it belong to a split layer's part (symbol table names)
     part_ops: ClassVar[frozenset[str]] = frozenset()
+    #: may run a product whose both operands are computed at run time (where its description allows): a
+    #: weight-stationary tier then writes the operand into its cells on every use. False: never, in any
+    #: target (ReRAM: the writes would wear its cells out, docs/hardware-model.md a.3); a fixed target
+    #: on such a tier runs those products on the host (transforms/place.py)
+    takes_dynamic_operands: ClassVar[bool] = True
 
     def config(self, hw: HardwareConfig) -> Any:
         return hw.tier(self.name)
 
+    def weight_bits(self, hw: HardwareConfig) -> int:
+        """Bits per element of a weight held in the format this tier reads (the M tier and its links
+        carry it so); the host's: fp32."""
+        return ELEM_BYTES * 8
+
+    def output_bits(self, hw: HardwareConfig) -> int:
+        """Bits per element of the results it stores (the host's: fp32)."""
+        return ELEM_BYTES * 8
+
     def static_power_w(self, hw: HardwareConfig) -> float | None:
-        """Power drawn for the whole run, busy or idle (None: the tier draws none when idle)."""
+        """Static power of the powered tier, besides what its instructions charge (None: none). It is drawn
+        over the tier's busy time when its block says `power_gated` (cost.power_gated), else for the whole
+        run (a block without the key: the whole run)."""
         return None
 
     # -- stage one ---------------------------------------------------------------------------------

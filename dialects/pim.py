@@ -111,9 +111,10 @@ class CrossbarsType(ParametrizedAttribute, TypeAttribute):
 class ProgramOp(IRDLOperation):
     """Write a [rows, cols] (or [groups, rows, cols]) weight matrix into crossbars: weight_bits per
     weight, cell_bits per cell. `base` is the first crossbar (set by allocate-crossbars); `resident`
-    weights are written once at program load, the others before every use (dynamic operands, or
-    static weights beyond the tier's capacity). `streamed` marks static weights that stage one chose
-    to write before every use: they are never made resident. `weight_scale` (one step per output column,
+    weights are written once at program load, the others before every use. `lower-tiers` marks those
+    `streamed` (dynamic operands, static weights stage one chose to stream, static weights that do
+    not fit beside the resident ones) and cuts them to the tier's streaming region: they are never
+    made resident. `weight_scale` (one step per output column,
     [(groups *) cols]) holds a quantized model's own weight scales: the cells then take its integer codes."""
 
     name = "pim.program"
@@ -126,11 +127,20 @@ class ProgramOp(IRDLOperation):
     resident = opt_prop_def(UnitAttr)
     streamed = opt_prop_def(UnitAttr)
     weight_scale = opt_prop_def(DenseArrayBase)
+    #: copies of the weights on as many more crossbars (side by side from `base`): the MVMs reading them
+    #: share their input vectors out over the copies, which read in parallel (weight replication)
+    replicas = opt_prop_def(IntegerAttr)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$weights attr-dict `:` functional-type(operands, results)"
 
+    @property
+    def copies(self) -> int:
+        return 1 if self.replicas is None else self.replicas.value.data
+
     def verify_(self) -> None:
         verify_bits(weight_bits=self.weight_bits, cell_bits=self.cell_bits)
+        if self.replicas is not None and self.replicas.value.data < 1:
+            raise VerifyException(f"replicas must be >= 1, got {self.replicas.value.data}")
         if self.weight_bits.value.data % self.cell_bits.value.data:
             raise VerifyException(
                 f"weight_bits {self.weight_bits.value.data} is not a multiple of cell_bits {self.cell_bits.value.data}"

@@ -10,7 +10,7 @@ from h3pc.backends import tiers
 from h3pc.backends.isa import Instr
 from h3pc.backends.program import Program
 from h3pc.cost import Cost, buffer_transfer, offchip_transfer
-from h3pc.hardware.schema import HardwareConfig
+from h3pc.hardware.schema import DMA, HardwareConfig
 from h3pc.runtime.kernels import Kernels
 
 _FREE = Cost()
@@ -27,6 +27,9 @@ class Charges:
         self.gathers = gathers  # kernels that read rows of their first operand (nn.gather)
         self._memo: dict[tuple[str, Instr], tuple[Cost, int]] = {}
         self._own = {t.name: frozenset(t.instructions) for t in tiers.of(hw)}
+        #: the link each engine's transfers use (the schedule serialises transfers on one link): a
+        #: tier's own (memory.links), the TSV the others share, the DMA engine's off-chip channel
+        self.links = {e: e if e in hw.memory.links else "<off-chip>" if e == DMA else "<shared tsv>" for e in hw.engines()}
 
     @classmethod
     def build(cls, prog: Program, hw: HardwareConfig | None = None, kernels: Kernels | None = None) -> "Charges":
@@ -34,6 +37,11 @@ class Charges:
         hw = hw or prog.hw
         kernels = kernels or Kernels.of(prog, "program")
         return cls(prog, hw, kernels.costs(hw), kernels.gathers)
+
+    def preload(self) -> Cost:
+        """Program load's fill of the M tier's weight region: every held weight once from off-chip
+        (by the DMA engine, beside the crossbar writes)."""
+        return offchip_transfer(self.hw, sum(t.stored_bytes for t in self.prog.tensors if t.home == "resident"))
 
     def of(self, tier: str, ins: Instr) -> Cost:
         return self.with_writes(tier, ins)[0]
@@ -50,14 +58,15 @@ class Charges:
         """Data movement is the memory system's (the same for every engine); the rest is the tier's."""
         hw, tensors = self.hw, self.prog.tensors
         op = ins.op
-        if op in ("LD", "ST"):
+        if op in ("LD", "ST"):  # over the tier's link, in the tensor's stored format
             t = tensors[ins.tensor]
-            cost = buffer_transfer(hw, t.nbytes)
-            if t.home == "offchip":  # weights not staged by the DMA engine, spilled values
-                cost = offchip_transfer(hw, t.nbytes).then(cost) if op == "LD" else cost.then(offchip_transfer(hw, t.nbytes))
+            n = t.stored_bytes
+            cost = buffer_transfer(hw, n, tier)
+            if t.home == "offchip":  # weights neither held nor staged, spilled values
+                cost = offchip_transfer(hw, n).then(cost) if op == "LD" else cost.then(offchip_transfer(hw, n))
             return cost, 0
         if op == "FILL":  # the DMA engine stages a weight into the buffer; the tier's LD reads it there
-            return offchip_transfer(hw, tensors[ins.tensor].nbytes), 0
+            return offchip_transfer(hw, tensors[ins.tensor].stored_bytes), 0
         if op in self._own.get(tier, ()):
             return tiers.get(tier).charge(self, ins)
         return _FREE, 0

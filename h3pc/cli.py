@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     s1.add_argument("--workers", type=int, default=2, metavar="N", help="solver threads (default 2)")
     s1.add_argument("--seed", type=int, default=0, help="seed of the solver and of --mapping random")
     s1.add_argument("--samples", type=int, default=100, metavar="N", help="splits drawn by --mapping random")
+    s1.add_argument("--pim-replication", default="on", choices=("on", "off"),
+                    help="on: a PIM tier may hold copies of a layer's weights on free crossbars and read its "
+                         "input vectors in parallel (stage one chooses how many with the rows; a homogeneous "
+                         "PIM target fills its free crossbars greedily); off: one copy each, the dense "
+                         "packing of the paper's homogeneous baselines (default: on)")
     s1.add_argument("--placement-in", metavar="FILE", help="pin the layers listed in a placement file")
     s1.add_argument("--placement-out", metavar="FILE", help="write every layer's split, cost and reason (JSON)")
     s2 = p.add_argument_group("stage two (--target hybrid): keep the output quality of the fp32 model")
@@ -349,7 +354,8 @@ def stage_one_options(args: argparse.Namespace):
                             args.solve_time)
     return StageOneOptions(args.mapping, args.pick, search, args.placement_in, calib=args.calib,
                            metric=args.metric, tolerance=args.tolerance, quality_seed=args.seed,
-                           precision=args.precision, precision_trials=args.precision_trials)
+                           precision=args.precision, precision_trials=args.precision_trials,
+                           replication=args.pim_replication == "on")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,7 +70,7 @@ def compile_model(path: str, target: str = "hybrid", hw: str | HardwareConfig = 
             name = "place" if name == "partition" else name
             with progress.phase(name, timings), progress.task(f"{name} ({target})"):
                 cls = PASSES[name]()
-                p = cls(target=target) if name == "place" else cls()
+                p = cls(target=target, replication=stage1.replication) if name == "place" else cls()
                 p.apply(ctx, imported.module)
         if after_pass is not None:
             after_pass(name, imported.module)

@@ -60,7 +60,7 @@ def _buffer_line(prog) -> str:
     placed = [t for t in prog.tensors if t.addr >= 0]
     spilled = [t for t in prog.tensors if t.role in ("input", "value") and t.home == "offchip"]
     fills = sum(1 for ins in prog.streams.get("dma", []) if ins.op == "FILL")
-    top = max((t.addr + t.nbytes for t in placed), default=0)
+    top = max((t.addr + t.stored_bytes for t in placed), default=0)
     return (f"buffer:  {len(placed)} tensors placed in bytes [0, {top}) of {prog.hw.memory.buffer_bytes}, "
             f"{fills} weights staged by the DMA engine, {len(spilled)} tensors spilled off-chip")
 

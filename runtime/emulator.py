@@ -18,6 +18,7 @@ from h3pc import progress
 from h3pc.backends.isa import PROGRAMS, Instr
 from h3pc.backends.program import Program, check_constants
 from h3pc.charges import Charges
+from h3pc.cost import Cost
 from h3pc.diagnostics import H3pcError
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime import report as reports
@@ -58,9 +59,10 @@ class Emulator:
             #: crossbars written before every use (not bound at load in exact runs)
             self.streamed = {(t, i.base) for t, st in prog.streams.items() for i in st
                              if i.op in PROGRAMS and not i.resident}
-            self.makespan, self.events = simulate(prog.streams, self.charges.of)
+            self.makespan, self.events = simulate(prog.streams, self.charges.of, links=self.charges.links)
             check_order(prog, self.events, where)
             self.load_cost, self.load_writes = program_load(prog.streams, self.charges.with_writes, self._exec)
+            self.load_cost = Cost.parallel([self.load_cost, self.charges.preload()])
             self._plan = [fn for ev in self.events if (fn := self._bind(ev.tier, ev.ins)) is not None]
         self._report: dict[str, Any] | None = None
 
@@ -143,5 +145,6 @@ def estimate(prog: Program) -> dict[str, Any]:
     """The compiler's cost report: the same schedule and charges, without numerics."""
     charges = Charges.build(prog)
     load, writes = program_load(prog.streams, charges.with_writes)
-    makespan, events = simulate(prog.streams, charges.of)
+    load = Cost.parallel([load, charges.preload()])
+    makespan, events = simulate(prog.streams, charges.of, links=charges.links)
     return reports.build(prog, makespan, events, load, writes, "compiler")

@@ -7,8 +7,9 @@ One vocabulary for both (docs/reports.md): the engines are the machine's tiers a
 engine or the buffer), `store_s` (ST), `program_s` (PROG: crossbar writes during a run) and
 `sync_s` (SIGNAL, WAIT, HALT; zero with the presets); a tier's own instructions compute. `utilisation` = busy_s / latency_s. Energy:
 `dynamic_energy_j` is what the engine's instructions cost (the trace's `energy_pj` summed over the
-track), `static_energy_j` what the tier draws because it is powered for the whole run, busy or not
-(listed apart, with the reason, under `static_energy`), and `energy_j` their sum.
+track), `static_energy_j` what the tier draws because it is powered: its static power over its busy
+time when the description power-gates it (`power_gated`), else over the whole run (listed apart, with
+the reason, under `static_energy`), and `energy_j` their sum.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from h3pc.backends.isa import PROGRAMS, Instr
 from h3pc.backends.program import Program, entry_of, node_of, symbol_of
 from h3pc.backends import tiers as registry
-from h3pc.cost import COMPONENTS, Cost
+from h3pc.cost import COMPONENTS, Cost, power_gated
 from h3pc.runtime.schedule import Event, lifetimes, max_overlap
 
 #: what an instruction spends its engine's time on (report fields `<activity>_s`, trace `cat`)
@@ -27,8 +28,10 @@ ACTIVITY = {"LD": "load", "FILL": "load", "ST": "store", "PROG": "program", "PRO
             "WAIT": "sync", "HALT": "sync"}
 ACTIVITIES = ("compute", "load", "store", "program", "sync")
 #: why a tier costs energy while idle (the report's `static_energy.reason`)
-STATIC_REASON = ("leakage and bias of the tiers that are powered for the whole run, busy or idle "
-                 "(static_power_mw x latency); the photonic laser is charged only while its cores compute")
+STATIC_REASON = ("leakage and bias of the powered tiers: a power-gated tier (power_gated) draws its static "
+                 "power only while busy (x busy_s), any other for the whole run (x latency); devices gated "
+                 "per crossbar or core (PIM ADC leakage, photonic laser and integrators) are charged by the "
+                 "instructions that use them")
 
 
 def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[str, Any]:
@@ -36,8 +39,8 @@ def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[
     life = lifetimes(prog, events, makespan)
     ts = prog.tensors
     planned = [t for t in life if ts[t].addr >= 0]
-    peak_addr = max((ts[t].addr + ts[t].nbytes for t in planned), default=0)
-    live_peak = max_overlap([life[t] for t in life], [ts[t].nbytes for t in life])
+    peak_addr = max((ts[t].addr + ts[t].stored_bytes for t in planned), default=0)
+    live_peak = max_overlap([life[t] for t in life], [ts[t].stored_bytes for t in life])
     fills = [ins.tensor for ins in prog.streams.get("dma", []) if ins.op == "FILL"]
     loaded = {ins.tensor for s in prog.streams.values() for ins in s if ins.op == "LD"}
     direct = [i for i in loaded if ts[i].role == "const" and ts[i].home == "offchip"]
@@ -48,10 +51,12 @@ def buffer_summary(prog: Program, events: list[Event], makespan: float) -> dict[
         "live_peak_bytes": int(live_peak),
         "prefetch_depth": prog.hw.memory.prefetch_depth,
         "staged_weights": len(fills),
-        "staged_bytes": int(sum(ts[t].nbytes for t in fills)),
-        "direct_weight_bytes": int(sum(ts[t].nbytes for t in direct)),
+        "staged_bytes": int(sum(ts[t].stored_bytes for t in fills)),
+        "direct_weight_bytes": int(sum(ts[t].stored_bytes for t in direct)),
+        "held_weight_bytes": int(sum(t.stored_bytes for t in ts if t.home == "resident")),
+        "weight_region_bytes": prog.hw.memory.weight_bytes,
         "spilled_tensors": len(spilled),
-        "spilled_bytes": int(sum(ts[t].nbytes for t in spilled)),
+        "spilled_bytes": int(sum(ts[t].stored_bytes for t in spilled)),
     }
 
 
@@ -92,7 +97,8 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         tier_row["busy_s"] += ev.cost.latency_s
         tier_row["energy_j"] += e
     powered = {t.name: w for t in registry.of(hw) if (w := t.static_power_w(hw)) is not None}
-    static = {t: w * makespan for t, w in powered.items()}
+    gated = {t.name for t in registry.of(hw) if power_gated(t.config(hw))}
+    static = {t: w * (tiers[t]["busy_s"] if t in gated else makespan) for t, w in powered.items()}
     for t, v in tiers.items():
         v["static_energy_j"] = static.get(t, 0.0)
         v["energy_j"] = v["dynamic_energy_j"] + v["static_energy_j"]
@@ -107,9 +113,10 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
             shape = prog.tensors[ev.ins.w].shape
             tier = stationary[ev.tier]
             groups = shape[0] if len(shape) == 3 else 1
-            per_inference_writes[ev.tier] += tier.program_cells(hw, shape)
+            copies = ev.ins.replicas  # type: ignore[attr-defined]
+            per_inference_writes[ev.tier] += tier.program_cells(hw, shape) * copies
             base = ev.ins.base
-            spans[ev.tier].append((base, base + groups * tier.crossbars(hw, shape[-2], shape[-1])))
+            spans[ev.tier].append((base, base + copies * groups * tier.crossbars(hw, shape[-2], shape[-1])))
     worst = {t: max_overlap(v) for t, v in spans.items()}
     gemm_layers = [r for r in layers.values() if any(v["rows"] for v in r["tiers"].values())]
     return {
@@ -127,7 +134,8 @@ def build(prog: Program, makespan: float, events: list[Event], load: Cost, write
         "inferences_to_wear_out": {t: stationary[t].wear_out(hw, w) for t, w in worst.items()},
         "tiers": tiers,
         "static_energy": {"energy_j": sum(static.values()), "reason": STATIC_REASON,
-                          "tiers": {t: {"power_w": powered[t], "energy_j": e} for t, e in static.items()}},
+                          "tiers": {t: {"power_w": powered[t], "power_gated": t in gated, "energy_j": e}
+                                    for t, e in static.items()}},
         "buffer_plan": buffer_summary(prog, events, makespan),
         "energy_breakdown_j": {c: v for c, v in components.items() if v},
         "layers": [{**r, "latency_s": r["end_s"] - r["start_s"]} for r in gemm_layers],
@@ -186,8 +194,8 @@ def summary(rep: dict[str, Any]) -> str:
     st = rep.get("static_energy")
     if st and st["energy_j"]:
         powers = ", ".join(f"{t} {_si(v['power_w'], 'W')}" for t, v in st["tiers"].items() if v["power_w"])
-        lines.append(f"  static {_si(st['energy_j'], 'J')}: the tiers are powered for the whole run, busy or idle "
-                     f"({powers})")
+        lines.append(f"  static {_si(st['energy_j'], 'J')}: power-gated tiers while busy, the others for the whole "
+                     f"run ({powers})")
     b = rep.get("buffer_plan")
     if b:
         lines.append(f"  buffer: peak {_bytes(b['peak_bytes'])} of {_bytes(b['capacity_bytes'])}, "

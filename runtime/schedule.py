@@ -10,7 +10,7 @@ states its peak, so both sit above this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from h3pc.backends import tiers
@@ -35,6 +35,7 @@ class Event:
 PART_OPS = tiers.host().part_ops
 _KIND = {"LD": "transfer", "ST": "transfer", "FILL": "transfer", "SIGNAL": "sync", "WAIT": "sync", "HALT": "sync"}
 _PRODUCTS = frozenset({"PMM", "MVM", "MVMS", "GEMM"})
+_TRANSFERS = frozenset({"LD", "ST", "FILL"})
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,16 @@ def is_load_time(ins: Instr) -> bool:
 
 
 def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cost],
-             execute: Callable[[str, Instr], None] | None = None, record: bool = True) -> tuple[float, list[Event]]:
-    """Run one inference: (makespan in seconds, the events in the order they ran)."""
+             execute: Callable[[str, Instr], None] | None = None, record: bool = True,
+             links: Mapping[str, str] | None = None) -> tuple[float, list[Event]]:
+    """Run one inference: (makespan in seconds, the events in the order they ran). `links`: the link
+    each engine's transfers (LD, ST, FILL) use; engines on one link contend for it, one transfer at a
+    time (Charges.links; None: every engine has its own)."""
     engines = list(streams)  # in the program's engine order: ties go to the first
     pcs = {t: 0 for t in engines}
     clock = {t: 0.0 for t in engines}
+    link_of = {t: (links or {}).get(t, t) for t in engines}
+    free = dict.fromkeys(link_of.values(), 0.0)  # when each link is next free
     signalled: dict[int, float] = {}
     events: list[Event] = []
     live = [t for t in engines if streams.get(t)]
@@ -84,6 +90,8 @@ def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cos
                 if ready is None:
                     continue
                 start = max(clock[t], ready)
+            elif ins.op in _TRANSFERS:
+                start = max(clock[t], free[link_of[t]])
             else:
                 start = clock[t]
             if best is None or start < best_start:
@@ -104,6 +112,8 @@ def simulate(streams: dict[str, list[Instr]], charge: Callable[[str, Instr], Cos
             execute(t, ins)
         end = best_start + cost.latency_s
         clock[t] = end
+        if ins.op in _TRANSFERS:
+            free[link_of[t]] = end
         if ins.op == "SIGNAL":
             signalled[ins.tensor] = end
         if record:

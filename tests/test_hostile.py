@@ -1301,10 +1301,22 @@ def server() -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def valid(tmp_path_factory: pytest.TempPathFactory) -> Valid:
-    """mlp_digits split over every tier (naive mapping: fast, and every stream has instructions)."""
+    """mlp_digits split over every tier (naive mapping: fast, and every stream has instructions; no M-tier
+    weight region, so that the DMA engine stages weights and its stream is not empty)."""
+    import dataclasses
+
+    import yaml
+
+    from h3pc.hardware.schema import load_hardware
+
     d = tmp_path_factory.mktemp("valid")
+    hw = load_hardware("h3pimap")
+    hw_file = d / "hw.yaml"
+    hw_file.write_text(yaml.safe_dump(dataclasses.replace(
+        hw, memory=dataclasses.replace(hw.memory, weight_bytes=0)).to_dict()))
     program = d / "p.bin"
-    assert h3pc_main([str(model_path("mlp_digits")), "-o", str(program), "--mapping", "naive"]) == 0
+    assert h3pc_main([str(model_path("mlp_digits")), "-o", str(program), "--mapping", "naive",
+                      "--hw", str(hw_file)]) == 0
     raw = program.read_bytes()
     assert container.decode(raw).names() == SECTIONS
     assert all(len(s.data) for s in container.decode(raw).sections)
@@ -1431,7 +1443,7 @@ def test_the_runner_catches_an_open_outside_and_a_hang(server: Server, valid: Va
     res = server.run("h3pc", [mlp(work), "--hw", str(outside / "hw.yaml"), "-q", "--report", str(out / "r.json")],
                      root, tmp, [outside], tmp_path / "log")
     assert res.code == 99 and "CANARY OPENED" in res.err
-    res = server.run("h3pc", [str(model_path("cnn_digits")), "-q", "--solve-time", "20", "--pareto",
+    res = server.run("h3pc", [str(model_path("mobilenet_v2")), "-q", "--solve-time", "20", "--pareto",
                               str(out / "front.json")], root, tmp, [outside], tmp_path / "log", timeout=1.0)
     assert res.timed_out and res.code == -signal.SIGKILL
 

@@ -28,7 +28,7 @@ def test_every_instruction_round_trips() -> None:
 def test_tensor_operands_follow_the_table() -> None:
     vop = make("VOP", kernel=3, ins=(4, 5), outs=(6,), sym=0)
     assert tensors_of(vop) == [4, 5, 6]
-    assert tensors_of(make("MVM", x=1, w=2, out=3, base=9, input_bits=8, adc_bits=7, sym=0)) == [1, 2, 3]
+    assert tensors_of(make("MVM", x=1, w=2, out=3, base=9, input_bits=8, adc_bits=7, replicas=1, sym=0)) == [1, 2, 3]
 
 
 

@@ -10,6 +10,8 @@ removes it again, so the other tests see the built-in machine only.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -83,10 +85,10 @@ class Systolic(Tier):
         return self.config(hw).static_power_mw * 1e-3
 
     def part_cost(self, hw, s: Shape, rows: int, streamed: bool, spills: Spills) -> Part:
-        ld_a = load(hw, s.a_bytes, spills.a)
-        ld_b = load(hw, s.g * s.k * rows * ELEM_BYTES, s.static or spills.b)
+        ld_a = load(hw, s.a_bytes, spills.a, self.name)
+        ld_b = load(hw, s.g * s.k * rows * ELEM_BYTES, s.b_offchip if s.static else spills.b, self.name)
         compute = systolic_gemm(self.config(hw), s.g, s.m, s.k, rows)
-        return seq([ld_a, ld_b, compute, store(hw, s.g * s.m * rows * ELEM_BYTES, spills.out)])
+        return seq([ld_a, ld_b, compute, store(hw, s.g * s.m * rows * ELEM_BYTES, spills.out, self.name)])
 
     def lower_part(self, e: Any, hw, a: SSAValue, b: SSAValue, lo: int, hi: int, g: int, elem: Any,
                    streamed: bool, bits: Mapping[str, int], weight_scale: Any = None) -> SSAValue:
@@ -129,8 +131,13 @@ def systolic() -> Iterator[Systolic]:
 
 
 def machine(cfg: SystolicConfig | None = None):
-    cfg = cfg or SystolicConfig(rows=32, cols=32, freq_mhz=1000.0, mac_energy_pj=0.05, static_power_mw=1.0)
-    return load_hardware("h3pimap").with_tier(NAME, cfg)
+    cfg = cfg or SystolicConfig(rows=16, cols=16, freq_mhz=5000.0, mac_energy_pj=0.05, static_power_mw=1.0)
+    hw = load_hardware("h3pimap").with_tier(NAME, cfg)
+    # its own link to the buffer, like the photonic tier's (a tier on the shared TSV starves), and a
+    # narrow host, so that the small model's GEMMs are worth splitting onto the new tier
+    memory = dataclasses.replace(hw.memory, links={**hw.memory.links, NAME: 256.0})
+    hw = hw.with_tier("digital", dataclasses.replace(hw.digital, lanes=8))
+    return dataclasses.replace(hw, memory=memory)
 
 
 def reference(name: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

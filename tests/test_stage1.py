@@ -187,7 +187,12 @@ def test_prediction_matches_emulator(name: str, pick: str) -> None:
     p = c.stage1.chosen
     _, rep, _ = Emulator(c.program, ideal=True).run(_feeds(name))
     assert rep["latency_s"] == pytest.approx(p.latency_s, rel=0.02)
-    assert rep["energy_j"] == pytest.approx(p.energy_j, rel=0.02)
+    # stage one takes the buffer's spills from its reference lowering, whose layers store fp32; the
+    # chosen split stores narrower codes (issue 22: transfers in stored formats) and may spill less
+    spills = any(s.a or s.b or s.out for s in c.stage1.problem.timeline.spills)
+    assert rep["energy_j"] == pytest.approx(p.energy_j, rel=0.06 if spills else 0.02)
+    if spills:
+        assert rep["energy_j"] <= p.energy_j * 1.02
 
 
 def _feeds(name: str):

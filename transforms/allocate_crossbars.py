@@ -1,9 +1,14 @@
 """`allocate-crossbars`: give every `pim.program` its crossbars and decide which weights stay resident.
 
 Static weights (derived from constants only) are written once at program load (`resident`) while
-the tier has room; dynamic operands, the weights stage one chose to stream (`streamed`) and the
-static weights that do not fit are written before each use into a scratch region at the top of the tier, which is reserved first so resident weights never
-get overwritten. Each tier's crossbars are numbered 0..tiles*crossbars_per_tile-1.
+the tier has room; dynamic operands and the weights marked `streamed` (stage one's choice, or by
+`lower-tiers` because they do not fit) are written before each use into the streaming region at the
+top of the tier, which is reserved first so resident weights never get overwritten. `lower-tiers`
+applies the same layout rule (`crossbar_layout`) to the parts before cutting them, so here every
+unmarked static weight fits; one that does not (hand-written IR) streams too. A tier that never takes
+dynamic operands (`Tier.takes_dynamic_operands`) rejects one. Each tier's crossbars are numbered
+0..tiles*crossbars_per_tile-1; every piece written before each use ends at the top crossbar, which
+is therefore written once per piece per inference (the reports' `worst_crossbar_writes`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from xdsl.ir import SSAValue
 
 from h3pc.backends import tiers
 from h3pc.backends.tier import crossbar_layout
+from h3pc.diagnostics import H3pcError
 from h3pc.dialects import nn, pim
 from h3pc.passes import PassBase
 
@@ -32,9 +38,10 @@ def is_static(v: SSAValue) -> bool:
 
 
 def program_crossbars(op: pim.ProgramOp, hw) -> int:
+    """Crossbars a program takes: its matrix (per group), times its copies (weight replication)."""
     xb = op.result.type
     assert isinstance(xb, pim.CrossbarsType)
-    return xb.groups * tiers.by_kind(xb.kind.data).crossbars(hw, xb.rows, xb.cols)
+    return op.copies * xb.groups * tiers.by_kind(xb.kind.data).crossbars(hw, xb.rows, xb.cols)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,13 @@ class AllocateCrossbars(PassBase):
     @staticmethod
     def _allocate(progs: list[pim.ProgramOp], total: int, hw) -> None:
         need = [program_crossbars(p, hw) for p in progs]
-        forced = [p.streamed is not None or not is_static(p.weights) for p in progs]
+        dynamic = [not is_static(p.weights) for p in progs]
+        tier = tiers.by_kind(progs[0].kind.kind.data) if progs else None
+        if tier is not None and not tier.takes_dynamic_operands and any(dynamic):
+            node = progs[dynamic.index(True)].attributes.get("onnx_node")
+            raise H3pcError(f"{tier.name} cannot take dynamic operands (both operands of "
+                            f"{node.data if node else 'a product'} are computed at run time)")
+        forced = [p.streamed is not None or d for p, d in zip(progs, dynamic)]
         spilled, _ = crossbar_layout(need, need, forced, total)
         resident = {p for i, p in enumerate(progs) if not forced[i] and i not in spilled}
         base = 0

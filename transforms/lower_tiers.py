@@ -8,6 +8,11 @@ concatenates the parts. On a PIM tier a part is further cut into pieces that fit
 crossbars; each piece is a `pim.program` (weights bit-sliced over cells) and a `pim.mvm`. Epilogue
 ops (reshape back, Gemm's alpha/beta/C, Conv's bias) restore the original result.
 
+Weights written before every use (dynamic operands, the parts stage one chose to stream, and static
+parts that do not fit beside the tier's resident weights, `spilled_parts`) are marked `streamed` and cut
+into pieces that fit the tier's streaming region (backends/pim.py `pieces`); `allocate-crossbars` then
+finds every other part's weights fit and keeps them resident.
+
 Layout ops on weights stay in the IR; the backend folds them into the weights section at compile time.
 """
 
@@ -32,7 +37,10 @@ from h3pc.dialects.nn import ints_attr, shape_of
 from h3pc.dialects.shapes import broadcast_shapes
 from h3pc.hardware.schema import HardwareConfig
 from h3pc.passes import PassBase
-from h3pc.transforms.place import bits_of, split_of, streamed_of
+from h3pc.backends.tier import Shape, Spills, crossbar_layout
+from h3pc.transforms.allocate_crossbars import is_static
+from h3pc.transforms.place import b_operand, bits_of, replicas_of, split_of, streamed_of
+from h3pc.workload import gemm_work
 
 
 class _Emitter:
@@ -175,9 +183,44 @@ def weight_steps(op: Operation, g: int, n: int) -> tuple[np.ndarray, int] | None
     return (steps.reshape(g, n), codes.value.data) if steps.size == g * n else None  # type: ignore[attr-defined]
 
 
-def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
+def spilled_parts(module: ModuleOp, hw: HardwareConfig) -> dict[Operation, frozenset[str]]:
+    """Per placed op, the weight-stationary tiers whose part streams its static weights although the
+    placement left them resident (`h3pc.stream` not set): the parts that do not fit beside the others,
+    by the layout rule (`crossbar_layout`, as stage one's `Problem.fit` applies it to a split). They are
+    lowered streamed, in pieces that fit the tier's streaming region; every other part stays resident."""
+    items: dict[str, list[tuple[Operation, int, int, bool]]] = {}  # tier -> (op, resident, scratch, forced)
+    stationary = {t.name: t for t in tiers.stationary(hw)}
+    for op in module.walk():
+        split, b = split_of(op), b_operand(op)
+        if split is None or b is None or not stationary.keys() & split.keys():
+            continue
+        w = gemm_work(op)
+        assert w is not None
+        node = op.node_name if isinstance(op, nn.NNOp) else ""
+        shape = Shape(g=w.groups, m=w.m, k=w.k, n=w.n, a_bytes=0, static=is_static(b), node=node)
+        for t, rows in split.items():
+            if t not in stationary:
+                continue
+            copies = replicas_of(op).get(t, 1)
+            part = stationary[t].part_cost(hw, shape, rows, t in streamed_of(op), Spills(),
+                                           **({"replicas": copies} if copies > 1 else {}))
+            forced = not part.crossbars  # written before every use whatever the layout
+            scratch = part.scratch if forced else stationary[t].part_cost(hw, shape, rows, True, Spills()).scratch
+            items.setdefault(t, []).append((op, part.crossbars, scratch, forced))
+    out: dict[Operation, set[str]] = {}
+    for t, its in items.items():
+        spilled, _ = crossbar_layout([i[1] for i in its], [i[2] for i in its], [i[3] for i in its],
+                                     stationary[t].capacity(hw))
+        for i in spilled:
+            out.setdefault(its[i][0], set()).add(t)
+    return {op: frozenset(ts) for op, ts in out.items()}
+
+
+def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig,
+             spilled: frozenset[str] = frozenset()) -> None:
+    """Lower one placed op; `spilled`: tiers whose part streams because it does not fit (`spilled_parts`)."""
     node = op.node_name if isinstance(op, nn.NNOp) else ""
-    streamed = streamed_of(op)
+    streamed = streamed_of(op) | spilled
     bits = bits_of(op)
     e = _Emitter(op, node)
     if isinstance(op, nn.MatMulOp):
@@ -194,11 +237,14 @@ def lower_op(op: Operation, split: dict[str, int], hw: HardwareConfig) -> None:
     parts, lo = [], 0
     elem = op.results[0].type.element_type  # type: ignore[attr-defined]
     wscale = weight_steps(op, g, n)
+    dynamic = not is_static(canon.b)  # written before every use on a weight-stationary tier
     for tier in tiers.of(hw):
         rows = split.get(tier.name, 0)
         if rows:
-            parts.append(tier.lower_part(e, hw, canon.a, canon.b, lo, lo + rows, g, elem, tier.name in streamed,
-                                         bits, weight_scale=wscale))
+            copies = replicas_of(op).get(tier.name, 1)
+            parts.append(tier.lower_part(e, hw, canon.a, canon.b, lo, lo + rows, g, elem,
+                                         dynamic or tier.name in streamed, bits, weight_scale=wscale,
+                                         **({"replicas": copies} if copies > 1 else {})))
             lo += rows
     result = _epilogue(e, op, _join(e, parts))
     op.results[0].replace_all_uses_with(result)
@@ -218,10 +264,11 @@ class LowerTiers(PassBase):
 
 def lower_module(module: ModuleOp, hw: HardwareConfig) -> None:
     """Lower every placed op of a module (also stage one's reference lowering)."""
+    spilled = spilled_parts(module, hw)
     for o in list(module.walk()):
         split = split_of(o)
         if split is not None:
-            lower_op(o, split, hw)
+            lower_op(o, split, hw, spilled.get(o, frozenset()))
     for fn in module.ops:  # reshapes superseded while composing layouts
         for region in fn.regions:
             region_dce(region)

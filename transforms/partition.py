@@ -59,7 +59,7 @@ def record_of(ctx: Context, module: ModuleOp, hw, options: StageOneOptions) -> S
     record = ctx.analyses.get("partition") if isinstance(ctx, H3Context) else None
     if record is not None and record.problem.layers and record.problem.layers[0].op.get_toplevel_object() is module:
         return record
-    problem = build_problem(module, weights_of(ctx, module), hw, options.max_chunks)
+    problem = build_problem(module, weights_of(ctx, module), hw, options.max_chunks, options.replication)
     chunks, streams = [], []
     for layer in problem.layers:
         split = split_of(layer.op)
@@ -104,12 +104,14 @@ class Partition(PassBase):
     seed: int = 0
     placement_in: str = ""
     placement_out: str = ""
+    replication: bool = True
 
     def options(self) -> StageOneOptions:
         front = self.pick != "latency" or self.objective != "latency"
         search = search_options(self.objective, front, self.points, 100, self.seed, self.workers,
                                 self.solve_time if self.solve_time >= 0 else None, progress=False)
-        return StageOneOptions(self.mapping, self.pick, search, self.placement_in or None)
+        return StageOneOptions(self.mapping, self.pick, search, self.placement_in or None,
+                               replication=self.replication)
 
     def run(self, ctx: Context, op: ModuleOp, options: StageOneOptions | None = None) -> StageOne:
         """Apply the pass and return stage one's record (problem, front, chosen point), which it also

@@ -44,10 +44,13 @@ def num(meta: dict[str, Any] = POS, default: Any = dataclasses.MISSING) -> Any:
 
 @dataclass(frozen=True)
 class PhotonicTier:
-    """TeMPO-style dynamic-operand photonic tensor cores (H3PIMAP Table 1 + device library b.1)."""
+    """Dynamic-operand photonic tensor cores: TeMPO-style (H3PIMAP Table 1) or, with `wavelengths` > 1, a
+    WDM dot-product core like Lightening-Transformer's (device library b.1; docs/hardware-model.md
+    "Photonic presets")."""
 
     tiles: int = num()
     cores_per_tile: int = num()
+    #: a core's output block: core_rows x core_cols output nodes (SimPhony's H x W)
     core_rows: int = num(SIDE)
     core_cols: int = num(SIDE)
     freq_mhz: float = num()
@@ -59,12 +62,48 @@ class PhotonicTier:
     modulator_energy_pj: float = num(NONNEG)
     detector_power_mw: float = num(NONNEG)
     tia_power_mw: float = num(NONNEG)
-    laser_power_mw: float = num(NONNEG)
     temporal_accumulation: int = num()
     reconfig_latency_ns: float = num(NONNEG)
     noise_sigma: float = num(NONNEG)  # relative Gaussian noise on each quantised operand (H3PIMAP)
     output_noise_sigma: float = num(NONNEG, default=0.0)  # relative, on each output (optional, LT)
     phase_noise_deg: float = num(NONNEG, default=0.0)  # input phase noise: x * cos(N(0, deg)) (optional, LT)
+    #: static power of one output node's temporal integrator (TeMPO, b.1): drawn by every node of a
+    #: powered core
+    integrator_power_mw: float = num(NONNEG, default=0.0)
+    #: idle cores are power-gated: laser and integrators draw power only while the cores compute
+    #: (false: for the whole run). docs/hardware-model.md "Static power and power gating"
+    power_gated: bool = field(default=True)
+    #: WDM channels per core: each cycle a core's output node sums `wavelengths` products at once, so a
+    #: core does core_rows x core_cols x wavelengths MACs per cycle and k takes ceil(k / wavelengths)
+    #: cycles (SimPhony's lambda, b.1; LT-B: 12)
+    wavelengths: int = num(SIDE, default=1)
+    #: the B operand (core_cols x wavelengths values per cycle) is encoded once per core position and
+    #: broadcast to that core in every tile (SimPhony dptc operand-2 devices W.C.lambda, no R; b.1), so
+    #: tiles working on the same output columns share its DAC and modulator conversions
+    tile_shared_w: bool = field(default=False)
+    #: laser wall power of the whole tier at its configured resolution max(in_bits, w_bits); an instruction
+    #: at b operand bits draws it x 2^b / 2^that (SimPhony Eq. 1, docs/hardware-model.md b.1). None (or
+    #: absent): computed from Eq. 1's inputs below (cost.laser_power); a number overrides them
+    laser_power_mw: float | None = num(NONNEG, default=None)
+    # SimPhony Eq. 1 (b.1), per core: P = 10^((S + IL + 10 log10(core_rows x core_cols)) / 10) / WPE
+    # x 2^b / (1 - 10^(-ER / 10)) mW, b = max(in_bits, w_bits); the tier draws it x tiles x cores_per_tile.
+    # Used when laser_power_mw is None; see cost.laser_power.
+    # (The ranges keep the equation finite: no overflow, no division by zero.)
+    #: photodetector sensitivity S (dBm)
+    pd_sensitivity_dbm: float | None = num(_rng(-100, 60), default=None)
+    #: insertion loss of the critical laser-to-detector path IL (dB)
+    laser_insertion_loss_db: float | None = num(_rng(0, 200), default=None)
+    #: laser wall-plug efficiency, 0.001 to 1
+    laser_wall_plug_efficiency: float | None = num(_rng(0.001, 1), default=None)
+    #: modulator extinction ratio ER (dB); None: no extinction-ratio term (LT's own laser model)
+    modulator_extinction_ratio_db: float | None = num(_rng(0.01, 100), default=None)
+
+    def __post_init__(self) -> None:
+        if self.laser_power_mw is None:
+            for key in ("pd_sensitivity_dbm", "laser_insertion_loss_db", "laser_wall_plug_efficiency"):
+                if getattr(self, key) is None:
+                    raise H3pcError(f"{key}: missing: without laser_power_mw the laser equation needs "
+                                    f"pd_sensitivity_dbm, laser_insertion_loss_db and laser_wall_plug_efficiency")
 
 
 @dataclass(frozen=True)
@@ -88,7 +127,18 @@ class PimTier:
     crossbar_read_energy_pj: float = num(NONNEG)
     program_latency_ns: float = num(NONNEG)
     program_energy_pj_per_cell: float = num(NONNEG)
+    #: static power of the tier besides its ADCs (periphery, control, buffers); drawn while the tier is
+    #: busy when `power_gated`, else for the whole run
     static_power_mw: float = num(NONNEG)
+    #: leakage of one ADC (PUMA, b.2); gated: only the ADCs of the crossbars an MVM reads leak, while it
+    #: runs; not gated: every ADC of the tier, for the whole run
+    adc_leakage_mw: float = num(NONNEG, default=0.0)
+    #: bits one ADC resolves per tier clock cycle: a conversion of b bits takes b / adc_bits_per_cycle
+    #: cycles (SAR: one comparison per bit, PUMA's ADC latency is linear in bits, h.2); None: adc_bits
+    #: (one conversion at the configured resolution per cycle)
+    adc_bits_per_cycle: float | None = num(POS, default=None)
+    #: idle tiers and idle crossbars are power-gated (docs/hardware-model.md "Static power and power gating")
+    power_gated: bool = field(default=True)
     endurance_writes: float | None = num(POS, default=None)
     allow_dynamic_operands: bool = field(default=False)
     # cell conductance read noise (thermal + shot, H3PIMAP Eq. 1) over the conductance range
@@ -107,6 +157,10 @@ class PimTier:
     #: stage one may stream static weights that do not fit (rewritten before every use, charged per
     #: inference and against endurance) instead of treating the tier's capacity as a hard limit
     allow_reprogramming: bool = field(default=False)
+    #: tiles at the top of the tier through which every weight written before each use streams (dynamic
+    #: operands, streamed or spilled static weights), in pieces that fit it; the rest holds resident
+    #: weights, so one large streamed matrix never evicts them (backends/tier.py `crossbar_layout`)
+    stream_tiles: int = num(default=1)
 
     @property
     def cells_per_weight(self) -> int:
@@ -133,6 +187,8 @@ class DigitalTier:
     mul_energy_pj: float = num(NONNEG)
     special_energy_pj: float = num(NONNEG)
     static_power_mw: float = num(NONNEG)
+    #: the unit is power-gated while idle: its static power is drawn only while it executes
+    power_gated: bool = field(default=True)
 
 
 @dataclass(frozen=True)
@@ -142,11 +198,27 @@ class Memory:
     buffer_bytes: int = num()
     buffer_freq_mhz: float = num()
     buffer_energy_pj_per_byte: float = num(NONNEG)
+    #: one bank's port; the banks serve transfers in parallel
     buffer_bandwidth_bytes_per_cycle: int = num()
     offchip_energy_pj_per_byte: float = num(NONNEG)
     offchip_bandwidth_gbps: float = num()
     tsv_energy_pj_per_bit: float = num(NONNEG)
+    #: the TSV link the tiers without a dedicated link share (tsv_width_bits at buffer_freq_mhz)
     tsv_width_bits: int = num()
+    buffer_banks: int = num(default=1)
+    #: tiers with a link of their own to the buffer, and its bandwidth in GB/s (the others share the TSV)
+    links: dict[str, float] = field(default_factory=dict)
+    #: the M tier's region for weights the tiers stream (photonic and digital GEMM operands): held from
+    #: program load on while they fit, so only what does not fit is read from off-chip per inference
+    weight_bytes: int = num(NONNEG, default=0)
+
+    def __hash__(self) -> int:  # `links` is a dict: hash the canonical form
+        return hash(json.dumps(dataclasses.asdict(self), sort_keys=True))
+
+    def link_gbps(self, tier: str) -> float:
+        """Bandwidth (GB/s) of the link between `tier` and the buffer: its own, or the shared TSV's."""
+        own = self.links.get(tier)
+        return own if own is not None else self.tsv_width_bits / 8 * self.buffer_freq_mhz * 1e-3
     #: weights the DMA engine may stage ahead of each tier (2: double buffering; 0: no staging)
     prefetch_depth: int = num(NONNEG, default=2)
 
@@ -251,6 +323,12 @@ def _join(path: str, name: str) -> str:
 def _value(typ: Any, v: Any, key: str, where: str, meta: Any) -> Any:
     if dataclasses.is_dataclass(typ):
         return _convert(typ, v, key, where)
+    if typing.get_origin(typ) is dict:  # a table of named values: `links: {photonic: 252}`
+        if not isinstance(v, dict):
+            raise H3pcError(f"{where}: {key}: expected a mapping, got {shown(v)}")
+        kt, vt = typing.get_args(typ)
+        return {_value(kt, k, key, where, {}): _value(vt, x, _join(key, shown_name(k)), where, meta)
+                for k, x in v.items()}
     args = typing.get_args(typ)
     if isinstance(typ, types.UnionType) or typing.get_origin(typ) is typing.Union:
         if v is None and type(None) in args:

@@ -27,10 +27,10 @@ from ortools.sat.python import cp_model
 
 from h3pc import progress
 
-from h3pc.transforms.stage1.problem import Problem, Streams
+from h3pc.transforms.stage1.problem import Problem, Replicas, Streams, reps_of
 from h3pc.transforms.stage1.timeline import Segment
 
-Opt = tuple[int, bool]  # (chunks, streamed) of one tier's part
+Opt = tuple[int, bool, int]  # (chunks, streamed, replicas) of one tier's part
 
 PS = 1e-12  # latency unit (s)
 EU = 1e-17  # energy unit (J)
@@ -76,6 +76,7 @@ class Point:
     label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     streams: Streams | None = None  # per layer, the PIM tiers that stream its weights (None: none do)
+    replicas: Replicas | None = None  # per layer, the PIM tiers holding copies of its weights (None: none)
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -105,16 +106,17 @@ class Model:
     """A built CP-SAT model: per layer and tier the chunk-count booleans, and the two objectives."""
 
     model: cp_model.CpModel
-    counts: list[dict[str, dict[Opt, cp_model.IntVar]]]  # layer -> tier -> (chunks, streamed) -> bool
+    counts: list[dict[str, dict[Opt, cp_model.IntVar]]]  # layer -> tier -> (chunks, streamed, replicas) -> bool
     latency: Any  # ps
     energy: Any  # EU
 
-    def split(self, value) -> tuple[list[dict[str, int]], Streams]:
-        """(chunks per tier, streamed tiers) of every layer under a solution."""
+    def split(self, value) -> tuple[list[dict[str, int]], Streams, Replicas]:
+        """(chunks per tier, streamed tiers, replicated tiers) of every layer under a solution."""
         picked = [[(t, o) for t, bs in per.items() for o, b in bs.items() if o[0] and value(b)]
                   for per in self.counts]
         return ([{t: o[0] for t, o in p} for p in picked],
-                [frozenset(t for t, o in p if o[1]) for p in picked])
+                [frozenset(t for t, o in p if o[1]) for p in picked],
+                [{t: o[2] for t, o in p if o[2] > 1} for p in picked])
 
 
 def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Model:
@@ -158,10 +160,18 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
         return v
 
     out = [instant(f"out{layer.index}") for layer in layers]
+    #: per layer, tier -> "the layer ran whole on that tier, in one piece": its output is then stored in
+    #: the tier's format, and the segments' loads of it cost what Problem._narrower says
+    alone: list[dict[str, Any]] = [{} for _ in layers]
     for item in tl.items:
         if isinstance(item, Segment):
-            clock[host] = later(f"seg{len(seg_end)}", clock[host], _ps(item.latency_s),
-                                [out[li] for li in item.after])
+            dur: Any = _ps(item.latency_s)
+            for li, nbytes, offchip in item.reads:
+                for t, v in alone[li].items():
+                    d = problem.narrower_read(li, nbytes, offchip, problem.out_bits[t])
+                    dur += _ps(d.latency_s) * v
+                    energy_terms.append(_eu(d.energy_j) * v)
+            clock[host] = later(f"seg{len(seg_end)}", clock[host], dur, [out[li] for li in item.after])
             seg_end.append(clock[host])
             continue
         layer = layers[item]
@@ -172,14 +182,18 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
             opts = ([pin.get(t, 0)] if pin is not None else range(layer.chunks + 1) if layer.splittable
                     else (0, layer.chunks))
             modes = (False, True) if t in layer.streamed else (False,)
-            per[t] = {(c, st): m.new_bool_var(f"y{i}_{t}_{c}{'s' if st else ''}")
+            per[t] = {(c, st, 1): m.new_bool_var(f"y{i}_{t}_{c}{'s' if st else ''}")
                       for c in opts for st in (modes if c else (False,))}
+            if problem.replication and t in problem.capacity:  # copies of the weights on free crossbars
+                for c in opts:
+                    for r in layer.replica_options(t, c, problem.capacity[t]):
+                        per[t][(c, False, r)] = m.new_bool_var(f"y{i}_{t}_{c}r{r}")
             m.add_exactly_one(per[t].values())
         m.add(sum(o[0] * b for bs in per.values() for o, b in bs.items()) == layer.chunks)
         counts.append(per)
         uses = {t: m.new_bool_var(f"u{i}_{t}") for t in per}
         for t, bs in per.items():
-            m.add(uses[t] == (1 - bs[(0, False)] if (0, False) in bs else 1))
+            m.add(uses[t] == (1 - bs[(0, False, 1)] if (0, False, 1) in bs else 1))
         split = m.new_bool_var(f"split{i}")
         m.add(sum(uses.values()) >= 2 * split)
         m.add(sum(uses.values()) <= 1 + (len(uses) - 1) * split)
@@ -195,7 +209,7 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
                 xbar_terms[t] += [part[o].crossbars * b for o, b in per[t].items() if part[o].crossbars]
                 if any(p.scratch for p in part.values()):
                     scratch_terms[t].append(sum(part[o].scratch * b for o, b in per[t].items()))
-            lead = _ps(layer.ld_a_s) if t in problem.leads else 0
+            lead = _ps(layer.ld_a_s.get(t, 0.0)) if t in problem.leads else 0
             tailed = [o for o in per[t] if part[o].tail_s]  # options that cut the part into pieces
             tail = sum(_ps(part[o].tail_s) * per[t][o] for o in tailed)
             f = instant(f"f{i}_{t}")  # the part's finish if it runs
@@ -210,11 +224,18 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
             clock[t] = k
             m.add(out[i] >= f).only_enforce_if(uses[t])
             finish[t] = f
+            has: Any = 0
             if tailed:
                 has = m.new_bool_var(f"tail{i}_{t}")
                 m.add(has == sum(per[t][c] for c in tailed))
                 clock[host] = later(f"t{i}_{t}", clock[host], tail, [f], has)
                 m.add(out[i] >= clock[host]).only_enforce_if(has)
+            if problem.out_bits.get(t, problem.host_bits) != problem.host_bits:
+                a = alone[i][t] = m.new_bool_var(f"alone{i}_{t}")
+                m.add(a <= uses[t])
+                m.add(a <= 1 - split)
+                m.add(a <= 1 - has)
+                m.add(a >= uses[t] - split - has)
         jd = _ps(layer.join.latency_s)
         j = instant(f"j{i}")
         m.add(j >= clock[host] + jd * split)
@@ -240,8 +261,10 @@ def build(problem: Problem, pins: dict[int, dict[str, int]] | None = None) -> Mo
 
 def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: float, label: str = "solve",
           pins: dict[int, dict[str, int]] | None = None, lat_le_s: float | None = None,
-          energy_le_j: float | None = None, hint: tuple[list[dict[str, int]], Streams | None] | None = None,
-          task: progress.Task | None = None) -> tuple[Solve, tuple[list[dict[str, int]], Streams] | None]:
+          energy_le_j: float | None = None,
+          hint: tuple[list[dict[str, int]], Streams | None, Replicas | None] | None = None,
+          task: progress.Task | None = None
+          ) -> tuple[Solve, tuple[list[dict[str, int]], Streams, Replicas] | None]:
     """Minimise latency or energy, optionally under latency / energy bounds, starting from `hint`
     (a feasible split and its streamed parts: the search then always has a solution to improve).
     Each solution found becomes the note of `task` (the sweep's progress line)."""
@@ -279,15 +302,16 @@ def solve(problem: Problem, objective: str, opts: SolverOptions, time_limit_s: f
     obj, bound = s.objective_value, s.best_objective_bound
     gap = 0.0 if status == cp_model.OPTIMAL or obj == 0 else abs(obj - bound) / abs(obj)
     unit = PS if objective == "latency" else EU
-    chunks, streams = built.split(s.boolean_value)
+    chunks, streams, reps = built.split(s.boolean_value)
     if any(sum(c.values()) != layer.chunks for c, layer in zip(chunks, problem.layers)):
         return Solve("MODEL_INVALID", None, None, None, wall), None  # a solver fault: never trust it
     if wall >= s.parameters.max_time_in_seconds * 0.99:
         name += "_WALL_LIMIT"  # stopped by the safety net: this result may differ between runs
-    return Solve(name, obj * unit, bound * unit, gap, wall), (chunks, streams)
+    return Solve(name, obj * unit, bound * unit, gap, wall), (chunks, streams, reps)
 
 
-def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams | None) -> tuple[int, int] | None:
+def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams | None,
+                   replicas: Replicas | None = None) -> tuple[int, int] | None:
     """Hint every variable, not just the chunk counts: the times of a fixed split follow from
     propagation, which CP-SAT's own hint repair may not finish within a small budget. Returns the
     hint's (latency, energy) in model units, or None when there is no feasible hint."""
@@ -296,7 +320,7 @@ def _complete_hint(built: Model, split: list[dict[str, int]], streams: Streams |
     for i, (per, want) in enumerate(zip(built.counts, split)):
         for t, bs in per.items():
             c = want.get(t, 0)
-            o = (c, bool(c) and bool(streams) and t in streams[i])
+            o = (c, bool(c) and bool(streams) and t in streams[i], reps_of(replicas, i, t) if c else 1)
             for opt, b in bs.items():
                 fixed.add(fixed.get_bool_var_from_proto_index(b.index) == int(opt == o))
     fixed.minimize(fixed.get_int_var_from_proto_index(built.latency.index))

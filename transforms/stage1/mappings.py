@@ -21,14 +21,14 @@ from __future__ import annotations
 import math
 import random as _random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from h3pc import progress
 from h3pc.diagnostics import H3pcError
 from h3pc.transforms.stage1 import cpsat, nsga2, warmstart
 from h3pc.transforms.stage1.cpsat import Point, SolverOptions, non_dominated
-from h3pc.transforms.stage1.problem import Problem, Streams, explain_infeasible
+from h3pc.transforms.stage1.problem import Problem, Replicas, Streams, explain_infeasible
 
 @dataclass(frozen=True)
 class SearchOptions:
@@ -59,13 +59,14 @@ def score(p: Point, objective: str) -> float:
 
 
 def point_of(problem: Problem, chunks: list[dict[str, int]], label: str, solve=None,
-           streams: Streams | None = None) -> Point:
+           streams: Streams | None = None, replicas: Replicas | None = None) -> Point:
     """A split's point; where `streams` is not given, the parts that do not fit stream (if the tier
-    allows it; `feasible` first)."""
+    allows it; `feasible` first). `replicas`: the copies CP-SAT gave the parts (None: none)."""
     if streams is None:
         streams = problem.fit(chunks)
-    lat, energy = problem.evaluate(chunks, streams)
-    return Point(chunks, lat, energy, solve, label, streams=streams)
+    replicas = replicas if replicas and any(replicas) else None
+    lat, energy = problem.evaluate(chunks, streams, replicas)
+    return Point(chunks, lat, energy, solve, label, streams=streams, replicas=replicas)
 
 
 def feasible(problem: Problem, chunks: list[dict[str, int]]) -> bool:
@@ -103,13 +104,14 @@ def _cpsat_front(problem: Problem, opts: SearchOptions, n: int, task: progress.T
         """Solve from `hint` (which meets the bounds); the hint itself when the solver finds nothing
         better within its time."""
         st, found = cpsat.solve(problem, objective, opts.solver, per, label, pins, **bounds,
-                                hint=(hint.chunks, hint.streams), task=task)
+                                hint=(hint.chunks, hint.streams, hint.replicas), task=task)
         task.advance(note=f"{label} ({objective}): {st.status}")
         if found is None:
             return None
-        p = point_of(problem, found[0], label, st, found[1])
+        p = point_of(problem, found[0], label, st, found[1], found[2])
         if score(hint, objective) < score(p, objective):
-            return Point(hint.chunks, hint.latency_s, hint.energy_j, st, label, streams=hint.streams)
+            return Point(hint.chunks, hint.latency_s, hint.energy_j, st, label, streams=hint.streams,
+                         replicas=hint.replicas)
         return p
 
     starts = [point_of(problem, c, "seed") for c in seeds(problem, pins)]
@@ -148,14 +150,18 @@ def _cpsat_front(problem: Problem, opts: SearchOptions, n: int, task: progress.T
     return non_dominated(points)
 
 
-def naive_split(problem: Problem) -> list[dict[str, int]]:
+def naive_split(problem: Problem, among: Collection[str] | None = None) -> list[dict[str, int]]:
+    """The paper's equal split: a static layer's chunks shared as evenly as possible (the remainder to
+    the first, in the problem's tier order) by the tiers able to run it, or by those of them in `among`
+    (Table 4's equal split is over the three analog tiers); a dynamic layer whole on the streaming tier."""
     chunks = []
     for layer in problem.layers:
         if not layer.splittable:
             tier = problem.streaming if problem.streaming in layer.allowed else layer.allowed[0]
             chunks.append({tier: layer.chunks})
             continue
-        k, tiers = layer.chunks, list(layer.allowed)
+        k = layer.chunks
+        tiers = [t for t in layer.allowed if among is None or t in among] or list(layer.allowed)
         share = {t: k // len(tiers) + (1 if i < k % len(tiers) else 0) for i, t in enumerate(tiers)}
         chunks.append({t: c for t, c in share.items() if c})
     return chunks

@@ -21,7 +21,7 @@ from h3pc.transforms.stage1.mappings import MAPPINGS, PICKS, SearchOptions, pick
 from h3pc.transforms.stage1.placement import read_pins, to_json
 from h3pc.transforms.stage1.problem import MAX_CHUNKS, Problem, build_problem
 from h3pc.transforms.stage2 import MAX_TRIALS
-from h3pc.transforms.place import set_bits, set_split
+from h3pc.transforms.place import set_bits, set_replicas, set_split
 
 @dataclass(frozen=True)
 class StageOneOptions:
@@ -30,6 +30,9 @@ class StageOneOptions:
     search: SearchOptions = SearchOptions()
     placement_in: str | None = None
     max_chunks: int = MAX_CHUNKS
+    #: weight-stationary parts may hold copies of their weights on free crossbars (CP-SAT chooses how
+    #: many with the rows; off: the dense packing of the paper's homogeneous baselines)
+    replication: bool = True
     # stage two (runs when `calib` is given): the quality the chosen point must keep
     calib: str | None = None
     metric: str = "top1"
@@ -54,9 +57,11 @@ class StageOne:
         bit widths (`h3pc.bits`; none: the tiers' own)."""
         problem = self.problem
         streams = self.chosen.streams or [frozenset()] * len(problem.layers)
+        reps = self.chosen.replicas or [{} for _ in problem.layers]
         bits = bits or [{} for _ in problem.layers]
-        for layer, rows, streamed, b in zip(problem.layers, problem.rows(self.chosen.chunks), streams, bits):
+        for layer, rows, streamed, r, b in zip(problem.layers, problem.rows(self.chosen.chunks), streams, reps, bits):
             set_split(layer.op, rows, streamed)
+            set_replicas(layer.op, r)
             set_bits(layer.op, b)
 
     def program(self, module: ModuleOp, weights, hw: HardwareConfig):
@@ -64,7 +69,8 @@ class StageOne:
         from h3pc.transforms.stage1.timeline import program_for
 
         return program_for(module, weights, hw, [layer.op for layer in self.problem.layers],
-                           self.problem.rows(self.chosen.chunks), self.chosen.streams)
+                           self.problem.rows(self.chosen.chunks), self.chosen.streams,
+                           replicas=self.chosen.replicas)
 
     def placement(self) -> dict[str, Any]:
         return to_json(self.problem, self.chosen, self.options.mapping, self.pinned)
@@ -80,7 +86,7 @@ class StageOne:
         return {"mapping": self.options.mapping, "objective": self.options.search.objective,
                 "pick": self.options.pick, "layers": len(self.problem.layers),
                 "predicted": pt(self.chosen), "front": [pt(p) for p in self.front],
-                "pim_wear": self.problem.wear(self.chosen.chunks, self.chosen.streams),
+                "pim_wear": self.problem.wear(self.chosen.chunks, self.chosen.streams, self.chosen.replicas),
                 "rest": {"latency_s": self.problem.timeline.latency_s, "energy_j": self.problem.timeline.energy_j},
                 **({"stage2": self.stage2.to_json()} if self.stage2 is not None else {}),
                 **({"precision": self.precision.to_json()} if self.precision is not None else {})}
@@ -93,7 +99,7 @@ def partition(module: ModuleOp, weights, hw: HardwareConfig, opts: StageOneOptio
     if opts.pick not in PICKS + ("edp",):
         raise H3pcError(f"unknown --pick '{opts.pick}' (expected one of {', '.join(PICKS)})")
     with progress.task("stage one: cost tables", enabled=opts.search.solver.progress):
-        problem = build_problem(module, weights, hw, opts.max_chunks)
+        problem = build_problem(module, weights, hw, opts.max_chunks, opts.replication)
     pins = read_pins(opts.placement_in, problem) if opts.placement_in else {}
     search = SearchOptions(**{**opts.search.__dict__, "pins": pins})
     front = MAPPINGS[opts.mapping](problem, search)

@@ -27,7 +27,7 @@ from h3pc.hardware.schema import HardwareConfig
 from h3pc.runtime.schedule import Step, steps
 from h3pc.transforms.allocate_crossbars import allocate_module
 from h3pc.transforms.lower_tiers import lower_module
-from h3pc.transforms.place import set_bits, set_split
+from h3pc.transforms.place import set_bits, set_replicas, set_split
 
 #: where a tensor becomes ready: ("seg", segment index), ("layer", layer index) or None (at start)
 Ref = tuple[str, int] | None
@@ -39,6 +39,9 @@ class Segment:
 
     latency_s: float
     after: tuple[int, ...] = ()
+    #: the layer outputs it loads: (layer, bytes in the host's format, lives off-chip); a layer whose
+    #: tier stores a narrower format makes these loads cheaper (Problem.evaluate)
+    reads: list[tuple[int, int, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +50,9 @@ class Timeline:
     operands: list[tuple[Ref, Ref]]  # per layer: where its A and its B become ready
     energy_j: float  # per inference, of every segment
     spills: list[Spills] = field(default_factory=list)  # per layer, in the reference plan
+    #: per layer, the layer whose stored output its A load reads (through views), or None: then A's
+    #: format is the host's whatever the split; else it is the format that layer's tier stored it in
+    a_layer: list[int | None] = field(default_factory=list)
 
     @property
     def latency_s(self) -> float:
@@ -54,7 +60,8 @@ class Timeline:
 
 
 def program_for(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, splits: list[dict[str, int]],
-                streams: list[frozenset[str]] | None = None, bits: list[dict[str, int]] | None = None) -> Program:
+                streams: list[frozenset[str]] | None = None, bits: list[dict[str, int]] | None = None,
+                replicas: list[dict[str, int]] | None = None) -> Program:
     """The program of `module` with each of `layer_ops` split as given (in rows; the module is not
     changed), and with their bit widths where `bits` gives them: lowered, crossbars allocated,
     generated."""
@@ -63,6 +70,8 @@ def program_for(module: ModuleOp, weights, hw: HardwareConfig, layer_ops: list, 
     mine = [op for op, twin in zip(clone.walk(), module.walk()) if id(twin) in index]
     for i, (op, split) in enumerate(zip(mine, splits)):
         set_split(op, split, streams[i] if streams else frozenset())
+        if replicas:
+            set_replicas(op, replicas[i])
         if bits:
             set_bits(op, bits[i])
     lower_module(clone, hw)
@@ -105,6 +114,9 @@ def extract(prog: Program, layers: int) -> Timeline:
         elif waits:
             seg.after = tuple(sorted(set(seg.after) | set(waits)))
         c = charges.of(host, step.ins)
+        if step.kind == "transfer" and step.reads and step.reads[0] in out_of:
+            t = step.reads[0]
+            seg.reads.append((out_of[t], prog.tensors[t].stored_bytes, prog.tensors[t].home == "offchip"))
         seg.latency_s += c.latency_s
         energy += c.energy_j
         if any(t in wanted for t in step.writes):
@@ -113,12 +125,15 @@ def extract(prog: Program, layers: int) -> Timeline:
                 ready[t] = ("seg", si)
             seg = None  # a layer may start reading here: the next instruction opens a new segment
     operands = [(ready.get(g.a), ready.get(g.b)) for g in gemms]
-    return Timeline(items, operands, energy, _spills(prog, model))
+    spills, a_loads = _spills(prog, model)
+    return Timeline(items, operands, energy, spills, [out_of.get(t) for t in a_loads])
 
 
-def _spills(prog: Program, model: list[Step]) -> list[Spills]:
-    """Per layer product: whether the tensors its part loads (A, then B) and stores live off-chip."""
+def _spills(prog: Program, model: list[Step]) -> tuple[list[Spills], list[int]]:
+    """Per layer product: whether the tensors its part loads (A, then B) and stores live off-chip, and
+    the tensor its A load reads."""
     out: list[Spills] = []
+    a_loads: list[int] = []
     loads: list[int] = []
     for step in model:
         if not step.part:
@@ -129,5 +144,6 @@ def _spills(prog: Program, model: list[Step]) -> list[Spills]:
             ts = prog.tensors
             off = [ts[t].home == "offchip" and ts[t].role != "const" for t in loads[:2]] + [False, False]
             out.append(Spills(off[0], off[1], ts[step.ins.out].home == "offchip"))
+            a_loads.append(loads[0] if loads else -1)
             loads = []
-    return out
+    return out, a_loads

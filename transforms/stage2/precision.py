@@ -68,12 +68,14 @@ class _Search:
         self.ops = [layer.op for layer in problem.layers]
         self.rows = problem.rows(point.chunks)
         self.streams = point.streams
+        self.replicas = point.replicas
         self.budget = budget
         self.trials = 0
         self.report: dict[str, Any] = {}  # estimate of the program at the accepted widths
 
     def program(self, bits: Bits):
-        return program_for(self.module, self.weights, self.hw, self.ops, self.rows, self.streams, bits)
+        return program_for(self.module, self.weights, self.hw, self.ops, self.rows, self.streams, bits,
+                           replicas=self.replicas)
 
     @property
     def cost(self) -> dict[str, float]:

@@ -57,11 +57,12 @@ class Remapper:
         self.ops = [layer.op for layer in problem.layers]
         self.probe = Oracle(oracle.calib.head(PROBE_SAMPLES), "snr", seed=oracle.seed)
 
-    def program(self, chunks: list[dict[str, int]], streams=None):
-        return program_for(self.module, self.weights, self.hw, self.ops, self.problem.rows(chunks), streams)
+    def program(self, chunks: list[dict[str, int]], streams=None, replicas=None):
+        return program_for(self.module, self.weights, self.hw, self.ops, self.problem.rows(chunks), streams,
+                           replicas=replicas)
 
     def quality(self, p: Point) -> Quality:
-        return self.oracle.measure(self.program(p.chunks, p.streams), self.hw)
+        return self.oracle.measure(self.program(p.chunks, p.streams, p.replicas), self.hw)
 
     def tier_snr(self) -> dict[str, float]:
         """SNR of the model with every layer a tier can run on it, whole (others on the exact host)."""
@@ -76,7 +77,7 @@ class Remapper:
 
     def sensitivity(self, p: Point) -> dict[str, float]:
         nodes = {layer.node for layer in self.problem.layers}
-        prog = self.program(p.chunks, p.streams)
+        prog = self.program(p.chunks, p.streams, p.replicas)
         return {layer.node: self.probe.measure(prog, self.hw, exact=nodes - {layer.node}).value
                 for layer in self.problem.layers}
 

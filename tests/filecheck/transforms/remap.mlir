@@ -17,7 +17,7 @@ func.func @main(%x: tensor<4x8xf32> {onnx.name = "x"}) -> (tensor<4x6xf32> {onnx
   func.return %y : tensor<4x6xf32>
 }
 
-// CHECK:     nn.matmul {{.*}} {onnx_node = "fc1", h3pc.split = {sram_pim = 1 : i64, digital = 11 : i64}}
+// CHECK:     nn.matmul {{.*}} {onnx_node = "fc1", h3pc.split = {sram_pim = 1 : i64, digital = 11 : i64}, h3pc.replicas = {sram_pim = 4 : i64}}
 // CHECK:     nn.matmul {{.*}} {onnx_node = "fc2", h3pc.split = {digital = 6 : i64}}
 
 // LOWERED:     digital.join {{.*}} {onnx_node = "fc1", axis = 2 : i64}

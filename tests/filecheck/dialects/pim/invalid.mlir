@@ -167,6 +167,14 @@ func.func @case19(%w: tensor<4x4xf32>) {
 
 // -----
 
+func.func @replicas_zero(%w: tensor<4x4xf32>) {
+  %0 = pim.program %w {kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, replicas = 0 : i64, base = 0 : i64, resident} : (tensor<4x4xf32>) -> !pim.crossbars<sram, 4x4>
+  func.return
+}
+// CHECK: replicas must be >= 1, got 0
+
+// -----
+
 func.func @case20(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 8x4>) {
   %0 = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 8 : i64, input_scale = -1.0 : f32, input_levels = 127 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
   func.return

@@ -86,6 +86,20 @@ func.func @streamed(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
 // GENERIC-LABEL: "func.func"() <{sym_name = "streamed", function_type = (tensor<2x8xf32>) -> tensor<2x4xf32>}> ({
 // GENERIC:       "pim.program"(%{{.*}}) <{kind = #pim.kind<sram>, weight_bits = 8 : i64, cell_bits = 1 : i64, base = 60 : i64, streamed}> : (tensor<8x4xf32>) -> !pim.crossbars<sram, 8x4>
 
+// Weight replication: 4 copies of the matrix from base 8 on; the MVM's 16 vectors are shared out over them.
+func.func @replicated(%x: tensor<16x8xf32>) -> tensor<16x4xf32> {
+  %w = nn.constant {value = dense_resource<fc1_weight> : tensor<8x4xf32>} : tensor<8x4xf32>
+  %xb = pim.program %w {kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64, replicas = 4 : i64, base = 8 : i64, resident} : (tensor<8x4xf32>) -> !pim.crossbars<reram, 8x4>
+  %y = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 8 : i64} : (tensor<16x8xf32>, !pim.crossbars<reram, 8x4>) -> tensor<16x4xf32>
+  func.return %y : tensor<16x4xf32>
+}
+
+// CHECK-LABEL: func.func @replicated(%{{.*}}: tensor<16x8xf32>) -> tensor<16x4xf32> {
+// CHECK:       %{{.*}} = pim.program %{{.*}} {kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64, replicas = 4 : i64, base = 8 : i64, resident} : (tensor<8x4xf32>) -> !pim.crossbars<reram, 8x4>
+
+// GENERIC-LABEL: "func.func"() <{sym_name = "replicated", function_type = (tensor<16x8xf32>) -> tensor<16x4xf32>}> ({
+// GENERIC:       "pim.program"(%{{.*}}) <{kind = #pim.kind<reram>, weight_bits = 8 : i64, cell_bits = 2 : i64, replicas = 4 : i64, base = 8 : i64, resident}> : (tensor<8x4xf32>) -> !pim.crossbars<reram, 8x4>
+
 // A quantized model's activation scale as the DAC's step (MVMS), with the code range it passes.
 func.func @static_step(%x: tensor<2x8xf32>, %xb: !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32> {
   %y = pim.mvm %x, %xb {input_bits = 8 : i64, adc_bits = 7 : i64, input_scale = 5.000000e-02 : f32, input_levels = 255 : i64} : (tensor<2x8xf32>, !pim.crossbars<sram, 8x4>) -> tensor<2x4xf32>
