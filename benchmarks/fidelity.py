@@ -1,31 +1,52 @@
-"""Fidelity of the cost model against the paper: Pythia-70M on the three homogeneous mappings.
+"""Fidelity of the cost model against the paper: Pythia-70M, absolute latency and energy next to Table 4.
 
-    python benchmarks/fidelity.py [--seq 128] [--seed 0] [--out benchmarks/results/fidelity.json]
+    python benchmarks/fidelity.py [--seq 32] [--no-lm-head] [--seq-sweep 16,32,48,64,128] [--points 5]
+                                  [--solve-time 30] [--seed 0] [--hw h3pimap] [--verify]
 
-H3PIMAP (Yin et al., arXiv 2503.07778) Table 4 reports Pythia-70M on 100% SRAM-PIM, 100% ReRAM-PIM
-and 100% photonic (TeMPO). The absolute numbers cannot be compared (the paper gives neither the
-sequence length nor the batch size), but the *ratios* SRAM : ReRAM : photonic are the calibration
-target of the hardware model (docs/hardware-model.md b.6): latency 11.2 : 16.2 : 1 and energy
-1.55 : 1.51 : 1.
+H3PIMAP (Yin et al., arXiv 2503.07778) Table 4 reports Pythia-70M (TinyStories) as latency ms / energy mJ:
+100% SRAM-PIM 10.21 / 13.79, 100% ReRAM-PIM 14.73 / 13.44, 100% photonic (TeMPO) 0.91 / 8.92, the equal
+split over the three tiers 4.90 / 12.02, and stage one's Pareto-optimal mapping (PO) 1.34 / 9.85. The target
+(issue 22) is every one of the eight homogeneous and equal-split numbers within 30% in absolute terms, with the
+paper's dense packing (one copy of each weight in the crossbars), and every remaining deviation explained by a
+named modelling assumption.
 
-This script builds a model with the shape of Pythia-70M (GPT-NeoX: 6 layers, d_model 512, 8 heads of
-64, MLP 2048 with the Erf GELU, vocabulary 50304, LayerNorm, parallel attention + MLP residual,
-causal softmax attention with a constant additive mask, untied lm head; random float32 weights,
-rotary embeddings omitted) with onnx.helper, compiles it for every target and reads the compiler's
-estimate (h3pc.runtime.emulator.estimate). The estimate includes everything the program does per
-inference, in particular the per-inference reprogramming of the dynamic attention operands
-(Q K^T and P V, whose "weights" are activations) on the PIM tiers, and of static weights that did
-not fit in the crossbars.
+The workload, stated and argued (docs/hardware-model.md, "Fidelity against Table 4" and §h.1/§h.3):
+  * sequence length 32 by default. The paper states neither the sequence length nor the batch. Its numbers fix
+    S within a narrow range only if the LM head is counted: 0.91 ms photonic is 2.14 G MACs at the tier's
+    784 MACs x 3 GHz peak, S = 48 with the head (S = 110 without); SRAM's 10.21 ms with Table 1's one ADC
+    per crossbar (8 input bits x 128 columns per ADC / 100 MHz = 10.24 us per input vector and matrix)
+    needs 25-37 such steps per token, i.e. S of about 32 with the head. The photonic roofline is a bound
+    (S <= 48 with the head); at S = 32 the paper's 0.91 ms is 67% of the photonic peak, SRAM's 10.21 ms fits,
+    and only there do both agree (§h.3).
+    `--seq-sweep` prints every row at several S so the reader sees how the fit depends on S.
+  * the untied LM head (512 x 50304, 25.8 M of the 70.4 M parameters) is counted; `--no-lm-head` leaves it out
+    (then no S fits SRAM and photonic together: SRAM : photonic is about 29 against the paper's 11).
+  * batch 1 (one sequence per inference).
+  * the equal split is the paper's: every static layer's rows in thirds over SRAM-PIM, ReRAM-PIM and
+    photonic at stage one's split granularity (16 pieces per layer: 6/5/5, the remainder to the tiers in that
+    order, as `--mapping naive` does), pinned through a placement file (`--placement-in`),
+    dynamic attention layers on the photonic tier. `--mapping naive` itself splits over every tier able to run a
+    layer, which includes our digital host tier (the paper has none); it is shown as a separate row.
+  * PO is stage one's CP-SAT front (`--mapping cpsat`, objective latency, `--points` points): the table shows
+    every front point and the one nearest the paper's PO row (log distance in latency and energy).
 
-For every ratio that differs from the paper's by more than 30%, the script says which modelling
-assumption drives the difference, from the data:
-  * the latency (makespan) of each target is decomposed exactly along its critical path into
-    instruction categories (PIM reprogramming, GEMM compute, weight fetch, activation moves, vector
-    ops);
-  * each category is removed in turn (its instructions charged zero time) and the schedule re-run,
-    and the energy components (adc, dac, crossbar_read, programming, static, buffer, offchip,
-    laser, ...) are removed in turn from both targets of a ratio; the category or component whose
-    removal moves our ratio furthest towards the paper's is named as the driver.
+The model has the shape of Pythia-70M (GPT-NeoX: 6 layers, d_model 512, 8 heads of 64, MLP 2048 with the Erf
+GELU, vocabulary 50304, LayerNorm, parallel attention + MLP residual, causal softmax attention with a constant
+additive mask, untied LM head; random float32 weights, rotary embeddings omitted), written with onnx.helper. Each
+row is compiled and read through the compiler's estimate (h3pc.runtime.emulator.estimate), which includes every
+per-inference cost (reprogramming of dynamic operands and of streamed weights, weight staging, link contention).
+
+For every number more than 30% from the paper's, the script names the assumption that drives it, from the data:
+  * the latency of the row's program decomposed exactly along its critical path into instruction categories
+    (PIM reprogramming, GEMM compute, weight fetch, activation moves, vector ops, waits for a shared link);
+  * each category removed in turn (its instructions charged zero time, the schedule re-run), each energy
+    component and category removed in turn, and a few hardware assumptions changed (scenarios); for the equal
+    split also the paper's linear model (the homogeneous rows' max(T)/3 and sum(E)/3, which is what weight
+    replication would approach). The change that brings our absolute number closest to the paper's is the driver.
+Replication (issue 22): the rows above are compiled with the paper's dense packing (`--pim-replication off`: one
+copy of each PIM weight); then the same rows and front are compiled with replication allowed (PIM weights copied
+over free crossbars, so a tier's time per vector shrinks with the rows it holds), and the hybrid's advantage is
+compared both ways. A version of h3pc without the option says so in the output instead.
 """
 
 from __future__ import annotations
@@ -47,23 +68,27 @@ from onnx import TensorProto, helper, numpy_helper
 from h3pc import progress
 from h3pc.backends import tiers
 from h3pc.compiler import compile_model
-from h3pc.hardware.schema import HardwareConfig
+from h3pc.hardware.schema import HardwareConfig, load_hardware
 from h3pc.runtime.emulator import estimate
 
 from common import RESULTS
 
-#: paper Table 4 (Pythia-70M / TinyStories): latency ms, energy mJ
+#: paper Table 4 (Pythia-70M / TinyStories): latency ms, energy mJ, per row
 PAPER = {
     "sram-pim": {"latency_ms": 10.21, "energy_mj": 13.79},
     "reram-pim": {"latency_ms": 14.73, "energy_mj": 13.44},
     "photonic": {"latency_ms": 0.91, "energy_mj": 8.92},
+    "equal-split": {"latency_ms": 4.90, "energy_mj": 12.02},
+    "po": {"latency_ms": 1.34, "energy_mj": 9.85},
 }
-#: the calibration ratios of docs/hardware-model.md b.6 (rounded from Table 4)
-PAPER_RATIOS = {"latency": {"sram-pim": 11.2, "reram-pim": 16.2, "photonic": 1.0},
-                "energy": {"sram-pim": 1.55, "reram-pim": 1.51, "photonic": 1.0}}
-COMPARED = ("sram-pim", "reram-pim", "photonic")
-TARGETS = (*COMPARED, "hybrid", "electronic")
+#: the homogeneous rows (`--target`), in Table 4's order
+HOMOGENEOUS = ("sram-pim", "reram-pim", "photonic")
+#: the rows whose eight numbers are the target (within THRESHOLD of the paper's)
+TARGET_ROWS = (*HOMOGENEOUS, "equal-split")
+#: further rows compiled for context (no paper row): the compiler's own naive split, the digital baseline
+EXTRA_ROWS = ("naive", "electronic")
 THRESHOLD = 0.30
+METRICS = (("latency", "latency_s", "latency_ms", 1e3, "ms"), ("energy", "energy_j", "energy_mj", 1e3, "mJ"))
 
 PYTHIA_70M = {"layers": 6, "d_model": 512, "heads": 8, "head_dim": 64, "d_ff": 2048, "vocab": 50304,
               "ln_eps": 1e-5}
@@ -72,44 +97,53 @@ PYTHIA_70M = {"layers": 6, "d_model": 512, "heads": 8, "head_dim": 64, "d_ff": 2
 CATEGORIES = {
     "pim_prog_dynamic": "per-inference reprogramming of dynamic attention operands (Q K^T, P V) into PIM "
                         "crossbars (program_latency_ns per crossbar row, program_energy_pj_per_cell)",
-    "pim_prog_spilled": "per-inference reprogramming of static weights that did not fit in the tier's "
-                        "crossbars (capacity: tiles x crossbars_per_tile, cells_per_weight)",
-    "gemm_compute": "GEMM compute model (PIM: bit-serial input_bits passes per vector at freq_mhz, all "
-                    "crossbars of a matrix in parallel; photonic: 2x2 cores of 14x14 at 3 GHz, k cycles "
-                    "per output block; digital: 256-lane SIMD)",
-    "embedding_fetch": "the Gather's whole embedding table (vocab x d_model fp32) loaded from off-chip memory "
-                       "and through the buffer/TSV links every inference (not only the rows it reads)",
-    "weight_fetch": "GEMM weights that are not resident in crossbars (photonic, digital, spilled PIM), streamed "
-                    "as fp32 from off-chip memory per inference (offchip_bandwidth_gbps, offchip_energy_pj_per_byte) "
-                    "plus the buffer/TSV hop (tsv_width_bits at buffer_freq_mhz)",
-    "activation_move": "fp32 activation traffic through the global buffer and TSVs, serialised with compute in "
-                       "each tier's stream and once per unfused elementwise op "
-                       "(buffer_bandwidth_bytes_per_cycle, tsv_width_bits)",
+    "pim_prog_spilled": "per-inference reprogramming of static weights that do not stay resident in the tier's "
+                        "crossbars (capacity: tiles x crossbars_per_tile, cells_per_weight; the streaming region)",
+    "gemm_compute": "GEMM compute model (PIM: bit-serial input_bits passes per vector, columns_per_adc ADC "
+                    "cycles per pass, one copy of the weights, all crossbars of a matrix in parallel; photonic: "
+                    "2x2 cores of 14x14 at 3 GHz, k cycles per output block; digital: 256-lane SIMD)",
+    "embedding_fetch": "the Gather's embedding table read from off-chip memory and through the links every "
+                       "inference (not only the rows it reads)",
+    "weight_fetch": "GEMM weights not resident in crossbars or the M tier's weight region (photonic, digital, "
+                    "streamed PIM), staged from off-chip memory per inference (offchip_bandwidth_gbps, "
+                    "offchip_energy_pj_per_byte) and read over the tier's link, in their stored format",
+    "activation_move": "activation traffic through the global buffer and the links in the stored format, once "
+                       "per unfused elementwise op (buffer banks and ports, tsv_width_bits, memory.links)",
+    "link_wait": "time a transfer waits for a link another tier is using (tiers that share a link contend)",
     "vector": "digital vector ops (softmax, LayerNorm, GELU, residual adds) on the SIMD tier",
     "sync": "SIGNAL / WAIT / HALT (free)",
 }
 #: what-if groups of categories removed together
 GROUPS = {"data_movement": ("embedding_fetch", "weight_fetch", "activation_move")}
 GROUP_NOTES = {"data_movement": "all buffer/TSV/off-chip traffic (embedding, weights, activations): the memory "
-                                "system model as a whole (bandwidths, fp32 transfers, no overlap with compute)"}
+                                "system model as a whole (bandwidths, stored formats, overlap with compute)"}
 #: energy components: what each stands for
 COMPONENT_NOTES = {
     "adc": "ADC conversions (PIM: one per column per input bit pass; photonic: one per output per "
            "temporal_accumulation cycles)",
     "dac": "DAC conversions (PIM: 1-bit row drivers per pass; photonic: 6-bit operand conversion)",
-    "crossbar_read": "crossbar array read energy per pass and crossbar",
+    "crossbar_read": "crossbar array read energy per column-scan (ADC) cycle and crossbar (columns_per_adc "
+                     "cycles per pass)",
     "shift_add": "PIM shift-and-add of the bit-serial partial sums",
-    "programming": "PIM cell writes per inference (dynamic attention operands, spilled weights)",
-    "static": "static power of the PIM and digital tiers times the makespan",
-    "laser": "photonic laser power while the cores compute",
+    "programming": "PIM cell writes per inference (dynamic attention operands, streamed weights)",
+    "static": "static power of the tiers: a power-gated tier's over its busy time, any other's over the makespan",
+    "leakage": "power of devices gated per crossbar or core while an instruction uses them (PIM ADC leakage, "
+               "photonic integrators)",
+    "laser": "photonic laser power while the cores compute, scaled by 2^(operand bits)",
     "modulator": "photonic modulator energy per converted operand",
     "detector": "photonic photodetector power while busy",
-    "tia": "photonic TIA power while busy",
+    "tia": "photonic TIA power while busy, divided by temporal_accumulation",
     "digital": "digital SIMD arithmetic",
     "buffer": "global buffer accesses",
     "tsv": "TSV transfers between tiers and buffer",
     "offchip": "off-chip (HBM) weight fetches",
 }
+#: the paper's linear model of a split (§h.1): what the equal split would cost if each tier's latency and
+#: energy were linear in the rows it holds, computed from our own homogeneous rows
+LINEAR_NOTE = ("the paper's per-tier cost is linear in the rows a tier holds (its equal split is max(T)/3 and "
+               "sum(E)/3 of the homogeneous rows, §h.1), which PIM weight replication over the idle crossbars "
+               "approaches; h3pc packs one copy of each weight (dense), so a PIM tier's time per input vector "
+               "does not shrink with the rows it holds")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -163,9 +197,11 @@ class _Graph:
         return self.op("LayerNormalization", [x, g, b], axis=-1, epsilon=eps)
 
 
-def build_pythia70m(path: Path, seq: int, seed: int, lm_head: bool = True) -> dict[str, Any]:
-    """Write a Pythia-70M-shaped ONNX model (ir 10, opset 17) to `path`; returns its statistics."""
-    c = PYTHIA_70M
+def build_pythia70m(path: Path, seq: int, seed: int, lm_head: bool = True,
+                    shape: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write a Pythia-70M-shaped ONNX model (ir 10, opset 17) to `path`; returns its statistics. `shape`:
+    another GPT-NeoX shape with PYTHIA_70M's keys (the tests build a small one)."""
+    c = shape or PYTHIA_70M
     d, h, hd, ff, vocab, eps = c["d_model"], c["heads"], c["head_dim"], c["d_ff"], c["vocab"], c["ln_eps"]
     g = _Graph(np.random.default_rng(seed))
     x = g.op("Gather", [g.weight("embed_in", (vocab, d)), "input_ids"], axis=0)  # [1, S, d]
@@ -228,14 +264,20 @@ def _sim_tools(prog):
     return Charges.build(prog), simulate
 
 
+def _simulate(prog, charges, simulate, charge, record: bool = True):
+    """The schedule as estimate() runs it: with the link contention of the description, when it has any."""
+    links = getattr(charges, "links", None)
+    return simulate(prog.streams, charge, record=record, **({"links": links} if links is not None else {}))
+
+
 def category(prog, ins) -> str:
     op = ins.op
     if op in ("PROG", "PROGS"):
         return "pim_prog_spilled" if prog.tensors[ins.w].role == "const" else "pim_prog_dynamic"
     if op in ("PMM", "MVM", "GEMM"):
         return "gemm_compute"
-    if op in ("LD", "ST"):
-        if op == "LD" and prog.tensors[ins.tensor].role == "const":
+    if op in ("LD", "ST", "FILL"):
+        if op in ("LD", "FILL") and prog.tensors[ins.tensor].role == "const":
             return "embedding_fetch" if prog.symbols[ins.sym]["op"] == "nn.gather" else "weight_fetch"
         return "activation_move"
     if op == "VOP":
@@ -243,9 +285,10 @@ def category(prog, ins) -> str:
     return "sync"
 
 
-def critical_path(events) -> list:
-    """The chain of events that sets the makespan: each event started either when its tier's
-    previous event ended or (a WAIT) when the awaited SIGNAL ended."""
+def critical_path(events) -> list[tuple[Any, float]]:
+    """The chain of events that sets the makespan, each with the idle time before it: an event started
+    when its tier's previous event ended, or (a WAIT) when the awaited SIGNAL ended, or (a transfer) when
+    the link it shares with other tiers became free; that last wait is the gap."""
     if not events:
         return []
     prev_on_tier: dict[int, Any] = {}
@@ -260,34 +303,42 @@ def critical_path(events) -> list:
     path = []
     while cur is not None:
         ev = events[cur]
-        path.append(ev)
         prev = prev_on_tier[cur]
         if ev.ins.op == "WAIT":
             sig = signal.get(ev.ins.tensor)
             if sig is not None and sig[1].end == ev.start and (prev is None or sig[1].end >= prev[1].end):
+                path.append((ev, 0.0))
                 cur = sig[0]
                 continue
+        path.append((ev, max(0.0, ev.start - (prev[1].end if prev is not None else 0.0))))
         cur = prev[0] if prev is not None else None
     return path[::-1]
 
 
+def _stored_mb(t) -> float:
+    return getattr(t, "stored_bytes", t.nbytes) / 1e6
+
+
 def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
-    """Critical-path latency by category, busy time and energy by (tier, category), what-ifs, PIM
-    reprogramming volume."""
+    """Critical-path latency by category (waits for a shared link included, so the parts sum to the
+    makespan), busy time and energy by (tier, category), what-ifs, PIM reprogramming volume."""
     charges, simulate = _sim_tools(prog)
-    makespan, events = simulate(prog.streams, charges.of)
+    makespan, events = _simulate(prog, charges, simulate, charges.of)
     cp: dict[str, float] = {}
     top: dict[str, float] = {}
-    for ev in critical_path(events):
+    for ev, gap in critical_path(events):
         c = category(prog, ev.ins)
         cp[c] = cp.get(c, 0.0) + ev.cost.latency_s
+        if gap > 0:
+            cp["link_wait"] = cp.get("link_wait", 0.0) + gap
         if ev.cost.latency_s > 0:
             ins = ev.ins
             sym = prog.symbols[ins.sym]["op"] if hasattr(ins, "sym") else ""
             programs = ("PROG", "PROGS")
-            t = prog.tensors[ins.w if ins.op in programs else ins.tensor] if ins.op in ("LD", "ST", *programs) else None
+            t = (prog.tensors[ins.w if ins.op in programs else ins.tensor]
+                 if ins.op in ("LD", "ST", "FILL", *programs) else None)
             what = f"{ev.tier} {ev.ins.op} ({sym}"
-            what += f", {t.role} {list(t.shape)} {t.nbytes / 1e6:.3g} MB)" if t else ")"
+            what += f", {t.role} {list(t.shape)} {_stored_mb(t):.3g} MB)" if t else ")"
             top[what] = top.get(what, 0.0) + ev.cost.latency_s
     busy: dict[str, float] = {}
     energy_cat: dict[str, float] = {}
@@ -298,13 +349,13 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
     whatif: dict[str, float] = {}
     present = {category(prog, ev.ins) for ev in events}
     zero = type(events[0].cost)() if events else None
-    removals = {c: (c,) for c in CATEGORIES if c != "sync" and c in present}
+    removals = {c: (c,) for c in CATEGORIES if c not in ("sync", "link_wait") and c in present}
     removals.update({g: cats for g, cats in GROUPS.items() if present & set(cats)})
     for name, cats in removals.items():
         def charge(tier, ins, _cats=cats):
             return zero if category(prog, ins) in _cats else charges.of(tier, ins)
 
-        whatif[name] = simulate(prog.streams, charge, record=False)[0]
+        whatif[name] = _simulate(prog, charges, simulate, charge, record=False)[0]
     reprog = {"dynamic": {"matrices": 0, "cells": 0}, "spilled": {"matrices": 0, "cells": 0}}
     for tier in tiers.stationary(prog.hw):
         cpw = tier.config(prog.hw).cells_per_weight
@@ -322,35 +373,78 @@ def analyse(prog, rep: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------
-# hardware sensitivity: one documented parameter changed at a time
+# hardware sensitivity: one documented assumption changed at a time
 
 
 def _adc_per_column(d: dict[str, Any]) -> None:
     """One ADC per crossbar column (b.6's v0 shortcut) instead of Table 1's one ADC per crossbar."""
-    for tier in ("sram_pim", "reram_pim"):
-        d[tier]["columns_per_adc"] = 1
+    for tier in tiers.stationary():
+        key = tier.name
+        if key in d and "columns_per_adc" in d[key]:
+            d[key]["columns_per_adc"] = 1
 
 
 def _free_memory(d: dict[str, Any]) -> None:
-    """Buffer, TSV and off-chip bandwidths x 1e6: data movement takes (almost) no time."""
+    """Every bandwidth of the memory system (buffer ports, TSV, per-tier links, off-chip) x 1e6: data
+    movement takes (almost) no time; capacities and energies unchanged."""
     m = d["memory"]
-    m["buffer_bandwidth_bytes_per_cycle"] *= 10**6
-    m["tsv_width_bits"] *= 10**6
-    m["offchip_bandwidth_gbps"] *= 1e6
+    for key, v in list(m.items()):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and ("bandwidth" in key or "width_bits" in key):
+            m[key] = v * 10**6
+    if isinstance(m.get("links"), dict):
+        m["links"] = {t: v * 1e6 for t, v in m["links"].items()}
+
+
+def _ungated(d: dict[str, Any]) -> None:
+    """Every tier draws its static power over the whole run (no power gating)."""
+    for block in d.values():
+        if isinstance(block, dict) and "power_gated" in block:
+            block["power_gated"] = False
+
+
+def _weights_offchip(d: dict[str, Any]) -> None:
+    """No weight region in the M tier: streamed weights are read from off-chip memory every inference."""
+    if "weight_bytes" in d["memory"]:
+        d["memory"]["weight_bytes"] = 0
+
+
+#: PUMA's ReRAM crossbar read cycle (§b.2 "100 ns x 1.7 mW = 170 pJ")
+PUMA_READ_NS = 100.0
+
+
+def _reram_read_per_puma_cycle(d: dict[str, Any]) -> None:
+    """ReRAM array energy per column-scan cycle at PUMA's whole 100 ns read (170 pJ) instead of 1.7 mW over
+    our 10 ns cycle (the reading before §h.2)."""
+    t = d["reram_pim"]
+    t["crossbar_read_energy_pj"] *= PUMA_READ_NS / (1e3 / t["freq_mhz"])
+
+
+def _laser_plus_3db(d: dict[str, Any]) -> None:
+    """Laser power for 3 dB more insertion loss on the critical path (the preset's IL_critical = 6 dB is our
+    assumption; SimPhony's Eq. 1 is linear in 10^(IL/10))."""
+    d["photonic"]["laser_power_mw"] *= 10 ** 0.3
 
 
 SCENARIOS = {
     "adc_per_column": ([_adc_per_column], "PIM with one ADC per crossbar column (columns_per_adc = 1, b.6's "
                        "v0 shortcut) instead of Table 1's one ADC per crossbar (128 columns take turns)"),
-    "free_memory": ([_free_memory], "memory-system bandwidths (buffer, TSV, off-chip) made unlimited"),
+    "free_memory": ([_free_memory], "memory-system bandwidths (buffer, TSV, links, off-chip) made unlimited"),
     "adc_per_column+free_memory": ([_adc_per_column, _free_memory], "one ADC per PIM column and unlimited "
                                    "memory-system bandwidth together"),
+    "ungated": ([_ungated], "no power gating: every tier's static power over the whole run (the preset gates "
+                "idle tiers, §h.2: the paper charges no static power over idle time)"),
+    "weights_offchip": ([_weights_offchip], "no M-tier weight region: photonic and digital GEMM weights read "
+                        "from off-chip memory every inference (the preset keeps them resident, §h.2)"),
+    "reram_read_per_puma_cycle": ([_reram_read_per_puma_cycle], "ReRAM array energy per column-scan cycle = "
+                                  "PUMA's 170 pJ per 100 ns read, not 1.7 mW x our 10 ns cycle"),
+    "laser_plus_3db": ([_laser_plus_3db], "photonic laser power for 3 dB more critical-path insertion loss "
+                       "(IL_critical 9 dB instead of the preset's assumed 6 dB)"),
 }
 
 
-def scenario_hw(base: str, name: str) -> "HardwareConfig":
+def scenario_hw(base: str, name: str) -> HardwareConfig:
     """The description of a scenario, in memory (the compiler takes it as it is)."""
-    from h3pc.hardware.schema import load_hardware, parse_hardware
+    from h3pc.hardware.schema import parse_hardware
 
     d = load_hardware(base).to_dict()
     for fn in SCENARIOS[name][0]:
@@ -359,6 +453,142 @@ def scenario_hw(base: str, name: str) -> "HardwareConfig":
     return parse_hardware(d, f"scenario {name}")
 
 
+# ------------------------------------------------------------------------------------------------
+# the rows: homogeneous targets, the paper's equal split, the compiler's naive split, stage one's front
+
+
+def stage_problem(path: Path, hw: str | HardwareConfig):
+    """Stage one's problem for the model, as the partition pass builds it (layers, split granularity)."""
+    from h3pc.frontend.importer import import_model
+    from h3pc.transforms.stage1.problem import build_problem
+
+    imported = import_model(str(path), {})
+    config = hw if isinstance(hw, HardwareConfig) else load_hardware(hw)
+    return build_problem(imported.module, imported.weights, config)
+
+
+def equal_split(problem) -> list[dict[str, int]]:
+    """The paper's equal split, in chunks per tier per layer: a static layer's chunks in thirds over the three
+    tiers of Table 4 (the compiler's naive split restricted to them), a dynamic layer whole on the tier that
+    streams both operands (the photonic one), as the naive mapping puts it."""
+    from h3pc.transforms.stage1.mappings import naive_split
+
+    return naive_split(problem, among={tiers.target_tier(t) for t in HOMOGENEOUS})
+
+
+def write_pins(problem, chunks: list[dict[str, int]], path: Path) -> Path:
+    """A placement file (`--placement-in`) that pins every layer to these chunks."""
+    from h3pc.transforms.stage1.placement import FORMAT
+
+    layers = [{"node": layer.node, "split": {t: c * layer.chunk for t, c in split.items() if c}}
+              for layer, split in zip(problem.layers, chunks)]
+    path.write_text(json.dumps({"format": FORMAT, "version": 1, "layers": layers}, indent=1))
+    return path
+
+
+def mac_shares(problem, chunks: list[dict[str, int]]) -> dict[str, float]:
+    """Share of the model's GEMM MACs on each tier under a split."""
+    macs: dict[str, float] = {}
+    for layer, rows in zip(problem.layers, problem.rows(chunks)):
+        for t, r in rows.items():
+            macs[t] = macs.get(t, 0.0) + float(layer.g) * layer.m * layer.k * r
+    total = sum(macs.values()) or 1.0
+    return {t: v / total for t, v in macs.items()}
+
+
+def replication_option() -> str | None:
+    """None when this version compiles with PIM weight replication on request (`h3pc --pim-replication`, the
+    compile API's StageOneOptions.replication); otherwise why not."""
+    import dataclasses
+
+    from h3pc.cli import build_parser
+    from h3pc.transforms.stage1.partition import StageOneOptions
+
+    if not any("--pim-replication" in a.option_strings for a in build_parser()._actions):
+        return "`h3pc` has no --pim-replication option"
+    if "replication" not in {f.name for f in dataclasses.fields(StageOneOptions)}:
+        return "`h3pc --pim-replication` exists but the compile API (StageOneOptions) has no replication field"
+    return None
+
+
+def _stage1_options(mapping: str = "cpsat", points: int = 1, solve_time: float = 2.0, pins: Path | None = None,
+                    replication: bool | None = None):
+    """Stage one's options (objective latency); `replication` None: a version without the option."""
+    from h3pc.transforms.stage1.cpsat import SolverOptions
+    from h3pc.transforms.stage1.mappings import SearchOptions
+    from h3pc.transforms.stage1.partition import StageOneOptions
+
+    search = SearchOptions("latency", points, solver=SolverOptions(solve_time, 2, 0))
+    extra = {"replication": replication} if replication is not None else {}
+    return StageOneOptions(mapping, "latency", search, str(pins) if pins else None, **extra)
+
+
+def run_compiled(path: Path, target: str, hw: str | HardwareConfig, detail: bool = True,
+                 stage1=None) -> dict[str, Any]:
+    """Compile one row and read its estimate (and, with `detail`, the analysis of its schedule)."""
+    t = time.perf_counter()
+    c = compile_model(str(path), target, hw=hw, stage1=stage1)
+    compile_s = time.perf_counter() - t
+    rep = estimate(c.program)
+    rep.pop("layers", None)  # per-node detail: large and not needed here
+    out: dict[str, Any] = {"report": rep, "compile_s": compile_s, "timings": c.timings}
+    if c.stage1 is not None:
+        s = c.stage1
+        out["stage1"] = {"front": [{"label": p.label, "latency_s": p.latency_s, "energy_j": p.energy_j,
+                                    "mac_share": mac_shares(s.problem, p.chunks), "chunks": [dict(c) for c in p.chunks],
+                                    **({"status": p.solve.status, "solve_s": p.solve.wall_s} if p.solve else {})}
+                                   for p in s.front],
+                         "chosen": {"label": s.chosen.label, "latency_s": s.chosen.latency_s,
+                                    "energy_j": s.chosen.energy_j,
+                                    "mac_share": mac_shares(s.problem, s.chosen.chunks)},
+                         "wall_s": c.timings.get("stage-one", 0.0)}
+    if detail:
+        out["analysis"] = analyse(c.program, rep)
+    del c
+    gc.collect()
+    return out
+
+
+def run_row(path: Path, row: str, hw: str | HardwareConfig, tmp: Path, detail: bool = True,
+            replication: bool | None = None) -> dict[str, Any]:
+    """One row of the table: a homogeneous target, the paper's equal split (pinned), or the naive split;
+    `replication` False: the paper's dense packing, True: PIM weights may be replicated (None: a version
+    without the option)."""
+    if row == "equal-split":
+        problem = stage_problem(path, hw)
+        split = equal_split(problem)
+        name = (hw if isinstance(hw, str) else hw.name).replace("/", "_")
+        pins = write_pins(problem, split, tmp / f"equal-split-{name}.json")
+        out = run_compiled(path, "hybrid", hw, detail, _stage1_options(pins=pins, replication=replication))
+        out["mac_share"] = mac_shares(problem, split)
+        return out
+    if row == "naive":
+        return run_compiled(path, "hybrid", hw, detail, _stage1_options("naive", replication=replication))
+    return run_compiled(path, row, hw, detail, _stage1_options(replication=replication))
+
+
+def run_front(path: Path, hw: str | HardwareConfig, tmp: Path, points: int, solve_time: float,
+              replication: bool | None = None) -> dict[str, Any]:
+    """Stage one's CP-SAT front (objective latency, `points` points); the program of its fastest point, and
+    of the point nearest the paper's PO row (pinned through a placement file, when it is another point)."""
+    t = time.perf_counter()
+    fastest = run_compiled(path, "hybrid", hw, True, _stage1_options("cpsat", points, solve_time,
+                                                                     replication=replication))
+    wall = time.perf_counter() - t
+    front = fastest["stage1"]["front"]
+    po = PAPER["po"]
+    near = min(range(len(front)), key=lambda i: math.hypot(
+        math.log(front[i]["latency_s"] * 1e3 / po["latency_ms"]), math.log(front[i]["energy_j"] * 1e3 / po["energy_mj"])))
+    out = {"front": front, "search_wall_s": wall, "stage_one_s": fastest["stage1"]["wall_s"], "nearest": near,
+           "fastest": fastest}
+    chosen = fastest["stage1"]["chosen"]
+    if (front[near]["latency_s"], front[near]["energy_j"]) == (chosen["latency_s"], chosen["energy_j"]):
+        out["po"] = fastest
+    else:  # that point's chunks pinned: stage one only re-decides which PIM weights stream
+        problem = stage_problem(path, hw)
+        pins = write_pins(problem, front[near]["chunks"], tmp / f"po-point-{replication}.json")
+        out["po"] = run_compiled(path, "hybrid", hw, True, _stage1_options(pins=pins, replication=replication))
+    return out
 # ------------------------------------------------------------------------------------------------
 # comparison and explanation
 
@@ -376,64 +606,139 @@ def _by_category(energy_cat: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def explain(metric: str, target: str, ours: float, paper: float, res: dict[str, Any],
-            scen: dict[str, dict[str, dict[str, float]]]) -> dict[str, Any]:
-    """The data behind a mismatch of target:photonic for one metric, and what drives it: the single
-    removal (instruction category, energy component) or hardware assumption change that brings our
-    ratio closest to the paper's."""
-    a, b = res[target], res["photonic"]
-    direction = "higher" if ours > paper else "lower"
-    lines = [f"{metric} {target}:photonic = {ours:.3g} vs paper {paper:.3g} "
-             f"({(ours - paper) / paper:+.0%}, ours {direction})"]
-    cands: list[tuple[str, str, float, str]] = []  # (kind, name, ratio after the change, assumption)
+def rel(ours: float, paper: float) -> float:
+    return (ours - paper) / paper
+
+
+def compare(row: str, rep: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Our absolute latency (ms) and energy (mJ) of a row next to Table 4's."""
+    out = {}
+    for metric, key, pkey, scale, _ in METRICS:
+        ours, paper = rep[key] * scale, PAPER[row][pkey]
+        out[metric] = {"ours": ours, "paper": paper, "rel_diff": rel(ours, paper),
+                       "within": abs(rel(ours, paper)) <= THRESHOLD}
+    return out
+
+
+def linear_split(res: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The paper's model of the equal split (§h.1) applied to our homogeneous rows: max(T)/3, sum(E)/3."""
+    n = len(HOMOGENEOUS)
+    return {"latency_s": max(res[t]["report"]["latency_s"] for t in HOMOGENEOUS) / n,
+            "energy_j": sum(res[t]["report"]["energy_j"] for t in HOMOGENEOUS) / n}
+
+
+def explain(row: str, metric: str, r: dict[str, Any], scen: dict[str, dict[str, float]],
+            models: list[tuple[str, str, dict[str, float], str]] = ()) -> dict[str, Any]:
+    """What drives a row's deviation from Table 4 in one metric: the single removal (instruction category,
+    energy component), hardware assumption change or other model (`models`: (kind, name, its latency_s and
+    energy_j, the assumption), e.g. the paper's linear split, the paper's search method) that brings our
+    absolute number closest to the paper's."""
+    _, key, pkey, scale, unit = next(m for m in METRICS if m[0] == metric)
+    ours, paper = r["report"][key], PAPER[row][pkey] / scale
+    a = r["analysis"]
+    lines = [f"{row} {metric}: ours {ours * scale:.4g} {unit} vs paper {paper * scale:.4g} {unit} "
+             f"({rel(ours, paper):+.0%}, ours {'higher' if ours > paper else 'lower'})"]
+    cands: list[tuple[str, str, float, str]] = []  # (kind, name, our number after the change, assumption)
     if metric == "latency":
-        la, lb = a["report"]["latency_s"], b["report"]["latency_s"]
-        for who, r, lat in ((target, a, la), ("photonic", b, lb)):
-            share = _fmt_share(r["analysis"]["critical_path_s"], lat)
-            lines.append(f"  {who} critical path ({lat * 1e3:.3g} ms): {share}")
-            lines.append(f"    largest items: " + "; ".join(f"{k} {v * 1e3:.3g} ms" for k, v in
-                                                            list(r["analysis"]["critical_path_top_s"].items())[:3]))
-        for name in {**CATEGORIES, **GROUPS}:
-            wa = a["analysis"]["latency_without_s"].get(name, la)
-            wb = b["analysis"]["latency_without_s"].get(name, lb)
-            if (wa, wb) != (la, lb) and wa > 0 and wb > 0:
-                cands.append(("without", name, wa / wb, CATEGORIES.get(name) or GROUP_NOTES[name]))
+        lines.append(f"  critical path: {_fmt_share(a['critical_path_s'], ours, 5)}")
+        lines.append("    largest items: " + "; ".join(f"{k} {v * 1e3:.3g} ms"
+                                                     for k, v in list(a["critical_path_top_s"].items())[:3]))
+        for name, v in a["latency_without_s"].items():
+            if v != ours and v > 0:
+                cands.append(("without", name, v, CATEGORIES.get(name) or GROUP_NOTES[name]))
     else:
-        ea, eb = a["report"]["energy_j"], b["report"]["energy_j"]
-        ca, cb = a["report"]["energy_breakdown_j"], b["report"]["energy_breakdown_j"]
-        lines.append(f"  {target} energy ({ea * 1e3:.3g} mJ): " + _fmt_share(ca, ea, 5))
-        lines.append(f"  photonic energy ({eb * 1e3:.3g} mJ): " + _fmt_share(cb, eb, 5))
-        for comp in sorted(set(ca) | set(cb)):
-            wa, wb = ea - ca.get(comp, 0.0), eb - cb.get(comp, 0.0)
-            if wa > 0 and wb > 0:
-                cands.append(("without component", comp, wa / wb, COMPONENT_NOTES.get(comp, comp)))
-        ka = _by_category(a["analysis"]["energy_by_category_j"])
-        kb = _by_category(b["analysis"]["energy_by_category_j"])
-        for cat in sorted(set(ka) | set(kb)):
-            wa, wb = ea - ka.get(cat, 0.0), eb - kb.get(cat, 0.0)
-            if cat != "sync" and (ka.get(cat) or kb.get(cat)) and wa > 0 and wb > 0:
-                cands.append(("without", cat, wa / wb, CATEGORIES[cat]))
+        br = r["report"]["energy_breakdown_j"]
+        lines.append(f"  energy: {_fmt_share(br, ours, 5)}")
+        for comp, v in br.items():
+            if v > 0 and ours - v > 0:
+                cands.append(("without component", comp, ours - v, COMPONENT_NOTES.get(comp, comp)))
+        for cat, v in _by_category(a["energy_by_category_j"]).items():
+            if cat != "sync" and v > 0 and ours - v > 0:
+                cands.append(("without", cat, ours - v, CATEGORIES[cat]))
     for name, vals in scen.items():
-        r = vals[metric][target]
-        cands.append(("hardware", name, r, SCENARIOS[name][1]))
+        cands.append(("hardware", name, vals[key], SCENARIOS[name][1]))
+    for kind, name, vals, note in models:
+        cands.append((kind, name, vals[key], note))
+    if row == "po" and dominated_by(row):  # a searched row that its own table beats
+        lines.append(f"  note: in Table 4 the PO row is dominated by the paper's own {', '.join(dominated_by(row))} "
+                     "row (as fast and as lean or better): the paper's search did not reach that corner")
+    if metric == "energy" and ours < paper:  # removals only lower it: which component would have to grow
+        br = r["report"]["energy_breakdown_j"]
+        need = sorted(((c, 1 + (paper - ours) / v) for c, v in br.items() if v > 0), key=lambda kv: kv[1])[:3]
+        lines.append("  to close the gap alone, a component would have to grow: "
+                     + "; ".join(f"{c} x{f:.2g}" for c, f in need))
     base = abs(math.log(ours / paper))
     cands.sort(key=lambda c: abs(math.log(c[2] / paper)))
     driver = None
     if cands and abs(math.log(cands[0][2] / paper)) < base:
-        kind, name, r, note = cands[0]
-        driver = {"kind": kind, "name": name, "ratio_after": r, "assumption": note}
-        closes = 1 - abs(math.log(r / paper)) / base
-        lines.append(f"  driver: {kind} {name}: ratio {ours:.3g} -> {r:.3g} "
-                     f"(closes {closes:.0%} of the gap in log scale)")
+        kind, name, v, note = cands[0]
+        after = rel(v, paper)
+        driver = {"kind": kind, "name": name, "after": v * scale, "rel_diff_after": after,
+                  "within_after": abs(after) <= THRESHOLD, "assumption": note}
+        lines.append(f"  driver: {kind} {name}: {ours * scale:.4g} -> {v * scale:.4g} {unit} ({after:+.0%} from "
+                     f"the paper; {'within' if abs(after) <= THRESHOLD else 'still outside'} {THRESHOLD:.0%})")
         lines.append(f"    assumption: {note}")
         others = [c for c in cands[1:] if abs(math.log(c[2] / paper)) < base][:3]
         if others:
-            lines.append("    next: " + "; ".join(f"{k} {n} -> {r2:.3g}" for k, n, r2, _ in others))
+            lines.append("    next: " + "; ".join(f"{k} {n} -> {v2 * scale:.4g} ({rel(v2, paper):+.0%})"
+                                                 for k, n, v2, _ in others))
     else:
-        lines.append("  no single removal or hardware change brings the ratio closer to the paper; "
+        lines.append("  no single removal or hardware change brings the number closer to the paper's; "
                      "see the shares above")
     return {"text": lines, "driver": driver,
-            "candidates": [{"kind": k, "name": n, "ratio_after": r, "assumption": note} for k, n, r, note in cands]}
+            "candidates": [{"kind": k, "name": n, "after": v * scale, "assumption": note}
+                           for k, n, v, note in cands]}
+
+
+#: what the hybrid (PO) point is compared with: the homogeneous rows, the equal split and the homogeneous
+#: rows' mean (the paper's "6.42x lower latency than the three homogeneous mappings averaged")
+AGAINST = (*HOMOGENEOUS, "equal-split", "homogeneous mean")
+
+
+def advantage(lat_en: dict[str, tuple[float, float]], po: tuple[float, float]) -> dict[str, dict[str, float]]:
+    """How many times faster / leaner the hybrid (PO) point is than each row of AGAINST (>1: better)."""
+    rows = dict(lat_en)
+    rows["homogeneous mean"] = tuple(sum(rows[t][i] for t in HOMOGENEOUS) / len(HOMOGENEOUS) for i in (0, 1))
+    return {t: {"latency_x": rows[t][0] / po[0], "energy_x": rows[t][1] / po[1]} for t in AGAINST}
+
+
+def paper_advantage() -> dict[str, dict[str, float]]:
+    po = PAPER["po"]
+    return advantage({t: (PAPER[t]["latency_ms"], PAPER[t]["energy_mj"]) for t in TARGET_ROWS},
+                     (po["latency_ms"], po["energy_mj"]))
+
+
+def dominated_by(row: str) -> list[str]:
+    """The paper's own rows that are at least as fast and as lean as `row` (Table 4)."""
+    p = PAPER[row]
+    return [t for t in PAPER if t != row and PAPER[t]["latency_ms"] <= p["latency_ms"]
+            and PAPER[t]["energy_mj"] <= p["energy_mj"]]
+
+
+def ratios_of(lat_en: dict[str, tuple[float, float]]) -> dict[str, dict[str, float]]:
+    """SRAM : ReRAM : photonic (photonic = 1) of latency and energy."""
+    ph = lat_en["photonic"]
+    return {"latency": {t: lat_en[t][0] / ph[0] for t in HOMOGENEOUS},
+            "energy": {t: lat_en[t][1] / ph[1] for t in HOMOGENEOUS}}
+
+
+NSGA2_NOTE = ("the search method: the paper's NSGA-II (Alg. 1; `--mapping nsga2`, same budget) instead of "
+              "CP-SAT; a genetic search need not reach the front's corners, so its point nearest the paper's PO "
+              "can lie off our CP-SAT front")
+
+
+def run_nsga2(path: Path, hw: str | HardwareConfig, solve_time: float, replication: bool | None) -> dict[str, Any]:
+    """Stage one with the paper's search method: its front (stage one's predictions) and the point nearest
+    the paper's PO row."""
+    t = time.perf_counter()
+    r = run_compiled(path, "hybrid", hw, False, _stage1_options("nsga2", solve_time=solve_time,
+                                                                 replication=replication))
+    front = r["stage1"]["front"]
+    po = PAPER["po"]
+    near = min(front, key=lambda p: math.hypot(math.log(p["latency_s"] * 1e3 / po["latency_ms"]),
+                                               math.log(p["energy_j"] * 1e3 / po["energy_mj"])))
+    return {"front": [{k: v for k, v in p.items() if k != "chunks"} for p in front],
+            "nearest": {k: v for k, v in near.items() if k != "chunks"}, "wall_s": time.perf_counter() - t}
 
 
 def verify(path: Path, seq: int, seed: int, hw: str) -> dict[str, Any]:
@@ -452,146 +757,327 @@ def verify(path: Path, seq: int, seed: int, hw: str) -> dict[str, Any]:
     return {"max_abs_err": err, "ref_max_abs": float(np.max(np.abs(ref)))}
 
 
-def run_target(path: Path, target: str, hw: str, detail: bool = True) -> dict[str, Any]:
-    t = time.perf_counter()
-    c = compile_model(str(path), target, hw=hw)
-    compile_s = time.perf_counter() - t
-    t = time.perf_counter()
-    rep = estimate(c.program)
-    est_s = time.perf_counter() - t
-    rep.pop("layers", None)  # per-node detail: large and not needed here
-    out = {"report": rep, "compile_s": compile_s, "timings": c.timings, "estimate_s": est_s}
-    if detail:
-        out["analysis"] = analyse(c.program, rep)
-    del c
-    gc.collect()
+
+
+# ------------------------------------------------------------------------------------------------
+# output: each table once, as text for the terminal and as markdown for benchmarks/results/fidelity.md
+
+
+def text_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    line = lambda cells: "  ".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}"  # noqa: E731
+                                   for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(headers), *(line([str(c) for c in r]) for r in rows)])
+
+
+def md_table(headers: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+class Output:
+    """Sections of text and tables, printed as they come and kept for the markdown file."""
+
+    def __init__(self) -> None:
+        self.md: list[str] = []
+
+    def title(self, text: str) -> None:
+        print(f"\n{text}")
+        self.md.append(f"\n## {text}\n")
+
+    def text(self, text: str) -> None:
+        print(text)
+        self.md.append(text + "\n")
+
+    def table(self, headers: list[str], rows: list[list[str]]) -> None:
+        print(text_table(headers, rows))
+        self.md.append(md_table(headers, rows) + "\n")
+
+    def block(self, lines: list[str]) -> None:
+        print("\n".join(lines))
+        self.md.append("```\n" + "\n".join(lines) + "\n```\n")
+
+
+def _num(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _pct(v: float) -> str:
+    return f"{v:+.0%}"
+
+
+def _shares(share: dict[str, float]) -> str:
+    return ", ".join(f"{t} {v:.0%}" for t, v in sorted(share.items(), key=lambda kv: -kv[1]) if v >= 0.005)
+
+
+def sweep(seqs: list[int], args: argparse.Namespace, tmp: Path, done: dict[int, dict[str, Any]],
+          replication: bool | None) -> dict[int, Any]:
+    """Latency and energy of the homogeneous rows and the equal split at each sequence length."""
+    out: dict[int, Any] = {}
+    for seq in progress.track(seqs, "fidelity: sequence-length sweep", unit="S"):
+        if seq in done:
+            out[seq] = done[seq]
+            continue
+        path = tmp / f"pythia70m_S{seq}.onnx"
+        build_pythia70m(path, seq, args.seed, lm_head=not args.no_lm_head)
+        out[seq] = {row: {k: v for k, v in run_row(path, row, args.hw, tmp, False, replication)["report"].items()
+                          if k in ("latency_s", "energy_j")} for row in TARGET_ROWS}
+        path.unlink()
     return out
 
 
-def ratios_of(res: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
-    ph = res["photonic"]["report"]
-    return {m: {t: res[t]["report"][k] / ph[k] for t in COMPARED}
-            for m, k in (("latency", "latency_s"), ("energy", "energy_j"))}
+def parse_seqs(text: str) -> list[int]:
+    if text.strip().lower() in ("", "none", "off"):
+        return []
+    seqs = [int(s) for s in text.split(",") if s.strip()]
+    if any(s < 1 for s in seqs):
+        raise SystemExit("--seq-sweep: sequence lengths must be positive")
+    return seqs
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seq", type=int, default=128, help="sequence length (tokens per inference), default 128")
+    ap.add_argument("--seq", type=int, default=32,
+                    help="sequence length (tokens per inference), default 32: see the docstring for why")
+    ap.add_argument("--seq-sweep", default="16,32,48,64,128", metavar="S,S,...",
+                    help="also print every row at these sequence lengths (default 16,32,48,64,128; 'none': skip)")
     ap.add_argument("--seed", type=int, default=0, help="numpy seed of the random weights")
     ap.add_argument("--hw", default="h3pimap", help="hardware description (preset name or YAML path)")
     ap.add_argument("--no-lm-head", action="store_true",
-                    help="leave out the 512x50304 lm head (the paper's 24 linear layers do not count it)")
+                    help="leave out the 512x50304 LM head (the paper's 24 linear layers do not name it)")
+    ap.add_argument("--points", type=int, default=5, help="points of stage one's front (at least 3), default 5")
+    ap.add_argument("--solve-time", type=float, default=30.0,
+                    help="search budget in seconds of stage one's front and of NSGA-II, default 30")
     ap.add_argument("--verify", action="store_true",
                     help="also run the model in onnxruntime and the ideal emulator (hybrid program) and compare")
     ap.add_argument("--out", type=Path, default=RESULTS / "fidelity.json")
+    ap.add_argument("--md", type=Path, default=RESULTS / "fidelity.md")
     args = ap.parse_args()
+    if args.points < 3:
+        ap.error("--points must be at least 3 (a front, not a single point)")
+    seqs = parse_seqs(args.seq_sweep)
     t_start = time.perf_counter()
 
     res: dict[str, dict[str, Any]] = {}
     scen_res: dict[str, dict[str, dict[str, Any]]] = {}
+    no_replication = replication_option()  # None: available
+    dense = None if no_replication else False  # the paper's dense packing, where the option exists
     with tempfile.TemporaryDirectory(prefix="h3pc-fidelity-") as tmpdir:
         tmp = Path(tmpdir)
         path = tmp / "pythia70m_shaped.onnx"
         t = time.perf_counter()
-        model = build_pythia70m(path, args.seq, args.seed, lm_head=not args.no_lm_head)
+        with progress.task(f"fidelity: build the Pythia-70M-shaped model (S = {args.seq})"):
+            model = build_pythia70m(path, args.seq, args.seed, lm_head=not args.no_lm_head)
         model["build_s"] = time.perf_counter() - t
-        for target in progress.track(TARGETS, "fidelity: targets", unit="target"):
-            res[target] = run_target(path, target, args.hw)
+        for row in progress.track((*TARGET_ROWS, *EXTRA_ROWS), "fidelity: rows", unit="row"):
+            res[row] = run_row(path, row, args.hw, tmp, replication=dense)
+        with progress.task(f"fidelity: stage one's front ({args.points} points, {args.solve_time:g} s)"):
+            front = run_front(path, args.hw, tmp, args.points, args.solve_time, replication=dense)
+        res["po"] = front["po"]
+        with progress.task(f"fidelity: the paper's search, NSGA-II ({args.solve_time:g} s)"):
+            ga = run_nsga2(path, args.hw, args.solve_time, dense)
         if args.verify:
             model["verify"] = verify(path, args.seq, args.seed, args.hw)
-        for name in SCENARIOS:
+        for name in progress.track(list(SCENARIOS), "fidelity: hardware scenarios", unit="scenario"):
             hw = scenario_hw(args.hw, name)
-            scen_res[name] = {target: run_target(path, target, hw, detail=False) for target in COMPARED}
+            scen_res[name] = {row: run_row(path, row, hw, tmp, detail=False, replication=dense)
+                              for row in TARGET_ROWS}
+        rep_res: dict[str, Any] | None = None
+        if no_replication is None:
+            rep_res = {row: run_row(path, row, args.hw, tmp, detail=False, replication=True)
+                       for row in progress.track(TARGET_ROWS, "fidelity: rows with replication", unit="row")}
+            with progress.task("fidelity: stage one's front with replication"):
+                rep_res["front"] = run_front(path, args.hw, tmp, args.points, args.solve_time, replication=True)
+            rep_res["po"] = rep_res["front"]["po"]
+        path.unlink()
+        here = {row: {k: res[row]["report"][k] for k in ("latency_s", "energy_j")} for row in TARGET_ROWS}
+        sweep_res = sweep(seqs, args, tmp, {args.seq: here}, dense)
+    build_s = time.perf_counter() - t_start
 
-    ours = ratios_of(res)
-    scen = {name: ratios_of(r) for name, r in scen_res.items()}
-    ratios: dict[str, dict[str, Any]] = {
-        m: {t: {"ours": ours[m][t], "paper": PAPER_RATIOS[m][t],
-                "rel_diff": (ours[m][t] - PAPER_RATIOS[m][t]) / PAPER_RATIOS[m][t]} for t in COMPARED}
-        for m in ours}
+    # ---- comparison -----------------------------------------------------------------------------
+    comp = {row: compare(row, res[row]["report"]) for row in (*TARGET_ROWS, "po")}
+    scen = {name: {row: {k: r["report"][k] for k in ("latency_s", "energy_j")} for row, r in rows.items()}
+            for name, rows in scen_res.items()}
+    linear = linear_split(res)
+    models = {"equal-split": [("model", "linear split", linear, LINEAR_NOTE)],
+              "po": [("search", "nsga2", ga["nearest"], NSGA2_NOTE)]}
+    explanations: dict[str, Any] = {}
+    for row in (*TARGET_ROWS, "po"):
+        for metric, *_ in METRICS:
+            if not comp[row][metric]["within"]:
+                explanations[f"{row}:{metric}"] = explain(
+                    row, metric, res[row], {n: scen[n][row] for n in scen if row in scen[n]}, models.get(row, []))
+    lat_en = {t: (res[t]["report"]["latency_s"] * 1e3, res[t]["report"]["energy_j"] * 1e3) for t in TARGET_ROWS}
+    po_ours = (res["po"]["report"]["latency_s"] * 1e3, res["po"]["report"]["energy_j"] * 1e3)
+    ours_ratios = ratios_of(lat_en)
+    paper_ratios = ratios_of({t: (PAPER[t]["latency_ms"], PAPER[t]["energy_mj"]) for t in HOMOGENEOUS})
 
-    # ---- output -------------------------------------------------------------------------------
-    print(f"Pythia-70M-shaped model: {model['params'] / 1e6:.1f} M parameters ({model['file_mb']:.0f} MB), "
-          f"sequence length {args.seq}, batch 1, seed {args.seed}, hardware {args.hw}"
-          + (", lm head omitted" if args.no_lm_head else ", untied lm head 512x50304 included"))
+    # ---- output ---------------------------------------------------------------------------------
+    o = Output()
+    o.md.append("# Fidelity against Table 4 (Pythia-70M)\n")
+    shown = [a for i, a in enumerate(sys.argv[1:]) if not a.startswith(("--out", "--md"))
+             and not (i and sys.argv[i] in ("--out", "--md"))]  # no local paths in the results file
+    o.md.append(f"Produced by `{' '.join(['python benchmarks/fidelity.py', *shown])}`; "
+                "see docs/hardware-model.md, \"Fidelity against Table 4\".\n")
+    workload = (f"Workload: Pythia-70M-shaped model, {model['params'] / 1e6:.1f} M parameters, sequence length "
+                f"{args.seq}, batch 1, "
+                + ("LM head omitted" if args.no_lm_head else "untied LM head 512x50304 included")
+                + f", seed {args.seed}, hardware {args.hw}. Why S = 32 with the head: Table 1's one ADC per PIM "
+                "crossbar makes SRAM's 10.21 ms about 32 tokens' worth of 10.24 us steps only with the LM head "
+                "counted, and the photonic 0.91 ms bounds S at 48 with the head (its peak); see the "
+                "sequence-length sweep below. Rotary embeddings omitted (elementwise digital work only).")
+    o.text(workload)
     if "verify" in model:
         v = model["verify"]
-        print(f"verify: ideal emulator (hybrid) vs onnxruntime max |diff| {v['max_abs_err']:.3g} "
-              f"(max |logit| {v['ref_max_abs']:.3g})")
-    print("Rotary position embeddings are omitted (elementwise digital work only; no GEMM changes).")
-    print("Estimates (compiler cost model) include per-inference reprogramming of dynamic attention operands "
-          "(Q K^T, P V) on the PIM tiers, and of static weights that do not fit in the crossbars.")
-    print()
-    print(f"{'target':<11} {'latency ms':>11} {'energy mJ':>10} {'paper ms':>9} {'paper mJ':>9} "
-          f"{'reprog dyn cells':>17} {'reprog spilled cells':>21} {'resident cells':>15} {'compile s':>10}")
-    for target in TARGETS:
-        r, a = res[target]["report"], res[target]["analysis"]
-        p = PAPER.get(target, {})
-        rp = a["reprogrammed_per_inference"]
-        print(f"{target:<11} {r['latency_s'] * 1e3:11.4g} {r['energy_j'] * 1e3:10.4g} "
-              f"{p.get('latency_ms', float('nan')):9.4g} {p.get('energy_mj', float('nan')):9.4g} "
-              f"{rp['dynamic']['cells']:17,d} {rp['spilled']['cells']:21,d} {a['resident_cells']:15,d} "
-              f"{res[target]['compile_s']:10.2f}")
-    print()
-    print(f"Ratios SRAM : ReRAM : photonic (photonic = 1), sequence length {args.seq}")
-    print(f"{'metric':<8} {'':<9} {'SRAM':>8} {'ReRAM':>8} {'photonic':>9}")
-    for metric in ("latency", "energy"):
-        row = ratios[metric]
-        print(f"{metric:<8} {'ours':<9} " + " ".join(f"{row[t]['ours']:{w}.3g}" for t, w in zip(COMPARED, (8, 8, 9))))
-        print(f"{'':<8} {'paper':<9} " + " ".join(f"{row[t]['paper']:{w}.3g}" for t, w in zip(COMPARED, (8, 8, 9))))
-        print(f"{'':<8} {'rel diff':<9} "
-              + " ".join(f"{row[t]['rel_diff']:+{w}.0%}" for t, w in zip(COMPARED, (8, 8, 9))))
-    print()
-    print("Tier busy time (ms) and energy (mJ) per target")
-    tiers = list(res["photonic"]["report"]["tiers"])
-    print(f"{'target':<11} " + " ".join(f"{t + ' ms':>14} {t + ' mJ':>14}" for t in tiers))
-    for target in TARGETS:
-        tr = res[target]["report"]["tiers"]
-        print(f"{target:<11} "
-              + " ".join(f"{tr[t]['busy_s'] * 1e3:14.4g} {tr[t]['energy_j'] * 1e3:14.4g}" for t in tiers))
-    print()
-    print("Critical path (share of latency) and top energy components per target")
-    for target in TARGETS:
-        r, a = res[target]["report"], res[target]["analysis"]
-        print(f"  {target:<11} latency: {_fmt_share(a['critical_path_s'], r['latency_s'])}")
-        print(f"  {'':<11} energy:  {_fmt_share(r['energy_breakdown_j'], r['energy_j'], 5)}")
-    print()
-    print("Hardware-assumption sensitivity: ratios SRAM : ReRAM (photonic = 1) and latency SRAM / ReRAM / photonic")
-    print(f"{'scenario':<25} {'latency ratio':>15} {'energy ratio':>14} {'latency ms':>24}")
-    for name, vals in [("as given", {m: {t: ratios[m][t]["ours"] for t in COMPARED} for m in ratios}), *scen.items()]:
-        rs = res if name == "as given" else scen_res[name]
-        lat = f"{vals['latency']['sram-pim']:.3g} : {vals['latency']['reram-pim']:.3g}"
-        en = f"{vals['energy']['sram-pim']:.3g} : {vals['energy']['reram-pim']:.3g}"
-        ms = " / ".join(f"{rs[t]['report']['latency_s'] * 1e3:.3g}" for t in COMPARED)
-        print(f"{name:<25} {lat:>15} {en:>14} {ms:>24}")
-    for name in SCENARIOS:
-        print(f"  {name}: {SCENARIOS[name][1]}")
-    print()
-    explanations: dict[str, dict[str, Any]] = {}
-    flagged = [(m, t) for m in ratios for t in COMPARED if abs(ratios[m][t]["rel_diff"]) > THRESHOLD]
-    if flagged:
-        print(f"Entries differing from the paper by more than {THRESHOLD:.0%} (what drives each):")
-    else:
-        print(f"All ratios are within {THRESHOLD:.0%} of the paper.")
-    for metric, target in flagged:
-        e = explain(metric, target, ratios[metric][target]["ours"], ratios[metric][target]["paper"], res, scen)
-        explanations[f"{metric}:{target}"] = e
-        print("\n".join(e["text"]))
-    runtime = time.perf_counter() - t_start
-    print()
-    print(f"runtime {runtime:.1f} s")
+        o.text(f"verify: ideal emulator (hybrid program) vs onnxruntime max |diff| {v['max_abs_err']:.3g} "
+               f"(max |logit| {v['ref_max_abs']:.3g})")
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    o.title(f"Absolute latency and energy against Table 4 (dense packing; target: within {THRESHOLD:.0%})")
+    rows = []
+    for row in (*TARGET_ROWS, "po"):
+        c = comp[row]
+        name = row if row != "po" else f"PO (front point {front['nearest'] + 1} of {len(front['front'])})"
+        rows.append([name, _num(c["latency"]["ours"]), _num(c["latency"]["paper"]), _pct(c["latency"]["rel_diff"]),
+                     "yes" if c["latency"]["within"] else "NO", _num(c["energy"]["ours"]), _num(c["energy"]["paper"]),
+                     _pct(c["energy"]["rel_diff"]), "yes" if c["energy"]["within"] else "NO"])
+    for row in EXTRA_ROWS:
+        r = res[row]["report"]
+        rows.append([row + (" (all 4 tiers)" if row == "naive" else ""), _num(r["latency_s"] * 1e3), "-", "-", "-",
+                     _num(r["energy_j"] * 1e3), "-", "-", "-"])
+    o.table(["row", "ours ms", "paper ms", "diff", "<=30%", "ours mJ", "paper mJ", "diff", "<=30%"], rows)
+    n_ok = sum(comp[r][m]["within"] for r in TARGET_ROWS for m, *_ in METRICS)
+    o.text(f"{n_ok} of the {2 * len(TARGET_ROWS)} homogeneous and equal-split numbers are within {THRESHOLD:.0%}.")
+    o.text("Equal split: " + _shares(res["equal-split"]["mac_share"]) + " of the GEMM MACs (pinned, "
+           "dynamic attention on the photonic tier); naive: the compiler's --mapping naive over every tier able to "
+           "run a layer, digital host included.")
+    o.text(f"The paper's linear model (§h.1) applied to our homogeneous rows: equal split = max(T)/3 = "
+           f"{linear['latency_s'] * 1e3:.4g} ms, sum(E)/3 = {linear['energy_j'] * 1e3:.4g} mJ (ours compiled: "
+           f"{res['equal-split']['report']['latency_s'] * 1e3:.4g} ms, "
+           f"{res['equal-split']['report']['energy_j'] * 1e3:.4g} mJ).")
+
+    o.title(f"Stage one's front (CP-SAT, objective latency, {len(front['front'])} points, search wall time "
+            f"{front['search_wall_s']:.1f} s of which stage one {front['stage_one_s']:.1f} s)")
+    frows = []
+    for i, p in enumerate(front["front"]):
+        frows.append([f"{i + 1}{' *' if i == front['nearest'] else ''}", p["label"], _num(p["latency_s"] * 1e3),
+                      _num(p["energy_j"] * 1e3), _shares(p["mac_share"]), p.get("status", "-")])
+    o.table(["point", "label", "predicted ms", "predicted mJ", "GEMM MACs per tier", "solver"], frows)
+    po_rep = res["po"]["report"]
+    o.text(f"* nearest to the paper's PO ({PAPER['po']['latency_ms']} ms / {PAPER['po']['energy_mj']} mJ) in log "
+           f"distance; its compiled program: {po_rep['latency_s'] * 1e3:.4g} ms / {po_rep['energy_j'] * 1e3:.4g} mJ "
+           f"(stage one's prediction {front['front'][front['nearest']]['latency_s'] * 1e3:.4g} ms / "
+           f"{front['front'][front['nearest']]['energy_j'] * 1e3:.4g} mJ).")
+
+    gn = ga["nearest"]
+    o.text(f"The paper's search (NSGA-II, {ga['wall_s']:.1f} s): {len(ga['front'])} front points, the nearest to "
+           f"the paper's PO {gn['latency_s'] * 1e3:.4g} ms / {gn['energy_j'] * 1e3:.4g} mJ "
+           f"({_shares(gn['mac_share'])}), predicted.")
+
+    o.title("The hybrid's advantage: row / PO (>1: PO is faster or leaner)")
+    ours_adv, pap_adv = advantage(lat_en, po_ours), paper_advantage()
+    o.table(["against", "latency ours", "latency paper", "energy ours", "energy paper"],
+            [[t, f"{ours_adv[t]['latency_x']:.3g}x", f"{pap_adv[t]['latency_x']:.3g}x",
+              f"{ours_adv[t]['energy_x']:.3g}x", f"{pap_adv[t]['energy_x']:.3g}x"] for t in AGAINST])
+
+    o.title("Ratios SRAM : ReRAM : photonic (photonic = 1), secondary")
+    o.table(["metric", "", *HOMOGENEOUS],
+            [r for m in ("latency", "energy") for r in (
+                [m, "ours", *(f"{ours_ratios[m][t]:.3g}" for t in HOMOGENEOUS)],
+                ["", "paper", *(f"{paper_ratios[m][t]:.3g}" for t in HOMOGENEOUS)],
+                ["", "diff", *(_pct(rel(ours_ratios[m][t], paper_ratios[m][t])) for t in HOMOGENEOUS)])])
+
+    o.title("Where the time and energy go (critical path share; top energy components)")
+    brows = []
+    for row in (*TARGET_ROWS, "po", *EXTRA_ROWS):
+        r, a = res[row]["report"], res[row]["analysis"]
+        rp = a["reprogrammed_per_inference"]
+        brows.append([row, _fmt_share(a["critical_path_s"], r["latency_s"]),
+                      _fmt_share(r["energy_breakdown_j"], r["energy_j"], 4),
+                      f"{rp['dynamic']['cells'] + rp['spilled']['cells']:,}", f"{res[row]['compile_s']:.1f}"])
+    o.table(["row", "latency", "energy", "cells written per inference", "compile s"], brows)
+
+    o.title("Hardware-assumption sensitivity: latency ms / energy mJ per row")
+    srows = [["as given", *(f"{res[r]['report']['latency_s'] * 1e3:.3g} / {res[r]['report']['energy_j'] * 1e3:.3g}"
+                            for r in TARGET_ROWS)]]
+    for name in SCENARIOS:
+        srows.append([name, *(f"{scen[name][r]['latency_s'] * 1e3:.3g} / {scen[name][r]['energy_j'] * 1e3:.3g}"
+                              for r in TARGET_ROWS)])
+    srows.append(["paper", *(f"{PAPER[r]['latency_ms']} / {PAPER[r]['energy_mj']}" for r in TARGET_ROWS)])
+    o.table(["scenario", *TARGET_ROWS], srows)
+    o.text("; ".join(f"{n}: {SCENARIOS[n][1]}" for n in SCENARIOS))
+
+    o.title(f"Numbers outside {THRESHOLD:.0%} and what drives each")
+    if explanations:
+        for e in explanations.values():
+            o.block(e["text"])
+    else:
+        o.text(f"Every number is within {THRESHOLD:.0%} of the paper's.")
+
+    if sweep_res:
+        o.title("Sequence-length sweep: latency ms / energy mJ (diff from Table 4)")
+        wrows = []
+        for seq, rows_s in sorted(sweep_res.items()):
+            cells, ok = [], 0
+            for row in TARGET_ROWS:
+                lat, en = rows_s[row]["latency_s"] * 1e3, rows_s[row]["energy_j"] * 1e3
+                dl, de = rel(lat, PAPER[row]["latency_ms"]), rel(en, PAPER[row]["energy_mj"])
+                ok += (abs(dl) <= THRESHOLD) + (abs(de) <= THRESHOLD)
+                cells.append(f"{lat:.3g} ({dl:+.0%}) / {en:.3g} ({de:+.0%})")
+            wrows.append([f"{seq}{' (main table)' if seq == args.seq else ''}", *cells, f"{ok}/{2 * len(TARGET_ROWS)}"])
+        o.table(["S", *TARGET_ROWS, "within 30%"], wrows)
+
+    o.title("With replication")
+    replicated: dict[str, Any] | None = None
+    if rep_res is None:
+        o.text(f"with replication: not available in this version ({no_replication}; every row above packs one "
+               "copy of each weight, Table 4's convention)")
+    else:
+        rf = rep_res["front"]
+        rrows = []
+        for row in (*TARGET_ROWS, "po"):
+            v, d = rep_res[row]["report"], res[row]["report"]
+            rrows.append([row, _num(v["latency_s"] * 1e3), _num(d["latency_s"] * 1e3),
+                          _pct(rel(v["latency_s"] * 1e3, PAPER[row]["latency_ms"])), _num(v["energy_j"] * 1e3),
+                          _num(d["energy_j"] * 1e3), _pct(rel(v["energy_j"] * 1e3, PAPER[row]["energy_mj"]))])
+        o.table(["row", "replicated ms", "dense ms", "diff (paper)", "replicated mJ", "dense mJ", "diff (paper)"],
+                rrows)
+        o.text(f"Front with replication: {len(rf['front'])} points in {rf['search_wall_s']:.1f} s: "
+               + "; ".join(f"{p['latency_s'] * 1e3:.4g} ms / {p['energy_j'] * 1e3:.4g} mJ ({_shares(p['mac_share'])})"
+                           for p in rf["front"]) + f"; PO = point {rf['nearest'] + 1}.")
+        rep_lat_en = {t: (rep_res[t]["report"]["latency_s"] * 1e3, rep_res[t]["report"]["energy_j"] * 1e3)
+                      for t in TARGET_ROWS}
+        rep_po = (rep_res["po"]["report"]["latency_s"] * 1e3, rep_res["po"]["report"]["energy_j"] * 1e3)
+        rep_adv = advantage(rep_lat_en, rep_po)
+        o.text("The hybrid's advantage (homogeneous row / PO), dense vs every mapping replicated, and the paper's:")
+        o.table(["against", "latency dense", "latency replicated", "latency paper", "energy dense",
+                 "energy replicated", "energy paper"],
+                [[t, f"{ours_adv[t]['latency_x']:.3g}x", f"{rep_adv[t]['latency_x']:.3g}x",
+                  f"{pap_adv[t]['latency_x']:.3g}x", f"{ours_adv[t]['energy_x']:.3g}x",
+                  f"{rep_adv[t]['energy_x']:.3g}x", f"{pap_adv[t]['energy_x']:.3g}x"] for t in AGAINST])
+        replicated = {"rows": {row: {k: rep_res[row]["report"][k] for k in ("latency_s", "energy_j")}
+                               for row in (*TARGET_ROWS, "po")},
+                      "comparison": {row: compare(row, rep_res[row]["report"]) for row in (*TARGET_ROWS, "po")},
+                      "front": {k: v for k, v in rf.items() if k not in ("po", "fastest")}, "advantage": rep_adv}
+
+    runtime = time.perf_counter() - t_start
+    o.text(f"\nruntime {runtime:.1f} s (compiles and schedules {build_s:.1f} s)")
+
     out = {"model": {**PYTHIA_70M, **model, "seq": args.seq, "batch": 1, "seed": args.seed,
                      "lm_head": not args.no_lm_head, "rotary": "omitted", "hw": args.hw},
-           "paper_table4": PAPER, "ratios": ratios, "threshold": THRESHOLD, "explanations": explanations,
-           "sensitivity": {n: {"ratios": scen[n], "change": SCENARIOS[n][1],
-                               "targets": {t: {"latency_s": v["report"]["latency_s"],
-                                               "energy_j": v["report"]["energy_j"]}
-                                           for t, v in scen_res[n].items()}} for n in SCENARIOS},
-           "targets": res, "runtime_s": runtime}
+           "workload": workload, "paper_table4": PAPER, "threshold": THRESHOLD, "comparison": comp,
+           "within": n_ok, "linear_split": linear, "nsga2": ga, "front": {k: v for k, v in front.items() if k not in ("po", "fastest")},
+           "advantage": {"ours": ours_adv, "paper": pap_adv},
+           "ratios": {"ours": ours_ratios, "paper": paper_ratios}, "explanations": explanations,
+           "sensitivity": {n: {"change": SCENARIOS[n][1], "rows": scen[n]} for n in SCENARIOS},
+           "seq_sweep": {str(s): v for s, v in sweep_res.items()},
+           "packing": "dense (--pim-replication off)" if dense is False else "dense (no replication in this version)",
+           "replication": replicated if replicated is not None else f"not available in this version: {no_replication}",
+           "rows": res, "runtime_s": runtime}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1, default=float))
-    print(f"wrote {args.out}")
+    args.md.write_text("\n".join(o.md))
+    print(f"wrote {args.out} and {args.md}")
     return 0
 
 
