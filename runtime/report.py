@@ -199,6 +199,8 @@ def summary(rep: dict[str, Any]) -> str:
     b = rep.get("buffer_plan")
     if b:
         lines.append(f"  buffer: peak {_bytes(b['peak_bytes'])} of {_bytes(b['capacity_bytes'])}, "
+                     f"{_bytes(b['held_weight_bytes'])} of weights held in the M tier "
+                     f"({_bytes(b['weight_region_bytes'])}), "
                      f"{b['staged_weights']} weights staged ({_bytes(b['staged_bytes'])}), "
                      f"{b['spilled_tensors']} tensors spilled ({_bytes(b['spilled_bytes'])})")
     top = sorted(rep["energy_breakdown_j"].items(), key=lambda kv: -kv[1])[:5]
