@@ -80,6 +80,11 @@ def programmed(t: PimTier, k: int, n: int, groups: int, replicas: int) -> tuple[
     return Cost(cost.latency_s, {c: e * replicas for c, e in cost.energy.items()}), cells * replicas
 
 
+def _copies(replicas: int, resident: bool, pieces: list[tuple[int, int]]) -> int:
+    """The copies a part gets: only a resident matrix in one piece is replicated (costs and lowering)."""
+    return replicas if resident and len(pieces) == 1 else 1
+
+
 class CrossbarTier(StationaryTier):
     """A PIM tier of one crossbar kind."""
 
@@ -152,8 +157,7 @@ class CrossbarTier(StationaryTier):
         ld_a = load(hw, s.a_bytes, spills.a, me)
         resident = s.static and not streamed
         pieces = self.pieces(hw, g, k, rows, s.node, not resident)
-        if not resident or len(pieces) > 1:
-            replicas = 1  # only a resident matrix in one piece is replicated
+        replicas = _copies(replicas, resident, pieces)
         steps: list[Cost] = []
         cells = scratch = 0
         for lo, hi in pieces:
@@ -185,8 +189,7 @@ class CrossbarTier(StationaryTier):
         m, k = shape_of(a)[1:]
         parts = []
         pieces = self.pieces(hw, g, k, hi - lo, e.node, streamed)
-        if streamed or len(pieces) > 1:
-            replicas = 1  # only a resident matrix in one piece is replicated (part_cost's rule)
+        replicas = _copies(replicas, not streamed, pieces)
         for plo, phi in pieces:
             w = e.columns(b, lo + plo, lo + phi)
             dims = (k, phi - plo) if g == 1 else (g, k, phi - plo)

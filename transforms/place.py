@@ -188,7 +188,7 @@ def replicate(hw: HardwareConfig, works: list[GemmWork], placed: list[str]) -> l
             continue
         shapes = {i: Shape(works[i].groups, works[i].m, works[i].k, works[i].n, 0, True,
                            works[i].op.node_name if isinstance(works[i].op, nn.NNOp) else "", b_offchip=False)
-                  for i in mine if works[i].static_weights and not isinstance(works[i].op, nn.ConvTransposeOp)}
+                  for i in mine if works[i].static_weights}
 
         memo: dict[tuple[int, int], float] = {}
 

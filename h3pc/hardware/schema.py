@@ -214,11 +214,6 @@ class Memory:
 
     def __hash__(self) -> int:  # `links` is a dict: hash the canonical form
         return hash(json.dumps(dataclasses.asdict(self), sort_keys=True))
-
-    def link_gbps(self, tier: str) -> float:
-        """Bandwidth (GB/s) of the link between `tier` and the buffer: its own, or the shared TSV's."""
-        own = self.links.get(tier)
-        return own if own is not None else self.tsv_width_bits / 8 * self.buffer_freq_mhz * 1e-3
     #: weights the DMA engine may stage ahead of each tier (2: double buffering; 0: no staging)
     prefetch_depth: int = num(NONNEG, default=2)
 

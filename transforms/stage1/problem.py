@@ -92,9 +92,7 @@ class Layer:
         key = (tier, bits)
         hit = self._ld.get(key)
         if hit is None:
-            now = load(hw, stored(self.a_bytes * 8 // host_bits, bits), self.a_spilled, tier)
-            ref = load(hw, self.a_bytes, self.a_spilled, tier)
-            hit = self._ld[key] = Part(now.latency_s - ref.latency_s, now.energy_j - ref.energy_j)
+            hit = self._ld[key] = narrower_load(hw, self.a_bytes, host_bits, bits, self.a_spilled, tier)
         return hit
 
     @property
@@ -224,10 +222,9 @@ class Problem:
         key = ("narrow", li, nbytes, offchip, bits)
         hit = self.memo.get(key)
         if hit is None:
-            now = load(self.hw, stored(nbytes * 8 // self.host_bits, bits), offchip, self.host)
-            ref = load(self.hw, nbytes, offchip, self.host)
-            dt = now.latency_s - ref.latency_s  # a gated host draws its static power for less time too
-            hit = self.memo[key] = Part(dt, now.energy_j - ref.energy_j + self.busy_power_w.get(self.host, 0.0) * dt)
+            d = narrower_load(self.hw, nbytes, self.host_bits, bits, offchip, self.host)
+            # a gated host draws its static power for less time too
+            hit = self.memo[key] = Part(d.latency_s, d.energy_j + self.busy_power_w.get(self.host, 0.0) * d.latency_s)
         return hit
 
     def _narrower(self, seg: Segment, fmt: list[int]) -> Part:
@@ -347,6 +344,14 @@ def part_cost(hw: HardwareConfig, tier: str, s: Shape, r: int, streamed: bool = 
     if replicas > 1:  # a weight-stationary tier's copies (StationaryTier.part_cost)
         return tiers.get(tier).part_cost(hw, s, r, streamed, spills, replicas=replicas)  # type: ignore[call-arg]
     return tiers.get(tier).part_cost(hw, s, r, streamed, spills)
+
+
+def narrower_load(hw: HardwareConfig, nbytes: int, host_bits: int, bits: int, offchip: bool, tier: str) -> Part:
+    """The change (negative: a saving) in `tier`'s load of `nbytes` counted in the host's format when the
+    tensor is stored in `bits` per element instead."""
+    now = load(hw, stored(nbytes * 8 // host_bits, bits), offchip, tier)
+    ref = load(hw, nbytes, offchip, tier)
+    return Part(now.latency_s - ref.latency_s, now.energy_j - ref.energy_j)
 
 
 def join_cost(hw: HardwareConfig, g: int, m: int, rows: int, parts: int = 2, offchip: bool = False,
